@@ -1,0 +1,17 @@
+export { VkdError } from './errors/vkd-error';
+export { InvalidOptionError, describeValue } from './errors/invalid-option-error';
+export { ShapeMismatchError } from './errors/shape-mismatch-error';
+export { UnknownKeyError } from './errors/unknown-key-error';
+export { DuplicateKeyError } from './errors/duplicate-key-error';
+export { FileFormatError } from './errors/file-format-error';
+export { DatasetNotFoundError, DatasetFormatError } from './errors/dataset-errors';
+export { CheckpointError } from './errors/checkpoint-error';
+export { UnsupportedBackendError } from './errors/unsupported-backend-error';
+export type { BackendAttempt } from './errors/unsupported-backend-error';
+export { NonFiniteValueError } from './errors/numeric-error';
+export { createRegistry } from './registry';
+export type { Registry } from './registry';
+export { assertShape, formatShape } from './shapes';
+export type { DimensionSpec } from './shapes';
+export { createRandom } from './random';
+export type { Random } from './random';
