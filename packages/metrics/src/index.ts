@@ -1,0 +1,17 @@
+export { pairwiseDistances } from './pairwise-distances';
+export type { DistanceMetric, DistanceOptions } from './pairwise-distances';
+export { evaluateRanking } from './evaluate-ranking';
+export type { EvaluateRankingInput } from './evaluate-ranking';
+export { evaluateFeatures } from './evaluate-features';
+export type { EvaluateFeaturesInput } from './evaluate-features';
+export { createRankingAccumulator } from './ranking-accumulator';
+export type { AccumulatorInput, RankingAccumulator, RankingResult } from './ranking-accumulator';
+export { averagePrecision, averagePrecisionTrapezoid, inversePenalty } from './query-ranking';
+export type { Labels, RankingOptions } from './ranking-input';
+export { readNpy, writeNpy } from './npy';
+export type { NpyArray, NpyData } from './npy';
+export { reRank } from './re-ranking';
+export type { ReRankInput, ReRankOptions } from './re-ranking';
+export { runMetricsCli, METRICS_CLI_HELP } from './cli/run-metrics-cli';
+export type { CliIo } from './cli/run-metrics-cli';
+export { formatRankingTable } from './cli/format-ranking-table';

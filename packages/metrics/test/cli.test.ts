@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRandom } from '@vkd/core';
+import { evaluateFeatures, runMetricsCli, writeNpy } from '@vkd/metrics';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'vkd-metrics-cli-'));
+afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+const file = (name: string) => path.join(folder, name);
+
+const random = createRandom(5);
+const D = 6;
+const Q = 8;
+const G = 20;
+const queryIds = Int32Array.from({ length: Q }, (_, i) => i % 4);
+const galleryIds = Int32Array.from({ length: G }, (_, i) => i % 5);
+const queryCams = Int32Array.from({ length: Q }, () => 0);
+const galleryCams = Int32Array.from({ length: G }, (_, i) => 1 + (i % 2));
+const query = Float32Array.from({ length: Q * D }, (_, k) => (queryIds[Math.floor(k / D)] as number) === k % D ? 3 : random.normal());
+const gallery = Float32Array.from({ length: G * D }, (_, k) => (galleryIds[Math.floor(k / D)] as number) === k % D ? 3 : random.normal());
+fs.writeFileSync(file('q.npy'), writeNpy(query, [Q, D]));
+fs.writeFileSync(file('g.npy'), writeNpy(gallery, [G, D]));
+fs.writeFileSync(file('q_ids.npy'), writeNpy(queryIds));
+fs.writeFileSync(file('q_cams.txt'), `camera\n${Array.from(queryCams).join('\n')}\n`);
+fs.writeFileSync(file('g_ids.npy'), writeNpy(galleryIds));
+fs.writeFileSync(file('g_cams.npy'), writeNpy(galleryCams));
+fs.writeFileSync(file('g.csv'), `name,pid,camid\r\n${Array.from(galleryIds, (id, i) => `img${i}.jpg,${id},${galleryCams[i]}`).join('\r\n')}\r\n`);
+
+function run(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = runMetricsCli(args, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
+  return { code, stdout, stderr };
+}
+
+const base = ['--query', file('q.npy'), '--gallery', file('g.npy'), '--query-ids', file('q_ids.npy'), '--query-cams', file('q_cams.txt')];
+
+describe('vkd-metrics CLI', () => {
+  it('prints the same numbers as evaluateFeatures, as a table and as JSON', () => {
+    const expected = evaluateFeatures({ queryFeatures: query, galleryFeatures: gallery, dim: D, queryIdentities: queryIds, galleryIdentities: galleryIds, queryCameras: queryCams, galleryCameras: galleryCams });
+    const table = run([...base, '--gallery-labels', file('g.csv')]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('Rank-1');
+    expect(table.stdout).toContain(`${(expected.mAP * 100).toFixed(2)}%`);
+    const json = run([...base, '--gallery-ids', file('g_ids.npy'), '--gallery-cams', file('g_cams.npy'), '--json']);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.mAP).toBe(expected.mAP);
+    expect(parsed.rank1).toBe(expected.cmc[0]);
+    expect(parsed.validQueries).toBe(Q);
+  });
+
+  it('runs with precomputed distances and with re-ranking', () => {
+    const distances = new Float32Array(Q * G).map(() => random.next());
+    fs.writeFileSync(file('d.npy'), writeNpy(distances, [Q, G]));
+    const labelArgs = ['--query-ids', file('q_ids.npy'), '--query-cams', file('q_cams.txt'), '--gallery-labels', file('g.csv')];
+    expect(run(['--distances', file('d.npy'), ...labelArgs, '--json']).code).toBe(0);
+    expect(run([...base, '--gallery-labels', file('g.csv'), '--rerank', '--k1', '5', '--k2', '2']).code).toBe(0);
+  });
+
+  it('explains bad input and exits non-zero', () => {
+    fs.writeFileSync(file('short.csv'), 'pid,camid\n1,2\n');
+    const mismatch = run([...base, '--gallery-labels', file('short.csv')]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/--gallery .*g\.npy.* has shape \[20, 6\], expected \[G=1, D\]/);
+    const missing = run([...base.slice(0, 2), '--gallery', file('nope.npy'), '--gallery-labels', file('g.csv'), '--query-labels', file('g.csv')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.npy/);
+    fs.writeFileSync(file('bad.csv'), 'pid,camid\n1,2\nx,3\n');
+    const malformed = run([...base, '--gallery-labels', file('bad.csv')]);
+    expect(malformed.stderr).toMatch(/bad\.csv:3: --gallery-labels: "x" is not an integer/);
+    const nan = new Float32Array(query);
+    nan[7] = Number.NaN;
+    fs.writeFileSync(file('nan.npy'), writeNpy(nan, [Q, D]));
+    const withNaN = run(['--query', file('nan.npy'), ...base.slice(2), '--gallery-labels', file('g.csv')]);
+    expect(withNaN.stderr).toMatch(/row 1, column 1 is NaN/);
+    fs.writeFileSync(file('ids-float.npy'), writeNpy(new Float32Array(Q)));
+    const floatIds = run([...base.slice(0, 4), '--query-ids', file('ids-float.npy'), '--query-cams', file('q_cams.txt'), '--gallery-labels', file('g.csv')]);
+    expect(floatIds.stderr).toMatch(/must have an integer dtype, found '<f4'/);
+    expect(run(['--bogus']).code).toBe(2);
+    expect(run([...base, '--gallery-labels', file('g.csv'), '--metric', 'l1']).stderr).toMatch(/Invalid metric: "l1"/);
+    expect(run(['--help']).stdout).toContain('Usage:');
+  });
+});
