@@ -1,10 +1,11 @@
 // Generates the WebAssembly text of the SIMD dot-product kernel used by @vkd/metrics (`pairwiseDistances`).
 // out[i*outStride + j] (+)= sum_d a[i*dim + d] * b[j*dim + d] for blocks of MR rows of `a` × NR rows of `b`.
-export function gemmWat(MR, NR) {
+// With `shared`, the memory is imported (shared, up to 4 GiB) so that worker threads can run the same kernel on it.
+export function gemmWat(MR, NR, { shared = false } = {}) {
   const lines = [];
   const acc = (i, j) => `$c${i}_${j}`;
   lines.push('(module');
-  lines.push('  (memory (export "memory") 1)');
+  lines.push(shared ? '  (import "env" "memory" (memory 1 65536 shared))' : '  (memory (export "memory") 1)');
   // dots(a, b, out, rows, cols, dim, k0, k1, outStride, accumulate): rows % MR == 0, cols % NR == 0, (k1-k0) % 4 == 0.
   lines.push('  (func (export "dots") (param $a i32) (param $b i32) (param $out i32) (param $rows i32) (param $cols i32)');
   lines.push('        (param $dim i32) (param $k0 i32) (param $k1 i32) (param $outStride i32) (param $accumulate i32)');

@@ -1,4 +1,4 @@
-import { BlockDistances, checkFeatures, QUERY_BLOCK, validateMetric, type DistanceMetric } from './pairwise-distances';
+import { BlockDistances, checkFeatures, QUERY_BLOCK, validateMetric, validateThreads, type DistanceMetric } from './pairwise-distances';
 import { createRankingAccumulator, type RankingResult } from './ranking-accumulator';
 import type { Labels, RankingOptions } from './ranking-input';
 import { toLabels } from './ranking-input';
@@ -17,6 +17,8 @@ export interface EvaluateFeaturesInput extends RankingOptions {
   readonly galleryCameras: Labels;
   /** Default `'cosine'`. */
   readonly metric?: DistanceMetric;
+  /** Threads for the distance kernel (see `pairwiseDistances`). */
+  readonly threads?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export function evaluateFeatures(input: EvaluateFeaturesInput): RankingResult {
   const queryCameras = toLabels(input.queryCameras, numQueries, 'queryCameras');
   const accumulator = createRankingAccumulator(input);
   toLabels(input.galleryIdentities, numGallery, 'galleryIdentities');
-  const blocks = new BlockDistances(input.galleryFeatures, input.dim, metric);
+  const blocks = new BlockDistances(input.galleryFeatures, input.dim, metric, validateThreads(input.threads));
   const buffer = new Float32Array(Math.min(QUERY_BLOCK, numQueries) * numGallery);
   for (let start = 0; start < numQueries; start += QUERY_BLOCK) {
     const end = Math.min(numQueries, start + QUERY_BLOCK);

@@ -1,68 +1,91 @@
-import { GEMM_COLUMNS, GEMM_KERNEL_BASE64, GEMM_ROWS } from './wasm/gemm-kernel';
+import { canUseWorkers, hardwareThreads, runShared, type KernelJob, type KernelShare } from './dot-worker-pool';
+import { GEMM_COLUMNS, GEMM_KERNEL_BASE64, GEMM_ROWS, GEMM_SHARED_KERNEL_BASE64 } from './wasm/gemm-kernel';
 
 type DotsKernel = (
   a: number, b: number, out: number, rows: number, cols: number,
   dim: number, k0: number, k1: number, outStride: number, accumulate: number,
 ) => void;
 
-/** Depth of one pass over the feature dimension: keeps a query panel in L1 and a gallery tile in L2. */
-const DEPTH_BLOCK = 512;
-/** Gallery rows per tile (a multiple of GEMM_COLUMNS). */
-const GALLERY_TILE = 96;
-const PAGE_BYTES = 65536;
-
 /** The parts of the WebAssembly API used here (declared locally: @types/node 20 does not type the global). */
 interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBufferLike;
   grow(pages: number): number;
 }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-let compiled: object | null | undefined;
+/** Depth of one pass over the feature dimension: keeps a query panel in L1 and a gallery tile in L2. */
+const DEPTH_BLOCK = 512;
+/** Gallery rows per tile (a multiple of GEMM_COLUMNS). */
+const GALLERY_TILE = 96;
+const PAGE_BYTES = 65536;
+const MAX_PAGES = 65536;
+/** Below this many multiply-adds per call, waking worker threads costs more than it saves. */
+const PARALLEL_MIN_WORK = 2e7;
 
-/** The SIMD kernel, compiled once per process; null when this runtime has no WebAssembly SIMD. */
-function kernelModule(): object | null {
-  if (compiled === undefined) {
-    const bytes = Buffer.from(GEMM_KERNEL_BASE64, 'base64');
-    compiled = wasm !== undefined && wasm.validate(bytes) ? new wasm.Module(bytes) : null;
+const modules = new Map<string, object | null>();
+
+/** A kernel compiled once per process; null when this runtime lacks WebAssembly SIMD (or threads, when shared). */
+function kernelModule(base64: string): object | null {
+  if (!modules.has(base64)) {
+    const bytes = Buffer.from(base64, 'base64');
+    modules.set(base64, wasm !== undefined && wasm.validate(bytes) ? new wasm.Module(bytes) : null);
   }
-  return compiled;
+  return modules.get(base64) as object | null;
+}
+
+/** Options of `GalleryDotProducts`. */
+export interface DotProductOptions {
+  /** Threads used for large blocks (the calling thread included). Default: the number of hardware threads. */
+  readonly threads?: number;
 }
 
 /**
  * Dot products of query rows against a fixed gallery, `out[i, j] = Σ_d query[i, d] · gallery[j, d]`, with a
- * WebAssembly SIMD kernel (about 30 GFLOP/s on one core of a current x86-64 CPU) or a plain JS fallback.
- * The gallery is copied once into the kernel's memory (G × D float32); each call handles one block of queries.
+ * WebAssembly SIMD kernel (about 25–30 GFLOP/s per core on a current x86-64 CPU), split over worker threads for
+ * large blocks, or a plain JS fallback. The gallery is copied once into the kernel's memory (G × D float32); each
+ * call handles one block of queries.
  */
 export class GalleryDotProducts {
   readonly gallerySize: number;
   readonly dim: number;
   private readonly paddedDim: number;
   private readonly paddedGallery: number;
+  private readonly threads: number;
   private gallery: Float32Array;
-  private readonly kernel: { dots: DotsKernel; memory: WasmMemory } | null;
+  private readonly kernel: { dots: DotsKernel; memory: WasmMemory; module: object; shared: boolean } | null;
   private queryCapacity = 0;
 
   /** @param gallery [G, D] row-major. */
-  constructor(gallery: Float32Array, dim: number) {
+  constructor(gallery: Float32Array, dim: number, options: DotProductOptions = {}) {
     this.dim = dim;
     this.gallerySize = gallery.length / dim;
     this.paddedDim = Math.ceil(dim / 4) * 4;
     this.paddedGallery = Math.ceil(this.gallerySize / GEMM_COLUMNS) * GEMM_COLUMNS;
-    const module = kernelModule();
-    if (module === null) {
+    const requested = options.threads ?? hardwareThreads();
+    const sharedModule = requested > 1 && canUseWorkers() ? kernelModule(GEMM_SHARED_KERNEL_BASE64) : null;
+    this.threads = sharedModule === null ? 1 : requested;
+    const module = sharedModule ?? kernelModule(GEMM_KERNEL_BASE64);
+    if (module === null || wasm === undefined) {
       this.kernel = null;
       this.gallery = gallery;
       return;
     }
-    const instance = new (wasm as WasmApi).Instance(module, {});
-    const memory = instance.exports.memory as WasmMemory;
-    this.kernel = { dots: instance.exports.dots as DotsKernel, memory };
+    let memory: WasmMemory;
+    let instance: { readonly exports: Record<string, unknown> };
+    if (sharedModule !== null) {
+      memory = new wasm.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+      instance = new wasm.Instance(sharedModule, { env: { memory } });
+    } else {
+      instance = new wasm.Instance(module, {});
+      memory = instance.exports.memory as WasmMemory;
+    }
+    this.kernel = { dots: instance.exports.dots as DotsKernel, memory, module, shared: sharedModule !== null };
     this.ensureMemory(GEMM_ROWS * 32);
     this.gallery = new Float32Array(memory.buffer, 0, this.paddedGallery * this.paddedDim);
     copyPadded(gallery, this.gallerySize, dim, this.gallery, this.paddedDim);
@@ -80,23 +103,43 @@ export class GalleryDotProducts {
     }
     const paddedRows = Math.ceil(rows / GEMM_ROWS) * GEMM_ROWS;
     this.ensureMemory(paddedRows);
-    const { dots, memory } = this.kernel;
-    const galleryBytes = this.paddedGallery * this.paddedDim * 4;
-    const queryPointer = galleryBytes;
+    const { memory } = this.kernel;
+    const queryPointer = this.paddedGallery * this.paddedDim * 4;
     const outPointer = queryPointer + this.queryCapacity * this.paddedDim * 4;
     const queryView = new Float32Array(memory.buffer, queryPointer, paddedRows * this.paddedDim);
     queryView.fill(0);
     copyPadded(queries, rows, this.dim, queryView, this.paddedDim);
-    for (let k0 = 0; k0 < this.paddedDim; k0 += DEPTH_BLOCK) {
-      const k1 = Math.min(this.paddedDim, k0 + DEPTH_BLOCK);
-      for (let j0 = 0; j0 < this.paddedGallery; j0 += GALLERY_TILE) {
-        const columns = Math.min(GALLERY_TILE, this.paddedGallery - j0);
-        dots(queryPointer, j0 * this.paddedDim * 4, outPointer + j0 * 4, paddedRows, columns, this.paddedDim, k0, k1, this.paddedGallery, k0 > 0 ? 1 : 0);
-      }
+
+    const job: KernelJob = { bPointer: 0, cols: this.paddedGallery, dim: this.paddedDim, outStride: this.paddedGallery, depthBlock: DEPTH_BLOCK, tile: GALLERY_TILE };
+    const runLocal = (share: KernelShare) => this.run(job, share);
+    const work = paddedRows * this.paddedGallery * this.paddedDim;
+    const shareCount = this.kernel.shared && work >= PARALLEL_MIN_WORK ? Math.min(this.threads, paddedRows / GEMM_ROWS) : 1;
+    const rowsPerShare = Math.ceil(paddedRows / shareCount / GEMM_ROWS) * GEMM_ROWS;
+    const shares: KernelShare[] = [];
+    for (let start = 0; start < paddedRows; start += rowsPerShare) {
+      shares.push({
+        aPointer: queryPointer + start * this.paddedDim * 4,
+        outPointer: outPointer + start * this.paddedGallery * 4,
+        rows: Math.min(rowsPerShare, paddedRows - start),
+      });
     }
+    if (shares.length === 1) runLocal(shares[0] as KernelShare);
+    else runShared(this.kernel.module, memory, job, shares, runLocal);
+
     const result = new Float32Array(memory.buffer, outPointer, paddedRows * this.paddedGallery);
     if (this.paddedGallery === this.gallerySize) out.set(result.subarray(0, rows * this.gallerySize));
     else for (let i = 0; i < rows; i++) out.set(result.subarray(i * this.paddedGallery, i * this.paddedGallery + this.gallerySize), i * this.gallerySize);
+  }
+
+  /** Runs the kernel over one share of query rows: passes over the depth, tiles over the gallery. */
+  private run(job: KernelJob, share: KernelShare): void {
+    const { dots } = this.kernel as { dots: DotsKernel };
+    for (let k0 = 0; k0 < job.dim; k0 += job.depthBlock) {
+      const k1 = Math.min(job.dim, k0 + job.depthBlock);
+      for (let j0 = 0; j0 < job.cols; j0 += job.tile) {
+        dots(share.aPointer, job.bPointer + j0 * job.dim * 4, share.outPointer + j0 * 4, share.rows, Math.min(job.tile, job.cols - j0), job.dim, k0, k1, job.outStride, k0 > 0 ? 1 : 0);
+      }
+    }
   }
 
   /** Grows the kernel memory so that a block of `rows` queries and its output fit. */
@@ -106,9 +149,11 @@ export class GalleryDotProducts {
     const bytes = (this.paddedGallery + capacity) * this.paddedDim * 4 + capacity * this.paddedGallery * 4;
     const { memory } = this.kernel;
     const missing = Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES);
-    if (missing > 0) memory.grow(missing);
-    // Growing detaches the old buffer (contents are kept): re-create the gallery view.
-    if (missing > 0) this.gallery = new Float32Array(memory.buffer, 0, this.paddedGallery * this.paddedDim);
+    if (missing > 0) {
+      memory.grow(missing);
+      // Growing replaces the buffer (contents are kept): re-create the gallery view.
+      this.gallery = new Float32Array(memory.buffer, 0, this.paddedGallery * this.paddedDim);
+    }
     this.queryCapacity = capacity;
   }
 }

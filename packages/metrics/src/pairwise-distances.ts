@@ -8,6 +8,11 @@ export type DistanceMetric = 'cosine' | 'euclidean' | 'squared-euclidean';
 export interface DistanceOptions {
   /** `cosine` = 1 − x̂·ŷ (default; zero vectors have distance 1 to everything), `euclidean` = ‖x − y‖, `squared-euclidean` = ‖x − y‖². */
   readonly metric?: DistanceMetric;
+  /**
+   * Threads for large inputs, the calling thread included (worker threads share the kernel's memory; results are
+   * bit-identical for any count). Default: the number of hardware threads.
+   */
+  readonly threads?: number;
 }
 
 const METRICS: readonly DistanceMetric[] = ['cosine', 'euclidean', 'squared-euclidean'];
@@ -20,6 +25,13 @@ export function validateMetric(metric: unknown): DistanceMetric {
     throw new InvalidOptionError('metric', metric, `Use one of: ${METRICS.map((name) => `"${name}"`).join(', ')}.`);
   }
   return metric as DistanceMetric;
+}
+
+/** Checks the thread count. @throws InvalidOptionError. */
+export function validateThreads(threads: unknown): number | undefined {
+  if (threads === undefined) return undefined;
+  if (!Number.isInteger(threads) || (threads as number) < 1) throw new InvalidOptionError('threads', threads, 'Use a positive integer (default: the hardware threads).');
+  return threads as number;
 }
 
 /**
@@ -51,12 +63,12 @@ export class BlockDistances {
   private readonly galleryNorms: Float64Array;
 
   /** @param gallery [G, D], already checked with `checkFeatures`. */
-  constructor(gallery: Float32Array, dim: number, metric: DistanceMetric) {
+  constructor(gallery: Float32Array, dim: number, metric: DistanceMetric, threads?: number) {
     this.dim = dim;
     this.metric = metric;
     this.gallerySize = gallery.length / dim;
     this.galleryNorms = squaredNorms(gallery, dim);
-    this.dots = new GalleryDotProducts(metric === 'cosine' ? normalizeRows(gallery, dim, this.galleryNorms) : gallery, dim);
+    this.dots = new GalleryDotProducts(metric === 'cosine' ? normalizeRows(gallery, dim, this.galleryNorms) : gallery, dim, threads === undefined ? {} : { threads });
   }
 
   /**
@@ -95,9 +107,10 @@ export class BlockDistances {
  */
 export function pairwiseDistances(query: Float32Array, gallery: Float32Array, dim: number, options: DistanceOptions = {}): Float32Array {
   const metric = validateMetric(options.metric ?? 'cosine');
+  const threads = validateThreads(options.threads);
   const numQueries = checkFeatures(query, dim, 'query');
   checkFeatures(gallery, dim, 'gallery');
-  const blocks = new BlockDistances(gallery, dim, metric);
+  const blocks = new BlockDistances(gallery, dim, metric, threads);
   const out = new Float32Array(numQueries * blocks.gallerySize);
   for (let start = 0; start < numQueries; start += QUERY_BLOCK) {
     const end = Math.min(numQueries, start + QUERY_BLOCK);

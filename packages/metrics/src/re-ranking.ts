@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@vkd/core';
-import { BlockDistances, checkFeatures, QUERY_BLOCK, validateMetric, type DistanceMetric } from './pairwise-distances';
+import { BlockDistances, checkFeatures, QUERY_BLOCK, validateMetric, validateThreads, type DistanceMetric } from './pairwise-distances';
 
 /** Options of `reRank`; defaults as in torchreid and fast-reid. */
 export interface ReRankOptions {
@@ -11,6 +11,8 @@ export interface ReRankOptions {
   readonly lambda?: number;
   /** Base distance between features. Default `'cosine'`. */
   readonly metric?: DistanceMetric;
+  /** Threads for the distance kernel (see `pairwiseDistances`). */
+  readonly threads?: number;
 }
 
 /** Input of `reRank`. */
@@ -56,7 +58,7 @@ export function reRank(input: ReRankInput): Float32Array {
   const neighbours = new Int32Array(total * forwardCount);
   const rowMax = new Float64Array(total);
   const output = new Float32Array(numQueries * numGallery);
-  const blocks = new BlockDistances(all, dim, metric);
+  const blocks = new BlockDistances(all, dim, metric, validateThreads(input.threads));
   const buffer = new Float32Array(Math.min(QUERY_BLOCK, total) * total);
   const candidateDistances = new Float64Array(forwardCount);
   for (let start = 0; start < total; start += QUERY_BLOCK) {
@@ -172,7 +174,7 @@ export function reRank(input: ReRankInput): Float32Array {
 }
 
 /** Fills defaults and range-checks re-ranking options. @throws InvalidOptionError naming the option. */
-export function validateReRankOptions(options: ReRankOptions): Required<ReRankOptions> {
+export function validateReRankOptions(options: ReRankOptions): Required<Omit<ReRankOptions, 'threads'>> {
   const k1 = options.k1 ?? 20;
   const k2 = options.k2 ?? 6;
   const lambda = options.lambda ?? 0.3;

@@ -52,6 +52,18 @@ describe('pairwiseDistances', () => {
     });
   }
 
+  it('gives bit-identical results on 1 and 3 threads (worker threads on a shared memory)', () => {
+    // 64 × 260 × 1500 multiply-adds per block: above the threshold at which worker threads are woken.
+    const query = randomFeatures(70, 1500, 1);
+    const gallery = randomFeatures(260, 1500, 2);
+    for (const metric of ['cosine', 'euclidean'] as const) {
+      const single = pairwiseDistances(query, gallery, 1500, { metric, threads: 1 });
+      const threaded = pairwiseDistances(query, gallery, 1500, { metric, threads: 3 });
+      expect(threaded).toEqual(single);
+    }
+    expect(() => pairwiseDistances(query, gallery, 300, { threads: 0 })).toThrow(/Invalid threads: 0/);
+  });
+
   it('defaults to cosine and gives zero vectors distance 1', () => {
     const query = new Float32Array([0, 0, 3, 4]);
     const gallery = new Float32Array([1, 0, 0, 2]);
