@@ -18,21 +18,25 @@ const identities = small ? 60 : 625;
 const cameras = 6;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function makeSplit(count: number, random: ReturnType<typeof createRandom>, centres: Float32Array) {
+// Identity signal + camera bias + noise, scaled so that at D = 2,048 ranking is realistic (mAP well below 1).
+function makeSplit(count: number, random: ReturnType<typeof createRandom>, centres: Float32Array, cameraBias: Float32Array) {
   const ids = Int32Array.from({ length: count }, () => random.integer(identities));
   const cams = Int32Array.from({ length: count }, () => random.integer(cameras));
   const features = new Float32Array(count * D);
   for (let i = 0; i < count; i++) {
     const base = (ids[i] as number) * D;
-    for (let d = 0; d < D; d++) features[i * D + d] = (centres[base + d] as number) + 2 * random.normal();
+    const bias = (cams[i] as number) * D;
+    for (let d = 0; d < D; d++) features[i * D + d] = (centres[base + d] as number) + (cameraBias[bias + d] as number) + random.normal();
   }
   return { ids, cams, features };
 }
 
 const random = createRandom(1980);
-const centres = Float32Array.from({ length: identities * D }, () => random.normal());
-const query = makeSplit(Q, random, centres);
-const gallery = makeSplit(G, random, centres);
+const signal = small ? 0.5 : 0.25;
+const centres = Float32Array.from({ length: identities * D }, () => signal * random.normal());
+const cameraBias = Float32Array.from({ length: cameras * D }, () => 0.1 * random.normal());
+const query = makeSplit(Q, random, centres, cameraBias);
+const gallery = makeSplit(G, random, centres, cameraBias);
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'vkd-bench-metrics-'));
 const save = (name: string, data: Float32Array | Int32Array, shape?: number[]) => fs.writeFileSync(path.join(folder, `${name}.npy`), writeNpy(data, shape));
 save('query', query.features, [Q, D]);
