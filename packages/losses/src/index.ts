@@ -1,0 +1,16 @@
+export { crossEntropy, validateCrossEntropyOptions } from './cross-entropy';
+export type { CrossEntropyOptions } from './cross-entropy';
+export { batchHardTriplet, validateBatchHardTripletOptions, SAME_IDENTITY_PENALTY } from './batch-hard-triplet';
+export type { BatchHardTripletOptions, TripletMargin } from './batch-hard-triplet';
+export { logitDistillation, validateLogitDistillationOptions } from './logit-distillation';
+export type { LogitDistillationOptions } from './logit-distillation';
+export { logitMatching } from './logit-matching';
+export { distancePreserving } from './distance-preserving';
+export { squaredEuclideanDistances, euclideanDistances, TRIPLET_DISTANCE_EPSILON } from './pairwise-distance';
+export { stopGradient } from './stop-gradient';
+export { teacherObjective } from './teacher-objective';
+export type { TeacherObjectiveInputs, TeacherObjectiveOptions } from './teacher-objective';
+export { vkdObjective, validateVkdObjectiveOptions } from './vkd-objective';
+export type { NetworkOutputs, VkdObjectiveInputs, VkdObjectiveOptions } from './vkd-objective';
+export type { ObjectiveResult, ObjectiveTerms, TeacherObjectiveTerms, VkdObjectiveTerms } from './objective-result';
+export { DtypeMismatchError } from './dtype-mismatch-error';
