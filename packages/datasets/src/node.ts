@@ -1,0 +1,9 @@
+// @vkd/datasets/node: the sharp image pipeline (decode, resize, augment, normalise) and the batch loader.
+export { readImage, decodeImage } from './pipeline/read-image';
+export type { ReadImageOptions, ImageFrame } from './pipeline/read-image';
+export { createTrackletLoader } from './pipeline/tracklet-loader';
+export type { TrackletBatch, TrackletLoaderOptions } from './pipeline/tracklet-loader';
+export { drawAugmentation, applyAugmentation, validateAugmentation } from './augmentation';
+export type { AugmentationOptions, AugmentationParameters, RandomErasingOptions } from './augmentation';
+export { IMAGENET_MEAN, IMAGENET_STD } from './image-normalization';
+export { generateSyntheticDataset } from './synthetic-dataset';
