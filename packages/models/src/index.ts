@@ -1,0 +1,14 @@
+export { createReidModel } from './reid-model';
+export type { ReidModel, ForwardOptions, ForwardResult, FeatureMapsForwardOptions, WeightSpec } from './reid-model';
+export { validateReidModelOptions, BACKBONES } from './model-options';
+export type { ReidModelOptions, ReidModelConfig, BackboneName, AttentionName } from './model-options';
+export type { ParameterLayout } from './parameters';
+export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM } from './layers/batch-norm';
+export { parseSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, entryToFloat32, entryToInt32 } from './weights/safetensors';
+export type { SafetensorsDtype, SafetensorsEntry, SafetensorsFile, SafetensorsArray } from './weights/safetensors';
+export { importTorchWeights } from './weights/import-torch-weights';
+export type { ImportTorchWeightsOptions, ImportReport } from './weights/import-torch-weights';
+export { TORCH_WEIGHTS_FORMATS } from './weights/torch-names';
+export type { TorchWeightsFormat } from './weights/torch-names';
+export { saveReidModel, loadReidModel, serializeReidModel, deserializeReidModel, REID_MODEL_FORMAT } from './weights/reid-model-io';
+export type { ReidModelManifest } from './weights/reid-model-io';

@@ -1,0 +1,24 @@
+import { CheckpointError } from '@vkd/core';
+
+/** Reads a whole file in Node (the `node:fs` import is lazy so the package stays usable in browsers). */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const buffer = await readFile(path);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (error) {
+    throw new CheckpointError(path, `cannot read the file (${(error as Error).message}).`, { cause: error });
+  }
+}
+
+/** Writes a file atomically: to `<path>.tmp-<pid>` first, then renamed over `path`. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const { writeFile, rename } = await import('node:fs/promises');
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (error) {
+    throw new CheckpointError(path, `cannot write the file (${(error as Error).message}).`, { cause: error });
+  }
+}
