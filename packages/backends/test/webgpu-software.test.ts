@@ -1,0 +1,23 @@
+import { useBackend } from '@vkd/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SOFTWARE_WEBGPU, selectBackend, unregisterFastKernels } from '../src/index';
+import { CONV_CASES, expectGradientsMatch, referenceGradients } from './conv-cases';
+
+// The CI path for webgpu kernels (tfjs-webgpu's own and our WGSL Conv2DBackpropFilter): Dawn → OpenGL ES → Mesa llvmpipe, no GPU needed. It needs the Mesa EGL packages
+// (`.ci/run`: libegl1 libegl-dev libegl-mesa0 libgl1-mesa-dri); without them this file fails, by design, with
+// the reason selectBackend gives — webgpu kernels must not go untested silently.
+let reference: Map<string, { dW: Float32Array; dx: Float32Array }>;
+
+beforeAll(async () => {
+  await useBackend('cpu');
+  unregisterFastKernels('cpu');
+  reference = await referenceGradients();
+  const selected = await selectBackend({ device: 'webgpu', webgpu: SOFTWARE_WEBGPU });
+  expect(selected.backend).toBe('webgpu');
+  expect(selected.fastKernels.kernels).toEqual(['Conv2DBackpropFilter']); // the implicit-GEMM WGSL program
+  expect(selected.adapter?.device).toMatch(/^llvmpipe/);
+});
+
+describe('webgpu on llvmpipe (OpenGL ES, compatibility) vs the cpu reference kernels', () => {
+  it.each(CONV_CASES.map((c) => [c.name, c] as const))('conv gradients: %s', (_name, c) => expectGradientsMatch(c, reference.get(c.name)!));
+});

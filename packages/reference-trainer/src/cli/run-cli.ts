@@ -1,0 +1,101 @@
+import { isAbsolute, resolve } from 'node:path';
+import { InvalidOptionError, UnknownKeyError, VkdError } from '@vkd/core';
+import packageJson from '../../package.json';
+import { presetValues } from '../config/presets';
+import { loadConfigFile } from '../options/load-config-file';
+import type { OptionValues } from '../options/option-spec';
+import { parseArguments } from '../options/parse-arguments';
+import { resolveOptions } from '../options/resolve-options';
+import { writeLine, type CommandDefinition, type CommandIo } from './command';
+import { formatCommandHelp, formatGeneralHelp } from './format-help';
+
+/** Exit code for a usage error (bad flag, bad config value). */
+export const EXIT_USAGE = 2;
+/** Exit code for a failure while running. */
+export const EXIT_FAILURE = 1;
+
+/** The `vkd` package version. */
+export const VERSION: string = packageJson.version;
+
+/**
+ * Parses the options of `command` from argv, a config file and a preset, then validates them.
+ * @returns the resolved options and positionals, or `help: true` when `--help` was given.
+ * @throws UnknownKeyError / InvalidOptionError / FileFormatError naming the option, key or file.
+ */
+export async function resolveCommandInput(
+  command: CommandDefinition,
+  argv: readonly string[],
+  cwd: string,
+): Promise<{ help: boolean; options: OptionValues; positionals: readonly string[] }> {
+  const parsed = parseArguments(argv, command.options);
+  if (parsed.help) return { help: true, options: {}, positionals: [] };
+  const configPath = parsed.values.config as string | undefined;
+  const file = configPath ? { path: resolve(cwd, configPath), values: await loadConfigFile(resolve(cwd, configPath)) } : undefined;
+  const presetName = (parsed.values.preset ?? file?.values.preset) as string | undefined;
+  if (presetName !== undefined && !command.stage) throw new InvalidOptionError('--preset', presetName, `vkd ${command.name} does not take a preset.`);
+  const preset = presetName !== undefined && command.stage ? presetValues(String(presetName), command.stage) : undefined;
+  const options = resolveOptions(command.options, { flags: parsed.values, ...(file ? { file } : {}), ...(preset ? { preset } : {}) });
+  for (const spec of command.options) {
+    const value = options[spec.key];
+    if (spec.kind === 'path' && typeof value === 'string' && !isAbsolute(value)) options[spec.key] = resolve(cwd, value);
+  }
+  const limits = command.positionals ?? { min: 0, max: 0, names: '' };
+  if (parsed.positionals.length < limits.min || parsed.positionals.length > limits.max) {
+    throw new InvalidOptionError(
+      'arguments',
+      parsed.positionals,
+      limits.max === 0 ? `vkd ${command.name} takes no positional arguments (options start with --).` : `vkd ${command.name} expects ${limits.names}.`,
+    );
+  }
+  return { help: false, options, positionals: parsed.positionals };
+}
+
+/**
+ * Runs `vkd` with `argv` (without the node and script paths).
+ * @returns the exit code: 0 success, 1 failure while running, 2 usage error. Errors are printed to `io.stderr`.
+ */
+export async function runCli(argv: readonly string[], io: CommandIo, commands: readonly CommandDefinition[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? commands.find((command) => command.name === rest[0]) : undefined;
+    io.stdout.write(topic ? formatCommandHelp(topic) : formatGeneralHelp(commands, VERSION));
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    writeLine(io.stdout, VERSION);
+    return 0;
+  }
+  const command = commands.find((candidate) => candidate.name === name);
+  if (!command) {
+    writeLine(io.stderr, `vkd: ${new UnknownKeyError('command', name, commands.map((candidate) => candidate.name)).message}`);
+    writeLine(io.stderr, 'Run `vkd --help` for the list of commands.');
+    return EXIT_USAGE;
+  }
+  let input: Awaited<ReturnType<typeof resolveCommandInput>>;
+  try {
+    input = await resolveCommandInput(command, rest, io.cwd);
+  } catch (error) {
+    if (!(error instanceof VkdError)) throw error;
+    writeLine(io.stderr, `vkd ${command.name}: ${error.message}`);
+    writeLine(io.stderr, `Run \`vkd ${command.name} --help\` for the accepted options.`);
+    return EXIT_USAGE;
+  }
+  if (input.help) {
+    io.stdout.write(formatCommandHelp(command));
+    return 0;
+  }
+  try {
+    return await command.run({ options: input.options, positionals: input.positionals, io });
+  } catch (error) {
+    if (error instanceof InvalidOptionError || error instanceof UnknownKeyError) {
+      writeLine(io.stderr, `vkd ${command.name}: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof VkdError) {
+      writeLine(io.stderr, `vkd ${command.name}: ${error.name}: ${error.message}`);
+      return EXIT_FAILURE;
+    }
+    writeLine(io.stderr, `vkd ${command.name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
+import { createStudent } from '@vkd/trainer';
+import type { CommandDefinition } from '../cli/command';
+import { DATA_OPTIONS, DISTILL_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
+import { dataSettings, distillSettings } from '../config/stage-settings';
+import { requireOption } from '../options/resolve-options';
+import { formatComparisonTable, verdict } from '../report/comparison-table';
+import { activateDevice } from '../run/activate-device';
+import { evaluateRun } from '../run/evaluate-run';
+import { evaluationHook } from '../run/evaluation-hook';
+import { loadModelDirectory } from '../run/load-model-directory';
+import { RUN_FILES, writeMetrics } from '../run/run-files';
+import { loadRunDataset } from '../run/load-run-dataset';
+import { createRunLog, displayPath } from '../run/run-log';
+import { distillStudent } from '../run/train-stage';
+
+/** `vkd distill`: the VKD student stage (`tools/train_distill.py`). */
+export const distillCommand: CommandDefinition = {
+  name: 'distill',
+  summary: 'distill a student from a trained teacher (VKD: CE + triplet + α·KD + β·DP, student sees M of N views)',
+  usage: '--teacher DIR --dataset NAME --root DIR --out DIR [--preset NAME] [options]',
+  details: [
+    'Self-distillation: the student starts as a copy of the teacher with a fresh head and the last stage re-initialised',
+    '(from --imagenet-weights when given, as the authors; otherwise randomly). --student DIR starts from another',
+    'teacher-stage model instead (cross-distillation, e.g. ResNet-101 → ResNet-34). The teacher is frozen and run with',
+    'batch-statistics BN on all N views; the student sees a random M-subset of the same augmented frames.',
+    'Writes OUT/{log.jsonl, checkpoints/, model/, settings.json, metrics.json} (metrics of teacher and student).',
+  ].join('\n'),
+  examples: [
+    'vkd distill --preset mars-resnet50 --root ./datasets/mars --teacher runs/mars-teacher --out runs/mars-student',
+    'vkd distill --config distill.yaml --student-frames 2 --kd-weight 0.1 --dp-weight 1e-4',
+  ],
+  stage: 'distill',
+  options: [
+    ...GENERAL_OPTIONS,
+    ...OUTPUT_OPTIONS,
+    ...DATA_OPTIONS,
+    ...TRAINING_OPTIONS,
+    ...DISTILL_OPTIONS,
+    { key: 'student', kind: 'path', placeholder: 'dir', description: 'cross-distillation: initialise the student from this teacher-stage model instead of the teacher' },
+  ],
+  async run({ options, io }) {
+    const log = createRunLog(io, options.quiet as boolean);
+    const out = requireOption<string>(options, 'out', '--out', 'the run directory of the student.');
+    const teacherDirectory = requireOption<string>(options, 'teacher', '--teacher', 'the teacher run directory (vkd train-teacher --out) or model directory.');
+    const data = dataSettings(options);
+    const training = distillSettings(options);
+    const device = await activateDevice(options.device as string, log);
+    const dataset = await loadRunDataset(data.dataset, data.root);
+    const teacher = await loadModelDirectory(teacherDirectory, '--teacher');
+    const source = options.student ? await loadModelDirectory(options.student as string, '--student') : teacher;
+    const imagenet = training.imagenetWeights ? await loadModelDirectory(training.imagenetWeights, '--imagenet-weights') : undefined;
+    const imagenetWeights = imagenet?.getWeights();
+    try {
+      const student = createStudent(source, imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
+      if (!imagenetWeights) log.info('distill: no --imagenet-weights: the student\'s last stage is re-initialised randomly (the authors load ImageNet weights)');
+      try {
+        const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];
+        const stage = await distillStudent(teacher, student, dataset, data, training, out, log, hooks);
+        const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
+        const studentMetrics = await evaluateRun(student, dataset, data, log, 'student');
+        const metrics = {
+          teacher: teacherMetrics,
+          student: studentMetrics,
+          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, student: training, seconds: { student: stage.seconds } },
+        };
+        await writeMetrics(join(out, RUN_FILES.metrics), metrics);
+        log.result(formatComparisonTable(metrics));
+        log.result(verdict(metrics) ?? '');
+        log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);
+        return 0;
+      } finally {
+        student.dispose();
+      }
+    } finally {
+      if (imagenetWeights) tf.dispose(Object.values(imagenetWeights));
+      imagenet?.dispose();
+      if (source !== teacher) source.dispose();
+      teacher.dispose();
+    }
+  },
+};

@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import type { CommandDefinition } from '../cli/command';
+import { DATA_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS } from '../config/option-groups';
+import { dataSettings } from '../config/stage-settings';
+import { requireOption } from '../options/resolve-options';
+import { formatModelTable } from '../report/comparison-table';
+import { activateDevice } from '../run/activate-device';
+import { evaluateRun } from '../run/evaluate-run';
+import { loadModelDirectory } from '../run/load-model-directory';
+import { RUN_FILES, writeMetrics } from '../run/run-files';
+import { loadRunDataset } from '../run/load-run-dataset';
+import { createRunLog, displayPath } from '../run/run-log';
+
+/** `vkd evaluate`: retrieval metrics of a saved model (VKD protocols). */
+export const evaluateCommand: CommandDefinition = {
+  name: 'evaluate',
+  summary: 'evaluate a saved model: I2V and V2V rank-k, mAP, mINP, CMC, gallery-frames sweep, per-camera accuracy',
+  usage: '--model DIR --dataset NAME --root DIR [--out DIR]',
+  details: [
+    'Cosine distance between pre-BNNeck set embeddings (mean over chunk-first frames), same-identity-same-camera',
+    'gallery items junked, trapezoid mAP as the official MARS code. With --out writes OUT/metrics.json.',
+  ].join('\n'),
+  examples: ['vkd evaluate --model runs/mars-student --preset mars-resnet50 --root ./datasets/mars --out runs/mars-student/eval'],
+  stage: 'evaluate',
+  options: [
+    ...GENERAL_OPTIONS,
+    ...OUTPUT_OPTIONS,
+    ...DATA_OPTIONS,
+    { key: 'model', kind: 'path', placeholder: 'dir', description: 'model directory, or a run directory holding model/' },
+    { key: 'galleryFrames', kind: 'integer-list', min: 1, default: [1, 2, 4, 8], description: 'gallery-frames sweep (paper Fig. 3); empty to skip' },
+  ],
+  async run({ options, io }) {
+    const log = createRunLog(io, options.quiet as boolean);
+    const modelDirectory = requireOption<string>(options, 'model', '--model', 'the model (or run) directory to evaluate.');
+    const data = dataSettings(options);
+    const device = await activateDevice(options.device as string, log);
+    const dataset = await loadRunDataset(data.dataset, data.root);
+    const model = await loadModelDirectory(modelDirectory, '--model');
+    try {
+      const metrics = await evaluateRun(model, dataset, data, log, 'model', options.galleryFrames as readonly number[]);
+      log.result(formatModelTable(metrics));
+      if (options.out) {
+        const path = join(options.out as string, RUN_FILES.metrics);
+        await writeMetrics(path, { model: metrics, settings: { command: 'evaluate', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, modelDirectory } });
+        log.result(`metrics: ${displayPath(io.cwd, path)}`);
+      }
+      return 0;
+    } finally {
+      model.dispose();
+    }
+  },
+};

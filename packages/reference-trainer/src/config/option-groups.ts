@@ -1,0 +1,67 @@
+import type { OptionSpec } from '../options/option-spec';
+import { PRESET_NAMES } from './presets';
+
+/** Devices `--device` accepts (conventions §3.10). */
+export const DEVICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/** Dataset loaders of `@vkd/datasets`. */
+export const DATASET_NAMES = ['mars', 'duke-video', 'veri-776', 'atrw', 'synthetic', 'folder'] as const;
+/** Backbones of `@vkd/models`. */
+export const BACKBONES = ['resnet18', 'resnet34', 'resnet50', 'resnet101'] as const;
+
+/** Options every command has. */
+export const GENERAL_OPTIONS: readonly OptionSpec[] = [
+  { key: 'device', kind: 'choice', choices: DEVICES, default: 'auto', description: 'compute backend; auto tries tensorflow, webgpu, wasm, cpu in order' },
+  { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options (camelCase or kebab-case keys); flags override it' },
+  { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors (no progress bars)' },
+  { key: 'seed', kind: 'integer', default: 1897, min: 0, description: 'random seed (the authors use 1897)' },
+];
+
+/** Where results go. */
+export const OUTPUT_OPTIONS: readonly OptionSpec[] = [
+  { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'output directory' },
+];
+
+/** Which data and at what size. */
+export const DATA_OPTIONS: readonly OptionSpec[] = [
+  { key: 'preset', kind: 'choice', choices: PRESET_NAMES, placeholder: 'name', description: `the authors' settings: ${PRESET_NAMES.join(', ')}` },
+  { key: 'dataset', kind: 'choice', choices: DATASET_NAMES, description: 'dataset loader' },
+  { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root directory' },
+  { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels' },
+  { key: 'width', kind: 'integer', min: 8, max: 1024, default: 128, description: 'input width in pixels' },
+  { key: 'testFrames', kind: 'integer', min: 1, max: 64, default: 8, description: 'frames per query/gallery tracklet at test time (chunk-first)' },
+  { key: 'testBatch', kind: 'integer', min: 1, max: 1024, default: 32, description: 'tracklets per feature-extraction batch' },
+];
+
+/** Network shape. */
+export const MODEL_OPTIONS: readonly OptionSpec[] = [
+  { key: 'backbone', kind: 'choice', choices: BACKBONES, default: 'resnet50', description: 'backbone network' },
+  { key: 'attention', kind: 'choice', choices: ['none', 'bam'], default: 'none', description: 'BAM attention (resnet50/101)' },
+  { key: 'baseWidth', kind: 'integer', min: 4, max: 64, default: 64, description: 'channels of the first ResNet stage (64 = standard; 16 = narrow CPU demo)' },
+];
+
+/** Optimisation and schedule, shared by both stages. */
+export const TRAINING_OPTIONS: readonly OptionSpec[] = [
+  { key: 'epochs', kind: 'integer', min: 1, max: 100000, description: 'training epochs' },
+  { key: 'identitiesPerBatch', kind: 'integer', min: 2, max: 1024, description: 'P: identities per batch' },
+  { key: 'instancesPerIdentity', kind: 'integer', min: 1, max: 64, description: 'K: tracklets per identity in a batch' },
+  { key: 'framesPerTracklet', kind: 'integer', min: 1, max: 64, description: 'N: frames (views) per tracklet' },
+  { key: 'learningRate', kind: 'number', min: 0, max: 10, default: 1e-4, description: 'Adam learning rate' },
+  { key: 'weightDecay', kind: 'number', min: 0, max: 1, default: 1e-5, description: 'L2 weight decay added to gradients (PyTorch Adam)' },
+  { key: 'gamma', kind: 'number', min: 0, max: 1, default: 0.1, description: 'learning-rate decay factor at each milestone' },
+  { key: 'milestones', kind: 'integer-list', min: 1, placeholder: 'e.g. 100,200', description: 'epochs at which the learning rate is multiplied by gamma' },
+  { key: 'augment', kind: 'boolean', default: true, description: 'pad+crop, flip, random erasing per frame' },
+  { key: 'evalEvery', kind: 'integer', min: 0, default: 50, description: 'evaluate every n epochs (0: only at the end)' },
+  { key: 'saveEvery', kind: 'integer', min: 1, default: 50, description: 'checkpoint every n epochs' },
+  { key: 'keepLast', kind: 'integer', min: 1, default: 3, description: 'checkpoints kept besides the best' },
+  { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last checkpoint in --out' },
+];
+
+/** The VKD student stage. */
+export const DISTILL_OPTIONS: readonly OptionSpec[] = [
+  { key: 'teacher', kind: 'path', placeholder: 'dir', description: 'teacher run directory (from train-teacher) or model directory' },
+  { key: 'studentFrames', kind: 'integer', min: 1, max: 64, default: 2, description: 'M: views the student sees (of the teacher\'s N)' },
+  { key: 'kdWeight', kind: 'number', min: 0, default: 0.1, description: 'α: weight of the logit distillation (KL × τ²)' },
+  { key: 'dpWeight', kind: 'number', min: 0, default: 1e-4, description: 'β: weight of the distance-preserving loss' },
+  { key: 'temperature', kind: 'number', min: 0.01, default: 10, description: 'τ: distillation temperature' },
+  { key: 'imagenetWeights', kind: 'path', placeholder: 'dir', description: 'ImageNet model directory to re-initialise the student\'s last stage from (default: random re-init)' },
+];

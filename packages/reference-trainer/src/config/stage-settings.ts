@@ -1,0 +1,141 @@
+import { InvalidOptionError } from '@vkd/core';
+import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
+import { flagName, type OptionValues } from '../options/option-spec';
+import { requireOption } from '../options/resolve-options';
+
+/** Data and model settings shared by every stage. */
+export interface DataSettings {
+  readonly dataset: string;
+  readonly root: string;
+  readonly height: number;
+  readonly width: number;
+  readonly testFrames: number;
+  readonly testBatch: number;
+  readonly seed: number;
+}
+
+/** Model shape. */
+export interface ModelSettings {
+  readonly backbone: 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101';
+  readonly attention: 'none' | 'bam';
+  readonly baseWidth: number;
+}
+
+/** One training stage (teacher or student). */
+export interface TrainingSettings {
+  readonly epochs: number;
+  readonly identitiesPerBatch: number;
+  readonly instancesPerIdentity: number;
+  readonly framesPerTracklet: number;
+  readonly learningRate: number;
+  readonly weightDecay: number;
+  readonly gamma: number;
+  readonly milestones: readonly number[];
+  readonly augment: boolean;
+  readonly evalEvery: number;
+  readonly saveEvery: number;
+  readonly keepLast: number;
+  readonly resume: boolean;
+}
+
+/** The VKD stage's extra settings. */
+export interface DistillSettings extends TrainingSettings {
+  readonly studentFrames: number;
+  readonly kdWeight: number;
+  readonly dpWeight: number;
+  readonly temperature: number;
+  readonly imagenetWeights?: string;
+}
+
+/**
+ * Data settings from resolved options.
+ * @throws InvalidOptionError when `--dataset` or `--root` is missing.
+ */
+export function dataSettings(options: OptionValues): DataSettings {
+  return {
+    dataset: requireOption<string>(options, 'dataset', '--dataset', 'name the dataset loader (e.g. mars), or use --preset.'),
+    root: requireOption<string>(options, 'root', '--root', 'the dataset root directory.'),
+    height: options.height as number,
+    width: options.width as number,
+    testFrames: options.testFrames as number,
+    testBatch: options.testBatch as number,
+    seed: options.seed as number,
+  };
+}
+
+/** Model settings from resolved options (every key has a default). */
+export function modelSettings(options: OptionValues): ModelSettings {
+  const settings: ModelSettings = {
+    backbone: options.backbone as ModelSettings['backbone'],
+    attention: options.attention as ModelSettings['attention'],
+    baseWidth: options.baseWidth as number,
+  };
+  if (settings.attention === 'bam' && (settings.backbone === 'resnet18' || settings.backbone === 'resnet34')) {
+    throw new InvalidOptionError('--attention', 'bam', `BAM is defined for the Bottleneck ResNets (resnet50, resnet101), not ${settings.backbone}.`);
+  }
+  return settings;
+}
+
+function checkMilestones(milestones: readonly number[], epochs: number): void {
+  for (let index = 1; index < milestones.length; index++) {
+    if ((milestones[index] as number) <= (milestones[index - 1] as number)) {
+      throw new InvalidOptionError('--milestones', milestones, 'Milestones must be strictly increasing epochs, e.g. 100,200.');
+    }
+  }
+  const late = milestones.find((milestone) => milestone >= epochs);
+  if (late !== undefined) throw new InvalidOptionError('--milestones', milestones, `Milestone ${late} is not before the last epoch (--epochs ${epochs}); it would never apply.`);
+}
+
+/**
+ * Teacher-stage settings; unset values default to the authors' for the dataset and backbone (`teacherDefaultsFor`).
+ * @throws InvalidOptionError naming the offending option.
+ */
+export function teacherSettings(options: OptionValues): TrainingSettings {
+  const defaults = teacherDefaultsFor(String(options.dataset ?? ''), String(options.backbone ?? ''));
+  return trainingSettings(options, defaults);
+}
+
+function trainingSettings(options: OptionValues, defaults: ReturnType<typeof teacherDefaultsFor>): TrainingSettings {
+  const pick = <T>(key: string, fallback: T): T => (options[key] ?? fallback) as T;
+  const settings: TrainingSettings = {
+    epochs: pick('epochs', defaults.epochs),
+    identitiesPerBatch: pick('identitiesPerBatch', defaults.identitiesPerBatch),
+    instancesPerIdentity: pick('instancesPerIdentity', defaults.instancesPerIdentity),
+    framesPerTracklet: pick('framesPerTracklet', defaults.framesPerTracklet),
+    learningRate: pick('learningRate', defaults.learningRate),
+    weightDecay: pick('weightDecay', defaults.weightDecay),
+    gamma: pick('gamma', defaults.gamma),
+    milestones: options.milestones !== undefined ? (options.milestones as readonly number[]) : options.epochs !== undefined ? defaults.milestones.filter((m) => m < (options.epochs as number)) : defaults.milestones,
+    augment: pick('augment', true),
+    evalEvery: pick('evalEvery', defaults.evaluateEvery),
+    saveEvery: pick('saveEvery', defaults.evaluateEvery),
+    keepLast: pick('keepLast', 3),
+    resume: pick('resume', false),
+  };
+  checkMilestones(settings.milestones, settings.epochs);
+  return settings;
+}
+
+/**
+ * Student-stage settings; unset values default to the authors' `commands.txt` (`DISTILL_DEFAULTS`).
+ * @throws InvalidOptionError naming the option (e.g. `--student-frames` larger than `--frames-per-tracklet`).
+ */
+export function distillSettings(options: OptionValues): DistillSettings {
+  const base = trainingSettings(options, DISTILL_DEFAULTS);
+  const settings: DistillSettings = {
+    ...base,
+    studentFrames: (options.studentFrames as number | undefined) ?? DISTILL_DEFAULTS.studentFrames,
+    kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kd,
+    dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dp,
+    temperature: (options.temperature as number | undefined) ?? DISTILL_DEFAULTS.temperature,
+    ...(options.imagenetWeights ? { imagenetWeights: options.imagenetWeights as string } : {}),
+  };
+  if (settings.studentFrames > settings.framesPerTracklet) {
+    throw new InvalidOptionError(
+      flagName('studentFrames'),
+      settings.studentFrames,
+      `The student sees a subset of the teacher's ${settings.framesPerTracklet} views (--frames-per-tracklet); use at most ${settings.framesPerTracklet}.`,
+    );
+  }
+  return settings;
+}

@@ -1,0 +1,65 @@
+/**
+ * The numbers of one evaluation protocol, as written to `metrics.json`. Fractions in [0, 1].
+ * `mAP` is the non-interpolated AP (torchreid / fast-reid); `mAPTrapezoid` the trapezoid AP of the official MARS
+ * MATLAB code, which the VKD paper reports. `mINP`: Ye et al. 2021.
+ */
+export interface ProtocolMetrics {
+  readonly rank1: number;
+  readonly rank5: number;
+  readonly mAP: number;
+  readonly mAPTrapezoid: number;
+  readonly mINP: number;
+  /** CMC curve: `cmc[k]` = fraction of queries with a correct match within rank k+1 (first 20 ranks). */
+  readonly cmc?: readonly number[];
+  readonly validQueries?: number;
+}
+
+/** One point of the gallery-frames sweep (paper Fig. 3): V2V with `frames` frames per gallery tracklet. */
+export interface GalleryFramesPoint {
+  readonly frames: number;
+  readonly rank1: number;
+  readonly mAP: number;
+}
+
+/** I2V rank-1 of the queries taken by one camera. */
+export interface CameraAccuracy {
+  readonly camera: number;
+  readonly rank1: number;
+  readonly mAP: number;
+  readonly queries: number;
+}
+
+/** Everything measured for one model. `v2v` is absent for image-only sets. */
+export interface ModelMetrics {
+  readonly i2v: ProtocolMetrics;
+  readonly v2v?: ProtocolMetrics;
+  readonly galleryFrames?: readonly GalleryFramesPoint[];
+  readonly perCamera?: readonly CameraAccuracy[];
+}
+
+/**
+ * Schema of `metrics.json` written by `vkd demo` and `vkd evaluate`:
+ * `{ teacher: { i2v: { rank1, rank5, mAP, mAPTrapezoid, mINP, cmc }, v2v: {…}, galleryFrames, perCamera },
+ *    student: {…}, settings: {…} }`. Either model may be missing (`vkd evaluate` of one checkpoint writes `model`).
+ */
+export interface RunMetrics {
+  readonly teacher?: ModelMetrics;
+  readonly student?: ModelMetrics;
+  /**
+   * Optional control: a student initialised and trained exactly like `student` (same data, epochs, M of N views) but
+   * without the distillation terms (α = β = 0), so `student − baseline` isolates what KD and DP contribute.
+   */
+  readonly baseline?: ModelMetrics;
+  /** A single evaluated model (`vkd evaluate --checkpoint`). */
+  readonly model?: ModelMetrics;
+  /** The resolved options of the run, plus timings and the backend. */
+  readonly settings: Record<string, unknown>;
+}
+
+/** One loss observation, normalised from the trainer's JSONL logs for charts. */
+export interface LossPoint {
+  readonly stage: 'teacher' | 'student';
+  readonly epoch: number;
+  readonly term: string;
+  readonly value: number;
+}

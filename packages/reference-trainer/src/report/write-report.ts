@@ -1,0 +1,89 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { cmcChartSpec, galleryFramesChartSpec, lossChartSpec, perCameraChartSpec } from './chart-specs';
+import { comparisonHeader, comparisonRows, verdict } from './comparison-table';
+import { renderChartPng } from './render-chart';
+import type { LossPoint, RunMetrics } from './run-metrics';
+
+/** An image already written into the report directory (e.g. the Grad-CAM panel). */
+export interface ReportImage {
+  /** File name relative to the report directory. */
+  readonly file: string;
+  readonly caption: string;
+}
+
+/** Inputs of `writeReport`. */
+export interface ReportInput {
+  readonly directory: string;
+  readonly title?: string;
+  readonly metrics: RunMetrics;
+  readonly losses?: readonly LossPoint[];
+  readonly images?: readonly ReportImage[];
+}
+
+/** What `writeReport` wrote. */
+export interface ReportOutput {
+  /** Absolute path of `index.html`. */
+  readonly html: string;
+  /** PNG files written (absolute paths). */
+  readonly charts: readonly string[];
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
+
+/**
+ * Writes `index.html` and PNG charts (Vega-Lite → SVG → PNG): `cmc.png` (teacher vs student, I2V and V2V),
+ * `losses.png`, `gallery-frames.png` (paper Fig. 3), `per-camera.png`. Charts without data are skipped. Images in
+ * `images` (already in `directory`) are embedded with their captions.
+ */
+export async function writeReport(input: ReportInput): Promise<ReportOutput> {
+  await mkdir(input.directory, { recursive: true });
+  const candidates: Array<[string, string, TopLevelSpec | null]> = [
+    ['cmc.png', 'CMC curves of the teacher and the student (I2V solid, V2V dashed).', cmcChartSpec(input.metrics)],
+    ['losses.png', 'Loss terms per epoch (mean over the epoch\'s steps), teacher and student stages. Terms are unweighted; total is the weighted sum (KD × α, DP × β).', lossChartSpec(input.losses ?? [])],
+    ['gallery-frames.png', 'V2V rank-1 and mAP against the number of frames per gallery tracklet (paper Fig. 3).', galleryFramesChartSpec(input.metrics)],
+    ['per-camera.png', 'I2V rank-1 by the camera of the query frame.', perCameraChartSpec(input.metrics)],
+  ];
+  const figures: ReportImage[] = [];
+  const charts: string[] = [];
+  for (const [file, caption, spec] of candidates) {
+    if (!spec) continue;
+    const path = join(input.directory, file);
+    await renderChartPng(spec, path);
+    charts.push(path);
+    figures.push({ file, caption });
+  }
+  figures.push(...(input.images ?? []));
+  const html = join(input.directory, 'index.html');
+  await writeFile(html, renderHtml(input, figures));
+  return { html, charts };
+}
+
+function renderHtml(input: ReportInput, figures: readonly ReportImage[]): string {
+  const title = input.title ?? 'VKD run report';
+  const rows = comparisonRows(input.metrics);
+  const table = rows.length
+    ? `<table><thead><tr>${comparisonHeader(input.metrics).map((title) => `<th>${escapeHtml(title === 'Δ' ? 'Δ (points)' : title)}</th>`).join('')}</tr></thead><tbody>${rows
+        .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  const summary = verdict(input.metrics);
+  const images = figures
+    .map((figure) => `<figure><img src="${escapeHtml(figure.file)}" alt="${escapeHtml(figure.caption)}"><figcaption>${escapeHtml(figure.caption)}</figcaption></figure>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}
+td:first-child,td:nth-child(2),th{text-align:left}figure{margin:2em 0}img{max-width:100%;border:1px solid #eee}
+figcaption{color:#555;font-size:90%}pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:85%}</style></head>
+<body><h1>${escapeHtml(title)}</h1>
+<p>Percentages. “mAP” is the non-interpolated AP (torchreid); “mAP (paper)” is the trapezoid AP of the official MARS evaluation code, which the VKD paper reports. I2V: one query frame against gallery tracklets; V2V: query tracklet against gallery tracklets; matches in the query's own camera are junk.</p>
+${summary ? `<p><strong>${escapeHtml(summary)}</strong></p>` : ''}
+${table}
+${images}
+<h2>Settings</h2><pre>${escapeHtml(JSON.stringify(input.metrics.settings, null, 2))}</pre>
+</body></html>
+`;
+}

@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs-core';
+// Registers the gradient functions of all ops (tfjs-core alone has none under Node).
+import '@tensorflow/tfjs-layers';
+import { registerFastKernels, selectBackend, type Device } from '@vkd/backends';
+import type { RunLog } from './run-log';
+
+/** The backend in use after `activateDevice`, and why other candidates were skipped. */
+export interface ActiveDevice {
+  readonly requested: string;
+  readonly backend: string;
+  /** `name: reason` of every candidate that failed before the chosen one. */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Picks and initialises the compute backend once for the whole command (conventions §3.10), registers the fast
+ * training kernels (wasm lacks `Conv2DBackpropFilter` otherwise), and logs the choice and why other candidates failed.
+ * @param device `auto | tensorflow | webgpu | wasm | cpu`.
+ * @throws UnsupportedBackendError (from `selectBackend`) listing every attempt.
+ */
+export async function activateDevice(device: string, log: RunLog): Promise<ActiveDevice> {
+  tf.enableProdMode();
+  const { backend, tried } = await selectBackend({ device: device as Device });
+  const skipped = tried.filter((attempt) => attempt.backend !== backend).map((attempt) => `${attempt.backend}: ${attempt.reason}`);
+  log.info(`backend: ${backend} (requested ${device}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''})`);
+  if (backend === 'wasm' || backend === 'cpu') registerFastKernels(backend);
+  return { requested: device, backend, skipped };
+}

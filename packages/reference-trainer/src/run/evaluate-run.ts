@@ -1,0 +1,72 @@
+import type { ReidDataset } from '@vkd/datasets';
+import type { ReidModel } from '@vkd/models';
+import { evaluateModel, type EvaluationReport } from '@vkd/trainer';
+import type { DataSettings } from '../config/stage-settings';
+import type { ModelMetrics, ProtocolMetrics } from '../report/run-metrics';
+import type { RunLog } from './run-log';
+
+type RankingSummary = NonNullable<EvaluationReport['protocols']['i2v']>;
+
+/** CMC points kept in `metrics.json` (charts show ranks 1..20). */
+const CMC_LENGTH = 20;
+
+function protocolMetrics(summary: RankingSummary): ProtocolMetrics {
+  return {
+    rank1: summary.rank1,
+    rank5: summary.rank5,
+    mAP: summary.mAP,
+    mAPTrapezoid: summary.mAPTrapezoid,
+    mINP: summary.mINP,
+    cmc: summary.cmc.slice(0, CMC_LENGTH),
+    validQueries: summary.validQueries,
+  };
+}
+
+/** Converts the trainer's evaluation report into the `metrics.json` form (fractions, CMC to rank 20). */
+export function modelMetricsFromReport(report: EvaluationReport): ModelMetrics {
+  const { i2v, v2v } = report.protocols;
+  const main = i2v ?? report.protocols.i2i;
+  if (!main) throw new Error('evaluation report has neither I2V nor I2I results');
+  return {
+    i2v: protocolMetrics(main),
+    ...(v2v ? { v2v: protocolMetrics(v2v) } : {}),
+    ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAPTrapezoid })) } : {}),
+    perCamera: main.perCamera.map((entry) => ({ camera: entry.camera, rank1: entry.rank1, mAP: entry.mAP, queries: entry.queries })),
+  };
+}
+
+/**
+ * Evaluates a model with the VKD protocols (I2V and V2V for video sets, chunk-first test frames, cosine distance on
+ * pre-BNNeck embeddings) and the gallery-frames sweep, with a progress bar over extracted frames.
+ * @param label shown in the progress bar, e.g. `teacher`.
+ */
+export async function evaluateRun(
+  model: ReidModel,
+  dataset: ReidDataset,
+  data: DataSettings,
+  log: RunLog,
+  label: string,
+  galleryFramesSweep: readonly number[] = [1, 2, 4, 8],
+): Promise<ModelMetrics> {
+  const sweep = galleryFramesSweep.filter((frames) => frames !== data.testFrames);
+  const frames = (tracklets: number, count: number) => tracklets * count;
+  const total =
+    frames(dataset.query.length, 1) + frames(dataset.query.length, data.testFrames) + frames(dataset.gallery.length, data.testFrames) +
+    sweep.reduce((sum, count) => sum + frames(dataset.gallery.length, count), 0);
+  const bar = log.progress(`evaluate ${label}`, total, 'img');
+  const counting: Pick<ReidModel, 'forward'> = {
+    forward(input, options) {
+      const images = input.shape.slice(0, input.rank - 3).reduce((product, size) => product * size, 1);
+      bar.tick(images, images);
+      return model.forward(input, options);
+    },
+  };
+  const report = await evaluateModel(counting, dataset, {
+    imageSize: [data.height, data.width],
+    framesPerTracklet: data.testFrames,
+    framesPerBatch: data.testBatch * data.testFrames,
+    galleryFramesSweep: [...new Set([...galleryFramesSweep])].sort((a, b) => a - b),
+  });
+  bar.done();
+  return modelMetricsFromReport(report);
+}

@@ -1,0 +1,141 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/commands';
+import { resolveCommandInput, runCli } from '../src/cli/run-cli';
+import { flagName } from '../src/options/option-spec';
+
+/** Runs `vkd` with captured output. */
+async function vkd(argv: string[], cwd = tmpdir()) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(
+    argv,
+    { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd },
+    COMMANDS,
+  );
+  return { code, stdout, stderr };
+}
+
+const command = (name: string) => {
+  const found = COMMANDS.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no command ${name}`);
+  return found;
+};
+
+describe('vkd help', () => {
+  it('lists every subcommand', async () => {
+    const { code, stdout } = await vkd(['--help']);
+    expect(code).toBe(0);
+    for (const name of ['demo', 'train-teacher', 'distill', 'evaluate', 'import-weights', 'report', 'datasets']) expect(stdout).toContain(`  ${name}`);
+    expect((await vkd([])).code).toBe(2);
+  });
+
+  it('prints --help for every command with all of its flags', async () => {
+    for (const definition of COMMANDS) {
+      const { code, stdout } = await vkd([definition.name, '--help']);
+      expect(code, definition.name).toBe(0);
+      expect(stdout).toContain(`Usage: vkd ${definition.name}`);
+      for (const option of definition.options) expect(stdout, `${definition.name} ${option.key}`).toContain(flagName(option.key));
+    }
+    expect((await vkd(['help', 'distill'])).stdout).toContain('Usage: vkd distill');
+  });
+
+  it('shows defaults and choices', async () => {
+    const { stdout } = await vkd(['train-teacher', '--help']);
+    expect(stdout).toMatch(/--device <auto\|tensorflow\|webgpu\|wasm\|cpu>\s+compute backend.*\(default: "auto"\)/);
+    expect(stdout).toContain('mars-resnet50');
+  });
+});
+
+describe('vkd usage errors (exit 2, message names the option)', () => {
+  it('rejects an unknown command', async () => {
+    const { code, stderr } = await vkd(['trian-teacher']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('Unknown command "trian-teacher". Expected one of: "demo", "train-teacher"');
+  });
+
+  it('rejects bad flag values before doing any work', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['train-teacher', '--epochs', 'abc'], /Invalid --epochs: "abc". Expected an integer/],
+      [['train-teacher', '--device', 'tpu'], /Invalid --device: "tpu". Expected one of: auto, tensorflow, webgpu, wasm, cpu/],
+      [['distill', '--kd-weight', '-1'], /Invalid --kd-weight: -1. Must be ≥ 0/],
+      [["train-teacher", "--preset", "mars-resnet51"], /Invalid --preset: "mars-resnet51". Expected one of: mars-resnet18, mars-resnet34/],
+      [['demo', '--preset', 'demo'], /Unknown option "--preset"/],
+      [['train-teacher', '--dataset', 'imagenet'], /Invalid --dataset: "imagenet". Expected one of: mars, duke-video/],
+      [['datasets'], /vkd datasets expects one action: stats or generate/],
+      [['datasets', 'count'], /Invalid action: "count". Use `vkd datasets stats/],
+      [['train-teacher', 'extra'], /takes no positional arguments/],
+    ];
+    for (const [argv, pattern] of cases) {
+      const { code, stderr } = await vkd(argv);
+      expect(code, argv.join(' ')).toBe(2);
+      expect(stderr, argv.join(' ')).toMatch(pattern);
+    }
+  });
+
+  it('rejects missing required options, naming them', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['train-teacher', '--dataset', 'mars', '--root', '/data'], /--out is required/],
+      [['train-teacher', '--out', '/tmp/x', '--root', '/data'], /--dataset is required/],
+      [['distill', '--out', '/tmp/x', '--preset', 'mars-resnet50', '--root', '/data'], /--teacher is required/],
+      [['evaluate', '--dataset', 'mars', '--root', '/data'], /--model is required/],
+      [['report'], /--run is required/],
+      [['import-weights', '--out', '/tmp/x'], /--source is required/],
+      [['train-teacher', '--preset', 'mars-resnet50', '--root', '/data', '--out', '/tmp/x', '--epochs', '10', '--milestones', '20'], /Milestone 20 is not before the last epoch/],
+      [['distill', '--preset', 'mars-resnet50', '--root', '/d', '--out', '/o', '--teacher', '/t', '--student-frames', '9'], /Invalid --student-frames: 9/],
+      [['train-teacher', '--preset', 'mars-resnet18', '--attention', 'bam', '--root', '/d', '--out', '/o'], /Invalid --attention: "bam". BAM is defined for the Bottleneck ResNets/],
+    ];
+    for (const [argv, pattern] of cases) {
+      const { code, stderr } = await vkd(argv);
+      expect(code, argv.join(' ')).toBe(2);
+      expect(stderr, argv.join(' ')).toMatch(pattern);
+    }
+  });
+
+  it('reports a missing --run directory for report', async () => {
+    const { code, stderr } = await vkd(['report', '--run', '/nonexistent/run']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Invalid --run: "\/nonexistent\/run". No metrics.json there/);
+  });
+
+  it('names the config key and file for bad config values', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
+    await writeFile(join(directory, 'teacher.yaml'), 'preset: mars-resnet50\nepochs: lots\n');
+    await writeFile(join(directory, 'typo.yaml'), 'learning_rate: 0.1\n');
+    await writeFile(join(directory, 'broken.json'), '{ "epochs": 3, }');
+    const bad = await vkd(['train-teacher', '--config', 'teacher.yaml'], directory);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Invalid epochs in teacher.yaml: "lots". Expected an integer.');
+    const typo = await vkd(['train-teacher', '--config', 'typo.yaml'], directory);
+    expect(typo.stderr).toMatch(/Unknown key in typo.yaml "learning_rate". Expected one of: .*"learningRate"/);
+    const broken = await vkd(['train-teacher', '--config', 'broken.json'], directory);
+    expect(broken.stderr).toMatch(/broken.json:1: Invalid JSON/);
+  });
+});
+
+describe('resolveCommandInput', () => {
+  it('merges defaults < preset < config file < flags and resolves paths against cwd', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
+    await writeFile(join(directory, 'run.yaml'), 'preset: mars-resnet50\nepochs: 30\nidentities-per-batch: 4\nroot: data/mars\n');
+    const input = await resolveCommandInput(command('train-teacher'), ['--config', 'run.yaml', '--epochs', '12', '--out', 'runs/t'], directory);
+    expect(input.options).toMatchObject({
+      dataset: 'mars', // preset
+      backbone: 'resnet50', // preset
+      framesPerTracklet: 8, // preset
+      identitiesPerBatch: 4, // config file over preset
+      epochs: 12, // flag over config file
+      device: 'auto', // default
+      root: join(directory, 'data/mars'),
+      out: join(directory, 'runs/t'),
+    });
+  });
+
+  it('lets a --preset flag override the config file\'s preset', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
+    await writeFile(join(directory, 'run.json'), '{ "preset": "mars-resnet50" }');
+    const input = await resolveCommandInput(command('distill'), ['--config', 'run.json', '--preset', 'veri-resnet50'], directory);
+    expect(input.options).toMatchObject({ dataset: 'veri-776', height: 224, width: 224, studentFrames: 2, epochs: 500 });
+  });
+});

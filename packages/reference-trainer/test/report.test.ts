@@ -1,0 +1,143 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { formatComparisonTable, verdict } from '../src/report/comparison-table';
+import { jetColor, writeHeatmapPanel } from '../src/report/heatmap-panel';
+import { readLossLog } from '../src/report/read-loss-log';
+import type { ModelMetrics, RunMetrics } from '../src/report/run-metrics';
+import { writeReport } from '../src/report/write-report';
+
+function model(base: number): ModelMetrics {
+  const cmc = Array.from({ length: 20 }, (_, k) => Math.min(1, base + 0.03 * k));
+  const protocol = { rank1: cmc[0] as number, rank5: cmc[4] as number, mAP: base - 0.05, mAPTrapezoid: base - 0.04, mINP: base - 0.2, cmc };
+  return {
+    i2v: protocol,
+    v2v: { ...protocol, rank1: protocol.rank1 + 0.05, cmc: cmc.map((value) => Math.min(1, value + 0.05)) },
+    galleryFrames: [1, 2, 4, 8].map((frames) => ({ frames, rank1: base + 0.02 * frames, mAP: base - 0.05 + 0.02 * frames })),
+    perCamera: [0, 1, 2, 3].map((camera) => ({ camera, rank1: base + 0.05 * camera, mAP: base, queries: 10 })),
+  };
+}
+
+const METRICS: RunMetrics = { teacher: model(0.5), student: model(0.6), settings: { command: 'test' } };
+
+/** Distinct opaque colours and the fraction of non-white pixels of a PNG. */
+async function inspectPng(path: string) {
+  const { data, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let ink = 0;
+  const colours = new Set<string>();
+  for (let i = 0; i < data.length; i += 3) {
+    const [r, g, b] = [data[i] as number, data[i + 1] as number, data[i + 2] as number];
+    if (r < 240 || g < 240 || b < 240) ink++;
+    colours.add(`${r >> 4},${g >> 4},${b >> 4}`);
+  }
+  return { width: info.width, height: info.height, ink: ink / (info.width * info.height), colours: colours.size, data, channels: info.channels };
+}
+
+describe('comparison table and verdict', () => {
+  it('prints teacher, student and the difference in points', () => {
+    const table = formatComparisonTable(METRICS);
+    expect(table).toMatch(/I2V\s+rank-1\s+50\.00\s+60\.00\s+\+10\.00/);
+    expect(table).toMatch(/V2V\s+mAP \(paper\)\s+46\.00\s+56\.00\s+\+10\.00/);
+    expect(verdict(METRICS)).toBe('The student beats the teacher on I2V (mAP +10.00 points, rank-1 +10.00 points).');
+    expect(verdict({ teacher: model(0.6), student: model(0.5), settings: {} })).toMatch(/^The student does NOT beat the teacher/);
+    expect(verdict({ teacher: model(0.6), settings: {} })).toBeUndefined();
+  });
+
+  it('adds the no-KD control as a column and judges distillation against it', () => {
+    const withBaseline: RunMetrics = { ...METRICS, baseline: model(0.62) };
+    expect(formatComparisonTable(withBaseline)).toMatch(/I2V\s+rank-1\s+50\.00\s+60\.00\s+\+10\.00\s+62\.00/);
+    expect(verdict(withBaseline)).toMatch(/Against the same student trained without KD\/DP \(α = β = 0\), distillation does NOT help \(I2V mAP -2\.00, rank-1 -2\.00 points\)\.$/);
+    expect(verdict({ ...METRICS, baseline: model(0.55) })).toMatch(/distillation helps \(I2V mAP \+5\.00, rank-1 \+5\.00 points\)/);
+  });
+});
+
+describe('writeReport', () => {
+  it('writes index.html and real PNG charts from vega-lite', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-report-'));
+    const losses = [0, 1, 2, 3].flatMap((epoch) => [
+      { stage: 'teacher' as const, epoch: epoch + 1, term: 'crossEntropy', value: 3 / (epoch + 1) },
+      { stage: 'student' as const, epoch: epoch + 1, term: 'logitDistillation', value: 1 / (epoch + 1) },
+    ]);
+    const output = await writeReport({ directory, metrics: METRICS, losses });
+    expect(output.charts.map((path) => path.slice(directory.length + 1))).toEqual(['cmc.png', 'losses.png', 'gallery-frames.png', 'per-camera.png']);
+    for (const chart of output.charts) {
+      const png = await inspectPng(chart);
+      expect(png.width, chart).toBeGreaterThan(400);
+      expect(png.height, chart).toBeGreaterThan(200);
+      expect(png.ink, chart).toBeGreaterThan(0.01); // axes, lines, labels were drawn
+      expect(png.colours, chart).toBeGreaterThan(8); // several series colours, anti-aliasing
+    }
+    const html = await readFile(output.html, 'utf8');
+    expect(html).toContain('<img src="cmc.png"');
+    expect(html).toContain('The student beats the teacher on I2V');
+    expect(html).toMatch(/<td>I2V<\/td><td>rank-1<\/td><td>50\.00<\/td><td>60\.00<\/td>/);
+  });
+
+  it('skips charts without data', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-report-'));
+    const bare: RunMetrics = { model: { i2v: { rank1: 0.5, rank5: 0.7, mAP: 0.4, mAPTrapezoid: 0.41, mINP: 0.2 } }, settings: {} };
+    const output = await writeReport({ directory, metrics: bare });
+    expect(output.charts).toEqual([]);
+    expect(await readFile(output.html, 'utf8')).toContain('VKD run report');
+  });
+});
+
+describe('heat-map panel', () => {
+  it('maps 0 to blue, 0.5 to green and 1 to red', () => {
+    expect(jetColor(0)).toEqual([0, 0, 0.5]);
+    expect(jetColor(0.5)).toEqual([0.5, 1, 0.5]);
+    expect(jetColor(1)).toEqual([0.5, 0, 0]);
+  });
+
+  it('overlays each map on its frame: hot where the map is 1, cold where it is 0', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-heat-'));
+    const [count, height, width] = [2, 8, 4];
+    const frames = new Float32Array(count * height * width * 3); // 0 = the ImageNet mean colour
+    const hot = new Float32Array(count * height * width);
+    for (let frame = 0; frame < count; frame++) hot[(frame * height + 0) * width + 0] = 1; // top-left pixel of each frame
+    const path = join(directory, 'heat.png');
+    await writeHeatmapPanel({ frames, count, height, width, columns: [{ title: 'teacher', maps: hot }], path, scale: 4 });
+    const { data, width: imageWidth } = await inspectPng(path);
+    // Layout: 28 px header, then cells of (width + 2 gap) × scale; column 1 starts at (2 + width + 2) · 4.
+    const pixel = (x: number, y: number) => Array.from(data.subarray((y * imageWidth + x) * 3, (y * imageWidth + x) * 3 + 3));
+    const top = 28 + 2 * 4;
+    const left = (2 + width + 2) * 4;
+    const [hr, , hb] = pixel(left + 1, top + 1) as number[];
+    const [cr, , cb] = pixel(left + 1 + 8, top + 1 + 16) as number[];
+    expect(hr).toBeGreaterThan((hb as number) + 40); // red-ish where the map is 1 (126 vs 52)
+    expect(cb).toBeGreaterThan((cr as number) + 40); // blue-ish where it is 0 (116 vs 62)
+  });
+
+  it('rejects maps of the wrong size, naming the column', async () => {
+    await expect(
+      writeHeatmapPanel({ frames: new Float32Array(24), count: 1, height: 2, width: 4, columns: [{ title: 'student', maps: new Float32Array(3) }], path: '/tmp/x.png' }),
+    ).rejects.toThrow(/writeHeatmapPanel.columns\[student\]/);
+  });
+});
+
+describe('readLossLog', () => {
+  it('reads epoch lines of the trainer log, one point per term and the total', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-log-'));
+    const path = join(directory, 'log.jsonl');
+    await writeFile(
+      path,
+      [
+        { type: 'train-start', epoch: 0 },
+        { type: 'step', epoch: 0, total: 9, losses: { crossEntropy: 9 } },
+        { type: 'epoch', epoch: 0, total: 3.5, losses: { crossEntropy: 2.5, triplet: 1 } },
+        { type: 'epoch', epoch: 1, total: 'NaN', losses: { crossEntropy: 2 } },
+      ].map((entry) => JSON.stringify(entry)).join('\n'),
+    );
+    expect(await readLossLog(path, 'teacher')).toEqual([
+      { stage: 'teacher', epoch: 1, term: 'crossEntropy', value: 2.5 },
+      { stage: 'teacher', epoch: 1, term: 'triplet', value: 1 },
+      { stage: 'teacher', epoch: 1, term: 'total', value: 3.5 },
+      { stage: 'teacher', epoch: 2, term: 'crossEntropy', value: 2 },
+    ]);
+    expect(await readLossLog(join(directory, 'missing.jsonl'), 'student')).toEqual([]);
+    await writeFile(path, '{"type":"epoch"}\nnot json\n');
+    await expect(readLossLog(path, 'teacher')).rejects.toThrow(/log.jsonl:2: Not a JSON line/);
+  });
+});

@@ -1,0 +1,263 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { CheckpointError, InvalidOptionError } from '@vkd/core';
+
+/** Where the Adam arithmetic runs: tensor ops on the backend, or one fused JavaScript loop over host memory. */
+export type AdamUpdateMode = 'auto' | 'device' | 'host';
+
+/** Options of {@link adamWithL2}; defaults are the VKD authors' (PyTorch `Adam(lr=1e-4, weight_decay=1e-5)`). */
+export interface AdamWithL2Options {
+  /** Initial learning rate (default 1e-4). */
+  learningRate?: number;
+  /** L2 coefficient added to every gradient as `g + weightDecay·w` (PyTorch style, not AdamW; default 1e-5). */
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /**
+   * `'host'`: one fused JavaScript loop per variable over host memory, moments kept as Float32Arrays (no per-op
+   * dispatch). `'device'`: tensor ops (no read-back). `'auto'` (default), decided at first use: `'host'` on the `cpu`
+   * backend (measured 15× faster there), `'device'` elsewhere (on `wasm` the SIMD kernels beat the JS loop ~1.6×;
+   * on GPU backends the host path would read every weight back).
+   */
+  update?: AdamUpdateMode;
+}
+
+/** Everything needed to continue Adam bit-exactly: the update count and the two moment tensors per variable. */
+export interface AdamState {
+  iterations: number;
+  /** `m.<i>` and `v.<i>` for the i-th variable of the list given to `exportState` (caller disposes). */
+  tensors: Record<string, tf.Tensor>;
+}
+
+/** Adam with L2 weight decay in the gradient, matching `torch.optim.Adam` update for update. */
+export interface AdamWithL2 {
+  readonly options: Readonly<Required<AdamWithL2Options>>;
+  /** Current learning rate; the LR schedule sets it once per epoch. */
+  learningRate: number;
+  /** Number of updates applied so far (PyTorch's `state['step']`). */
+  readonly iterations: number;
+  /**
+   * Applies one update. `gradients[i]` belongs to `variables[i]` (same shape); the gradients are not disposed.
+   * @throws InvalidOptionError when the lists differ in length.
+   */
+  applyGradients(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[]): Promise<void>;
+  /** Copies of the moment tensors keyed by position in `variables` (caller disposes). */
+  exportState(variables: readonly tf.Variable[]): AdamState;
+  /** Restores moments exported for the same variable list. @throws CheckpointError on missing or mis-shaped tensors. */
+  importState(variables: readonly tf.Variable[], state: AdamState, source?: string): Promise<void>;
+  /** Frees the moment tensors. */
+  dispose(): void;
+}
+
+interface Hyper {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+/** Per-variable first and second moments, on the device or on the host. */
+interface MomentStore {
+  update(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], stepSize: number, rootCorrection2: number): Promise<void>;
+  export(variable: tf.Variable): { m: tf.Tensor; v: tf.Tensor };
+  import(variable: tf.Variable, m: tf.Tensor, v: tf.Tensor): Promise<void>;
+  dispose(): void;
+}
+
+/**
+ * Creates Adam with PyTorch-style L2 weight decay (`vkd-method.md` §3.2, §4.6). Per variable and step:
+ * `g ← g + wd·w; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; w ← w − (lr/(1−β1^t))·m / (√v/√(1−β2^t) + ε)`,
+ * in PyTorch's operation order, bias corrections in float64 on the host as PyTorch does.
+ * @throws InvalidOptionError naming the option out of range.
+ */
+export function adamWithL2(options: AdamWithL2Options = {}): AdamWithL2 {
+  const resolved = validateAdamOptions(options);
+  const { beta1, beta2 } = resolved;
+  let learningRate = resolved.learningRate;
+  let iterations = 0;
+  let store: MomentStore | undefined;
+  const storeFor = (): MomentStore => {
+    if (!store) {
+      const host = resolved.update === 'host' || (resolved.update === 'auto' && tf.getBackend() === 'cpu');
+      store = host ? hostMoments(resolved) : deviceMoments(resolved);
+    }
+    return store;
+  };
+
+  return {
+    options: resolved,
+    get learningRate() {
+      return learningRate;
+    },
+    set learningRate(value: number) {
+      if (!(Number.isFinite(value) && value >= 0)) {
+        throw new InvalidOptionError('learningRate', value, 'Use a finite number >= 0.');
+      }
+      learningRate = value;
+    },
+    get iterations() {
+      return iterations;
+    },
+    async applyGradients(variables, gradients) {
+      if (variables.length !== gradients.length) {
+        throw new InvalidOptionError('gradients', gradients.length, `Expected one gradient per variable (${variables.length}).`);
+      }
+      iterations += 1;
+      const stepSize = learningRate / (1 - beta1 ** iterations);
+      await storeFor().update(variables, gradients, stepSize, Math.sqrt(1 - beta2 ** iterations));
+    },
+    exportState(variables) {
+      const tensors: Record<string, tf.Tensor> = {};
+      variables.forEach((variable, index) => {
+        const { m, v } = storeFor().export(variable);
+        tensors[`m.${index}`] = m;
+        tensors[`v.${index}`] = v;
+      });
+      return { iterations, tensors };
+    },
+    async importState(variables, state, source = 'optimizer state') {
+      if (!(Number.isInteger(state.iterations) && state.iterations >= 0)) {
+        throw new CheckpointError(source, `optimizer iterations must be an integer >= 0, got ${state.iterations}`);
+      }
+      variables.forEach((variable, index) => {
+        for (const slot of ['m', 'v'] as const) {
+          const tensor = state.tensors[`${slot}.${index}`];
+          if (tensor === undefined) {
+            throw new CheckpointError(source, `missing optimizer tensor ${slot}.${index}; was it saved for the same model?`);
+          }
+          if (tensor.shape.join(',') !== variable.shape.join(',')) {
+            throw new CheckpointError(
+              source,
+              `optimizer tensor ${slot}.${index} has shape [${tensor.shape}] but variable ${index} has [${variable.shape}]`,
+            );
+          }
+        }
+      });
+      for (const [index, variable] of variables.entries()) {
+        await storeFor().import(variable, state.tensors[`m.${index}`] as tf.Tensor, state.tensors[`v.${index}`] as tf.Tensor);
+      }
+      iterations = state.iterations;
+    },
+    dispose() {
+      store?.dispose();
+      store = undefined;
+    },
+  };
+}
+
+/** Moments as tf.Variables; the update is ~10 tensor ops per variable inside one tidy. */
+function deviceMoments(hyper: Hyper): MomentStore {
+  const moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
+  const constants = {
+    beta1: tf.scalar(hyper.beta1),
+    oneMinusBeta1: tf.scalar(1 - hyper.beta1),
+    beta2: tf.scalar(hyper.beta2),
+    oneMinusBeta2: tf.scalar(1 - hyper.beta2),
+    epsilon: tf.scalar(hyper.epsilon),
+    weightDecay: tf.scalar(hyper.weightDecay),
+  };
+  const momentsOf = (variable: tf.Variable) => {
+    let found = moments.get(variable);
+    if (found === undefined) {
+      found = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) }));
+      moments.set(variable, found);
+    }
+    return found;
+  };
+  return {
+    async update(variables, gradients, stepSize, rootCorrection2) {
+      tf.tidy(() => {
+        const negativeStep = tf.scalar(-stepSize);
+        const correction = tf.scalar(rootCorrection2);
+        variables.forEach((variable, index) => {
+          const moment = momentsOf(variable);
+          let gradient = gradients[index] as tf.Tensor;
+          if (hyper.weightDecay !== 0) gradient = tf.add(gradient, tf.mul(constants.weightDecay, variable));
+          const m = tf.add(tf.mul(constants.beta1, moment.m), tf.mul(constants.oneMinusBeta1, gradient));
+          const v = tf.add(tf.mul(constants.beta2, moment.v), tf.mul(constants.oneMinusBeta2, tf.square(gradient)));
+          const denominator = tf.add(tf.div(tf.sqrt(v), correction), constants.epsilon);
+          moment.m.assign(m);
+          moment.v.assign(v);
+          variable.assign(tf.add(variable, tf.mul(negativeStep, tf.div(m, denominator))));
+        });
+      });
+    },
+    export(variable) {
+      const moment = moments.get(variable);
+      return moment ? { m: tf.clone(moment.m), v: tf.clone(moment.v) } : { m: tf.zerosLike(variable), v: tf.zerosLike(variable) };
+    },
+    async import(variable, m, v) {
+      const moment = momentsOf(variable);
+      moment.m.assign(m);
+      moment.v.assign(v);
+    },
+    dispose() {
+      for (const moment of moments.values()) tf.dispose([moment.m, moment.v]);
+      moments.clear();
+      tf.dispose(Object.values(constants));
+    },
+  };
+}
+
+/**
+ * Moments as Float32Arrays; one fused loop per variable over the values read with `await data()`, then one
+ * `assign`. No per-op dispatch, so it is far cheaper than tensor ops on the cpu backend.
+ */
+function hostMoments(hyper: Hyper): MomentStore {
+  const moments = new Map<tf.Variable, { m: Float32Array; v: Float32Array }>();
+  const momentsOf = (variable: tf.Variable) => {
+    let found = moments.get(variable);
+    if (found === undefined) {
+      found = { m: new Float32Array(variable.size), v: new Float32Array(variable.size) };
+      moments.set(variable, found);
+    }
+    return found;
+  };
+  const { beta1, beta2, epsilon, weightDecay } = hyper;
+  return {
+    async update(variables, gradients, stepSize, rootCorrection2) {
+      const values = await Promise.all(variables.map((variable) => variable.data() as Promise<Float32Array>));
+      const grads = await Promise.all(gradients.map((gradient) => gradient.data() as Promise<Float32Array>));
+      variables.forEach((variable, index) => {
+        const { m, v } = momentsOf(variable);
+        const weights = values[index] as Float32Array;
+        const gradient = grads[index] as Float32Array;
+        const updated = new Float32Array(weights.length);
+        for (let i = 0; i < weights.length; i++) {
+          const w = weights[i] as number;
+          const g = Math.fround((gradient[i] as number) + weightDecay * w);
+          const mi = Math.fround(beta1 * (m[i] as number) + (1 - beta1) * g);
+          const vi = Math.fround(beta2 * (v[i] as number) + (1 - beta2) * g * g);
+          m[i] = mi;
+          v[i] = vi;
+          updated[i] = w - (stepSize * mi) / (Math.sqrt(vi) / rootCorrection2 + epsilon);
+        }
+        tf.tidy(() => variable.assign(tf.tensor(updated, variable.shape, 'float32')));
+      });
+    },
+    export(variable) {
+      const { m, v } = momentsOf(variable);
+      return { m: tf.tensor(m.slice(), variable.shape, 'float32'), v: tf.tensor(v.slice(), variable.shape, 'float32') };
+    },
+    async import(variable, m, v) {
+      moments.set(variable, { m: Float32Array.from(await m.data()), v: Float32Array.from(await v.data()) });
+    },
+    dispose() {
+      moments.clear();
+    },
+  };
+}
+
+function validateAdamOptions(options: AdamWithL2Options): Required<AdamWithL2Options> {
+  const resolved = { learningRate: 1e-4, weightDecay: 1e-5, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, update: 'auto' as const, ...options };
+  const check = (name: keyof AdamWithL2Options, ok: boolean, reason: string) => {
+    if (!ok) throw new InvalidOptionError(`adamWithL2.${name}`, resolved[name], reason);
+  };
+  check('learningRate', Number.isFinite(resolved.learningRate) && resolved.learningRate >= 0, 'Use a finite number >= 0 (VKD: 1e-4).');
+  check('weightDecay', Number.isFinite(resolved.weightDecay) && resolved.weightDecay >= 0, 'Use a finite number >= 0 (VKD: 1e-5).');
+  check('beta1', resolved.beta1 >= 0 && resolved.beta1 < 1, 'Use a number in [0, 1) (PyTorch: 0.9).');
+  check('beta2', resolved.beta2 >= 0 && resolved.beta2 < 1, 'Use a number in [0, 1) (PyTorch: 0.999).');
+  check('epsilon', Number.isFinite(resolved.epsilon) && resolved.epsilon > 0, 'Use a finite number > 0 (PyTorch: 1e-8).');
+  check('update', ['auto', 'device', 'host'].includes(resolved.update), "Use 'auto', 'device' or 'host'.");
+  return resolved;
+}

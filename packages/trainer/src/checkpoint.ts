@@ -1,0 +1,267 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { CheckpointError } from '@vkd/core';
+import { createReidModel, readSafetensors, writeSafetensors, type ReidModel, type ReidModelOptions } from '@vkd/models';
+import type { AdamWithL2Options } from './adam-with-l2';
+import { writeDirectoryAtomically } from './checkpoint-files';
+import type { EpochData } from './trainer';
+import type { StepState, TrainableModel, TrainingStep } from './training-step';
+
+/** File names inside one checkpoint directory. */
+export const CHECKPOINT_FILES = { tensors: 'tensors.safetensors', state: 'state.json' } as const;
+
+const FORMAT = 'vkd-trainer-checkpoint';
+
+/** The JSON half of a checkpoint (`state.json`); tensors live in `tensors.safetensors`. */
+export interface CheckpointState {
+  format: typeof FORMAT;
+  version: 1;
+  /** Next 0-based epoch to run (= epochs completed). */
+  nextEpoch: number;
+  globalStep: number;
+  learningRate: number;
+  optimizer: { iterations: number; options: Required<AdamWithL2Options> };
+  /** `TrainingStep.kind`, e.g. `'teacher'` or `'distill'`. */
+  stepKind: string;
+  /** RNG state of the step (the student's M-of-N subset generator). */
+  step: StepState;
+  /** State of the epoch data (identity sampler), if it has one. */
+  data?: unknown;
+  metrics: Record<string, number>;
+  /** `model.config`, enough to rebuild the architecture with `createReidModel`. */
+  modelConfig: unknown;
+  /** Number of trainable variables (optimiser tensors are saved by position). */
+  trainableVariables: number;
+  savedAt: string;
+}
+
+/** A checkpoint read back: state plus tensors (caller disposes the tensors). */
+export interface LoadedCheckpoint {
+  path: string;
+  state: CheckpointState;
+  /** `model.<name>` weights (PyTorch-style names) and `optimizer.m.<i>` / `optimizer.v.<i>` moments. */
+  tensors: Record<string, tf.Tensor>;
+}
+
+/** What {@link saveCheckpoint} needs from a run. */
+export interface CheckpointSource<Batch> {
+  step: TrainingStep<Batch>;
+  data?: EpochData<Batch>;
+  nextEpoch: number;
+  globalStep: number;
+  metrics?: Record<string, number>;
+}
+
+/**
+ * Writes a full training checkpoint to directory `target` atomically (temp directory + rename): model weights
+ * (incl. BN statistics), Adam moments and step count, learning rate, the step's and the sampler's RNG states, epoch.
+ */
+export async function saveCheckpoint<Batch>(target: string, source: CheckpointSource<Batch>): Promise<CheckpointState> {
+  const { step } = source;
+  const variables = step.model.trainableVariables();
+  const weights = step.model.getWeights();
+  const optimizerState = step.optimizer.exportState(variables);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, tensor] of Object.entries(weights)) tensors[`model.${name}`] = tensor;
+  for (const [name, tensor] of Object.entries(optimizerState.tensors)) tensors[`optimizer.${name}`] = tensor;
+  let bytes: Uint8Array;
+  try {
+    bytes = await writeSafetensors(tensors);
+  } finally {
+    // getWeights may hand out the variables themselves: dispose only copies.
+    tf.dispose(Object.values(weights).filter((tensor) => !(tensor instanceof tf.Variable)));
+    tf.dispose(Object.values(optimizerState.tensors));
+  }
+  const state: CheckpointState = {
+    format: FORMAT,
+    version: 1,
+    nextEpoch: source.nextEpoch,
+    globalStep: source.globalStep,
+    learningRate: step.optimizer.learningRate,
+    optimizer: { iterations: optimizerState.iterations, options: { ...step.optimizer.options } },
+    stepKind: step.kind,
+    step: step.getState(),
+    ...(source.data?.getState ? { data: source.data.getState() } : {}),
+    metrics: { ...(source.metrics ?? {}) },
+    modelConfig: step.model.config,
+    trainableVariables: variables.length,
+    savedAt: new Date().toISOString(),
+  };
+  await writeDirectoryAtomically(target, {
+    [CHECKPOINT_FILES.tensors]: bytes,
+    [CHECKPOINT_FILES.state]: `${JSON.stringify(state, null, 2)}\n`,
+  });
+  return state;
+}
+
+/**
+ * Reads a checkpoint directory, or a run directory (its `checkpoints.json` names the latest checkpoint, or the best
+ * one with `which: 'best'`).
+ * @throws CheckpointError naming the path when files are missing, unreadable or of another format.
+ */
+export async function loadCheckpoint(location: string, options: { which?: 'latest' | 'best' } = {}): Promise<LoadedCheckpoint> {
+  const directory = await resolveCheckpointDirectory(location, options.which ?? 'latest');
+  const statePath = path.join(directory, CHECKPOINT_FILES.state);
+  const tensorsPath = path.join(directory, CHECKPOINT_FILES.tensors);
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(await readFile(statePath, 'utf8')) as CheckpointState;
+  } catch (error) {
+    throw new CheckpointError(statePath, 'cannot read the checkpoint state (missing or not JSON); pass a checkpoint directory written by @vkd/trainer', { cause: error });
+  }
+  if (state.format !== FORMAT || state.version !== 1) {
+    throw new CheckpointError(statePath, `unsupported format ${JSON.stringify(state.format)} version ${state.version}; expected ${FORMAT} version 1`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(tensorsPath));
+  } catch (error) {
+    throw new CheckpointError(tensorsPath, 'cannot read the checkpoint tensors', { cause: error });
+  }
+  let tensors: Record<string, tf.Tensor>;
+  try {
+    tensors = readSafetensors(bytes).tensors;
+  } catch (error) {
+    throw new CheckpointError(tensorsPath, `is not a valid safetensors file: ${(error as Error).message}`, { cause: error });
+  }
+  return { path: directory, state, tensors };
+}
+
+/**
+ * Restores a run from a checkpoint into a live step (model weights, optimiser moments and count, learning rate,
+ * step RNG) and data (sampler state), so the next epoch produces the same losses as an uninterrupted run.
+ * @returns where to continue: pass `nextEpoch`/`globalStep` to `trainer.fit` as `startEpoch`/`globalStep`.
+ * @throws CheckpointError when the checkpoint belongs to another kind of step or model.
+ */
+export async function restoreCheckpoint<Batch>(
+  location: string,
+  target: { step: TrainingStep<Batch>; data?: EpochData<Batch> },
+): Promise<{ nextEpoch: number; globalStep: number; state: CheckpointState; path: string }> {
+  const checkpoint = await loadCheckpoint(location);
+  const { state, tensors } = checkpoint;
+  try {
+    const { step, data } = target;
+    if (state.stepKind !== step.kind) {
+      throw new CheckpointError(checkpoint.path, `was written by a '${state.stepKind}' step, cannot resume a '${step.kind}' step`);
+    }
+    const variables = step.model.trainableVariables();
+    if (state.trainableVariables !== variables.length) {
+      throw new CheckpointError(
+        checkpoint.path,
+        `holds optimiser state for ${state.trainableVariables} variables but the model has ${variables.length}; was it built with the same config?`,
+      );
+    }
+    setModelWeights(step.model, tensors, checkpoint.path);
+    await step.optimizer.importState(
+      variables,
+      { iterations: state.optimizer.iterations, tensors: prefixed(tensors, 'optimizer.') },
+      checkpoint.path,
+    );
+    step.optimizer.learningRate = state.learningRate;
+    step.setState(state.step);
+    if (state.data !== undefined && data?.setState) data.setState(state.data);
+    return { nextEpoch: state.nextEpoch, globalStep: state.globalStep, state, path: checkpoint.path };
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/**
+ * Copies the `model.*` tensors of a loaded checkpoint into a model.
+ * @throws CheckpointError when the checkpoint holds no model weights or the model rejects them.
+ */
+export function setModelWeights(model: TrainableModel, tensors: Record<string, tf.Tensor>, source: string): void {
+  const weights = prefixed(tensors, 'model.');
+  if (Object.keys(weights).length === 0) throw new CheckpointError(source, 'holds no model.* tensors');
+  try {
+    model.setWeights(weights);
+  } catch (error) {
+    throw new CheckpointError(source, `the model rejected the weights: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Rebuilds the trained model of a checkpoint (architecture from `state.modelConfig`, weights incl. BN statistics),
+ * e.g. the teacher for the VKD stage.
+ * @param location a checkpoint directory or a run directory (→ its latest checkpoint, or `which: 'best'`).
+ * @returns a new model (caller disposes). @throws CheckpointError when the checkpoint cannot be read or applied.
+ */
+export async function loadModelFromCheckpoint(location: string, options: { which?: 'latest' | 'best' } = {}): Promise<ReidModel> {
+  const checkpoint = await loadCheckpoint(location, options);
+  try {
+    let model: ReidModel;
+    try {
+      model = createReidModel(checkpoint.state.modelConfig as ReidModelOptions);
+    } catch (error) {
+      throw new CheckpointError(checkpoint.path, `holds a model config that cannot be built: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      setModelWeights(model, checkpoint.tensors, checkpoint.path);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  } finally {
+    tf.dispose(Object.values(checkpoint.tensors));
+  }
+}
+
+function prefixed(tensors: Record<string, tf.Tensor>, prefix: string): Record<string, tf.Tensor> {
+  const selected: Record<string, tf.Tensor> = {};
+  for (const [name, tensor] of Object.entries(tensors)) if (name.startsWith(prefix)) selected[name.slice(prefix.length)] = tensor;
+  return selected;
+}
+
+/** A run directory with `checkpoints.json` → its latest (or best) checkpoint; a checkpoint directory → itself. */
+async function resolveCheckpointDirectory(location: string, which: 'latest' | 'best'): Promise<string> {
+  const info = await stat(location).catch((error: unknown) => {
+    throw new CheckpointError(location, 'does not exist; pass a checkpoint directory or a run directory with checkpoints.json', { cause: error });
+  });
+  if (!info.isDirectory()) throw new CheckpointError(location, 'is not a directory; pass a checkpoint directory or a run directory');
+  const index = await readCheckpointIndex(location);
+  if (index === undefined) return location;
+  if (which === 'best') {
+    if (index.best === undefined) throw new CheckpointError(location, 'checkpoints.json records no best checkpoint (train with checkpointHook({ best }))');
+    return path.join(location, index.best.name);
+  }
+  if (index.latest === undefined) throw new CheckpointError(location, 'checkpoints.json lists no checkpoint yet');
+  return path.join(location, index.latest);
+}
+
+/** One entry of `checkpoints.json`. */
+export interface CheckpointEntry {
+  name: string;
+  nextEpoch: number;
+  globalStep: number;
+  metrics: Record<string, number>;
+  savedAt: string;
+}
+
+/** `checkpoints.json` in a run's checkpoint directory. */
+export interface CheckpointIndex {
+  latest?: string;
+  best?: { name: string; metric: string; value: number; mode: 'max' | 'min' };
+  checkpoints: CheckpointEntry[];
+}
+
+export const CHECKPOINT_INDEX = 'checkpoints.json';
+
+/** Reads `checkpoints.json`, or undefined when the directory has none. @throws CheckpointError when it is corrupt. */
+export async function readCheckpointIndex(directory: string): Promise<CheckpointIndex | undefined> {
+  const file = path.join(directory, CHECKPOINT_INDEX);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const index = JSON.parse(text) as CheckpointIndex;
+    if (!Array.isArray(index.checkpoints)) throw new Error('no checkpoints array');
+    return index;
+  } catch (error) {
+    throw new CheckpointError(file, `is not a valid checkpoint index: ${(error as Error).message}`, { cause: error });
+  }
+}
