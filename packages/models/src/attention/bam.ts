@@ -54,11 +54,11 @@ export function bamForward(x: tf.Tensor4D, prefix: string, context: ForwardConte
   const [count, , , channels] = x.shape;
   const channelGate = `${prefix}.channel_att.gate_c`;
   const hidden = linear(tf.mean(x, [1, 2]) as tf.Tensor2D, context, `${channelGate}.gate_c_fc_0`);
-  const normalised = tf.relu(batchNorm(hidden, batchNormVariables(context, `${channelGate}.gate_c_bn_1`), context.mode));
+  const normalised = batchNorm(hidden, batchNormVariables(context, `${channelGate}.gate_c_bn_1`), context.mode, { relu: true });
   const channelAttention = tf.reshape(linear(normalised, context, `${channelGate}.gate_c_fc_final`), [count, 1, 1, channels]);
 
   let spatial = x;
-  for (const convUnit of spatialUnits(prefix, channels)) spatial = unitForward(spatial, convUnit, context, true);
+  for (const convUnit of spatialUnits(prefix, channels)) spatial = unitForward(spatial, convUnit, context, { relu: true });
   const finalConv = `${prefix}.spatial_att.gate_s.gate_s_conv_final`;
   const spatialAttention = tf.fused.conv2d({
     x: spatial, filter: context.variable(`${finalConv}.weight`) as tf.Tensor4D, strides: 1, pad: 'valid',

@@ -89,14 +89,15 @@ export function resnetSpecs(architecture: ResnetArchitecture): ParameterSpec[] {
   return specs;
 }
 
+/** A residual block; its last unit also does the residual add and the block's ReLU (one op in training). */
 function blockForward(x: tf.Tensor4D, block: ResidualBlock, context: ForwardContext): tf.Tensor4D {
+  const shortcut = block.downsample ? unitForward(x, block.downsample, context, { relu: false }) : x;
+  const last = block.units.length - 1;
   let out = x;
   block.units.forEach((blockUnit, index) => {
-    out = unitForward(out, blockUnit, context, block.relu && index < block.units.length - 1);
+    out = unitForward(out, blockUnit, context, index < last ? { relu: block.relu } : { relu: block.relu, shortcut });
   });
-  const shortcut = block.downsample ? unitForward(x, block.downsample, context, false) : x;
-  const sum = tf.add(out, shortcut) as tf.Tensor4D;
-  return block.relu ? tf.relu(sum) : sum;
+  return out;
 }
 
 /**
@@ -105,7 +106,7 @@ function blockForward(x: tf.Tensor4D, block: ResidualBlock, context: ForwardCont
  * @returns layer4 feature maps [N, ⌈H/16⌉-ish, ⌈W/16⌉-ish, D] (output stride 16 with last stride 1).
  */
 export function resnetForward(images: tf.Tensor4D, architecture: ResnetArchitecture, context: ForwardContext): tf.Tensor4D {
-  const stem = unitForward(images, architecture.stem, context, true);
+  const stem = unitForward(images, architecture.stem, context, { relu: true, inputIsData: true });
   // PyTorch MaxPool2d(3, 2, padding=1): symmetric padding, floor rounding.
   let x = tf.maxPool(stem, 3, 2, 1, 'floor');
   for (const stage of architecture.stages) {

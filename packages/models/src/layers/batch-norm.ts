@@ -20,6 +20,14 @@ export interface BatchNormVariables {
   runningVar: tf.Variable;
 }
 
+/** What follows the BatchNorm inside the same op: `relu(bn(x) + shortcut)` (a residual block's end) or `relu(bn(x))`. */
+export interface NormTail {
+  /** Apply a ReLU after the (BatchNorm + shortcut). */
+  relu: boolean;
+  /** Residual added after the BatchNorm, same shape as the output. */
+  shortcut?: tf.Tensor;
+}
+
 /** PyTorch's moving-statistics update: `m ← (1−μ)·m + μ·batch`, with the unbiased batch variance. */
 function updateMovingStatistics(bn: BatchNormVariables, mean: tf.Tensor, variance: tf.Tensor, count: number): void {
   const unbiased = count > 1 ? tf.mul(variance, count / (count - 1)) : variance;
@@ -38,50 +46,134 @@ function columnSum(x: tf.Tensor, rows: number, scale = 1): tf.Tensor1D {
   return tf.reshape(tf.matMul(tf.fill([1, rows], scale), x as tf.Tensor2D), [-1]) as tf.Tensor1D;
 }
 
-/**
- * Batch-statistics BatchNorm of `[M, C]` rows (a 4-D NHWC map reshaped to `[N·H·W, C]`, or BatchNorm1d input).
- * The backward pass is the closed form (7 full-size ops instead of autodiff through `moments`), and the moving
- * statistics are updated inside the forward computation when `update` is true, so it is safe inside
- * `tf.variableGrads` / `optimizer.minimize` closures and inside `tf.tidy`.
- * @param x [M, C] float32.
- * @returns [M, C] normalised, scaled and shifted (caller disposes).
- */
-export function batchStatisticsNorm(x: tf.Tensor2D, bn: BatchNormVariables, update: boolean): tf.Tensor2D {
-  const count = x.shape[0];
-  const normalise = tf.customGrad(((input: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
-    // Two-pass statistics (as PyTorch), reusing the centred input for the normalisation: 6 full-size ops.
-    const mean = columnSum(input, count, 1 / count);
-    const centered = tf.sub(input, mean);
-    const variance = columnSum(tf.square(centered), count, 1 / count);
-    if (update) updateMovingStatistics(bn, mean, variance, count);
-    const invStd = tf.rsqrt(tf.add(variance, BATCH_NORM_EPSILON));
-    const scale = tf.mul(weight, invStd);
-    const value = tf.add(tf.mul(centered, scale), bias);
-    save([centered, invStd, scale]);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedCentered, savedInvStd, savedScale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const sumDy = columnSum(dy, count);
-        const sumDyCentered = columnSum(tf.mul(dy, savedCentered), count);
-        // dx = scale·(dy − Σdy/M − centered·Σ(dy·centered)·invStd²/M)
-        const meanTerm = tf.mul(savedScale, tf.div(sumDy, count));
-        const centeredTerm = tf.mul(savedScale, tf.mul(sumDyCentered, tf.div(tf.square(savedInvStd), count)));
-        const dx = tf.sub(tf.sub(tf.mul(dy, savedScale), meanTerm), tf.mul(savedCentered, centeredTerm));
-        return [dx, tf.mul(sumDyCentered, savedInvStd), sumDy];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return normalise(x, bn.weight, bn.bias) as tf.Tensor2D;
+/** `[..., C]` viewed as `[M, C]` rows (a reshape shares the data). */
+function asRows(x: tf.Tensor): tf.Tensor2D {
+  return tf.reshape(x, [-1, x.shape[x.rank - 1] as number]) as tf.Tensor2D;
+}
+
+/** Batch statistics of a normalisation, as saved for the backward pass. */
+export interface BatchMoments {
+  /** [C] batch mean over all leading axes. */
+  mean: tf.Tensor1D;
+  /** [C] biased batch variance (two-pass, as PyTorch). */
+  variance: tf.Tensor1D;
 }
 
 /**
- * BatchNorm over the last axis of a tensor of any rank (NHWC maps or [N, C] features).
+ * Forward of a batch-statistics BatchNorm (+ shortcut, + ReLU), for use inside a `tf.customGrad` forward (no tape),
+ * with every full-size temporary disposed as soon as it is consumed.
+ * Updates the moving statistics when `update`.
+ * @param x [..., C]; weight, bias [C]. @returns the output (same shape as x) and the batch moments.
+ */
+export function batchNormTrainingForward(
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  bn: BatchNormVariables,
+  update: boolean,
+  tail: NormTail,
+): BatchMoments & { value: tf.Tensor } {
+  const rows = asRows(x);
+  const count = rows.shape[0];
+  const mean = columnSum(rows, count, 1 / count);
+  const squares = tf.squaredDifference(rows, mean);
+  const variance = columnSum(squares, count, 1 / count);
+  squares.dispose();
+  if (update) updateMovingStatistics(bn, mean, variance, count);
+  // (x − mean)·(γ·invStd) + β as separate element-wise ops: wasm's FusedBatchNorm kernel is a scalar loop, slower
+  // than these three (same arithmetic as the previous, autodiff-era forward).
+  const scale = tf.mul(weight, tf.rsqrt(tf.add(variance, BATCH_NORM_EPSILON)));
+  const centered = tf.sub(x, mean);
+  const scaled = tf.mul(centered, scale);
+  centered.dispose();
+  let value = replace(scaled, tf.add(scaled, bias));
+  if (tail.shortcut) value = replace(value, tf.add(value, tail.shortcut));
+  if (tail.relu) value = replace(value, tf.relu(value));
+  return { value, mean, variance };
+}
+
+function replace(previous: tf.Tensor, next: tf.Tensor): tf.Tensor {
+  previous.dispose();
+  return next;
+}
+
+/**
+ * Backward of {@link batchNormTrainingForward} (call inside `tf.tidy`). With x̂ = (x − mean)·invStd (the centred input
+ * is recomputed from the saved input) and M = N·H·W rows: dz = dy·[out > 0] (ReLU), dγ = Σ dz·x̂, dβ = Σ dz,
+ * dx = γ·invStd·(dz − (Σdz + x̂·Σ(dz·x̂))/M), dshortcut = dz.
+ * @param dy gradient of the output; x the saved input; output the saved output (needed only with a ReLU).
+ * @returns [dx, dweight, dbias] (+ dshortcut when `hasShortcut`).
+ */
+export function batchNormTrainingBackward(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  output: tf.Tensor | undefined,
+  moments: BatchMoments,
+  weight: tf.Tensor,
+  relu: boolean,
+  hasShortcut: boolean,
+): tf.Tensor[] {
+  const dz = relu ? tf.mul(dy, tf.step(output as tf.Tensor)) : dy;
+  const dzRows = asRows(dz);
+  const count = dzRows.shape[0];
+  const centered = tf.sub(asRows(x), moments.mean);
+  const invStd = tf.rsqrt(tf.add(moments.variance, BATCH_NORM_EPSILON));
+  const scale = tf.mul(weight, invStd);
+  const sumDz = columnSum(dzRows, count);
+  const sumDzCentered = columnSum(tf.mul(dzRows, centered), count);
+  // dx = scale·(dz − Σdz/M − centered·Σ(dz·centered)·invStd²/M)
+  const meanTerm = tf.mul(scale, tf.div(sumDz, count));
+  const centeredTerm = tf.mul(scale, tf.mul(sumDzCentered, tf.div(tf.square(invStd), count)));
+  const dx = tf.sub(tf.sub(tf.mul(dzRows, scale), meanTerm), tf.mul(centered, centeredTerm));
+  const sumDzNormalised = tf.mul(sumDzCentered, invStd);
+  const gradients = [tf.reshape(dx, x.shape), sumDzNormalised, sumDz];
+  // dz may be the incoming dy itself: hand back a copy, so that the tape may dispose the two independently.
+  if (hasShortcut) gradients.push(dz === dy ? tf.clone(dy) : dz);
+  return gradients;
+}
+
+type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * Batch-statistics BatchNorm (+ shortcut, + ReLU) as one op with a hand-written backward: the tape keeps only the
+ * input, the output (with a ReLU) and the [C] moments, instead of every intermediate of the normalisation and their
+ * gradients. Safe inside `tf.variableGrads` / `optimizer.minimize` closures and `tf.tidy`.
+ * @param x [..., C]. @returns same shape as `x` (caller disposes).
+ */
+export function batchStatisticsNorm<T extends tf.Tensor>(x: T, bn: BatchNormVariables, update: boolean, tail: NormTail): T {
+  // No gradient tape (e.g. a frozen teacher's forward outside a gradient closure): the forward alone, no op machinery.
+  if (!tf.engine().isTapeOn()) return tf.tidy(() => batchNormTrainingForward(x, bn.weight, bn.bias, bn, update, tail).value) as T;
+  const hasShortcut = tail.shortcut !== undefined;
+  const normalise = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, weight, bias] = args as tf.Tensor[];
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const shortcut = hasShortcut ? (args[3] as tf.Tensor) : undefined;
+    const { value, mean, variance } = batchNormTrainingForward(input!, weight!, bias!, bn, update, { relu: tail.relu, shortcut });
+    save(tail.relu ? [input!, weight!, mean, variance, value] : [input!, weight!, mean, variance]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [savedInput, savedWeight, savedMean, savedVariance, savedOutput] = saved as [tf.Tensor, tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
+          const moments = { mean: savedMean, variance: savedVariance };
+          return batchNormTrainingBackward(dy, savedInput, savedOutput, moments, savedWeight, tail.relu, hasShortcut);
+        }),
+    };
+  }) as unknown as CustomGradFunction);
+  const inputs: tf.Tensor[] = [x, bn.weight, bn.bias, ...(tail.shortcut ? [tail.shortcut] : [])];
+  return normalise(...inputs) as T;
+}
+
+/**
+ * BatchNorm over the last axis of a tensor of any rank (NHWC maps or [N, C] features), optionally followed by a
+ * residual add and a ReLU: `relu?(bn(x) + shortcut?)`.
  * @returns same shape as `x` (caller disposes).
  */
-export function batchNorm<T extends tf.Tensor>(x: T, bn: BatchNormVariables, mode: BatchNormMode): T {
-  if (mode === 'moving') return tf.batchNorm(x, bn.runningMean, bn.runningVar, bn.bias, bn.weight, BATCH_NORM_EPSILON) as T;
-  const channels = x.shape[x.rank - 1] as number;
-  const rows = tf.reshape(x, [-1, channels]) as tf.Tensor2D;
-  return tf.reshape(batchStatisticsNorm(rows, bn, mode === 'batch-update'), x.shape) as T;
+export function batchNorm<T extends tf.Tensor>(x: T, bn: BatchNormVariables, mode: BatchNormMode, tail: NormTail = { relu: false }): T {
+  if (mode !== 'moving') return batchStatisticsNorm(x, bn, mode === 'batch-update', tail);
+  return tf.tidy(() => {
+    let value: tf.Tensor = tf.batchNorm(x, bn.runningMean, bn.runningVar, bn.bias, bn.weight, BATCH_NORM_EPSILON);
+    if (tail.shortcut) value = tf.add(value, tail.shortcut);
+    return (tail.relu ? tf.relu(value) : value) as T;
+  });
 }

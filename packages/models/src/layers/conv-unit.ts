@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { convBatchNorm, type ConvGeometry } from './convolution';
+import { convBatchNorm, type ConvBatchNormTail, type ConvGeometry } from './convolution';
 import type { BatchNormMode, BatchNormVariables } from './batch-norm';
 import { batchNormSpecs, convSpecs, type ParameterSpec } from '../parameters';
 
@@ -42,13 +42,16 @@ export function batchNormVariables(context: ForwardContext, prefix: string): Bat
   };
 }
 
-/** Runs one conv + BN (+ ReLU) unit. @param x [N, H, W, Cin]. @returns [N, H', W', Cout]. */
-export function unitForward(x: tf.Tensor4D, convUnit: ConvUnit, context: ForwardContext, relu: boolean): tf.Tensor4D {
+/**
+ * Runs one conv + BN (+ shortcut) (+ ReLU) unit: `relu?(bn(conv(x)) + shortcut?)`.
+ * @param x [N, H, W, Cin]; `tail.shortcut` [N, H', W', Cout]. @returns [N, H', W', Cout].
+ */
+export function unitForward(x: tf.Tensor4D, convUnit: ConvUnit, context: ForwardContext, tail: ConvBatchNormTail): tf.Tensor4D {
   const variables = {
     filter: context.variable(`${convUnit.conv}.weight`),
     ...(convUnit.convBias ? { bias: context.variable(`${convUnit.conv}.bias`) } : {}),
     bn: batchNormVariables(context, convUnit.bn),
   };
-  return convBatchNorm(x, variables, convUnit.geometry, context.mode, relu);
+  return convBatchNorm(x, variables, convUnit.geometry, context.mode, tail);
 }
 
