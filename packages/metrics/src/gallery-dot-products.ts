@@ -20,9 +20,9 @@ interface WasmApi {
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Depth of one pass over the feature dimension: keeps a query panel in L1 and a gallery tile in L2. */
-const DEPTH_BLOCK = 512;
+const DEPTH_BLOCK = 1024;
 /** Gallery rows per tile (a multiple of GEMM_COLUMNS). */
-const GALLERY_TILE = 96;
+const GALLERY_TILE = 48;
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
 /** Below this many multiply-adds per call, waking worker threads costs more than it saves. */
@@ -43,6 +43,8 @@ function kernelModule(base64: string): object | null {
 export interface DotProductOptions {
   /** Threads used for large blocks (the calling thread included). Default: the number of hardware threads. */
   readonly threads?: number;
+  /** Scales applied to the gallery rows as they are copied into the kernel's memory (e.g. 1/‖row‖), [G]. */
+  readonly rowScales?: Float64Array;
 }
 
 /**
@@ -73,7 +75,7 @@ export class GalleryDotProducts {
     const module = sharedModule ?? kernelModule(GEMM_KERNEL_BASE64);
     if (module === null || wasm === undefined) {
       this.kernel = null;
-      this.gallery = gallery;
+      this.gallery = options.rowScales === undefined ? gallery : scaleRows(gallery, dim, options.rowScales, new Float32Array(gallery.length), dim);
       return;
     }
     let memory: WasmMemory;
@@ -88,17 +90,19 @@ export class GalleryDotProducts {
     this.kernel = { dots: instance.exports.dots as DotsKernel, memory, module, shared: sharedModule !== null };
     this.ensureMemory(GEMM_ROWS * 32);
     this.gallery = new Float32Array(memory.buffer, 0, this.paddedGallery * this.paddedDim);
-    copyPadded(gallery, this.gallerySize, dim, this.gallery, this.paddedDim);
+    if (options.rowScales === undefined) copyPadded(gallery, this.gallerySize, dim, this.gallery, this.paddedDim);
+    else scaleRows(gallery, dim, options.rowScales, this.gallery, this.paddedDim);
   }
 
   /**
    * @param queries [n, D] row-major.
-   * @param out receives [n, G] row-major.
+   * @param out receives [n, G] row-major: `offset + scale · dot` (cosine distance is offset 1, scale −1).
    */
-  compute(queries: Float32Array, out: Float32Array): void {
+  compute(queries: Float32Array, out: Float32Array, offset = 0, scale = 1): void {
     const rows = queries.length / this.dim;
     if (this.kernel === null) {
       dotsFallback(queries, rows, this.gallery, this.gallerySize, this.dim, out);
+      if (offset !== 0 || scale !== 1) for (let k = 0; k < rows * this.gallerySize; k++) out[k] = offset + scale * (out[k] as number);
       return;
     }
     const paddedRows = Math.ceil(rows / GEMM_ROWS) * GEMM_ROWS;
@@ -127,8 +131,17 @@ export class GalleryDotProducts {
     else runShared(this.kernel.module, memory, job, shares, runLocal);
 
     const result = new Float32Array(memory.buffer, outPointer, paddedRows * this.paddedGallery);
-    if (this.paddedGallery === this.gallerySize) out.set(result.subarray(0, rows * this.gallerySize));
-    else for (let i = 0; i < rows; i++) out.set(result.subarray(i * this.paddedGallery, i * this.paddedGallery + this.gallerySize), i * this.gallerySize);
+    const G = this.gallerySize;
+    if (offset === 0 && scale === 1) {
+      if (this.paddedGallery === G) out.set(result.subarray(0, rows * G));
+      else for (let i = 0; i < rows; i++) out.set(result.subarray(i * this.paddedGallery, i * this.paddedGallery + G), i * G);
+      return;
+    }
+    for (let i = 0; i < rows; i++) {
+      const from = i * this.paddedGallery;
+      const to = i * G;
+      for (let j = 0; j < G; j++) out[to + j] = offset + scale * (result[from + j] as number);
+    }
   }
 
   /** Runs the kernel over one share of query rows: passes over the depth, tiles over the gallery. */
@@ -156,6 +169,17 @@ export class GalleryDotProducts {
     }
     this.queryCapacity = capacity;
   }
+}
+
+/** target row i (stride `targetDim`) = source row i · scales[i]. */
+function scaleRows(source: Float32Array, dim: number, scales: Float64Array, target: Float32Array, targetDim: number): Float32Array {
+  for (let i = 0; i < scales.length; i++) {
+    const scale = scales[i] as number;
+    const from = i * dim;
+    const to = i * targetDim;
+    for (let d = 0; d < dim; d++) target[to + d] = (source[from + d] as number) * scale;
+  }
+  return target;
 }
 
 function copyPadded(source: Float32Array, rows: number, dim: number, target: Float32Array, paddedDim: number): void {

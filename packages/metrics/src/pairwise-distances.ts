@@ -68,7 +68,11 @@ export class BlockDistances {
     this.metric = metric;
     this.gallerySize = gallery.length / dim;
     this.galleryNorms = squaredNorms(gallery, dim);
-    this.dots = new GalleryDotProducts(metric === 'cosine' ? normalizeRows(gallery, dim, this.galleryNorms) : gallery, dim, threads === undefined ? {} : { threads });
+    // Cosine: the gallery rows are normalised while they are copied into the kernel's memory.
+    this.dots = new GalleryDotProducts(gallery, dim, {
+      ...(threads === undefined ? {} : { threads }),
+      ...(metric === 'cosine' ? { rowScales: inverseNorms(this.galleryNorms) } : {}),
+    });
   }
 
   /**
@@ -81,8 +85,7 @@ export class BlockDistances {
     const queryNorms = squaredNorms(queries, dim);
     const G = this.gallerySize;
     if (this.metric === 'cosine') {
-      this.dots.compute(normalizeRows(queries, dim, queryNorms), out);
-      for (let k = 0; k < rows * G; k++) out[k] = 1 - (out[k] as number);
+      this.dots.compute(normalizeRows(queries, dim, queryNorms), out, 1, -1);
       return;
     }
     this.dots.compute(queries, out);
@@ -130,11 +133,17 @@ function squaredNorms(features: Float32Array, dim: number): Float64Array {
   return norms;
 }
 
-/** Rows divided by max(‖row‖, 1e-12), as torch.nn.functional.normalize. */
+/** 1 / max(‖row‖, 1e-12) from squared norms, as torch.nn.functional.normalize. */
+function inverseNorms(squared: Float64Array): Float64Array {
+  return squared.map((value) => 1 / Math.max(Math.sqrt(value), 1e-12));
+}
+
+/** Rows divided by max(‖row‖, 1e-12). */
 function normalizeRows(features: Float32Array, dim: number, squared: Float64Array): Float32Array {
   const out = new Float32Array(features.length);
+  const scales = inverseNorms(squared);
   for (let i = 0; i < squared.length; i++) {
-    const scale = 1 / Math.max(Math.sqrt(squared[i] as number), 1e-12);
+    const scale = scales[i] as number;
     for (let d = i * dim; d < (i + 1) * dim; d++) out[d] = (features[d] as number) * scale;
   }
   return out;
