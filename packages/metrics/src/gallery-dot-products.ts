@@ -49,7 +49,7 @@ export interface DotProductOptions {
 
 /**
  * Dot products of query rows against a fixed gallery, `out[i, j] = Σ_d query[i, d] · gallery[j, d]`, with a
- * WebAssembly SIMD kernel (about 25–30 GFLOP/s per core on a current x86-64 CPU), split over worker threads for
+ * WebAssembly SIMD kernel (about 40–45 GFLOP/s per core on a current x86-64 CPU), split over worker threads for
  * large blocks, or a plain JS fallback. The gallery is copied once into the kernel's memory (G × D float32); each
  * call handles one block of queries.
  */
