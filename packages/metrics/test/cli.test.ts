@@ -79,7 +79,30 @@ describe('vkd-metrics CLI', () => {
     const floatIds = run([...base.slice(0, 4), '--query-ids', file('ids-float.npy'), '--query-cams', file('q_cams.txt'), '--gallery-labels', file('g.csv')]);
     expect(floatIds.stderr).toMatch(/must have an integer dtype, found '<f4'/);
     expect(run(['--bogus']).code).toBe(2);
-    expect(run([...base, '--gallery-labels', file('g.csv'), '--metric', 'l1']).stderr).toMatch(/Invalid metric: "l1"/);
+    const metric = run([...base, '--gallery-labels', file('g.csv'), '--metric', 'l1']);
+    expect(metric.stderr).toMatch(/Invalid --metric: "l1"/);
+    expect(metric.code).toBe(2);
     expect(run(['--help']).stdout).toContain('Usage:');
+  });
+
+  it('names a missing or directory input file plainly, without a stack trace', () => {
+    const missing = run([...base.slice(0, 2), '--gallery', file('nope.npy'), ...base.slice(4), '--gallery-labels', file('g.csv')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`vkd-metrics: ${file('nope.npy')}: no such file (the file given to --gallery).\n`);
+    const directory = run([...base.slice(0, 2), '--gallery', folder, ...base.slice(4), '--gallery-labels', file('g.csv')]);
+    expect(directory.code).toBe(1);
+    expect(directory.stderr).toBe(`vkd-metrics: ${folder}: is a directory; --gallery takes a file.\n`);
+  });
+
+  it('prints the usage for no arguments and checks re-ranking options even without --rerank', () => {
+    const empty = run([]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('Usage:');
+    const k1 = run([...base, '--gallery-labels', file('g.csv'), '--k1', 'abc']);
+    expect(k1.code).toBe(2);
+    expect(k1.stderr).toMatch(/Invalid --k1: "abc"/);
+    const lambda = run([...base, '--gallery-labels', file('g.csv'), '--lambda', '2']);
+    expect(lambda.code).toBe(2);
+    expect(lambda.stderr).toMatch(/Invalid --lambda: "2". Use a number in \[0, 1\]/);
   });
 });

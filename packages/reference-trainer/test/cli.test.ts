@@ -112,6 +112,33 @@ describe('vkd usage errors (exit 2, message names the option)', () => {
     expect(typo.stderr).toMatch(/Unknown key in typo.yaml "learning_rate". Expected one of: .*"learningRate"/);
     const broken = await vkd(['train-teacher', '--config', 'broken.json'], directory);
     expect(broken.stderr).toMatch(/broken.json:1: Invalid JSON/);
+    await writeFile(join(directory, 'preset.yaml'), 'preset: demo-quik\n');
+    const preset = await vkd(['train-teacher', '--config', 'preset.yaml'], directory);
+    expect(preset.code).toBe(2);
+    expect(preset.stderr).toMatch(/Unknown preset in preset.yaml "demo-quik". Expected one of: .*"demo-quick"/);
+  });
+});
+
+describe('vkd failures on the user\'s files (exit 1 or 2, no stack trace)', () => {
+  it('reports an --out below a regular file as a file-system problem, not an internal error', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
+    await writeFile(join(directory, 'a-file'), 'x');
+    const { code, stderr } = await vkd(['datasets', 'generate', '--out', join(directory, 'a-file', 'set')]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^vkd datasets: ENOTDIR: not a directory.*a-file.*\(a path component is a file, not a directory\)/);
+    expect(stderr).not.toMatch(/unexpected error|\n\s+at /);
+  });
+
+  it('accepts --epochs below a preset\'s milestones and names --identities-per-batch when the set is too small', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
+    const root = join(directory, 'data');
+    expect((await vkd(['datasets', 'generate', '--out', root, '--identities', '6', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '16', '--width', '16', '--quiet'])).code).toBe(0);
+    // demo-quick has milestones [6] and P = 4; 6 identities leave 3 for training.
+    const out = join(directory, 'run');
+    const { code, stderr } = await vkd(['train-teacher', '--preset', 'demo-quick', '--root', root, '--out', out, '--epochs', '1', '--device', 'cpu', '--quiet']);
+    expect(stderr).not.toMatch(/Milestone/);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Invalid --identities-per-batch: 4. The training split of synthetic has only 3 identities; use --identities-per-batch 3 or less/);
   });
 });
 

@@ -113,9 +113,22 @@ describe('resolveOptions', () => {
     const values = resolveOptions(SPECS, {
       preset: { epochs: 300, learningRate: 1e-3 },
       file: { path: '/x/run.yaml', values: { epochs: 30, 'milestones': [10] } },
-      flags: { epochs: 3 },
+      flags: { epochs: 12 },
     });
-    expect(values).toEqual({ learningRate: 1e-3, epochs: 3, device: 'auto', augment: true, milestones: [10] });
+    expect(values).toEqual({ learningRate: 1e-3, epochs: 12, device: 'auto', augment: true, milestones: [10] });
+  });
+
+  it('drops milestones from a lower source that a higher-precedence --epochs makes unreachable', () => {
+    // `--preset demo-quick --epochs 1` used to fail with "Milestone 6 is not before the last epoch".
+    const preset = { epochs: 8, milestones: [6] };
+    expect(resolveOptions(SPECS, { preset, flags: { epochs: 1 } }).milestones).toEqual([]);
+    expect(resolveOptions(SPECS, { preset: { epochs: 300, milestones: [100, 200] }, flags: { epochs: 150 } }).milestones).toEqual([100]);
+    // README: teacher.yaml with epochs 120, milestones [60, 100], run with `--epochs 10`.
+    const file = { path: '/x/teacher.yaml', values: { epochs: 120, milestones: [60, 100] } };
+    expect(resolveOptions(SPECS, { file, flags: { epochs: 10 } }).milestones).toEqual([]);
+    // Milestones given at the same level as epochs, or above it, are kept as given (and checked later).
+    expect(resolveOptions(SPECS, { flags: { epochs: 3, milestones: [10] } }).milestones).toEqual([10]);
+    expect(resolveOptions(SPECS, { file, flags: { milestones: [200] } }).milestones).toEqual([200]);
   });
 
   it('names the key and the file for a bad config value', () => {

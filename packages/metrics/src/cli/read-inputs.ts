@@ -2,10 +2,26 @@ import fs from 'node:fs';
 import { DatasetNotFoundError, FileFormatError } from '@vkd/core';
 import { readNpy } from '../npy';
 
-/** Reads a file, or throws DatasetNotFoundError naming it and the option it came from. */
+/** A missing input file of the command line: a DatasetNotFoundError whose message names the file and the option. */
+class InputFileNotFoundError extends DatasetNotFoundError {
+  constructor(file: string, option: string) {
+    super(file, [file]);
+    this.message = `${file}: no such file (the file given to ${option}).`;
+  }
+}
+
+/**
+ * Reads a file, or throws DatasetNotFoundError naming it and the option it came from, or FileFormatError when the
+ * path is a directory or cannot be read.
+ */
 function readFile(file: string, option: string): Uint8Array {
-  if (!fs.existsSync(file)) throw new DatasetNotFoundError(file, [file], `(the file given to ${option})`);
-  return fs.readFileSync(file);
+  if (!fs.existsSync(file)) throw new InputFileNotFoundError(file, option);
+  if (fs.statSync(file).isDirectory()) throw new FileFormatError(file, `is a directory; ${option} takes a file.`);
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new FileFormatError(file, `cannot be read (${(error as Error).message}); it was given to ${option}.`, { cause: error });
+  }
 }
 
 /**

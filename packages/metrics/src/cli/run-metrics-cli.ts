@@ -80,6 +80,10 @@ export function runMetricsCli(argv: readonly string[], io: CliIo): number {
     io.stdout(`${METRICS_CLI_HELP}\n`);
     return 0;
   }
+  if (argv.length === 0) {
+    io.stderr(`${METRICS_CLI_HELP}\n`);
+    return 2;
+  }
   try {
     const result = evaluate(values);
     io.stdout(values.json ? `${JSON.stringify(toJson(result.ranking, result.settings), null, 2)}\n` : `${formatRankingTable(result.ranking, result.settings)}\n`);
@@ -121,9 +125,22 @@ function labels(values: Values, side: 'query' | 'gallery'): { identities: Int32A
   return { identities, cameras };
 }
 
+/** Checks a command-line option with a library validator, reporting it as the flag (a usage error, exit 2). */
+function flagOption<T>(flag: string, value: unknown, validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    if (error instanceof InvalidOptionError && !error.option.startsWith('--')) throw new InvalidOptionError(flag, value, error.reason, { cause: error });
+    throw error;
+  }
+}
+
 function evaluate(values: Values) {
-  const metric = validateMetric(values.metric);
+  const metric = flagOption('--metric', values.metric, () => validateMetric(values.metric));
   const maxRank = integerOption(values, 'max-rank');
+  // Checked even without --rerank, so that a typo in them is not silently ignored.
+  const reRankOptions = { k1: integerOption(values, 'k1'), k2: integerOption(values, 'k2'), lambda: Number(values.lambda), metric };
+  flagOption('--lambda', values.lambda, () => validateReRankOptions(reRankOptions));
   const junkIdentities = (values['junk-ids'] as string).split(',').filter((part) => part.trim() !== '').map((part) => {
     const value = Number(part);
     if (!Number.isInteger(value)) throw new InvalidOptionError('--junk-ids', values['junk-ids'], 'Use comma-separated integers, e.g. -1,0.');
@@ -159,7 +176,7 @@ function evaluate(values: Values) {
   if (q.rows !== query.identities.length) throw new ShapeMismatchError(`--query (${values.query})`, `[Q=${query.identities.length}, D] (one row per query label)`, `[${q.rows}, ${q.dim}]`);
   if (g.rows !== gallery.identities.length) throw new ShapeMismatchError(`--gallery (${values.gallery})`, `[G=${gallery.identities.length}, D] (one row per gallery label)`, `[${g.rows}, ${g.dim}]`);
   if (values.rerank) {
-    const options = validateReRankOptions({ k1: integerOption(values, 'k1'), k2: integerOption(values, 'k2'), lambda: Number(values.lambda), metric });
+    const options = validateReRankOptions(reRankOptions);
     const distances = reRank({ queryFeatures: q.features, galleryFeatures: g.features, dim: q.dim, ...options });
     return { ranking: evaluateRanking({ distances, ...ranking }), settings: { ...settings, reRanking: options } };
   }

@@ -1,7 +1,7 @@
-import { isAbsolute, resolve } from 'node:path';
+import { basename, isAbsolute, resolve } from 'node:path';
 import { InvalidOptionError, UnknownKeyError, VkdError } from '@vkd/core';
 import packageJson from '../../package.json';
-import { presetValues } from '../config/presets';
+import { PRESET_NAMES, presetValues } from '../config/presets';
 import { loadConfigFile } from '../options/load-config-file';
 import type { OptionValues } from '../options/option-spec';
 import { parseArguments } from '../options/parse-arguments';
@@ -33,6 +33,8 @@ export async function resolveCommandInput(
   const file = configPath ? { path: resolve(cwd, configPath), values: await loadConfigFile(resolve(cwd, configPath)) } : undefined;
   const presetName = (parsed.values.preset ?? file?.values.preset) as string | undefined;
   if (presetName !== undefined && !command.stage) throw new InvalidOptionError('--preset', presetName, `vkd ${command.name} does not take a preset.`);
+  const presetSource = parsed.values.preset === undefined && file ? `preset in ${basename(file.path)}` : 'preset';
+  if (presetName !== undefined && command.stage && !PRESET_NAMES.includes(String(presetName))) throw new UnknownKeyError(presetSource, String(presetName), PRESET_NAMES);
   const preset = presetName !== undefined && command.stage ? presetValues(String(presetName), command.stage) : undefined;
   const options = resolveOptions(command.options, { flags: parsed.values, ...(file ? { file } : {}), ...(preset ? { preset } : {}) });
   for (const spec of command.options) {
@@ -95,7 +97,37 @@ export async function runCli(argv: readonly string[], io: CommandIo, commands: r
       writeLine(io.stderr, `vkd ${command.name}: ${error.name}: ${error.message}`);
       return EXIT_FAILURE;
     }
+    const systemMessage = fileSystemErrorMessage(error);
+    if (systemMessage !== undefined) {
+      writeLine(io.stderr, `vkd ${command.name}: ${systemMessage}`);
+      return EXIT_FAILURE;
+    }
     writeLine(io.stderr, `vkd ${command.name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return EXIT_FAILURE;
   }
+}
+
+/** Node system-error codes that describe the user's files or disk, not a bug in vkd. */
+const FILE_SYSTEM_CODES: Readonly<Record<string, string>> = {
+  ENOENT: 'a file or directory does not exist',
+  ENOTDIR: 'a path component is a file, not a directory',
+  EISDIR: 'a directory is where a file was expected',
+  EEXIST: 'a file is in the way',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * A one-line message for a Node file-system error (`ENOTDIR: not a directory, mkdir '/etc/passwd/x'`), so that a bad
+ * `--out` or a full disk is not reported as an internal error with a stack trace.
+ * @returns undefined for any other error.
+ */
+export function fileSystemErrorMessage(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string' || !(code in FILE_SYSTEM_CODES)) return undefined;
+  return `${error.message} (${FILE_SYSTEM_CODES[code]}). Check the paths given to --out, --root, --model, --run and --config.`;
 }

@@ -65,7 +65,7 @@ export const demoCommand: CommandDefinition = {
   options: [
     ...GENERAL_OPTIONS,
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', default: 'runs/demo', description: 'output directory' },
-    { key: 'quick', kind: 'boolean', default: false, description: 'CI-smoke-test size (≈2 minutes)' },
+    { key: 'quick', kind: 'boolean', default: false, description: 'CI-smoke-test size (≈1 minute on wasm; preset demo-quick)' },
     { key: 'teacherEpochs', kind: 'integer', min: 1, max: 1000, description: 'override the teacher epochs of the demo preset' },
     { key: 'studentEpochs', kind: 'integer', min: 1, max: 1000, description: 'override the student epochs of the demo preset' },
     { key: 'baseline', kind: 'boolean', description: 'also train the student without KD/DP (α = β = 0) as a control (default: on, off with --quick)' },

@@ -21,8 +21,15 @@ export interface OptionSources {
 export function resolveOptions(specs: readonly OptionSpec[], sources: OptionSources): OptionValues {
   const byKey = new Map(specs.map((spec) => [spec.key, spec]));
   const values: OptionValues = {};
+  // Precedence level of the source each value came from: 0 default, 1 preset, 2 config file, 3 flag.
+  const level = new Map<string, number>();
   for (const spec of specs) if (spec.default !== undefined) values[spec.key] = spec.default;
-  for (const [key, value] of Object.entries(sources.preset ?? {})) if (byKey.has(key) && value !== undefined) values[key] = value;
+  for (const [key, value] of Object.entries(sources.preset ?? {})) {
+    if (byKey.has(key) && value !== undefined) {
+      values[key] = value;
+      level.set(key, 1);
+    }
+  }
   if (sources.file) {
     const fileName = basename(sources.file.path);
     const allowed = specs.filter((spec) => !spec.flagOnly).map((spec) => spec.key);
@@ -32,10 +39,29 @@ export function resolveOptions(specs: readonly OptionSpec[], sources: OptionSour
       if (!spec || spec.flagOnly) throw new UnknownKeyError(`key in ${fileName}`, rawKey, allowed);
       if (raw === null || raw === undefined) continue;
       values[key] = coerceOptionValue(spec, raw, `${rawKey} in ${fileName}`);
+      level.set(key, 2);
     }
   }
-  for (const [key, value] of Object.entries(sources.flags)) if (value !== undefined) values[key] = value;
+  for (const [key, value] of Object.entries(sources.flags)) {
+    if (value !== undefined) {
+      values[key] = value;
+      level.set(key, 3);
+    }
+  }
+  dropUnreachableMilestones(values, level);
   return values;
+}
+
+/**
+ * When `epochs` comes from a higher-precedence source than `milestones` (e.g. `--epochs 10` over a preset's or config
+ * file's `milestones: [100, 200]`), the milestones at or after the new last epoch are dropped, as they are for the
+ * built-in defaults; milestones given at the same or a higher level than `epochs` are kept and checked as given.
+ */
+function dropUnreachableMilestones(values: OptionValues, level: ReadonlyMap<string, number>): void {
+  const { epochs, milestones } = values;
+  if (typeof epochs !== 'number' || !Array.isArray(milestones)) return;
+  if ((level.get('epochs') ?? 0) <= (level.get('milestones') ?? 0)) return;
+  values.milestones = (milestones as readonly number[]).filter((milestone) => milestone < epochs);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError } from '@vkd/core';
+import { CheckpointError, InvalidOptionError } from '@vkd/core';
 import type { ReidDataset } from '@vkd/datasets';
 import type { TrackletBatch } from '@vkd/datasets/node';
 import { saveReidModel, type ReidModel } from '@vkd/models';
@@ -35,6 +35,21 @@ export interface StageResult {
   readonly modelDirectory: string;
 }
 
+/**
+ * Fails before any work when a P×K batch cannot be drawn from the training split, naming the flag to change.
+ * @throws InvalidOptionError (`--identities-per-batch`) when the split has fewer than P identities.
+ */
+export function checkBatchFitsDataset(dataset: ReidDataset, training: Pick<TrainingSettings, 'identitiesPerBatch'>): void {
+  const identities = new Set(dataset.train.map((tracklet) => tracklet.identity)).size;
+  if (training.identitiesPerBatch > identities) {
+    throw new InvalidOptionError(
+      '--identities-per-batch',
+      training.identitiesPerBatch,
+      `The training split of ${dataset.name} has only ${identities} identities; use --identities-per-batch ${identities} or less (or a larger data set).`,
+    );
+  }
+}
+
 /** Runs one stage with the standard hooks: LR schedule, progress, JSONL log, checkpoints; saves the final model. */
 async function fitStage(
   step: TrainingStep<TrackletBatch>,
@@ -48,6 +63,7 @@ async function fitStage(
   label: string,
   extraHooks: readonly TrainerHooks<TrackletBatch>[] = [],
 ): Promise<StageResult> {
+  checkBatchFitsDataset(dataset, training);
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, STAGE_FILES.settings), `${JSON.stringify({ stage: label, data, training }, null, 2)}\n`);
   const epochData = createTrainingData({
