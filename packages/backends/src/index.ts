@@ -7,3 +7,4 @@ export { SOFTWARE_WEBGPU } from './candidates/webgpu-candidate';
 export type { WebGpuOptions } from './candidates/webgpu-candidate';
 export { describeMissingAdapter, probeGpuFacts } from './candidates/webgpu-diagnosis';
 export type { GpuFacts } from './candidates/webgpu-diagnosis';
+export { setConvolutionThreads, convolutionThreads } from './kernels/wasm-conv2d';

@@ -6,6 +6,7 @@ import { createConv2DBackpropInputKernel } from './kernels/conv2d-backprop-input
 import { createLeadingAxesReductionKernel } from './kernels/leading-axes-reduction';
 import { createSharedIdentityKernel } from './kernels/shared-identity';
 import { createUnsortedSegmentSumKernel } from './kernels/unsorted-segment-sum';
+import { createWasmConv2DBackpropFilterKernel, createWasmConv2DBackpropInputKernel, createWasmConv2DKernel } from './kernels/wasm-conv2d';
 import { createWebGpuConv2DBackpropFilterKernel } from './kernels/webgpu-conv2d-backprop-filter';
 
 /** Marks our kernel functions, so a second registration (even from another copy of this package) is a no-op. */
@@ -38,8 +39,14 @@ function replacing(kernelName: string, create: (backendName: string, original: K
 /** Which kernels each backend gets. tensorflow (native TF) already has fast training kernels. */
 const FAST_KERNELS: Readonly<Record<string, readonly FastKernelSpec[]>> = {
   wasm: [
-    conv2DBackpropFilter,
-    replacing('Conv2DBackpropInput', createConv2DBackpropInputKernel),
+    replacing('Conv2D', (_backendName, original) => createWasmConv2DKernel(original)),
+    replacing('FusedConv2D', (_backendName, original) => createWasmConv2DKernel(original)),
+    {
+      kernelName: 'Conv2DBackpropFilter',
+      create: (backendName) => createWasmConv2DBackpropFilterKernel(createConv2DBackpropFilterKernel(backendName)),
+    },
+    replacing('Conv2DBackpropInput', (backendName, original) =>
+      createWasmConv2DBackpropInputKernel(createConv2DBackpropInputKernel(backendName, original))),
     { kernelName: 'UnsortedSegmentSum', create: (backendName) => createUnsortedSegmentSumKernel(backendName) },
     replacing('Sum', (backendName, original) => createLeadingAxesReductionKernel(backendName, 'sum', original)),
     replacing('Mean', (backendName, original) => createLeadingAxesReductionKernel(backendName, 'mean', original)),
@@ -74,8 +81,10 @@ function resolveBackendName(backend: string | undefined, caller: string): string
 
 /**
  * Registers the fast training kernels for a backend (default: the active one):
- * - `wasm`: `Conv2DBackpropFilter` (missing on wasm) and a faster `Conv2DBackpropInput`, both composed from
- *   XNNPACK's forward `Conv2D`; `UnsortedSegmentSum` (the gradient of `tf.gather`, also missing); `Sum` and `Mean`
+ * - `wasm`: `Conv2D`, `FusedConv2D` (without bias/activation), `Conv2DBackpropInput` and `Conv2DBackpropFilter`
+ *   (missing on wasm) on our WebAssembly SIMD kernels, split over worker threads (see `setConvolutionThreads`), for
+ *   NHWC float32 convolutions whose output channels (input channels for the input gradient) are a multiple of 8;
+ *   other convolutions use XNNPACK's forward `Conv2D` (gradients composed from it); `UnsortedSegmentSum` (the gradient of `tf.gather`, also missing); `Sum` and `Mean`
  *   over leading axes (BatchNorm statistics) as one matrix product instead of transpose + reduce; `Identity`
  *   sharing data instead of copying (the engine clones every tensor it saves for the backward pass);
  * - `cpu`: `Conv2DBackpropFilter` composed from the forward `Conv2D` (~80× faster than the built-in loop);

@@ -31,6 +31,12 @@ export const CONV_CASES: readonly ConvCase[] = [
   { name: 'k7 s2 same, odd sizes', xShape: [2, 13, 11, 2], kernel: 7, outChannels: 3, stride: 2, pad: 'same' },
   { name: 'k3 s1 same, large N·OH·OW (split-K on webgpu)', xShape: [2, 40, 32, 4], kernel: 3, outChannels: 6, stride: 1, pad: 'same' },
   { name: 'k3 s2 same, tiny (dx fallback)', xShape: [1, 5, 5, 2], kernel: 3, outChannels: 3, stride: 2, pad: 'same' },
+  // Channels that are multiples of 8: the SIMD kernels' path on wasm.
+  { name: 'k3 s1 same, 8 → 16 channels', xShape: [2, 9, 7, 8], kernel: 3, outChannels: 16, stride: 1, pad: 'same' },
+  { name: 'k3 s2 numeric 1, 16 → 8 channels', xShape: [2, 11, 9, 16], kernel: 3, outChannels: 8, stride: 2, pad: 1 },
+  { name: 'k7 s2 numeric 3, 3 → 8 channels (stem)', xShape: [2, 16, 12, 3], kernel: 7, outChannels: 8, stride: 2, pad: 3 },
+  { name: 'k1 s2 valid, 16 → 24 channels', xShape: [2, 9, 8, 16], kernel: 1, outChannels: 24, stride: 2, pad: 'valid' },
+  { name: 'k3 s2 explicit asymmetric, 8 → 8 channels', xShape: [2, 11, 10, 8], kernel: 3, outChannels: 8, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
 ];
 
 /** Seeded normal values, reproducible across backends. */
@@ -45,8 +51,16 @@ export function outputShape(c: ConvCase): [number, number, number, number] {
   return info.outShape;
 }
 
-/** Runs the dW and dx kernels of the active backend on the case's seeded inputs and reads them back. */
-export async function convGradients(c: ConvCase): Promise<{ dW: Float32Array; dx: Float32Array }> {
+/** Outputs of the convolution kernels for one case: forward (`Conv2D`, `FusedConv2D` without bias) and gradients. */
+export interface ConvResults {
+  readonly y: Float32Array;
+  readonly fused: Float32Array;
+  readonly dW: Float32Array;
+  readonly dx: Float32Array;
+}
+
+/** Runs the forward, dW and dx kernels of the active backend on the case's seeded inputs and reads them back. */
+export async function convGradients(c: ConvCase): Promise<ConvResults> {
   const filterShape: [number, number, number, number] = [c.kernel, c.kernel, c.xShape[3], c.outChannels];
   const dyShape = outputShape(c);
   const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.xShape), 1), c.xShape);
@@ -54,12 +68,15 @@ export async function convGradients(c: ConvCase): Promise<{ dW: Float32Array; dx
   const dy = tf.tensor4d(randomValues(tf.util.sizeFromShape(dyShape), 3), dyShape);
   try {
     const common = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const y = tf.engine().runKernel('Conv2D', { x, filter }, { ...common, dilations: [1, 1] } as never) as tf.Tensor;
+    const fused = tf.engine().runKernel('FusedConv2D', { x, filter }, { ...common, dilations: [1, 1], activation: 'linear' } as never) as tf.Tensor;
     const dW = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape } as never) as tf.Tensor;
     const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: c.xShape } as never) as tf.Tensor;
     try {
-      return { dW: (await dW.data()) as Float32Array, dx: (await dx.data()) as Float32Array };
+      const read = async (t: tf.Tensor) => (await t.data()) as Float32Array;
+      return { y: await read(y), fused: await read(fused), dW: await read(dW), dx: await read(dx) };
     } finally {
-      tf.dispose([dW, dx]);
+      tf.dispose([y, fused, dW, dx]);
     }
   } finally {
     tf.dispose([x, filter, dy]);
@@ -79,20 +96,22 @@ export function scaledDifference(actual: Float32Array, expected: Float32Array): 
 }
 
 /** Gradients of every case computed on the cpu backend's reference kernels (call with `cpu` active, unpatched). */
-export async function referenceGradients(): Promise<Map<string, { dW: Float32Array; dx: Float32Array }>> {
-  const reference = new Map<string, { dW: Float32Array; dx: Float32Array }>();
+export async function referenceGradients(): Promise<Map<string, ConvResults>> {
+  const reference = new Map<string, ConvResults>();
   for (const c of CONV_CASES) reference.set(c.name, await convGradients(c));
   return reference;
 }
 
 /**
- * Runs the case on the active backend and checks both gradients against `expected` within 1e-4 of their scale,
+ * Runs the case on the active backend and checks the forward outputs and both gradients against `expected` within 1e-4 of their scale,
  * and that no backend buffer (tensor or kernel intermediate) is left behind.
  */
-export async function expectGradientsMatch(c: ConvCase, expected: { dW: Float32Array; dx: Float32Array }): Promise<void> {
+export async function expectGradientsMatch(c: ConvCase, expected: ConvResults): Promise<void> {
   const before = tf.memory().numDataBuffers;
   const actual = await convGradients(c);
   expect(tf.memory().numDataBuffers).toBe(before);
+  expect(scaledDifference(actual.y, expected.y)).toBeLessThan(1e-4);
+  expect(scaledDifference(actual.fused, expected.y)).toBeLessThan(1e-4);
   expect(scaledDifference(actual.dW, expected.dW)).toBeLessThan(1e-4);
   expect(scaledDifference(actual.dx, expected.dx)).toBeLessThan(1e-4);
 }

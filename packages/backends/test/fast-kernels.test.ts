@@ -1,9 +1,9 @@
 import { useBackend } from '@vkd/testing';
 import { beforeAll, describe, it } from 'vitest';
 import { registerFastKernels, unregisterFastKernels } from '../src/index';
-import { CONV_CASES, expectGradientsMatch, referenceGradients } from './conv-cases';
+import { CONV_CASES, expectGradientsMatch, referenceGradients, type ConvResults } from './conv-cases';
 
-let reference: Map<string, { dW: Float32Array; dx: Float32Array }>;
+let reference: Map<string, ConvResults>;
 
 beforeAll(async () => {
   await useBackend('cpu');

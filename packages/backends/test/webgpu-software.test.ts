@@ -1,12 +1,12 @@
 import { useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SOFTWARE_WEBGPU, selectBackend, unregisterFastKernels } from '../src/index';
-import { CONV_CASES, expectGradientsMatch, referenceGradients } from './conv-cases';
+import { CONV_CASES, expectGradientsMatch, referenceGradients, type ConvResults } from './conv-cases';
 
 // The CI path for webgpu kernels (tfjs-webgpu's own and our WGSL Conv2DBackpropFilter): Dawn → OpenGL ES → Mesa llvmpipe, no GPU needed. It needs the Mesa EGL packages
 // (`.ci/run`: libegl1 libegl-dev libegl-mesa0 libgl1-mesa-dri); without them this file fails, by design, with
 // the reason selectBackend gives — webgpu kernels must not go untested silently.
-let reference: Map<string, { dW: Float32Array; dx: Float32Array }>;
+let reference: Map<string, ConvResults>;
 
 beforeAll(async () => {
   await useBackend('cpu');

@@ -15,3 +15,5 @@ export { assertShape, formatShape } from './shapes';
 export type { DimensionSpec } from './shapes';
 export { createRandom } from './random';
 export type { Random } from './random';
+export { CallList, canUseWasmThreads, hardwareThreads, runOnThreads } from './wasm-threads';
+export type { SharedWasmKernel } from './wasm-threads';

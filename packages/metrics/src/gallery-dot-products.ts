@@ -1,4 +1,4 @@
-import { canUseWorkers, hardwareThreads, runShared, type KernelJob, type KernelShare } from './dot-worker-pool';
+import { CallList, canUseWasmThreads, hardwareThreads, runOnThreads, type SharedWasmKernel } from '@vkd/core';
 import { GEMM_COLUMNS, GEMM_KERNEL_BASE64, GEMM_ROWS, GEMM_SHARED_KERNEL_BASE64 } from './wasm/gemm-kernel';
 
 type DotsKernel = (
@@ -60,7 +60,7 @@ export class GalleryDotProducts {
   private readonly paddedGallery: number;
   private readonly threads: number;
   private gallery: Float32Array;
-  private readonly kernel: { dots: DotsKernel; memory: WasmMemory; module: object; shared: boolean } | null;
+  private readonly kernel: { dots: DotsKernel; memory: WasmMemory; shared: SharedWasmKernel | null } | null;
   private queryCapacity = 0;
 
   /** @param gallery [G, D] row-major. */
@@ -70,7 +70,7 @@ export class GalleryDotProducts {
     this.paddedDim = Math.ceil(dim / 4) * 4;
     this.paddedGallery = Math.ceil(this.gallerySize / GEMM_COLUMNS) * GEMM_COLUMNS;
     const requested = options.threads ?? hardwareThreads();
-    const sharedModule = requested > 1 && canUseWorkers() ? kernelModule(GEMM_SHARED_KERNEL_BASE64) : null;
+    const sharedModule = requested > 1 && canUseWasmThreads() ? kernelModule(GEMM_SHARED_KERNEL_BASE64) : null;
     this.threads = sharedModule === null ? 1 : requested;
     const module = sharedModule ?? kernelModule(GEMM_KERNEL_BASE64);
     if (module === null || wasm === undefined) {
@@ -87,7 +87,8 @@ export class GalleryDotProducts {
       instance = new wasm.Instance(module, {});
       memory = instance.exports.memory as WasmMemory;
     }
-    this.kernel = { dots: instance.exports.dots as DotsKernel, memory, module, shared: sharedModule !== null };
+    const shared = sharedModule === null ? null : { module: sharedModule, memory, functions: ['dots'] };
+    this.kernel = { dots: instance.exports.dots as DotsKernel, memory, shared };
     this.ensureMemory(GEMM_ROWS * 32);
     this.gallery = new Float32Array(memory.buffer, 0, this.paddedGallery * this.paddedDim);
     if (options.rowScales === undefined) copyPadded(gallery, this.gallerySize, dim, this.gallery, this.paddedDim);
@@ -114,21 +115,17 @@ export class GalleryDotProducts {
     queryView.fill(0);
     copyPadded(queries, rows, this.dim, queryView, this.paddedDim);
 
-    const job: KernelJob = { bPointer: 0, cols: this.paddedGallery, dim: this.paddedDim, outStride: this.paddedGallery, depthBlock: DEPTH_BLOCK, tile: GALLERY_TILE };
-    const runLocal = (share: KernelShare) => this.run(job, share);
     const work = paddedRows * this.paddedGallery * this.paddedDim;
-    const shareCount = this.kernel.shared && work >= PARALLEL_MIN_WORK ? Math.min(this.threads, paddedRows / GEMM_ROWS) : 1;
+    const shareCount = this.kernel.shared !== null && work >= PARALLEL_MIN_WORK ? Math.min(this.threads, paddedRows / GEMM_ROWS) : 1;
     const rowsPerShare = Math.ceil(paddedRows / shareCount / GEMM_ROWS) * GEMM_ROWS;
-    const shares: KernelShare[] = [];
+    const shares: CallList[] = [];
     for (let start = 0; start < paddedRows; start += rowsPerShare) {
-      shares.push({
-        aPointer: queryPointer + start * this.paddedDim * 4,
-        outPointer: outPointer + start * this.paddedGallery * 4,
-        rows: Math.min(rowsPerShare, paddedRows - start),
-      });
+      shares.push(this.calls(queryPointer + start * this.paddedDim * 4, outPointer + start * this.paddedGallery * 4, Math.min(rowsPerShare, paddedRows - start)));
     }
-    if (shares.length === 1) runLocal(shares[0] as KernelShare);
-    else runShared(this.kernel.module, memory, job, shares, runLocal);
+    const dots = [this.kernel.dots];
+    const runLocal = (share: CallList) => share.runWith(dots);
+    if (shares.length === 1 || this.kernel.shared === null) shares.forEach(runLocal);
+    else runOnThreads(this.kernel.shared, shares, runLocal);
 
     const result = new Float32Array(memory.buffer, outPointer, paddedRows * this.paddedGallery);
     const G = this.gallerySize;
@@ -144,15 +141,18 @@ export class GalleryDotProducts {
     }
   }
 
-  /** Runs the kernel over one share of query rows: passes over the depth, tiles over the gallery. */
-  private run(job: KernelJob, share: KernelShare): void {
-    const { dots } = this.kernel as { dots: DotsKernel };
-    for (let k0 = 0; k0 < job.dim; k0 += job.depthBlock) {
-      const k1 = Math.min(job.dim, k0 + job.depthBlock);
-      for (let j0 = 0; j0 < job.cols; j0 += job.tile) {
-        dots(share.aPointer, job.bPointer + j0 * job.dim * 4, share.outPointer + j0 * 4, share.rows, Math.min(job.tile, job.cols - j0), job.dim, k0, k1, job.outStride, k0 > 0 ? 1 : 0);
+  /** The kernel calls for one share of query rows: passes over the depth, tiles over the gallery. */
+  private calls(aPointer: number, outPointer: number, rows: number): CallList {
+    const list = new CallList();
+    const dim = this.paddedDim;
+    const cols = this.paddedGallery;
+    for (let k0 = 0; k0 < dim; k0 += DEPTH_BLOCK) {
+      const k1 = Math.min(dim, k0 + DEPTH_BLOCK);
+      for (let j0 = 0; j0 < cols; j0 += GALLERY_TILE) {
+        list.call(0, [aPointer, j0 * dim * 4, outPointer + j0 * 4, rows, Math.min(GALLERY_TILE, cols - j0), dim, k0, k1, cols, k0 > 0 ? 1 : 0]);
       }
     }
+    return list;
   }
 
   /** Grows the kernel memory so that a block of `rows` queries and its output fit. */
