@@ -13,6 +13,8 @@
 //   out[(r + q)·ldo + 4(j + c)] (+)= Σ_{m ∈ [m0, m1)} X[xTable[m·taps + t] + 4(r + q)] · DY[dy + m·lddy + j·jScale + 4c]
 //   (the filter gradient of one tap; X rows are read 4 channels at a time, so X needs 16 bytes of slack; dy is
 //   packed in panels of NR channels: lddy = 4·NR, jScale = 4·rows).
+// gemv(a, b, rows, cols, out, j0, j1): out[j] = Σ_k a[k]·b[k·cols + j] for j in [j0, j1) (multiples of 4):
+//   a one-row matrix product (BatchNorm's column sums are ones · x).
 // pack(src, rows, cols, dst): dst[(p·rows + k)·NR + c] = src[k·cols + p·NR + c] (panels of NR columns, cols % NR == 0).
 // packTransposed(src, rows, cols, dst, panelStride): for each panel p of NR rows of src [rows, cols] and column k:
 //   dst[p·panelStride/4 + k·NR + q] = src[(p·NR + q)·cols + k] (rows % NR == 0; the transposed matrix, packed).
@@ -168,6 +170,36 @@ export function convWat(MR, NR, { shared = false } = {}) {
   L.push('        (br $kLoop)))');
   L.push(`      (local.set $p (i32.add (local.get $p) (i32.const ${NR})))`);
   L.push('      (br $pLoop)))');
+  L.push('  )');
+  // ---- gemv ----
+  // gemv(a, b, rows, cols, out, j0, j1): out[j] = Σ_k a[k]·b[k·cols + j] for j in [j0, j1) (cols, j0, j1 multiples of 4).
+  L.push('  (func (export "gemv") (param $a i32) (param $b i32) (param $rows i32) (param $cols i32) (param $out i32) (param $j0 i32) (param $j1 i32)');
+  L.push('    (local $j i32) (local $pa i32) (local $pb i32) (local $end i32) (local $rowBytes i32) (local $s v128)');
+  for (let v = 0; v < 8; v++) L.push(`    (local $g${v} v128)`);
+  L.push('    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))');
+  L.push('    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $rows) (i32.const 2))))');
+  L.push('    (local.set $j (local.get $j0))');
+  for (const [width, label] of [[8, 'Wide'], [1, 'Narrow']]) {
+    L.push(`    (block $${label}Done (loop $${label}Loop`);
+    L.push(`      (br_if $${label}Done (i32.gt_u (i32.add (local.get $j) (i32.const ${4 * width})) (local.get $j1)))`);
+    for (let v = 0; v < width; v++) L.push(`      (local.set $g${v} (v128.const i32x4 0 0 0 0))`);
+    L.push('      (local.set $pa (local.get $a))');
+    L.push('      (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))');
+    L.push(`      (block $k${label}Done (loop $k${label}Loop`);
+    L.push(`        (br_if $k${label}Done (i32.ge_u (local.get $pa) (local.get $end)))`);
+    L.push('        (local.set $s (v128.load32_splat (local.get $pa)))');
+    for (let v = 0; v < width; v++) {
+      L.push(`        (local.set $g${v} (f32x4.add (local.get $g${v}) (f32x4.mul (local.get $s) (v128.load offset=${16 * v} (local.get $pb)))))`);
+    }
+    L.push('        (local.set $pa (i32.add (local.get $pa) (i32.const 4)))');
+    L.push('        (local.set $pb (i32.add (local.get $pb) (local.get $rowBytes)))');
+    L.push(`        (br $k${label}Loop)))`);
+    for (let v = 0; v < width; v++) {
+      L.push(`      (v128.store offset=${16 * v} (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $g${v}))`);
+    }
+    L.push(`      (local.set $j (i32.add (local.get $j) (i32.const ${4 * width})))`);
+    L.push(`      (br $${label}Loop)))`);
+  }
   L.push('  )');
   L.push(')');
   return L.join('\n');

@@ -17,7 +17,7 @@ export { distillStep, studentSubsetIndices } from './distill-step';
 export type { DistillStepOptions } from './distill-step';
 export { checkBatch } from './batch';
 export type { BatchArrays } from './batch';
-export { adamWithL2 } from './adam-with-l2';
+export { adamWithL2, ADAM_GROUP_ELEMENTS } from './adam-with-l2';
 export type { AdamState, AdamWithL2, AdamWithL2Options } from './adam-with-l2';
 export { multiStepLr, milestoneRange } from './lr-schedule';
 export type { MultiStepLr, MultiStepLrOptions } from './lr-schedule';

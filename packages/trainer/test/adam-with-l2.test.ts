@@ -19,10 +19,11 @@ const reference = JSON.parse(readFileSync(new URL('./fixtures/adam-reference.jso
 
 beforeAll(() => useBackend('cpu'));
 
-describe.each(['host', 'device'] as const)('adamWithL2 (%s update)', (update) => {
+describe.each(['host', 'device', 'grouped'] as const)('adamWithL2 (%s update)', (update) => {
   it('follows torch.optim.Adam with L2 weight decay and MultiStepLR step for step', async () => {
     const variables = reference.initial.map((values, index) => tf.variable(tf.tensor(values, reference.shapes[index])));
-    const optimizer = adamWithL2({ ...reference.options, update });
+    // Small groups, so that the grouped update splits the variables over several flat buffers.
+    const optimizer = adamWithL2({ ...reference.options, update, groupElements: 7 });
     const schedule = multiStepLr({ baseLearningRate: reference.options.learningRate, milestones: reference.milestones, gamma: reference.gamma });
     for (const step of reference.steps) {
       optimizer.learningRate = schedule.learningRateAt(step.epoch);
@@ -88,6 +89,41 @@ describe.each(['host', 'device'] as const)('adamWithL2 (%s update)', (update) =>
     await expect(optimizer.importState([variable], { iterations: 1, tensors: {} }, 'x')).rejects.toThrow(/missing optimizer tensor m\.0/);
     tf.dispose([variable, ...Object.values(wrong.tensors)]);
     optimizer.dispose();
+  });
+});
+
+describe('adamWithL2 grouped update', () => {
+  it('gives the same values as the per-variable update, across groups, re-layouts and imported state', async () => {
+    const shapes = [[3, 2], [5], [2, 2, 2], [1], [4, 3]];
+    const make = () => shapes.map((shape, index) => tf.variable(tf.mul(tf.reshape(tf.add(tf.range(0, shape.reduce((a, b) => a * b, 1)), index), shape), 0.1)));
+    const [perVariable, grouped] = [make(), make()];
+    const device = adamWithL2({ learningRate: 0.01, weightDecay: 0.02, update: 'device' });
+    const groupedOptimizer = adamWithL2({ learningRate: 0.01, weightDecay: 0.02, update: 'grouped', groupElements: 9 });
+    const gradientsAt = (step: number) => shapes.map((shape, index) => tf.sin(tf.fill(shape, step * 0.7 + index)));
+    for (let step = 0; step < 3; step++) {
+      const gradients = gradientsAt(step);
+      await device.applyGradients(perVariable, gradients);
+      // Step 1 passes the list in another order: the groups are rebuilt and the moments follow their variables.
+      const order = step === 1 ? [4, 2, 0, 1, 3] : [0, 1, 2, 3, 4];
+      await groupedOptimizer.applyGradients(order.map((i) => grouped[i]!), order.map((i) => gradients[i]!));
+      tf.dispose(gradients);
+    }
+    for (const [index, variable] of grouped.entries()) expect(Array.from(await variable.data())).toEqual(Array.from(await perVariable[index]!.data()));
+    // Exported state equals the per-variable moments; importing it into a fresh grouped optimizer continues exactly.
+    const state = groupedOptimizer.exportState(grouped);
+    const reference = device.exportState(perVariable);
+    for (const name of Object.keys(reference.tensors)) expect(Array.from(await state.tensors[name]!.data())).toEqual(Array.from(await reference.tensors[name]!.data()));
+    const resumed = adamWithL2({ learningRate: 0.01, weightDecay: 0.02, update: 'grouped', groupElements: 4 });
+    const copies = grouped.map((variable) => tf.variable(tf.clone(variable)));
+    await resumed.importState(copies, state);
+    const gradients = gradientsAt(9);
+    await device.applyGradients(perVariable, gradients);
+    await resumed.applyGradients(copies, gradients);
+    for (const [index, variable] of copies.entries()) expect(Array.from(await variable.data())).toEqual(Array.from(await perVariable[index]!.data()));
+    await expectNoLeak(() => resumed.applyGradients(copies, gradients));
+    tf.dispose([...gradients, ...Object.values(state.tensors), ...Object.values(reference.tensors)]);
+    [device, groupedOptimizer, resumed].forEach((optimizer) => optimizer.dispose());
+    tf.dispose([...perVariable, ...grouped, ...copies]);
   });
 });
 

@@ -37,7 +37,12 @@ const ROWS = 0;
 const FILTER = 1;
 const PACK = 2;
 const PACK_TRANSPOSED = 3;
-const FUNCTIONS = ['rows', 'filter', 'pack', 'packTransposed'] as const;
+const GEMV = 4;
+const FUNCTIONS = ['rows', 'filter', 'pack', 'packTransposed', 'gemv'] as const;
+/** Below this many values of the matrix, a row-times-matrix product stays on the calling thread. */
+const PARALLEL_MIN_VALUES = 1 << 20;
+/** Rows per partial sum of a row-times-matrix product. */
+const ROW_BLOCK = 256;
 /** Bytes of one packed row of a panel (CONV_COLUMNS floats). */
 const PANEL_ROW = CONV_COLUMNS * 4;
 
@@ -265,6 +270,39 @@ export class WasmConvEngine {
     const result = this.f32().subarray(dwAt / 4, dwAt / 4 + taps * ciPad * co);
     if (ciPad === ci) dw.set(result);
     else for (let t = 0; t < taps; t++) dw.set(result.subarray(t * ciPad * co, t * ciPad * co + ci * co), t * ci * co);
+  }
+
+  /**
+   * out = a · b for one row `a` `[K]` and a matrix `b` `[K, N]` (N a multiple of 4); out `[N]`. BatchNorm's column
+   * sums (`ones · x`) are this product.
+   */
+  rowTimesMatrix(a: Float32Array, b: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    // Partial products over blocks of rows, summed in float64: sequential float32 sums over 10⁴–10⁵ rows would lose
+    // ~1e-5 relative accuracy.
+    const blocks = Math.ceil(rows / ROW_BLOCK);
+    const { offsets, end } = regions([rows * 4, rows * cols * 4, blocks * cols * 4]);
+    const [aAt, bAt, outAt] = offsets as [number, number, number];
+    this.ensure(end);
+    const f32 = this.f32();
+    f32.set(a, aAt / 4);
+    f32.set(b, bAt / 4);
+    const count = this.shared !== null && rows * cols >= PARALLEL_MIN_VALUES ? this.threads : 1;
+    const shares = split(cols / 4, count).map(([u0, u1]) => {
+      const list = new CallList();
+      for (let block = 0; block < blocks; block++) {
+        const first = block * ROW_BLOCK;
+        const length = Math.min(ROW_BLOCK, rows - first);
+        list.call(GEMV, [aAt + first * 4, bAt + first * cols * 4, length, cols, outAt + block * cols * 4, u0 * 4, u1 * 4]);
+      }
+      return list;
+    });
+    this.run(shares);
+    const partial = this.f32().subarray(outAt / 4, outAt / 4 + blocks * cols);
+    for (let j = 0; j < cols; j++) {
+      let sum = 0;
+      for (let block = 0; block < blocks; block++) sum += partial[block * cols + j] as number;
+      out[j] = sum;
+    }
   }
 
   /**

@@ -156,3 +156,28 @@ export function createWasmConv2DBackpropFilterKernel(fallback: KernelFunc): Kern
     return dW;
   };
 }
+
+/**
+ * `BatchMatMul` of one row by one matrix (`[1, K] · [K, N]` with every batch dimension 1, no transposes, N a
+ * multiple of 4) — BatchNorm's column sums `ones · x` and their gradients — on the SIMD engine: XNNPACK packs the
+ * whole `[K, N]` matrix on every call. Other products go to `fallback`.
+ */
+export function createWasmBatchMatMulKernel(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const rows = a.shape[a.shape.length - 1] as number;
+    const cols = b.shape[b.shape.length - 1] as number;
+    const conv = getEngine();
+    const oneRow = a.shape.length >= 2 && a.shape.slice(0, -1).every((d) => d === 1);
+    const oneMatrix = b.shape.length >= 2 && b.shape.slice(0, -2).every((d) => d === 1) && b.shape[b.shape.length - 2] === rows;
+    if (conv === null || transposeA || transposeB || !oneRow || !oneMatrix || cols % 4 !== 0 || rows === 0 || cols === 0 || a.dtype !== 'float32' || b.dtype !== 'float32') {
+      return fallback(args);
+    }
+    const batchShape = (a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2);
+    const backend = heapBackend(args.backend);
+    const out = backend.makeOutput([...batchShape, 1, cols], 'float32');
+    conv.rowTimesMatrix(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), rows, cols, backend.typedArrayFromHeap(out));
+    return out;
+  };
+}
