@@ -13,6 +13,7 @@ import {
   createWasmConv2DKernel,
 } from './kernels/wasm-conv2d';
 import { createWebGpuConv2DBackpropFilterKernel } from './kernels/webgpu-conv2d-backprop-filter';
+import { createWebGpuConv2DBackpropInputKernel } from './kernels/webgpu-conv2d-backprop-input';
 
 /** Marks our kernel functions, so a second registration (even from another copy of this package) is a no-op. */
 const FAST_KERNEL = Symbol.for('@vkd/backends/fast-kernel');
@@ -59,7 +60,10 @@ const FAST_KERNELS: Readonly<Record<string, readonly FastKernelSpec[]>> = {
     replacing('Identity', (_backendName, original) => createSharedIdentityKernel(original)),
   ],
   cpu: [conv2DBackpropFilter],
-  webgpu: [replacing('Conv2DBackpropFilter', (_backendName, original) => createWebGpuConv2DBackpropFilterKernel(original))],
+  webgpu: [
+    replacing('Conv2DBackpropFilter', (_backendName, original) => createWebGpuConv2DBackpropFilterKernel(original)),
+    replacing('Conv2DBackpropInput', (_backendName, original) => createWebGpuConv2DBackpropInputKernel(original)),
+  ],
 };
 
 /** What `registerFastKernels` did. */
@@ -96,7 +100,8 @@ function resolveBackendName(backend: string | undefined, caller: string): string
  *   sharing data instead of copying (the engine clones every tensor it saves for the backward pass);
  * - `cpu`: `Conv2DBackpropFilter` composed from the forward `Conv2D` (~80× faster than the built-in loop);
  * - `webgpu`: `Conv2DBackpropFilter` as an implicit-GEMM, split-K WGSL program (the built-in one gives each
- *   filter element one thread that loops over every output position);
+ *   filter element one thread that loops over every output position); `Conv2DBackpropInput` on tfjs-webgpu's tiled
+ *   implicit-GEMM program for stride 1 (its naive one, the default, for strided convolutions);
  * - other backends: nothing (their kernels are already complete).
  * Safe to call any number of times; kernels already registered are kept. Call it before or after the backend is
  * initialised. Results match the cpu backend's reference kernels within 1e-4 relative.

@@ -14,10 +14,22 @@ beforeAll(async () => {
   reference = await referenceGradients();
   const selected = await selectBackend({ device: 'webgpu', webgpu: SOFTWARE_WEBGPU });
   expect(selected.backend).toBe('webgpu');
-  expect(selected.fastKernels.kernels).toEqual(['Conv2DBackpropFilter']); // the implicit-GEMM WGSL program
+  // The implicit-GEMM WGSL filter gradient; the input gradient picks tfjs-webgpu's tiled program for stride 1.
+  expect(selected.fastKernels.kernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
   expect(selected.adapter?.device).toMatch(/^llvmpipe/);
 });
 
 describe('webgpu on llvmpipe (OpenGL ES, compatibility) vs the cpu reference kernels', () => {
+  it.each(CONV_CASES.map((c) => [c.name, c] as const))('conv gradients: %s', (_name, c) => expectGradientsMatch(c, reference.get(c.name)!));
+});
+
+// tfjs-webgpu keeps a tiled implicit-GEMM input-gradient program behind WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false
+// (default true: the naive one). Our kernel uses it for stride 1; forcing it everywhere checks strided cases too.
+describe('webgpu on llvmpipe with the tiled (matmul) input-gradient program for every stride', () => {
+  beforeAll(async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);
+    return () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true);
+  });
   it.each(CONV_CASES.map((c) => [c.name, c] as const))('conv gradients: %s', (_name, c) => expectGradientsMatch(c, reference.get(c.name)!));
 });

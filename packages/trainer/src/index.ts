@@ -18,7 +18,7 @@ export type { DistillStepOptions } from './distill-step';
 export { checkBatch } from './batch';
 export type { BatchArrays } from './batch';
 export { adamWithL2, ADAM_GROUP_ELEMENTS } from './adam-with-l2';
-export type { AdamState, AdamWithL2, AdamWithL2Options } from './adam-with-l2';
+export type { AdamState, AdamUpdateMode, AdamWithL2, AdamWithL2Options } from './adam-with-l2';
 export { multiStepLr, milestoneRange } from './lr-schedule';
 export type { MultiStepLr, MultiStepLrOptions } from './lr-schedule';
 export { learningRateHook } from './lr-hook';

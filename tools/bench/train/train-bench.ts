@@ -8,6 +8,8 @@ import { SOFTWARE_WEBGPU, selectBackend, unregisterFastKernels } from '@vkd/back
 import type { Device } from '@vkd/backends';
 import { teacherObjective, vkdObjective } from '@vkd/losses';
 import { createReidModel } from '@vkd/models';
+import { adamWithL2 } from '@vkd/trainer';
+import type { AdamUpdateMode } from '@vkd/trainer';
 import { startCpuProfile } from './cpu-profile';
 
 interface BenchOptions {
@@ -33,6 +35,10 @@ interface BenchOptions {
   profile?: boolean;
   /** CPU-time kernel profile of one extra step: wasm/cpu (see cpu-profile.ts). */
   cpuProfile?: boolean;
+  /** How @vkd/trainer's Adam updates the weights (default 'auto': grouped on GPUs, per variable on wasm). */
+  adam?: AdamUpdateMode;
+  /** tfjs environment flags to set before the first step, e.g. {"WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE": false}. */
+  flags?: Record<string, boolean | number>;
 }
 
 function median(values: number[]): number {
@@ -62,12 +68,14 @@ async function main(): Promise<void> {
   tf.enableProdMode();
   const selected = await selectBackend({ device: options.device, webgpu: options.webgpu === 'software' ? SOFTWARE_WEBGPU : undefined });
   if (options.fastKernels === false) unregisterFastKernels(selected.backend);
+  for (const [flag, value] of Object.entries(options.flags ?? {})) tf.env().set(flag, value);
   const t = options.framesPerTracklet ?? 1;
   const numIdentities = options.numIdentities ?? 625;
   const modelOptions = { backbone: options.backbone, numIdentities, lastStride: 1 as const, baseWidth: options.baseWidth ?? 64, seed: 1 };
   const model = createReidModel(modelOptions);
   const teacher = options.workload === 'distill' ? createReidModel({ ...modelOptions, seed: 2 }) : undefined;
-  const optimizer = tf.train.adam(1e-4);
+  // The trainer's optimiser (PyTorch-style Adam, lr 1e-4, L2 1e-5), as `vkd train-teacher` runs it.
+  const optimizer = adamWithL2({ update: options.adam ?? 'auto' });
   const frames = randomBatch(options.batch, t, options.height, options.width);
   const teacherInput = teacher ? randomBatch(options.teacherFrames ?? options.batch * 4, (options.teacherFrames ?? options.batch * 4) / (options.batch / t), options.height, options.width) : undefined;
   const labels = labelsFor(options.batch / t);
@@ -80,16 +88,17 @@ async function main(): Promise<void> {
       tf.dispose([out.embeddings, out.logits]);
       return data[0]!;
     }
-    const cost = optimizer.minimize(() => {
+    const { value: cost, grads } = tf.variableGrads(() => {
       const student = model.forward(frames, { training: true });
       if (teacher === undefined || teacherInput === undefined) {
         return teacherObjective({ embeddings: student.embeddings, logits: student.logits, labels }).total;
       }
       const frozen = teacher.forward(teacherInput, { training: true, batchNorm: 'batch-stats-frozen' });
       return vkdObjective({ teacher: frozen, student, labels }).total;
-    }, true, variables);
-    const value = (await cost!.data())[0]!;
-    cost!.dispose();
+    }, variables);
+    const value = (await cost.data())[0]!;
+    await optimizer.applyGradients(variables, variables.map((variable) => grads[variable.name]!));
+    tf.dispose([cost, ...Object.values(grads)]);
     return value;
   };
 
@@ -111,8 +120,10 @@ async function main(): Promise<void> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
   let profile: Array<{ kernel: string; ms: number; calls: number }> | undefined;
+  let kernelsPerStep: number | undefined;
   if (options.profile) {
     const info = await tf.profile(async () => { await step(); });
+    kernelsPerStep = info.kernels.length;
     const byKernel = new Map<string, { ms: number; calls: number }>();
     for (const k of info.kernels) {
       const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
@@ -157,9 +168,11 @@ async function main(): Promise<void> {
       gpuBytesAtEnd: memory.numBytesInGPU,
       gpuBytesAllocatedAtEnd: memory.numBytesAllocatedInGPU,
     },
+    kernelsPerStep,
     profile,
     cpuProfile,
   }));
+  optimizer.dispose();
   tf.dispose([frames, labels, ...(teacherInput ? [teacherInput] : [])]);
   model.dispose();
   teacher?.dispose();
