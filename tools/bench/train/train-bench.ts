@@ -4,7 +4,7 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
-import { SOFTWARE_WEBGPU, selectBackend, unregisterFastKernels } from '@vkd/backends';
+import { SOFTWARE_WEBGPU, convolutionThreads, selectBackend, setConvolutionThreads, unregisterFastKernels } from '@vkd/backends';
 import type { Device } from '@vkd/backends';
 import { teacherObjective, vkdObjective } from '@vkd/losses';
 import { createReidModel } from '@vkd/models';
@@ -37,6 +37,8 @@ interface BenchOptions {
   cpuProfile?: boolean;
   /** How @vkd/trainer's Adam updates the weights (default 'auto': grouped on GPUs, per variable on wasm). */
   adam?: AdamUpdateMode;
+  /** Threads of the wasm convolution kernels (default: all hardware threads). */
+  threads?: number;
   /** tfjs environment flags to set before the first step, e.g. {"WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE": false}. */
   flags?: Record<string, boolean | number>;
 }
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   const selected = await selectBackend({ device: options.device, webgpu: options.webgpu === 'software' ? SOFTWARE_WEBGPU : undefined });
   if (options.fastKernels === false) unregisterFastKernels(selected.backend);
   for (const [flag, value] of Object.entries(options.flags ?? {})) tf.env().set(flag, value);
+  if (options.threads !== undefined) setConvolutionThreads(options.threads);
   const t = options.framesPerTracklet ?? 1;
   const numIdentities = options.numIdentities ?? 625;
   const modelOptions = { backbone: options.backbone, numIdentities, lastStride: 1 as const, baseWidth: options.baseWidth ?? 64, seed: 1 };
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
     tried: selected.tried,
     fastKernels: options.fastKernels === false ? [] : selected.fastKernels.kernels,
     adapter: selected.adapter,
+    convolutionThreads: selected.backend === 'wasm' ? convolutionThreads() : undefined,
     loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
     msPerStep: Math.round(ms * 10) / 10,
     // CPU time of this process per step (all its threads): on a shared machine, less sensitive to others' load.
