@@ -8,11 +8,14 @@
 //   out[outTable[i + r]][j + c] (+)= Σ_{t ∈ [t0, t1)} Σ_{s < seg} A[aTable[(i + r)·taps + t] + 4s] · B[b + t·bTapStride + s·ldb + j·jScale + 4c]
 //   (forward: A = input pixels, B = the filter [kh·kw·ci, co] packed in panels of NR columns; input gradient:
 //   A = dy pixels, B = the filter's [tap, co, ci] taps packed likewise; packed: ldb = 4·NR, jScale = 4·depth).
-// filter(xTable, taps, t, dy, lddy, jScale, m0, m1, out, ldo, r0, r1, j0, j1, accumulate)
+// filter(xTable, taps, t, x, panelStride, dy, lddy, jScale, m0, m1, out, ldo, r0, r1, j0, j1, accumulate)
 //   For r in [r0, r1) (step 4, input channels) and j in [j0, j1) (step NR, output channels):
-//   out[(r + q)·ldo + 4(j + c)] (+)= Σ_{m ∈ [m0, m1)} X[xTable[m·taps + t] + 4(r + q)] · DY[dy + m·lddy + j·jScale + 4c]
-//   (the filter gradient of one tap; X rows are read 4 channels at a time, so X needs 16 bytes of slack; dy is
-//   packed in panels of NR channels: lddy = 4·NR, jScale = 4·rows).
+//   out[(r + q)·ldo + 4(j + c)] (+)= Σ_{m ∈ [m0, m1)} X[x + (r/4)·panelStride + xTable[m·taps + t] + 4q] · DY[dy + m·lddy + j·jScale + 4c]
+//   (the filter gradient of one tap; x is packed in panels of 4 channels, [C/4][pixel][4], so that consecutive
+//   pixels are 16 bytes apart — raw NHWC rows 2–8 KB apart all fell into one L1 set; the table holds pixel·16 byte
+//   offsets within a panel; dy is packed in panels of NR channels: lddy = 4·NR, jScale = 4·rows).
+// pack4(src, pixels, channels, dst, panelStride): dst[g·panelStride/4 + p·4 + q] = src[p·channels + 4g + q] for the
+//   ⌈channels/4⌉ groups g (src needs 16 bytes of slack when channels % 4 ≠ 0).
 // gemv(a, b, rows, cols, out, j0, j1): out[j] = Σ_k a[k]·b[k·cols + j] for j in [j0, j1) (multiples of 4):
 //   a one-row matrix product (BatchNorm's column sums are ones · x).
 // pack(src, rows, cols, dst): dst[(p·rows + k)·NR + c] = src[k·cols + p·NR + c] (panels of NR columns, cols % NR == 0).
@@ -83,16 +86,18 @@ export function convWat(MR, NR, { shared = false } = {}) {
   L.push('  )');
 
   // ---- filter ----
-  L.push('  (func (export "filter") (param $xTable i32) (param $taps i32) (param $t i32) (param $dy i32) (param $lddy i32) (param $jScale i32)');
+  L.push('  (func (export "filter") (param $xTable i32) (param $taps i32) (param $t i32) (param $x i32) (param $panelStride i32)');
+  L.push('        (param $dy i32) (param $lddy i32) (param $jScale i32)');
   L.push('        (param $m0 i32) (param $m1 i32) (param $out i32) (param $ldo i32)');
   L.push('        (param $r0 i32) (param $r1 i32) (param $j0 i32) (param $j1 i32) (param $accumulate i32)');
-  L.push('    (local $r i32) (local $j i32) (local $px i32) (local $pd i32) (local $endx i32) (local $o i32) (local $stride i32) (local $a v128) (local $s v128)');
+  L.push('    (local $r i32) (local $j i32) (local $px i32) (local $pd i32) (local $endx i32) (local $o i32) (local $stride i32) (local $base i32) (local $a v128) (local $s v128)');
   for (let v = 0; v < NV; v++) L.push(`    (local $b${v} v128)`);
   for (let q = 0; q < 4; q++) for (let v = 0; v < NV; v++) L.push(`    (local ${acc(q, v)} v128)`);
   L.push('    (local.set $stride (i32.shl (local.get $taps) (i32.const 2)))');
   L.push('    (local.set $r (local.get $r0))');
   L.push('    (block $rDone (loop $rLoop');
   L.push('      (br_if $rDone (i32.ge_u (local.get $r) (local.get $r1)))');
+  L.push('      (local.set $base (i32.add (local.get $x) (i32.mul (i32.shr_u (local.get $r) (i32.const 2)) (local.get $panelStride))))');
   L.push('      (local.set $j (local.get $j0))');
   L.push('      (block $jDone (loop $jLoop');
   L.push('        (br_if $jDone (i32.ge_u (local.get $j) (local.get $j1)))');
@@ -109,7 +114,7 @@ export function convWat(MR, NR, { shared = false } = {}) {
   L.push('        (local.set $pd (i32.add (local.get $dy) (i32.add (i32.mul (local.get $m0) (local.get $lddy)) (i32.mul (local.get $j) (local.get $jScale)))))');
   L.push('        (block $mDone (loop $mLoop');
   L.push('          (br_if $mDone (i32.ge_u (local.get $px) (local.get $endx)))');
-  L.push('          (local.set $a (v128.load (i32.add (i32.load (local.get $px)) (i32.shl (local.get $r) (i32.const 2)))))');
+  L.push('          (local.set $a (v128.load (i32.add (i32.load (local.get $px)) (local.get $base))))');
   for (let v = 0; v < NV; v++) L.push(`          (local.set $b${v} (v128.load offset=${16 * v} (local.get $pd)))`);
   for (let q = 0; q < 4; q++) {
     const lanes = Array.from({ length: 4 }, () => [0, 1, 2, 3].map((k) => 4 * q + k).join(' ')).join(' ');
@@ -200,6 +205,27 @@ export function convWat(MR, NR, { shared = false } = {}) {
     L.push(`      (local.set $j (i32.add (local.get $j) (i32.const ${4 * width})))`);
     L.push(`      (br $${label}Loop)))`);
   }
+  L.push('  )');
+  // ---- pack4 ----
+  L.push('  (func (export "pack4") (param $src i32) (param $pixels i32) (param $channels i32) (param $dst i32) (param $panelStride i32)');
+  L.push('    (local $p i32) (local $g i32) (local $s i32) (local $d i32) (local $groups i32) (local $rowBytes i32)');
+  L.push('    (local.set $groups (i32.shr_u (i32.add (local.get $channels) (i32.const 3)) (i32.const 2)))');
+  L.push('    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))');
+  L.push('    (local.set $p (i32.const 0))');
+  L.push('    (block $pDone (loop $pLoop');
+  L.push('      (br_if $pDone (i32.ge_u (local.get $p) (local.get $pixels)))');
+  L.push('      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $p) (local.get $rowBytes))))');
+  L.push('      (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $p) (i32.const 4))))');
+  L.push('      (local.set $g (i32.const 0))');
+  L.push('      (block $gDone (loop $gLoop');
+  L.push('        (br_if $gDone (i32.ge_u (local.get $g) (local.get $groups)))');
+  L.push('        (v128.store (local.get $d) (v128.load (local.get $s)))');
+  L.push('        (local.set $s (i32.add (local.get $s) (i32.const 16)))');
+  L.push('        (local.set $d (i32.add (local.get $d) (local.get $panelStride)))');
+  L.push('        (local.set $g (i32.add (local.get $g) (i32.const 1)))');
+  L.push('        (br $gLoop)))');
+  L.push('      (local.set $p (i32.add (local.get $p) (i32.const 1)))');
+  L.push('      (br $pLoop)))');
   L.push('  )');
   L.push(')');
   return L.join('\n');

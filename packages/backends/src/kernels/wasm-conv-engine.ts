@@ -38,7 +38,8 @@ const FILTER = 1;
 const PACK = 2;
 const PACK_TRANSPOSED = 3;
 const GEMV = 4;
-const FUNCTIONS = ['rows', 'filter', 'pack', 'packTransposed', 'gemv'] as const;
+const PACK4 = 5;
+const FUNCTIONS = ['rows', 'filter', 'pack', 'packTransposed', 'gemv', 'pack4'] as const;
 /** Below this many values of the matrix, a row-times-matrix product stays on the calling thread. */
 const PARALLEL_MIN_VALUES = 1 << 20;
 /** Rows per partial sum of a row-times-matrix product. */
@@ -123,6 +124,7 @@ export class WasmConvEngine {
   private readonly shared: SharedWasmKernel | null;
   private readonly tables = new Map<string, Tables>();
   private readonly phases = new Map<string, Phase[]>();
+  private readonly offsets = new Map<string, Int32Array>();
 
   /** @param threads threads per call (the calling thread included); 1 when worker threads are unavailable. */
   private constructor(
@@ -245,12 +247,20 @@ export class WasmConvEngine {
     const taps = s.filterHeight * s.filterWidth;
     const { inChannels: ci, outChannels: co } = s;
     const rows = s.batch * s.outHeight * s.outWidth;
+    const pixels = s.batch * s.inHeight * s.inWidth;
     const ciPad = roundUp(ci, 4);
-    const { tables, x: xAt, rest } = this.pixelTables(s);
-    const [dyAt, packedAt, dwAt] = rest([rows * co * 4, rows * co * 4, taps * ciPad * co * 4]) as [number, number, number];
-    this.writeTables(tables);
-    this.f32().set(x, xAt / 4);
-    this.f32().set(dy, dyAt / 4);
+    // x packed in panels of 4 channels, each panel ending with one zero pixel (index `pixels`) for the padding.
+    const panelStride = (pixels + 1) * 16;
+    const table = this.offsetTable(s);
+    const { offsets, end } = regions([table.length * 4, pixels * ci * 4 + 16, (ciPad / 4) * panelStride, rows * co * 4, rows * co * 4, taps * ciPad * co * 4]);
+    const [tableAt, xAt, packedXAt, dyAt, packedAt, dwAt] = offsets as [number, number, number, number, number, number];
+    this.ensure(end);
+    new Int32Array(this.memory.buffer, tableAt, table.length).set(table);
+    const f32 = this.f32();
+    f32.set(x, xAt / 4);
+    f32.set(dy, dyAt / 4);
+    (this.functions[PACK4] as Kernel)(xAt, pixels, ci, packedXAt, panelStride);
+    for (let group = 0; group < ciPad / 4; group++) f32.fill(0, (packedXAt + group * panelStride) / 4 + pixels * 4, (packedXAt + group * panelStride) / 4 + pixels * 4 + 4);
     (this.functions[PACK] as Kernel)(dyAt, rows, co, packedAt);
     const count = this.shareCount(rows * taps * ci * co);
     const mBlock = Math.min(1024, Math.max(32, roundUp(Math.floor(65536 / (ci + co)), 16)));
@@ -261,7 +271,7 @@ export class WasmConvEngine {
       for (let m0 = 0; m0 < rows; m0 += mBlock) {
         const m1 = Math.min(rows, m0 + mBlock);
         for (let t = t0; t < t1; t++) {
-          list.call(FILTER, [tables.offset, taps, t, packedAt, PANEL_ROW, rows * 4, m0, m1, dwAt + t * ciPad * co * 4, co * 4, r0, r1, 0, co, m0 > 0 ? 1 : 0]);
+          list.call(FILTER, [tableAt, taps, t, packedXAt, panelStride, packedAt, PANEL_ROW, rows * 4, m0, m1, dwAt + t * ciPad * co * 4, co * 4, r0, r1, 0, co, m0 > 0 ? 1 : 0]);
         }
       }
       return list;
@@ -270,6 +280,37 @@ export class WasmConvEngine {
     const result = this.f32().subarray(dwAt / 4, dwAt / 4 + taps * ciPad * co);
     if (ciPad === ci) dw.set(result);
     else for (let t = 0; t < taps; t++) dw.set(result.subarray(t * ciPad * co, t * ciPad * co + ci * co), t * ci * co);
+  }
+
+  /**
+   * For each output pixel m and tap t, the byte offset (pixel index · 16) of the input pixel it reads within a
+   * 4-channel panel of packed x, or of the zero pixel (index N·H·W) for padding. Cached per geometry.
+   */
+  private offsetTable(s: ConvShape): Int32Array {
+    const key = shapeKey('offsets', s);
+    const cached = this.offsets.get(key);
+    if (cached !== undefined) return cached;
+    const taps = s.filterHeight * s.filterWidth;
+    const rows = s.batch * s.outHeight * s.outWidth;
+    const zero = s.batch * s.inHeight * s.inWidth * 16;
+    const table = new Int32Array(rows * taps);
+    let k = 0;
+    for (let m = 0; m < rows; m++) {
+      const n = Math.floor(m / (s.outHeight * s.outWidth));
+      const y = Math.floor(m / s.outWidth) % s.outHeight;
+      const x = m % s.outWidth;
+      for (let kh = 0; kh < s.filterHeight; kh++) {
+        const row = y * s.strideHeight + kh - s.padTop;
+        for (let kw = 0; kw < s.filterWidth; kw++) {
+          const col = x * s.strideWidth + kw - s.padLeft;
+          const inside = row >= 0 && row < s.inHeight && col >= 0 && col < s.inWidth;
+          table[k++] = inside ? ((n * s.inHeight + row) * s.inWidth + col) * 16 : zero;
+        }
+      }
+    }
+    if (this.offsets.size >= MAX_CACHED_TABLES) this.offsets.clear();
+    this.offsets.set(key, table);
+    return table;
   }
 
   /**
@@ -325,7 +366,7 @@ export class WasmConvEngine {
   }
 
   /**
-   * Tables of the forward / filter-gradient roles: for each output pixel m (padded to CONV_ROWS) and tap t, the
+   * Tables of the forward role: for each output pixel m (padded to CONV_ROWS) and tap t, the
    * address of x[n, oh·s + kh − pad, ow·s + kw − pad, 0] or of the zero region; then room for the output-row
    * table of the forward role (filled by outputRows). Layout: tables, x (+16 bytes of slack), then the role's own regions (`rest`).
    */
