@@ -17,3 +17,5 @@ export { createRandom } from './random';
 export type { Random } from './random';
 export { CallList, canUseWasmThreads, hardwareThreads, runOnThreads } from './wasm-threads';
 export type { SharedWasmKernel } from './wasm-threads';
+export { instantiateWasmKernel } from './wasm-kernel';
+export type { WasmKernelInstance, WasmKernelOptions, WasmMemory } from './wasm-kernel';

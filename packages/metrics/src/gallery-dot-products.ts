@@ -1,4 +1,4 @@
-import { CallList, canUseWasmThreads, hardwareThreads, runOnThreads, type SharedWasmKernel } from '@vkd/core';
+import { CallList, hardwareThreads, instantiateWasmKernel, runOnThreads, type SharedWasmKernel, type WasmMemory } from '@vkd/core';
 import { GEMM_COLUMNS, GEMM_KERNEL_BASE64, GEMM_ROWS, GEMM_SHARED_KERNEL_BASE64 } from './wasm/gemm-kernel';
 
 type DotsKernel = (
@@ -6,38 +6,13 @@ type DotsKernel = (
   dim: number, k0: number, k1: number, outStride: number, accumulate: number,
 ) => void;
 
-/** The parts of the WebAssembly API used here (declared locally: @types/node 20 does not type the global). */
-interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
 /** Depth of one pass over the feature dimension: keeps a query panel in L1 and a gallery tile in L2. */
 const DEPTH_BLOCK = 1024;
 /** Gallery rows per tile (a multiple of GEMM_COLUMNS). */
 const GALLERY_TILE = 48;
 const PAGE_BYTES = 65536;
-const MAX_PAGES = 65536;
 /** Below this many multiply-adds per call, waking worker threads costs more than it saves. */
 const PARALLEL_MIN_WORK = 2e7;
-
-const modules = new Map<string, object | null>();
-
-/** A kernel compiled once per process; null when this runtime lacks WebAssembly SIMD (or threads, when shared). */
-function kernelModule(base64: string): object | null {
-  if (!modules.has(base64)) {
-    const bytes = Buffer.from(base64, 'base64');
-    modules.set(base64, wasm !== undefined && wasm.validate(bytes) ? new wasm.Module(bytes) : null);
-  }
-  return modules.get(base64) as object | null;
-}
 
 /** Options of `GalleryDotProducts`. */
 export interface DotProductOptions {
@@ -69,26 +44,17 @@ export class GalleryDotProducts {
     this.gallerySize = gallery.length / dim;
     this.paddedDim = Math.ceil(dim / 4) * 4;
     this.paddedGallery = Math.ceil(this.gallerySize / GEMM_COLUMNS) * GEMM_COLUMNS;
-    const requested = options.threads ?? hardwareThreads();
-    const sharedModule = requested > 1 && canUseWasmThreads() ? kernelModule(GEMM_SHARED_KERNEL_BASE64) : null;
-    this.threads = sharedModule === null ? 1 : requested;
-    const module = sharedModule ?? kernelModule(GEMM_KERNEL_BASE64);
-    if (module === null || wasm === undefined) {
+    const kernel = instantiateWasmKernel({
+      module: GEMM_KERNEL_BASE64, sharedModule: GEMM_SHARED_KERNEL_BASE64, threads: options.threads ?? hardwareThreads(), functions: ['dots'],
+    });
+    this.threads = kernel?.threads ?? 1;
+    if (kernel === null) {
       this.kernel = null;
       this.gallery = options.rowScales === undefined ? gallery : scaleRows(gallery, dim, options.rowScales, new Float32Array(gallery.length), dim);
       return;
     }
-    let memory: WasmMemory;
-    let instance: { readonly exports: Record<string, unknown> };
-    if (sharedModule !== null) {
-      memory = new wasm.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-      instance = new wasm.Instance(sharedModule, { env: { memory } });
-    } else {
-      instance = new wasm.Instance(module, {});
-      memory = instance.exports.memory as WasmMemory;
-    }
-    const shared = sharedModule === null ? null : { module: sharedModule, memory, functions: ['dots'] };
-    this.kernel = { dots: instance.exports.dots as DotsKernel, memory, shared };
+    const { memory } = kernel;
+    this.kernel = { dots: kernel.exports.dots as DotsKernel, memory, shared: kernel.shared };
     this.ensureMemory(GEMM_ROWS * 32);
     this.gallery = new Float32Array(memory.buffer, 0, this.paddedGallery * this.paddedDim);
     if (options.rowScales === undefined) copyPadded(gallery, this.gallerySize, dim, this.gallery, this.paddedDim);

@@ -1,4 +1,4 @@
-import { CallList, canUseWasmThreads, hardwareThreads, runOnThreads, type SharedWasmKernel } from '@vkd/core';
+import { CallList, hardwareThreads, instantiateWasmKernel, runOnThreads, type SharedWasmKernel, type WasmKernelInstance, type WasmMemory } from '@vkd/core';
 import { CONV_COLUMNS, CONV_KERNEL_BASE64, CONV_ROWS, CONV_SHARED_KERNEL_BASE64 } from './wasm-conv-kernel';
 
 /** Geometry of one NHWC convolution with an HWIO filter (dilation 1). */
@@ -18,19 +18,6 @@ export interface ConvShape {
   readonly padTop: number;
   readonly padLeft: number;
 }
-
-/** The parts of the WebAssembly API used here (declared locally: @types/node 20 does not type the global). */
-interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 type Kernel = (...args: number[]) => void;
 const ROWS = 0;
@@ -126,25 +113,14 @@ export class WasmConvEngine {
   private readonly phases = new Map<string, Phase[]>();
   private readonly offsets = new Map<string, Int32Array>();
 
-  /** @param threads threads per call (the calling thread included); 1 when worker threads are unavailable. */
-  private constructor(
-    module: object,
-    shared: boolean,
-    readonly threads: number,
-  ) {
-    const api = wasm as WasmApi;
-    if (shared) {
-      this.memory = new api.Memory({ initial: BASE / PAGE_BYTES + 1, maximum: MAX_PAGES, shared: true });
-      const instance = new api.Instance(module, { env: { memory: this.memory } });
-      this.functions = FUNCTIONS.map((name) => instance.exports[name] as Kernel);
-      this.shared = { module, memory: this.memory, functions: FUNCTIONS };
-    } else {
-      const instance = new api.Instance(module, {});
-      this.memory = instance.exports.memory as WasmMemory;
-      this.memory.grow(BASE / PAGE_BYTES);
-      this.functions = FUNCTIONS.map((name) => instance.exports[name] as Kernel);
-      this.shared = null;
-    }
+  /** Threads per call (the calling thread included); 1 when worker threads are unavailable. */
+  readonly threads: number;
+
+  private constructor(kernel: WasmKernelInstance) {
+    this.memory = kernel.memory;
+    this.shared = kernel.shared;
+    this.threads = kernel.threads;
+    this.functions = FUNCTIONS.map((name) => kernel.exports[name] as Kernel);
   }
 
   /**
@@ -152,15 +128,10 @@ export class WasmConvEngine {
    * WebAssembly SIMD (callers then keep the backend's own kernels).
    */
   static create(threads = hardwareThreads()): WasmConvEngine | null {
-    if (wasm === undefined) return null;
-    const compile = (base64: string) => {
-      const bytes = Buffer.from(base64, 'base64');
-      return wasm.validate(bytes) ? new wasm.Module(bytes) : null;
-    };
-    const sharedModule = threads > 1 && canUseWasmThreads() ? compile(CONV_SHARED_KERNEL_BASE64) : null;
-    if (sharedModule !== null) return new WasmConvEngine(sharedModule, true, threads);
-    const module = compile(CONV_KERNEL_BASE64);
-    return module === null ? null : new WasmConvEngine(module, false, 1);
+    const kernel = instantiateWasmKernel({
+      module: CONV_KERNEL_BASE64, sharedModule: CONV_SHARED_KERNEL_BASE64, threads, functions: FUNCTIONS, initialPages: BASE / PAGE_BYTES + 1,
+    });
+    return kernel === null ? null : new WasmConvEngine(kernel);
   }
 
   /**
