@@ -1,5 +1,6 @@
-import { DatasetFormatError, InvalidOptionError } from '@vkd/core';
+import { InvalidOptionError } from '@vkd/core';
 import { createConcurrencyLimit } from './concurrency-limit';
+import { CorruptImageError } from './corrupt-image-error';
 import { buildDataset, type RawSplits } from './dataset-builder';
 import { loadSharp } from './sharp-module';
 import type { LoadDatasetOptions, ReidDataset, Tracklet } from './types';
@@ -7,8 +8,8 @@ import type { LoadDatasetOptions, ReidDataset, Tracklet } from './types';
 /**
  * Applies the shared loader options (`validateFrames`, `onBadFrame`, `minFrames`) and builds the dataset.
  * With `validateFrames`, every distinct frame is fully decoded once with sharp (bounded concurrency);
- * a bad frame throws `DatasetFormatError` naming it, or with `onBadFrame: 'skip'` is removed from its
- * tracklet and counted in `statistics.skippedFrames` (a tracklet left empty is dropped and counted).
+ * a bad frame throws `CorruptImageError` (a `DatasetFormatError`) naming it, or with `onBadFrame: 'skip'` is removed
+ * from its tracklet and counted in `statistics.skippedFrames` (a tracklet left empty is dropped and counted).
  */
 export async function finishDataset(raw: RawSplits, options: LoadDatasetOptions): Promise<ReidDataset> {
   const policy = options.onBadFrame ?? 'error';
@@ -43,7 +44,8 @@ async function findBadFrames(tracklets: readonly Tracklet[], policy: 'error' | '
         await sharp(path, { failOn: 'warning' }).raw().toBuffer();
       } catch (error) {
         if (policy === 'error') {
-          throw new DatasetFormatError(path, `cannot decode image: ${(error as Error).message}. Replace the file, or pass onBadFrame: 'skip' to drop and count bad frames.`, { cause: error });
+          const decoderMessage = (error as Error).message;
+          throw new CorruptImageError(path, decoderMessage, `cannot decode image: ${decoderMessage}. Replace the file, or pass onBadFrame: 'skip' to drop and count bad frames.`, { cause: error });
         }
         bad.add(path);
       }

@@ -2,6 +2,7 @@
 // functions that must decode or write images (generateSyntheticDataset, validateFrames) import it on first use.
 export type { Tracklet, ReidDataset, DatasetStatistics, SplitStatistics, DatasetEvaluation, LoadDatasetOptions, DatasetLoader, BadFramePolicy } from './types';
 export { loadDataset, registerDataset, datasetNames } from './dataset-registry';
+export { CorruptImageError } from './corrupt-image-error';
 export type { DatasetName, DatasetOptionsByName } from './dataset-registry';
 export { loadMars, MARS_LAYOUT } from './mars';
 export type { MarsOptions, MarsProtocol } from './mars';

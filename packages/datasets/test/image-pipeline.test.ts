@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createRandom, DatasetFormatError, InvalidOptionError } from '@vkd/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../src/index';
+import { CorruptImageError, IMAGENET_MEAN, IMAGENET_STD } from '../src/index';
 import { applyAugmentation, decodeImage, drawAugmentation, readImage, validateAugmentation } from '../src/node';
 import { resizeBicubicPillow } from '../src/pillow-resize';
 import { temporaryFolder, writeImage } from './helpers';
@@ -86,6 +86,13 @@ describe('readImage', () => {
       expect(error).toBeInstanceOf(DatasetFormatError);
       expect((error as DatasetFormatError).file).toBe(path);
       expect((error as Error).message).toMatch(message);
+      // A corrupt file is a CorruptImageError carrying the decoder's message (applications word their own advice);
+      // the library's message keeps advising the loader options.
+      expect(CorruptImageError.isInstance(error), path).toBe(path !== join(folder, 'missing.jpg'));
+      if (CorruptImageError.isInstance(error)) {
+        expect(error.name).toBe('CorruptImageError');
+        expect(error.message).toContain(`cannot decode image (${error.decoderMessage}). The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".`);
+      }
     }
     await expect(readImage(good, { height: 0 })).rejects.toThrow(InvalidOptionError);
     await expect(readImage(good, { resize: 'box' as 'sharp' })).rejects.toThrow(/"pillow" or "sharp"/);

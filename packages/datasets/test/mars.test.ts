@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetFormatError, DatasetNotFoundError, InvalidOptionError } from '@vkd/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset } from '../src/index';
+import { CorruptImageError, loadDataset } from '../src/index';
 import { writeMatFile } from '../src/mat-file-writer';
 import { SMALL_MARS, marsName, temporaryFolder, writeImage, writeMarsTree } from './helpers';
 
@@ -130,6 +130,8 @@ describe('validateFrames', () => {
     await writeFile(garbage, 'not a jpeg');
     const error = await expectError(loadDataset('mars', { root, validateFrames: true }), DatasetFormatError, /cannot decode image/);
     expect([truncated, garbage]).toContain(error.file);
+    expect(error).toBeInstanceOf(CorruptImageError);
+    expect(error.message).toMatch(/pass onBadFrame: 'skip' to drop and count bad frames/);
     const dataset = await loadDataset('mars', { root, validateFrames: true, onBadFrame: 'skip' });
     expect(dataset.statistics.skippedFrames).toBe(2);
     expect(dataset.statistics.skippedTracklets).toBe(0);

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,20 @@ describe('vkd help', () => {
       for (const option of definition.options) expect(stdout, `${definition.name} ${option.key}`).toContain(flagName(option.key));
     }
     expect((await vkd(['help', 'distill'])).stdout).toContain('Usage: vkd distill');
+  });
+
+  it('vkd help <unknown command> exits 2 and lists the commands', async () => {
+    const bogus = await vkd(['help', 'bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stdout).toBe('');
+    expect(bogus.stderr).toContain('vkd help: Unknown command "bogus". Expected one of: "demo", "train-teacher", "distill", "evaluate"');
+    expect(bogus.stderr).toContain('Run `vkd --help` for the list of commands');
+    const extra = await vkd(['help', 'distill', 'evaluate']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/vkd help takes one command name/);
+    const general = await vkd(['help']);
+    expect(general.code).toBe(0);
+    expect(general.stdout).toContain('Usage: vkd <command> [options]');
   });
 
   it('shows defaults and choices', async () => {
@@ -92,6 +106,36 @@ describe('vkd usage errors (exit 2, message names the option)', () => {
       expect(code, argv.join(' ')).toBe(2);
       expect(stderr, argv.join(' ')).toMatch(pattern);
     }
+  });
+
+  it('says what is missing and what to pass, never "Invalid --x: undefined"', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['train-teacher', '--dataset', 'mars', '--root', '/data'], /^vkd train-teacher: --out is required: pass the run directory to write checkpoints, logs and the model to, e\.g\. --out runs\/teacher\.$/m],
+      [['train-teacher', '--out', '/tmp/x'], /^vkd train-teacher: --dataset is required: pass the dataset loader, e\.g\. --dataset mars \(one of: mars, duke-video, .*\), or a --preset that sets it\.$/m],
+      [['train-teacher', '--out', '/tmp/x', '--dataset', 'mars'], /--root is required: pass the dataset root directory, e\.g\. --root \.\/datasets\/mars\./],
+      [['evaluate', '--dataset', 'mars', '--root', '/data'], /--model is required: pass the model directory \(or a run directory holding model\/\) to evaluate/],
+      [['train-teacher', '--dataset', 'mars', '--out'], /^vkd train-teacher: --out was given without a value: pass the output directory after it, as `--out <dir>` or `--out=<dir>`\.$/m],
+      [['train-teacher', '--root', '--out', '/tmp/x'], /--root was given without a value: pass the dataset root directory after it, as `--root <dir>`/],
+      [['datasets', 'generate'], /--out is required: pass the directory to write the synthetic set to/],
+    ];
+    for (const [argv, pattern] of cases) {
+      const { code, stderr } = await vkd(argv);
+      expect(code, argv.join(' ')).toBe(2);
+      expect(stderr, argv.join(' ')).toMatch(pattern);
+      expect(stderr, argv.join(' ')).not.toMatch(/undefined/);
+    }
+  });
+
+  it('reports a YAML syntax error with file, line, what is wrong and what to do (no dangling colon)', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
+    await writeFile(join(directory, 'run.yaml'), 'preset: mars-resnet50\nepochs: 30\nmilestones: 10: 20\n');
+    const { code, stderr } = await vkd(['train-teacher', '--config', 'run.yaml'], directory);
+    expect(code).toBe(2);
+    const [first] = stderr.split('\n');
+    expect(first).toMatch(
+      /^vkd train-teacher: .*run\.yaml:3: Invalid YAML at line 3, column \d+: Nested mappings are not allowed in compact mappings \(the line reads `milestones: 10: 20`\)\. Write one `key: value` per line/,
+    );
+    expect(first).not.toMatch(/:\s*$/);
   });
 
   it('reports a missing --run directory for report', async () => {
@@ -164,5 +208,38 @@ describe('resolveCommandInput', () => {
     await writeFile(join(directory, 'run.json'), '{ "preset": "mars-resnet50" }');
     const input = await resolveCommandInput(command('distill'), ['--config', 'run.json', '--preset', 'veri-resnet50'], directory);
     expect(input.options).toMatchObject({ dataset: 'veri-776', height: 224, width: 224, studentFrames: 2, epochs: 500 });
+  });
+});
+
+describe('vkd on corrupt frames (CLI advice, not loader options)', () => {
+  async function listFrames(directory: string): Promise<string[]> {
+    const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+    return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.jpg')).map((entry) => join(entry.parentPath, entry.name)).sort();
+  }
+
+  it('names --skip-bad-frames when a frame cannot be decoded, and --skip-bad-frames counts bad frames instead', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
+    const root = join(directory, 'data');
+    expect((await vkd(['datasets', 'generate', '--out', root, '--identities', '4', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '16', '--width', '16', '--quiet'])).code).toBe(0);
+    const trainFrames = await listFrames(join(root, 'bbox_train'));
+    for (const frame of trainFrames) await writeFile(frame, 'not a jpeg');
+    const out = join(directory, 'run');
+    const train = await vkd([
+      'train-teacher', '--dataset', 'synthetic', '--root', root, '--out', out, '--device', 'cpu', '--quiet', '--backbone', 'resnet18', '--base-width', '4',
+      '--height', '16', '--width', '16', '--epochs', '1', '--identities-per-batch', '2', '--instances-per-identity', '1', '--frames-per-tracklet', '1',
+      '--eval-every', '0', '--no-augment',
+    ]);
+    expect(train.code).toBe(1);
+    expect(train.stderr).toMatch(
+      /^vkd train-teacher: CorruptImageError: .*bbox_train.*\.jpg: cannot decode image \(.+\)\. The file is corrupt or truncated: replace it, or rerun with --skip-bad-frames to leave out the frames that cannot be decoded/,
+    );
+    expect(train.stderr).not.toMatch(/validateFrames|onBadFrame/);
+    // A set with one bad frame loads with --skip-bad-frames, which counts it.
+    const other = join(directory, 'other');
+    expect((await vkd(['datasets', 'generate', '--out', other, '--identities', '4', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '16', '--width', '16', '--quiet'])).code).toBe(0);
+    await writeFile((await listFrames(join(other, 'bbox_train')))[0] as string, 'not a jpeg');
+    const stats = await vkd(['datasets', 'stats', '--dataset', 'synthetic', '--root', other, '--skip-bad-frames']);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toContain('skipped bad frames: 1');
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FileFormatError, InvalidOptionError, UnknownKeyError } from '@vkd/core';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../src/options/load-config-file';
+import { MissingOptionError } from '../src/options/missing-option-error';
 import type { OptionSpec } from '../src/options/option-spec';
 import { flagName, keyFromFlag } from '../src/options/option-spec';
 import { parseArguments } from '../src/options/parse-arguments';
@@ -62,7 +63,8 @@ describe('parseArguments', () => {
   });
 
   it('names the flag when a value is missing or malformed', () => {
-    expect(() => parseArguments(['--epochs'], SPECS)).toThrow(/--epochs needs a value/);
+    expect(() => parseArguments(['--epochs'], SPECS)).toThrow(/^--epochs was given without a value: pass the epochs after it, as `--epochs <integer>` or `--epochs=<integer>`\.$/);
+    expect(() => parseArguments(['--epochs'], SPECS)).toThrow(MissingOptionError);
     expect(() => parseArguments(['--epochs', '--augment'], SPECS)).toThrow(InvalidOptionError);
     expect(() => parseArguments(['--epochs', '2.5'], SPECS)).toThrow(/Invalid --epochs: "2.5". Expected an integer/);
     expect(() => parseArguments(['--epochs', '0'], SPECS)).toThrow(/Invalid --epochs: 0. Must be ≥ 1/);
@@ -95,9 +97,16 @@ describe('loadConfigFile', () => {
     expect(yamlError).toBeInstanceOf(FileFormatError);
     expect((yamlError as FileFormatError).file).toBe(join(dir, 'bad.yaml'));
     expect((yamlError as FileFormatError).line).toBeGreaterThanOrEqual(2);
+    // yaml's first message line ends in "at line L, column C:" (its excerpt follows): never print it cut there.
+    expect((yamlError as Error).message).toMatch(/^.*bad\.yaml:\d+: Invalid YAML at line \d+, column \d+: Flow sequence in block collection .*\. Close the bracket \(e\.g\. `milestones: \[100, 200\]`\) or fix the indentation\.$/);
+    await writeFile(join(dir, 'twice.yaml'), 'epochs: 30\nepochs: 40\n');
+    await expect(loadConfigFile(join(dir, 'twice.yaml'))).rejects.toThrow(
+      /twice\.yaml:2: Invalid YAML at line 2, column 1: Map keys must be unique \(the line reads `epochs: 40`\)\. Each option may appear once: remove or merge the repeated key\.$/,
+    );
     const jsonError = await loadConfigFile(join(dir, 'bad.json')).catch((error: unknown) => error);
     expect(jsonError).toBeInstanceOf(FileFormatError);
     expect((jsonError as FileFormatError).line).toBe(3);
+    expect((jsonError as Error).message).toMatch(/bad\.json:3: Invalid JSON at line 3: Unexpected token .* is not valid JSON \(the line reads `"device": cpu`\)\. Fix the syntax \(keys in double quotes, no trailing commas or comments\), or write the file as YAML/);
   });
 
   it('rejects a top level that is not a mapping, and a missing file naming --config', async () => {

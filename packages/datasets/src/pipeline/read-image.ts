@@ -1,4 +1,5 @@
 import { DatasetFormatError, InvalidOptionError } from '@vkd/core';
+import { CorruptImageError } from '../corrupt-image-error';
 import { resizeBicubicPillow } from '../pillow-resize';
 import { loadSharp } from '../sharp-module';
 import { bytesToFloat, NORMALIZED_BYTE, UNIT_BYTE } from '../image-normalization';
@@ -35,7 +36,8 @@ export function validateImageSize(height: number, width: number, where: string):
 /**
  * Decodes an image file and resizes it to exactly H×W (bicubic, aspect ratio not kept, as torchvision `Resize((H, W))`),
  * as uint8 RGB `[H, W, 3]`. Grey and RGBA inputs become RGB. Runs on the libuv thread pool.
- * @throws DatasetFormatError naming the file when it is missing, corrupt or truncated.
+ * @throws DatasetFormatError naming the file when it is missing; CorruptImageError (a DatasetFormatError) when it is
+ *   corrupt or truncated.
  */
 export async function decodeImage(path: string, options: ReadImageOptions = {}): Promise<ImageFrame<Uint8Array>> {
   const height = options.height ?? 256;
@@ -51,8 +53,9 @@ export async function decodeImage(path: string, options: ReadImageOptions = {}):
     result = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     const reason = (error as Error).message;
-    const hint = /no such file|missing|ENOENT/i.test(reason) ? 'The file does not exist.' : 'The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".';
-    throw new DatasetFormatError(path, `cannot decode image (${reason}). ${hint}`, { cause: error });
+    if (/no such file|missing|ENOENT/i.test(reason)) throw new DatasetFormatError(path, `cannot decode image (${reason}). The file does not exist.`, { cause: error });
+    const hint = 'The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".';
+    throw new CorruptImageError(path, reason, `cannot decode image (${reason}). ${hint}`, { cause: error });
   }
   if (result.info.channels !== 3) throw new DatasetFormatError(path, `decoded to ${result.info.channels} channels, expected 3 (RGB)`);
   const pixels = new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength);

@@ -1,5 +1,6 @@
 import { basename, isAbsolute, resolve } from 'node:path';
 import { InvalidOptionError, UnknownKeyError, VkdError } from '@vkd/core';
+import { CorruptImageError } from '@vkd/datasets';
 import packageJson from '../../package.json';
 import { PRESET_NAMES, presetValues } from '../config/presets';
 import { loadConfigFile } from '../options/load-config-file';
@@ -58,11 +59,11 @@ export async function resolveCommandInput(
  */
 export async function runCli(argv: readonly string[], io: CommandIo, commands: readonly CommandDefinition[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? commands.find((command) => command.name === rest[0]) : undefined;
-    io.stdout.write(topic ? formatCommandHelp(topic) : formatGeneralHelp(commands, VERSION));
+  if (name === undefined || name === '--help' || name === '-h') {
+    io.stdout.write(formatGeneralHelp(commands, VERSION));
     return name === undefined ? EXIT_USAGE : 0;
   }
+  if (name === 'help') return printHelpTopic(rest, io, commands);
   if (name === '--version' || name === '-v') {
     writeLine(io.stdout, VERSION);
     return 0;
@@ -93,6 +94,10 @@ export async function runCli(argv: readonly string[], io: CommandIo, commands: r
       writeLine(io.stderr, `vkd ${command.name}: ${error.message}`);
       return EXIT_USAGE;
     }
+    if (CorruptImageError.isInstance(error)) {
+      writeLine(io.stderr, `vkd ${command.name}: ${corruptImageMessage(error, command)}`);
+      return EXIT_FAILURE;
+    }
     if (error instanceof VkdError) {
       writeLine(io.stderr, `vkd ${command.name}: ${error.name}: ${error.message}`);
       return EXIT_FAILURE;
@@ -105,6 +110,41 @@ export async function runCli(argv: readonly string[], io: CommandIo, commands: r
     writeLine(io.stderr, `vkd ${command.name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return EXIT_FAILURE;
   }
+}
+
+/**
+ * `vkd help [command]`: the general help without a topic, the command's help for a known one.
+ * @returns 0, or EXIT_USAGE (message on stderr listing the commands) for an unknown topic or more than one.
+ */
+function printHelpTopic(topics: readonly string[], io: CommandIo, commands: readonly CommandDefinition[]): number {
+  const [topic] = topics;
+  if (topic === undefined || topic === '--help' || topic === '-h') {
+    io.stdout.write(formatGeneralHelp(commands, VERSION));
+    return 0;
+  }
+  const names = commands.map((command) => command.name);
+  const command = commands.find((candidate) => candidate.name === topic);
+  if (!command || topics.length > 1) {
+    const error = command
+      ? new InvalidOptionError('arguments', topics, 'vkd help takes one command name, e.g. `vkd help distill`.')
+      : new UnknownKeyError('command', topic, names);
+    writeLine(io.stderr, `vkd help: ${error.message}`);
+    writeLine(io.stderr, 'Run `vkd --help` for the list of commands, or `vkd help <command>` for one of them.');
+    return EXIT_USAGE;
+  }
+  io.stdout.write(formatCommandHelp(command));
+  return 0;
+}
+
+/**
+ * The CLI's wording of a frame that cannot be decoded: the library's message advises `validateFrames`/`onBadFrame`
+ * (loader options a CLI user cannot pass); the CLI names its own flag when the command has it.
+ */
+export function corruptImageMessage(error: CorruptImageError, command: CommandDefinition): string {
+  const skip = command.options.some((spec) => spec.key === 'skipBadFrames')
+    ? ', or rerun with --skip-bad-frames to leave out the frames that cannot be decoded (every frame is then decoded once when the dataset is loaded)'
+    : '';
+  return `${error.name}: ${error.file}: cannot decode image (${error.decoderMessage}). The file is corrupt or truncated: replace it${skip}.`;
 }
 
 /** Node system-error codes that describe the user's files or disk, not a bug in vkd. */

@@ -23,6 +23,7 @@ export const datasetsCommand: CommandDefinition = {
     { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options' },
     { key: 'dataset', kind: 'choice', choices: DATASET_NAMES, default: 'synthetic', description: 'dataset loader (stats)' },
     { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root (stats)' },
+    { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame and count those that cannot be decoded instead of failing (stats)' },
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'where to write the synthetic set (generate)' },
     { key: 'identities', kind: 'integer', min: 4, max: 10000, default: 40, description: 'identities, half for training (generate)' },
     { key: 'cameras', kind: 'integer', min: 2, max: 9, default: 4, description: 'cameras (generate)' },
@@ -36,13 +37,13 @@ export const datasetsCommand: CommandDefinition = {
     const log = createRunLog(io, options.quiet as boolean);
     const action = positionals[0];
     if (action === 'stats') {
-      const root = requireOption<string>(options, 'root', '--root', 'the dataset root directory.');
-      const dataset = await loadRunDataset(options.dataset as string, root);
+      const root = requireOption<string>(options, 'root', '--root', 'pass the dataset root directory to read, e.g. --root ./datasets/mars.');
+      const dataset = await loadRunDataset(options.dataset as string, root, { skipBadFrames: options.skipBadFrames === true });
       log.result(formatStatistics(dataset));
       return 0;
     }
     if (action === 'generate') {
-      const out = requireOption<string>(options, 'out', '--out', 'the directory to write the synthetic set to.');
+      const out = requireOption<string>(options, 'out', '--out', 'pass the directory to write the synthetic set to, e.g. --out ./datasets/synthetic.');
       const started = performance.now();
       // The synthetic loader generates the set, or regenerates one made with other options (never a foreign tree).
       const dataset = await loadDataset('synthetic', {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
+import { loadReidModel } from '@vkd/models';
 import { createStudent } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, DISTILL_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
@@ -9,7 +10,7 @@ import { formatComparisonTable, verdict } from '../report/comparison-table';
 import { activateDevice } from '../run/activate-device';
 import { evaluateRun } from '../run/evaluate-run';
 import { evaluationHook } from '../run/evaluation-hook';
-import { loadModelDirectory } from '../run/load-model-directory';
+import { findModelDirectory } from '../run/find-model-directory';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
@@ -42,15 +43,20 @@ export const distillCommand: CommandDefinition = {
   ],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const out = requireOption<string>(options, 'out', '--out', 'the run directory of the student.');
-    const teacherDirectory = requireOption<string>(options, 'teacher', '--teacher', 'the teacher run directory (vkd train-teacher --out) or model directory.');
+    const out = requireOption<string>(options, 'out', '--out', 'pass the run directory to write the student\'s checkpoints, logs and model to, e.g. --out runs/student.');
+    const teacherDirectory = requireOption<string>(options, 'teacher', '--teacher', 'pass the teacher\'s run directory (the --out of vkd train-teacher) or model directory, e.g. --teacher runs/teacher.');
     const data = dataSettings(options);
     const training = distillSettings(options);
+    // The user's paths first: a mistyped --root, --teacher, --student or --imagenet-weights fails at once, before the
+    // backend is probed.
+    const dataset = await loadRunDataset(data.dataset, data.root, data);
+    const teacherPath = await findModelDirectory(teacherDirectory, '--teacher');
+    const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
+    const imagenetPath = training.imagenetWeights ? await findModelDirectory(training.imagenetWeights, '--imagenet-weights') : undefined;
     const device = await activateDevice(options.device as string, log);
-    const dataset = await loadRunDataset(data.dataset, data.root);
-    const teacher = await loadModelDirectory(teacherDirectory, '--teacher');
-    const source = options.student ? await loadModelDirectory(options.student as string, '--student') : teacher;
-    const imagenet = training.imagenetWeights ? await loadModelDirectory(training.imagenetWeights, '--imagenet-weights') : undefined;
+    const teacher = await loadReidModel(teacherPath);
+    const source = studentPath ? await loadReidModel(studentPath) : teacher;
+    const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
     const imagenetWeights = imagenet?.getWeights();
     try {
       const student = createStudent(source, imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });

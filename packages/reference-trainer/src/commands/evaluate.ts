@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { loadReidModel } from '@vkd/models';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS } from '../config/option-groups';
 import { dataSettings } from '../config/stage-settings';
@@ -6,7 +7,7 @@ import { requireOption } from '../options/resolve-options';
 import { formatModelTable } from '../report/comparison-table';
 import { activateDevice } from '../run/activate-device';
 import { evaluateRun } from '../run/evaluate-run';
-import { loadModelDirectory } from '../run/load-model-directory';
+import { findModelDirectory } from '../run/find-model-directory';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
@@ -31,11 +32,13 @@ export const evaluateCommand: CommandDefinition = {
   ],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const modelDirectory = requireOption<string>(options, 'model', '--model', 'the model (or run) directory to evaluate.');
+    const modelDirectory = requireOption<string>(options, 'model', '--model', 'pass the model directory (or a run directory holding model/) to evaluate, e.g. --model runs/student.');
     const data = dataSettings(options);
+    // The user's paths first: a mistyped --root or --model fails at once, before the backend is probed.
+    const dataset = await loadRunDataset(data.dataset, data.root, data);
+    const modelPath = await findModelDirectory(modelDirectory, '--model');
     const device = await activateDevice(options.device as string, log);
-    const dataset = await loadRunDataset(data.dataset, data.root);
-    const model = await loadModelDirectory(modelDirectory, '--model');
+    const model = await loadReidModel(modelPath);
     try {
       const metrics = await evaluateRun(model, dataset, data, log, 'model', options.galleryFrames as readonly number[]);
       log.result(formatModelTable(metrics));

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { InvalidOptionError } from '@vkd/core';
 import { createReidModel, importTorchWeights, saveReidModel, type ImportReport } from '@vkd/models';
 import type { CommandDefinition } from '../cli/command';
 import { GENERAL_OPTIONS, MODEL_OPTIONS } from '../config/option-groups';
@@ -47,9 +49,12 @@ export const importWeightsCommand: CommandDefinition = {
   ],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const source = requireOption<string>(options, 'source', '--source', 'the weights file to import.');
-    const out = requireOption<string>(options, 'out', '--out', 'the model directory to write.');
+    const source = requireOption<string>(options, 'source', '--source', 'pass the PyTorch weights file to import, e.g. --source chk_end.safetensors.');
+    const out = requireOption<string>(options, 'out', '--out', 'pass the model directory to write, e.g. --out models/teacher.');
     const model = modelSettings(options);
+    // The source first: a mistyped --source fails at once, before the backend is probed.
+    const info = await stat(source).catch(() => undefined);
+    if (!info?.isFile()) throw new InvalidOptionError('--source', source, `${info ? 'This is a directory, not a file' : 'No such file'}; give the weights file to import (.safetensors).`);
     await activateDevice(options.device as string, log);
     const reid = createReidModel({ ...model, numIdentities: options.numIdentities as number, seed: options.seed as number });
     try {

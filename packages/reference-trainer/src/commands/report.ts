@@ -27,7 +27,7 @@ export const reportCommand: CommandDefinition = {
   ],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const runDirectory = requireOption<string>(options, 'run', '--run', 'the run directory to report on.');
+    const runDirectory = requireOption<string>(options, 'run', '--run', 'pass the run directory to report on (the --out of vkd demo, distill or evaluate), e.g. --run runs/demo.');
     const metrics = await readMetrics(runDirectory);
     const settings = metrics.settings as { dataset?: { name?: string; root?: string }; data?: { height?: number; width?: number } };
     const heatmaps = options.heatmaps as number;

@@ -31,12 +31,13 @@ export const trainTeacherCommand: CommandDefinition = {
   options: [...GENERAL_OPTIONS, ...OUTPUT_OPTIONS, ...DATA_OPTIONS, ...MODEL_OPTIONS, ...TRAINING_OPTIONS],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const out = requireOption<string>(options, 'out', '--out', 'the run directory to write checkpoints, logs and the model to.');
+    const out = requireOption<string>(options, 'out', '--out', 'pass the run directory to write checkpoints, logs and the model to, e.g. --out runs/teacher.');
     const data = dataSettings(options);
     const model = modelSettings(options);
     const training = teacherSettings(options);
+    // The dataset first: a mistyped --root fails at once, before the backend is probed.
+    const dataset = await loadRunDataset(data.dataset, data.root, data);
     const device = await activateDevice(options.device as string, log);
-    const dataset = await loadRunDataset(data.dataset, data.root);
     log.info(`train-teacher: ${dataset.name}, ${dataset.train.length} train tracklets, ${dataset.numTrainIdentities} identities; ${model.backbone} ${data.height}×${data.width}, ${training.epochs} epochs`);
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed: data.seed });
     try {

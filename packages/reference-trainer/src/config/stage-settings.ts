@@ -1,12 +1,15 @@
 import { InvalidOptionError } from '@vkd/core';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
 import { flagName, type OptionValues } from '../options/option-spec';
+import { DATASET_NAMES } from './option-groups';
 import { requireOption } from '../options/resolve-options';
 
 /** Data and model settings shared by every stage. */
 export interface DataSettings {
   readonly dataset: string;
   readonly root: string;
+  /** `--skip-bad-frames`: frames that cannot be decoded are left out when the dataset is loaded. */
+  readonly skipBadFrames: boolean;
   readonly height: number;
   readonly width: number;
   readonly testFrames: number;
@@ -53,8 +56,9 @@ export interface DistillSettings extends TrainingSettings {
  */
 export function dataSettings(options: OptionValues): DataSettings {
   return {
-    dataset: requireOption<string>(options, 'dataset', '--dataset', 'name the dataset loader (e.g. mars), or use --preset.'),
-    root: requireOption<string>(options, 'root', '--root', 'the dataset root directory.'),
+    dataset: requireOption<string>(options, 'dataset', '--dataset', `pass the dataset loader, e.g. --dataset mars (one of: ${DATASET_NAMES.join(', ')}), or a --preset that sets it.`),
+    root: requireOption<string>(options, 'root', '--root', 'pass the dataset root directory, e.g. --root ./datasets/mars.'),
+    skipBadFrames: options.skipBadFrames === true,
     height: options.height as number,
     width: options.width as number,
     testFrames: options.testFrames as number,

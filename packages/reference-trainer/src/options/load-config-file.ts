@@ -25,6 +25,18 @@ export async function loadConfigFile(path: string): Promise<Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
+/** What to do about the parse errors of `yaml` users meet most, by error code. */
+const YAML_ADVICE: Readonly<Record<string, string>> = {
+  BLOCK_AS_IMPLICIT_KEY: 'Write one `key: value` per line, and quote a value that contains ": " (e.g. `name: "a: b"`).',
+  MULTILINE_IMPLICIT_KEY: 'Write one `key: value` per line, starting in the first column.',
+  DUPLICATE_KEY: 'Each option may appear once: remove or merge the repeated key.',
+  TAB_AS_INDENT: 'Indent with spaces, not tabs.',
+  MISSING_CHAR: 'A quote or bracket opened earlier is never closed: close it.',
+  BAD_INDENT: 'Close the bracket (e.g. `milestones: [100, 200]`) or fix the indentation.',
+};
+
+const CONFIG_ADVICE = 'The file must be a mapping of option names to values, one per line, e.g. `epochs: 30`.';
+
 function parseJson(path: string, text: string): unknown {
   try {
     return JSON.parse(text);
@@ -33,16 +45,34 @@ function parseJson(path: string, text: string): unknown {
     const located = parseDocument(text, { schema: 'json' }).errors[0]?.linePos?.[0]?.line;
     const position = /position (\d+)/.exec((error as Error).message);
     const line = located ?? (position ? text.slice(0, Number(position[1])).split('\n').length : undefined);
-    throw new FileFormatError(path, `Invalid JSON: ${(error as Error).message}`, line === undefined ? { cause: error } : { line, cause: error });
+    // Node's message may quote the source across lines ('Unexpected token ..."device": cpu\n}" is not valid JSON').
+    const summary = (error as Error).message.replace(/\s+/g, ' ').replace(/[\s:.]+$/, '');
+    const reason = `Invalid JSON${line === undefined ? '' : ` at line ${line}`}: ${summary}${lineExcerpt(text, line)}. Fix the syntax (keys in double quotes, no trailing commas or comments), or write the file as YAML (.yaml).`;
+    throw new FileFormatError(path, reason, line === undefined ? { cause: error } : { line, cause: error });
   }
 }
 
+/**
+ * `yaml`'s messages are multi-line: "Map keys must be unique at line 2, column 1:" then a source excerpt. The first
+ * line alone ends with a dangling colon, so the message is rebuilt: position, what is wrong, the offending source line
+ * and what to do.
+ */
 function parseYaml(path: string, text: string): unknown {
   const document = parseDocument(text);
   const first = document.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line;
-    throw new FileFormatError(path, `Invalid YAML: ${first.message.split('\n')[0]}`, line === undefined ? {} : { line });
+    const position = first.linePos?.[0];
+    const summary = (first.message.split('\n')[0] ?? '').replace(/\s+at line \d+, column \d+\s*:?\s*$/, '').replace(/[\s:.]+$/, '');
+    const where = position ? ` at line ${position.line}, column ${position.col}` : '';
+    const reason = `Invalid YAML${where}: ${summary}${lineExcerpt(text, position?.line)}. ${YAML_ADVICE[first.code] ?? CONFIG_ADVICE}`;
+    throw new FileFormatError(path, reason, position === undefined ? { cause: first } : { line: position.line, cause: first });
   }
   return document.toJS();
+}
+
+/** ` (the line reads \`…\`)` for a non-blank 1-based line (shortened past 80 characters), else ''. */
+function lineExcerpt(text: string, line: number | undefined): string {
+  const source = line === undefined ? undefined : text.split(/\r?\n/)[line - 1]?.trim();
+  if (!source) return '';
+  return ` (the line reads \`${source.length > 80 ? `${source.slice(0, 77)}…` : source}\`)`;
 }

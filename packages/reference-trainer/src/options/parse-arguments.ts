@@ -1,5 +1,6 @@
-import { InvalidOptionError, UnknownKeyError } from '@vkd/core';
+import { UnknownKeyError } from '@vkd/core';
 import { coerceOptionValue } from './coerce-option-value';
+import { MissingOptionError } from './missing-option-error';
 import { flagName, keyFromFlag, type OptionSpec, type OptionValues } from './option-spec';
 
 /** Flags given on the command line (only those given; defaults are applied later by `resolveOptions`). */
@@ -12,8 +13,8 @@ export interface ParsedArguments {
 /**
  * Parses `--name value`, `--name=value`, `--flag`, `--no-flag`, `-x value`, `--help`/`-h` and positionals.
  * Everything after `--` is positional.
- * @throws UnknownKeyError for an unknown flag (the message lists the valid ones); InvalidOptionError for a
- *   missing or malformed value, naming the flag.
+ * @throws UnknownKeyError for an unknown flag (the message lists the valid ones); MissingOptionError for a flag
+ *   without its value; InvalidOptionError for a malformed value, naming the flag.
  */
 export function parseArguments(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArguments {
   const byKey = new Map(specs.map((spec) => [spec.key, spec]));
@@ -61,7 +62,8 @@ export function parseArguments(argv: readonly string[], specs: readonly OptionSp
     if (inline === undefined) {
       const next = argv[index + 1];
       if (next === undefined || (next.startsWith('--') && next.length > 2)) {
-        throw new InvalidOptionError(flag, undefined, `${flag} needs a value${spec.placeholder ? ` (${spec.placeholder})` : ''}.`);
+        const placeholder = `<${spec.placeholder ?? (spec.kind === 'choice' ? (spec.choices ?? []).join('|') : spec.kind)}>`;
+        throw new MissingOptionError(flag, `${flag} was given without a value: pass the ${spec.description} after it, as \`${flag} ${placeholder}\` or \`${flag}=${placeholder}\`.`);
       }
       inline = next;
       index++;

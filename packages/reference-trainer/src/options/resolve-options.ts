@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import { InvalidOptionError, UnknownKeyError } from '@vkd/core';
+import { UnknownKeyError } from '@vkd/core';
+import { MissingOptionError } from './missing-option-error';
 import { coerceOptionValue } from './coerce-option-value';
 import { keyFromFlag, type OptionSpec, type OptionValue, type OptionValues } from './option-spec';
 
@@ -66,10 +67,11 @@ function dropUnreachableMilestones(values: OptionValues, level: ReadonlyMap<stri
 
 /**
  * Reads a resolved value, failing with a message naming the flag when a required one is missing.
- * @throws InvalidOptionError when the option has no value.
+ * @param hint what to pass instead, completing "`flag` is required: …", e.g. `pass the run directory, e.g. --out runs/x.`
+ * @throws MissingOptionError (an InvalidOptionError) when the option has no value.
  */
 export function requireOption<T extends OptionValue>(values: OptionValues, key: string, flag: string, hint: string): T {
   const value = values[key];
-  if (value === undefined) throw new InvalidOptionError(flag, undefined, `${flag} is required: ${hint}`);
+  if (value === undefined) throw new MissingOptionError(flag, `${flag} is required: ${hint}`);
   return value as T;
 }

@@ -1,10 +1,21 @@
-import { loadDataset, type ReidDataset } from '@vkd/datasets';
+import { loadDataset, type LoadDatasetOptions, type ReidDataset } from '@vkd/datasets';
+
+/** How `vkd` loads a dataset beyond its name and root. */
+export interface RunDatasetOptions {
+  /**
+   * `--skip-bad-frames`: decode every frame at load time and leave out those that cannot be decoded
+   * (`validateFrames: true, onBadFrame: 'skip'`; counted in the statistics). Default false.
+   */
+  readonly skipBadFrames?: boolean;
+}
 
 /**
  * Loads a dataset for training, evaluation or statistics. A `synthetic` root is loaded as it is (`generate: false`):
  * without it the loader would regenerate a set whose manifest differs from its default options, replacing the
  * frames a model was trained on. Generation happens only in `vkd demo` and `vkd datasets generate`.
+ * Commands call it before selecting the backend: it checks `--root` (and needs no backend).
  */
-export function loadRunDataset(name: string, root: string): Promise<ReidDataset> {
-  return name === 'synthetic' ? loadDataset('synthetic', { root, generate: false }) : loadDataset(name, { root });
+export function loadRunDataset(name: string, root: string, options: RunDatasetOptions = {}): Promise<ReidDataset> {
+  const frames: Partial<LoadDatasetOptions> = options.skipBadFrames ? { validateFrames: true, onBadFrame: 'skip' } : {};
+  return name === 'synthetic' ? loadDataset('synthetic', { root, generate: false, ...frames }) : loadDataset(name, { root, ...frames });
 }
