@@ -71,7 +71,7 @@ describe('describeMissingAdapter', () => {
 
   it('names missing drivers, missing GPU devices and the OpenGL ES path', () => {
     expect(describeMissingAdapter({ ...facts, vulkanDrivers: [] })).toBe('no adapter (Vulkan loader found, but no Vulkan driver manifest (ICD))');
-    expect(describeMissingAdapter(facts)).toBe('no adapter (no GPU device: /dev/dri and /dev/nvidia* are absent; Vulkan drivers lvp; Dawn rejects Mesa lavapipe)');
+    expect(describeMissingAdapter(facts)).toBe('no adapter (no GPU device: /dev/dri, /dev/dxg and /dev/nvidia* are absent; Vulkan drivers lvp; Dawn rejects Mesa lavapipe)');
     expect(describeMissingAdapter({ ...facts, gpuDevices: true, vulkanDrivers: ['nvidia_icd.json'] })).toBe('no adapter (Dawn accepted no Vulkan device; drivers: nvidia)');
     expect(describeMissingAdapter({ ...facts, openGles: true })).toMatch(/^no adapter \(OpenGL ES through EGL/);
   });

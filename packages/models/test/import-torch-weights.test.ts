@@ -100,6 +100,7 @@ describe('importTorchWeights', () => {
   it('rejects .pth files with the conversion one-liner, unreadable paths and bad formats', async () => {
     const model = createReidModel(fixture.options);
     await expect(importTorchWeights(model, '/nowhere/chk_end.pth')).rejects.toThrow(/safetensors.*save_file/s);
+    await expect(importTorchWeights(model, '/nowhere/chk_end.pth')).rejects.toThrow(/sys.argv\[2\]\)" "\/nowhere\/chk_end.pth" "\/nowhere\/chk_end.safetensors"/);
     await expect(importTorchWeights(model, new Uint8Array([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0]))).rejects.toThrow(/pickle\/zip/);
     await expect(importTorchWeights(model, '/nowhere/model.safetensors')).rejects.toBeInstanceOf(CheckpointError);
     await expect(importTorchWeights(model, new Uint8Array(12))).rejects.toThrow(/not a readable safetensors/);

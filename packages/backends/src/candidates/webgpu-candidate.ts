@@ -66,6 +66,10 @@ export async function tryWebGpu(options: WebGpuOptions = {}): Promise<CandidateR
   if (engine().registry.webgpu !== undefined) return activate('webgpu'); // already initialised by an earlier call
   const flags = [...(options.dawnFlags ?? [])];
   const openGles = flags.some((flag) => /^backend=opengl(es)?$/.test(flag));
+  // Linux without any GPU device node: Dawn could only find Mesa lavapipe, which it rejects, after printing native
+  // Vulkan warnings on stderr and spending a few hundred ms. Say why without starting it.
+  const facts = process.platform === 'linux' && !openGles ? probeGpuFacts(false) : undefined;
+  if (facts !== undefined && !facts.gpuDevices) return failed(describeMissingAdapter(facts));
   let dawn: DawnModule;
   try {
     dawn = (await importOptional('webgpu')) as DawnModule;

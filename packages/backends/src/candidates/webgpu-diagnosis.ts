@@ -8,7 +8,7 @@ export interface GpuFacts {
   readonly vulkanLoader: boolean;
   /** Vulkan driver manifests (ICD JSON files) found, by file name. */
   readonly vulkanDrivers: readonly string[];
-  /** `/dev/dri` or `/dev/nvidia*` device nodes exist. */
+  /** `/dev/dri`, `/dev/dxg` (WSL2) or `/dev/nvidia*` device nodes exist. */
   readonly gpuDevices: boolean;
   /** Dawn was asked for its OpenGL ES backend (the software CI path). */
   readonly openGles: boolean;
@@ -42,7 +42,7 @@ export function probeGpuFacts(openGles: boolean): GpuFacts {
     platform: process.platform,
     vulkanLoader: linux && canLoadLibrary('libvulkan.so.1'),
     vulkanDrivers: [...explicit, ...ICD_DIRECTORIES.flatMap(listJson)],
-    gpuDevices: linux && (existsSync('/dev/dri') || (existsSync('/dev') && readdirSync('/dev').some((d) => /^nvidia\d+$/.test(d)))),
+    gpuDevices: linux && (existsSync('/dev/dri') || existsSync('/dev/dxg') || (existsSync('/dev') && readdirSync('/dev').some((d) => /^nvidia\d+$/.test(d)))),
     openGles,
   };
 }
@@ -55,7 +55,7 @@ export function describeMissingAdapter(facts: GpuFacts): string {
   if (facts.vulkanDrivers.length === 0) return 'no adapter (Vulkan loader found, but no Vulkan driver manifest (ICD))';
   const drivers = facts.vulkanDrivers.map((file) => file.replace(/(_icd)?(\.x86_64|\.aarch64|\.i686)?\.json$/, '')).join(', ');
   if (!facts.gpuDevices) {
-    return `no adapter (no GPU device: /dev/dri and /dev/nvidia* are absent; Vulkan drivers ${drivers}; Dawn rejects Mesa lavapipe)`;
+    return `no adapter (no GPU device: /dev/dri, /dev/dxg and /dev/nvidia* are absent; Vulkan drivers ${drivers}; Dawn rejects Mesa lavapipe)`;
   }
   return `no adapter (Dawn accepted no Vulkan device; drivers: ${drivers})`;
 }

@@ -32,10 +32,16 @@ export interface ImportReport {
   untouched: string[];
 }
 
-const PICKLE_HINT =
-  'PyTorch .pth/.pt files are zip archives of pickles, which cannot be read safely outside Python. Convert once with: ' +
-  'python -c "import torch, sys; from safetensors.torch import save_file; sd = torch.load(sys.argv[1], map_location=\'cpu\'); ' +
-  'sd = sd.get(\'state_dict\', sd); save_file({k: v.contiguous() for k, v in sd.items()}, sys.argv[2])" chk_end model.safetensors';
+/** How to convert a pickle checkpoint to safetensors once, for the file the user gave (`source`, when a path). */
+function pickleHint(source: string): string {
+  const input = JSON.stringify(source);
+  const output = JSON.stringify(`${source.replace(/\.(pth\.tar|pth|pt|ckpt)$/i, '')}.safetensors`);
+  return (
+    'PyTorch .pth/.pt files are zip archives of pickles, which cannot be read safely outside Python. Convert once with: ' +
+    'python -c "import torch, sys; from safetensors.torch import save_file; sd = torch.load(sys.argv[1], map_location=\'cpu\'); ' +
+    `sd = sd.get('state_dict', sd); save_file({k: v.contiguous() for k, v in sd.items()}, sys.argv[2])" ${input} ${output}`
+  );
+}
 
 function shapeHint(name: string, actual: readonly number[], model: ReidModel): string {
   if (name === 'classifier.classifier.weight') {
@@ -64,11 +70,11 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
   if (options.format !== undefined && !TORCH_WEIGHTS_FORMATS.includes(options.format)) {
     throw new InvalidOptionError('importTorchWeights.options.format', options.format, `Expected one of ${TORCH_WEIGHTS_FORMATS.map((name) => `"${name}"`).join(', ')}.`);
   }
-  if (typeof source === 'string' && /\.(pth|pt|pth\.tar|ckpt)$/i.test(source)) throw new CheckpointError(source, PICKLE_HINT);
+  if (typeof source === 'string' && /\.(pth|pt|pth\.tar|ckpt)$/i.test(source)) throw new CheckpointError(source, pickleHint(source));
   const bytes = typeof source === 'string' ? await readFileBytes(source) : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
   if (!(bytes instanceof Uint8Array)) throw new InvalidOptionError('importTorchWeights.source', source, 'Expected a path or the bytes of a .safetensors file.');
   const zipOrPickle = (bytes[0] === 0x50 && bytes[1] === 0x4b) || bytes[0] === 0x80;
-  if (zipOrPickle) throw new CheckpointError(sourceName, `this is a PyTorch pickle/zip file, not safetensors. ${PICKLE_HINT}`);
+  if (zipOrPickle) throw new CheckpointError(sourceName, `this is a PyTorch pickle/zip file, not safetensors. ${pickleHint(typeof source === 'string' ? source : 'checkpoint.pth')}`);
   let entries: Record<string, SafetensorsEntry>;
   try {
     entries = parseSafetensors(bytes, sourceName).entries;
