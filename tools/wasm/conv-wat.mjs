@@ -14,11 +14,12 @@
 //   (the filter gradient of one tap; x is packed in panels of 4 channels, [C/4][pixel][4], so that consecutive
 //   pixels are 16 bytes apart — raw NHWC rows 2–8 KB apart all fell into one L1 set; the table holds pixel·16 byte
 //   offsets within a panel; dy is packed in panels of NR channels: lddy = 4·NR, jScale = 4·rows).
-// pack4(src, pixels, channels, dst, panelStride): dst[g·panelStride/4 + p·4 + q] = src[p·channels + 4g + q] for the
-//   ⌈channels/4⌉ groups g (src needs 16 bytes of slack when channels % 4 ≠ 0).
+// pack4(src, pixels, ld, groups, dst, panelStride): dst[g·panelStride/4 + p·4 + q] = src[p·ld + 4g + q] for g < groups
+//   (4-channel groups of rows `ld` floats long; src needs 16 bytes of slack when ld % 4 ≠ 0).
 // gemv(a, b, rows, cols, out, j0, j1): out[j] = Σ_k a[k]·b[k·cols + j] for j in [j0, j1) (multiples of 4):
 //   a one-row matrix product (BatchNorm's column sums are ones · x).
-// pack(src, rows, cols, dst): dst[(p·rows + k)·NR + c] = src[k·cols + p·NR + c] (panels of NR columns, cols % NR == 0).
+// pack(src, rows, ld, cols, dst): dst[(p·rows + k)·NR + c] = src[k·ld + p·NR + c] (panels of NR of the first `cols`
+//   columns of rows `ld` floats long, cols % NR == 0).
 // packTransposed(src, rows, cols, dst, panelStride): for each panel p of NR rows of src [rows, cols] and column k:
 //   dst[p·panelStride/4 + k·NR + q] = src[(p·NR + q)·cols + k] (rows % NR == 0; the transposed matrix, packed).
 // With `shared`, the memory is imported (shared, up to 4 GiB) so that worker threads can run the kernels on it.
@@ -135,9 +136,9 @@ export function convWat(MR, NR, { shared = false } = {}) {
   L.push('      (br $rLoop)))');
   L.push('  )');
   // ---- pack ----
-  L.push('  (func (export "pack") (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32)');
+  L.push('  (func (export "pack") (param $src i32) (param $rows i32) (param $ld i32) (param $cols i32) (param $dst i32)');
   L.push('    (local $p i32) (local $k i32) (local $s i32) (local $rowBytes i32)');
-  L.push('    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))');
+  L.push('    (local.set $rowBytes (i32.shl (local.get $ld) (i32.const 2)))');
   L.push('    (local.set $p (i32.const 0))');
   L.push('    (block $pDone (loop $pLoop');
   L.push('      (br_if $pDone (i32.ge_u (local.get $p) (local.get $cols)))');
@@ -207,10 +208,9 @@ export function convWat(MR, NR, { shared = false } = {}) {
   }
   L.push('  )');
   // ---- pack4 ----
-  L.push('  (func (export "pack4") (param $src i32) (param $pixels i32) (param $channels i32) (param $dst i32) (param $panelStride i32)');
-  L.push('    (local $p i32) (local $g i32) (local $s i32) (local $d i32) (local $groups i32) (local $rowBytes i32)');
-  L.push('    (local.set $groups (i32.shr_u (i32.add (local.get $channels) (i32.const 3)) (i32.const 2)))');
-  L.push('    (local.set $rowBytes (i32.shl (local.get $channels) (i32.const 2)))');
+  L.push('  (func (export "pack4") (param $src i32) (param $pixels i32) (param $ld i32) (param $groups i32) (param $dst i32) (param $panelStride i32)');
+  L.push('    (local $p i32) (local $g i32) (local $s i32) (local $d i32) (local $rowBytes i32)');
+  L.push('    (local.set $rowBytes (i32.shl (local.get $ld) (i32.const 2)))');
   L.push('    (local.set $p (i32.const 0))');
   L.push('    (block $pDone (loop $pLoop');
   L.push('      (br_if $pDone (i32.ge_u (local.get $p) (local.get $pixels)))');

@@ -147,14 +147,16 @@ export class WasmConvEngine {
     this.writeTables(tables);
     this.f32().set(x, xAt / 4);
     this.f32().set(w, wAt / 4);
-    (this.functions[PACK] as Kernel)(wAt, depth, s.outChannels, packedAt);
     const panels = roundUp(rows, CONV_ROWS) / CONV_ROWS;
     const work = rows * taps * s.inChannels * s.outChannels;
     const aTable = tables.offset;
     const outTable = aTable + panels * CONV_ROWS * taps * 4;
-    const shares = split(panels, this.shareCount(work)).map(([p0, p1]) => {
+    // Each thread packs its own 8-channel filter panels and computes them for every output pixel: no serial packing.
+    const shares = split(s.outChannels / CONV_COLUMNS, this.shareCount(work)).map(([c0, c1]) => {
       const list = new CallList();
-      this.rowPasses(list, { aTable, taps, seg: s.inChannels, filter: packedAt, depth, outTable, i0: p0 * CONV_ROWS, i1: p1 * CONV_ROWS, cols: s.outChannels });
+      const [j0, j1] = [c0 * CONV_COLUMNS, c1 * CONV_COLUMNS];
+      list.call(PACK, [wAt + j0 * 4, depth, s.outChannels, j1 - j0, packedAt + j0 * depth * 4]);
+      this.rowPasses(list, { aTable, taps, seg: s.inChannels, filter: packedAt, depth, outTable, i0: 0, i1: panels * CONV_ROWS, j0, j1 });
       return list;
     });
     this.outputRows(outTable, rows, panels * CONV_ROWS, outAt, s.outChannels);
@@ -185,27 +187,29 @@ export class WasmConvEngine {
     const f32 = this.f32();
     f32.set(dy, dyAt / 4);
     f32.set(w, wAt / 4);
-    // Each phase's taps, each transposed to [Co, Ci] and packed in panels of CONV_COLUMNS input channels.
-    const packTransposed = this.functions[PACK_TRANSPOSED] as Kernel;
-    for (const phase of phases) {
-      phase.taps.forEach(([kh, kw], index) => {
-        packTransposed(wAt + (kh * s.filterWidth + kw) * ci * co * 4, ci, co, phase.filter + index * co * PANEL_ROW, phase.taps.length * co * PANEL_ROW);
-      });
-    }
     const covered = phases.reduce((sum, phase) => sum + phase.rows, 0);
     if (covered < s.batch * s.inHeight * s.inWidth) f32.fill(0, dxAt / 4, dxAt / 4 + dxSize);
     const work = s.batch * s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * ci * co;
-    const count = this.shareCount(work);
-    const shares = Array.from({ length: count }, () => new CallList());
-    for (const phase of phases) {
-      const panels = roundUp(phase.rows, CONV_ROWS) / CONV_ROWS;
-      split(panels, count).forEach(([p0, p1], index) => {
-        this.rowPasses(shares[index] as CallList, {
-          aTable: phase.aTable, taps: phase.taps.length, seg: co, filter: phase.filter, depth: phase.taps.length * co,
-          outTable: phase.outTable, i0: p0 * CONV_ROWS, i1: p1 * CONV_ROWS, cols: ci,
+    // Each thread owns a range of 8-channel dx panels: it transposes and packs those filter panels of every phase's
+    // taps ([Co, Ci] per tap), then computes them for every dx pixel.
+    const shares = split(ci / CONV_COLUMNS, this.shareCount(work)).map(([c0, c1]) => {
+      const list = new CallList();
+      const [j0, j1] = [c0 * CONV_COLUMNS, c1 * CONV_COLUMNS];
+      for (const phase of phases) {
+        const panelStride = phase.taps.length * co * PANEL_ROW;
+        phase.taps.forEach(([kh, kw], index) => {
+          const tap = wAt + (kh * s.filterWidth + kw) * ci * co * 4;
+          list.call(PACK_TRANSPOSED, [tap + j0 * co * 4, j1 - j0, co, phase.filter + c0 * panelStride + index * co * PANEL_ROW, panelStride]);
         });
-      });
-    }
+      }
+      for (const phase of phases) {
+        this.rowPasses(list, {
+          aTable: phase.aTable, taps: phase.taps.length, seg: co, filter: phase.filter, depth: phase.taps.length * co,
+          outTable: phase.outTable, i0: 0, i1: roundUp(phase.rows, CONV_ROWS), j0, j1,
+        });
+      }
+      return list;
+    });
     this.run(shares.filter((list) => list.length > 0));
     dx.set(this.f32().subarray(dxAt / 4, dxAt / 4 + dxSize));
   }
@@ -230,15 +234,17 @@ export class WasmConvEngine {
     const f32 = this.f32();
     f32.set(x, xAt / 4);
     f32.set(dy, dyAt / 4);
-    (this.functions[PACK4] as Kernel)(xAt, pixels, ci, packedXAt, panelStride);
     for (let group = 0; group < ciPad / 4; group++) f32.fill(0, (packedXAt + group * panelStride) / 4 + pixels * 4, (packedXAt + group * panelStride) / 4 + pixels * 4 + 4);
-    (this.functions[PACK] as Kernel)(dyAt, rows, co, packedAt);
+    (this.functions[PACK] as Kernel)(dyAt, rows, co, co, packedAt);
     const count = this.shareCount(rows * taps * ci * co);
     const mBlock = Math.min(1024, Math.max(32, roundUp(Math.floor(65536 / (ci + co)), 16)));
     const byPanels = ciPad / 4 >= count;
+    // Split by 4-channel panels of x, each thread packing its own; by taps when there are too few panels (the stem).
+    if (!byPanels) (this.functions[PACK4] as Kernel)(xAt, pixels, ci, ciPad / 4, packedXAt, panelStride);
     const shares = split(byPanels ? ciPad / 4 : taps, count).map(([u0, u1]) => {
       const list = new CallList();
       const [t0, t1, r0, r1] = byPanels ? [0, taps, u0 * 4, u1 * 4] : [u0, u1, 0, ciPad];
+      if (byPanels) list.call(PACK4, [xAt + u0 * 16, pixels, ci, u1 - u0, packedXAt + u0 * panelStride, panelStride]);
       for (let m0 = 0; m0 < rows; m0 += mBlock) {
         const m1 = Math.min(rows, m0 + mBlock);
         for (let t = t0; t < t1; t++) {
@@ -318,17 +324,17 @@ export class WasmConvEngine {
   }
 
   /**
-   * Appends the `rows` kernel calls of one row range: column tiles × depth blocks × all rows. `filter` is packed in
-   * panels of CONV_COLUMNS columns, each `depth` (= taps × seg) rows deep.
+   * Appends the `rows` kernel calls of rows [i0, i1) × columns [j0, j1): column tiles × depth blocks × all rows.
+   * `filter` is packed in panels of CONV_COLUMNS columns, each `depth` (= taps × seg) rows deep.
    */
   private rowPasses(
     list: CallList,
-    p: { aTable: number; taps: number; seg: number; filter: number; depth: number; outTable: number; i0: number; i1: number; cols: number },
+    p: { aTable: number; taps: number; seg: number; filter: number; depth: number; outTable: number; i0: number; i1: number; j0: number; j1: number },
   ): void {
     if (p.i1 <= p.i0) return;
     const tapBlock = Math.max(1, Math.floor(DEPTH_BLOCK / p.seg));
-    for (let j0 = 0; j0 < p.cols; j0 += COLUMN_TILE) {
-      const j1 = Math.min(p.cols, j0 + COLUMN_TILE);
+    for (let j0 = p.j0; j0 < p.j1; j0 += COLUMN_TILE) {
+      const j1 = Math.min(p.j1, j0 + COLUMN_TILE);
       for (let t0 = 0; t0 < p.taps; t0 += tapBlock) {
         const t1 = Math.min(p.taps, t0 + tapBlock);
         list.call(ROWS, [p.aTable, p.taps, t0, t1, p.seg, p.filter, PANEL_ROW, p.seg * PANEL_ROW, p.depth * 4, p.outTable, p.i0, p.i1, j0, j1, t0 > 0 ? 1 : 0]);
