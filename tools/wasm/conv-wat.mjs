@@ -18,6 +18,7 @@
 //   (4-channel groups of rows `ld` floats long; src needs 16 bytes of slack when ld % 4 ≠ 0).
 // gemv(a, b, rows, cols, out, j0, j1): out[j] = Σ_k a[k]·b[k·cols + j] for j in [j0, j1) (multiples of 4):
 //   a one-row matrix product (BatchNorm's column sums are ones · x).
+// maxPoolGrad(x, dy, dx, …): the gradient of a max pool, routed to the first maximum of each window (see below).
 // pack(src, rows, ld, cols, dst): dst[(p·rows + k)·NR + c] = src[k·ld + p·NR + c] (panels of NR of the first `cols`
 //   columns of rows `ld` floats long, cols % NR == 0).
 // packTransposed(src, rows, cols, dst, panelStride): for each panel p of NR rows of src [rows, cols] and column k:
@@ -226,6 +227,66 @@ export function convWat(MR, NR, { shared = false } = {}) {
   L.push('        (br $gLoop)))');
   L.push('      (local.set $p (i32.add (local.get $p) (i32.const 1)))');
   L.push('      (br $pLoop)))');
+  L.push('  )');
+  // ---- maxPoolGrad ----
+  // maxPoolGrad(x, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, top, left, c0, c1): for channels [c0, c1) (multiples of
+  // 4) of NHWC maps, adds dy[n, y, x, c] to dx at the FIRST maximum (row-major, strict >) of each pooling window of x;
+  // dx must start zeroed. Threads take disjoint channel ranges (windows overlap in space, never across channels).
+  L.push('  (func (export "maxPoolGrad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)');
+  L.push('        (param $oh i32) (param $ow i32) (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $top i32) (param $left i32)');
+  L.push('        (param $c0 i32) (param $c1 i32)');
+  L.push('    (local $b i32) (local $y i32) (local $xo i32) (local $ch i32) (local $i i32) (local $j i32) (local $row i32) (local $col i32)');
+  L.push('    (local $tap i32) (local $at i32) (local $pixelBytes i32) (local $best v128) (local $arg v128) (local $v v128) (local $gt v128) (local $g v128) (local $o i32)');
+  L.push('    (local.set $pixelBytes (i32.shl (local.get $c) (i32.const 2)))');
+  L.push('    (local.set $b (i32.const 0))');
+  L.push('    (block $bDone (loop $bLoop (br_if $bDone (i32.ge_u (local.get $b) (local.get $n)))');
+  L.push('    (local.set $y (i32.const 0))');
+  L.push('    (block $yDone (loop $yLoop (br_if $yDone (i32.ge_u (local.get $y) (local.get $oh)))');
+  L.push('    (local.set $xo (i32.const 0))');
+  L.push('    (block $xDone (loop $xLoop (br_if $xDone (i32.ge_u (local.get $xo) (local.get $ow)))');
+  L.push('    (local.set $ch (local.get $c0))');
+  L.push('    (block $cDone (loop $cLoop (br_if $cDone (i32.ge_u (local.get $ch) (local.get $c1)))');
+  // pass 1: first maximum and its tap
+  L.push('      (local.set $best (v128.const f32x4 -inf -inf -inf -inf))');
+  L.push('      (local.set $arg (v128.const i32x4 -1 -1 -1 -1))');
+  for (const pass of [1, 2]) {
+    if (pass === 2) {
+      L.push('      (local.set $o (i32.add (local.get $dy) (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $y)) (local.get $ow)) (local.get $xo)) (local.get $pixelBytes)) (i32.shl (local.get $ch) (i32.const 2)))))');
+      L.push('      (local.set $g (v128.load (local.get $o)))');
+    }
+    L.push('      (local.set $i (i32.const 0))');
+    L.push(`      (block $i${pass}Done (loop $i${pass}Loop (br_if $i${pass}Done (i32.ge_u (local.get $i) (local.get $fh)))`);
+    L.push('        (local.set $row (i32.sub (i32.add (i32.mul (local.get $y) (local.get $sh)) (local.get $i)) (local.get $top)))');
+    L.push('        (local.set $j (i32.const 0))');
+    L.push(`        (block $j${pass}Done (loop $j${pass}Loop (br_if $j${pass}Done (i32.ge_u (local.get $j) (local.get $fw)))`);
+    L.push('          (local.set $col (i32.sub (i32.add (i32.mul (local.get $xo) (local.get $sw)) (local.get $j)) (local.get $left)))');
+    L.push('          (local.set $tap (i32.add (i32.mul (local.get $i) (local.get $fw)) (local.get $j)))');
+    // inside: 0 <= row < h and 0 <= col < w (unsigned compare handles negatives)
+    L.push('          (if (i32.and (i32.lt_u (local.get $row) (local.get $h)) (i32.lt_u (local.get $col) (local.get $w))) (then');
+    L.push('            (local.set $at (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $row)) (local.get $w)) (local.get $col)) (local.get $pixelBytes)) (i32.shl (local.get $ch) (i32.const 2))))');
+    if (pass === 1) {
+      L.push('            (local.set $v (v128.load (i32.add (local.get $x) (local.get $at))))');
+      L.push('            (local.set $gt (f32x4.gt (local.get $v) (local.get $best)))');
+      L.push('            (local.set $best (v128.bitselect (local.get $v) (local.get $best) (local.get $gt)))');
+      L.push('            (local.set $arg (v128.bitselect (i32x4.splat (local.get $tap)) (local.get $arg) (local.get $gt)))');
+    } else {
+      L.push('            (local.set $o (i32.add (local.get $dx) (local.get $at)))');
+      L.push('            (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (v128.and (local.get $g) (i32x4.eq (local.get $arg) (i32x4.splat (local.get $tap))))))');
+    }
+    L.push('          ))');
+    L.push('          (local.set $j (i32.add (local.get $j) (i32.const 1)))');
+    L.push(`          (br $j${pass}Loop)))`);
+    L.push('        (local.set $i (i32.add (local.get $i) (i32.const 1)))');
+    L.push(`        (br $i${pass}Loop)))`);
+  }
+  L.push('      (local.set $ch (i32.add (local.get $ch) (i32.const 4)))');
+  L.push('      (br $cLoop)))');
+  L.push('    (local.set $xo (i32.add (local.get $xo) (i32.const 1)))');
+  L.push('    (br $xLoop)))');
+  L.push('    (local.set $y (i32.add (local.get $y) (i32.const 1)))');
+  L.push('    (br $yLoop)))');
+  L.push('    (local.set $b (i32.add (local.get $b) (i32.const 1)))');
+  L.push('    (br $bLoop)))');
   L.push('  )');
   L.push(')');
   return L.join('\n');

@@ -11,6 +11,7 @@ import {
   createWasmConv2DBackpropFilterKernel,
   createWasmConv2DBackpropInputKernel,
   createWasmConv2DKernel,
+  createWasmMaxPoolGradKernel,
 } from './kernels/wasm-conv2d';
 import { createWebGpuConv2DBackpropFilterKernel } from './kernels/webgpu-conv2d-backprop-filter';
 import { createWebGpuConv2DBackpropInputKernel } from './kernels/webgpu-conv2d-backprop-input';
@@ -54,6 +55,7 @@ const FAST_KERNELS: Readonly<Record<string, readonly FastKernelSpec[]>> = {
     replacing('Conv2DBackpropInput', (backendName, original) =>
       createWasmConv2DBackpropInputKernel(createConv2DBackpropInputKernel(backendName, original))),
     replacing('BatchMatMul', (_backendName, original) => createWasmBatchMatMulKernel(original)),
+    replacing('MaxPoolGrad', (_backendName, original) => createWasmMaxPoolGradKernel(original)),
     { kernelName: 'UnsortedSegmentSum', create: (backendName) => createUnsortedSegmentSumKernel(backendName) },
     replacing('Sum', (backendName, original) => createLeadingAxesReductionKernel(backendName, 'sum', original)),
     replacing('Mean', (backendName, original) => createLeadingAxesReductionKernel(backendName, 'mean', original)),
@@ -95,7 +97,8 @@ function resolveBackendName(backend: string | undefined, caller: string): string
  *   (missing on wasm) on our WebAssembly SIMD kernels, split over worker threads (see `setConvolutionThreads`), for
  *   NHWC float32 convolutions whose output channels (input channels for the input gradient) are a multiple of 8;
  *   other convolutions use XNNPACK's forward `Conv2D` (gradients composed from it); `BatchMatMul` of one row by
- *   one matrix (BatchNorm's column sums) on the same engine; `UnsortedSegmentSum` (the gradient of `tf.gather`, also missing); `Sum` and `Mean`
+ *   one matrix (BatchNorm's column sums) and `MaxPoolGrad` (to the first maximum of each window, as PyTorch) on the
+ *   same engine; `UnsortedSegmentSum` (the gradient of `tf.gather`, also missing); `Sum` and `Mean`
  *   over leading axes (BatchNorm statistics) as one matrix product instead of transpose + reduce; `Identity`
  *   sharing data instead of copying (the engine clones every tensor it saves for the backward pass);
  * - `cpu`: `Conv2DBackpropFilter` composed from the forward `Conv2D` (~80× faster than the built-in loop);

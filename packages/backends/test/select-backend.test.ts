@@ -18,7 +18,7 @@ describe('selectBackend', () => {
     expect(selected).toEqual({
       backend: 'wasm',
       tried: [],
-      fastKernels: { backend: 'wasm', kernels: ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'UnsortedSegmentSum', 'Sum', 'Mean', 'Identity'] },
+      fastKernels: { backend: 'wasm', kernels: ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'UnsortedSegmentSum', 'Sum', 'Mean', 'Identity'] },
     });
     expect(tf.getBackend()).toBe('wasm');
   });

@@ -26,7 +26,8 @@ const PACK = 2;
 const PACK_TRANSPOSED = 3;
 const GEMV = 4;
 const PACK4 = 5;
-const FUNCTIONS = ['rows', 'filter', 'pack', 'packTransposed', 'gemv', 'pack4'] as const;
+const MAX_POOL_GRAD = 6;
+const FUNCTIONS = ['rows', 'filter', 'pack', 'packTransposed', 'gemv', 'pack4', 'maxPoolGrad'] as const;
 /** Below this many values of the matrix, a row-times-matrix product stays on the calling thread. */
 const PARALLEL_MIN_VALUES = 1 << 20;
 /** Rows per partial sum of a row-times-matrix product. */
@@ -288,6 +289,42 @@ export class WasmConvEngine {
     if (this.offsets.size >= MAX_CACHED_TABLES) this.offsets.clear();
     this.offsets.set(key, table);
     return table;
+  }
+
+  /**
+   * dx = the gradient of a max pool: each dy value goes to the first maximum (row-major, strict >) of its window of
+   * x, as PyTorch and tfjs' cpu backend route it. Channels are split over threads (windows overlap in space only).
+   * @param s the pool's geometry (`inChannels` = `outChannels` = C; `filter*` = window size).
+   * @param x [N, H, W, C]; dy [N, OH, OW, C]; dx receives [N, H, W, C].
+   */
+  maxPoolGradient(s: ConvShape, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
+    const c = s.inChannels;
+    // Channels padded to a multiple of 4 (the padded lanes are computed and dropped).
+    const cPad = roundUp(c, 4);
+    const pixels = x.length / c;
+    const outPixels = dy.length / c;
+    const { offsets, end } = regions([pixels * cPad * 4, outPixels * cPad * 4, pixels * cPad * 4]);
+    const [xAt, dyAt, dxAt] = offsets as [number, number, number];
+    this.ensure(end);
+    const f32 = this.f32();
+    const copyIn = (values: Float32Array, count: number, at: number) => {
+      if (cPad === c) f32.set(values, at / 4);
+      else for (let p = 0; p < count; p++) f32.set(values.subarray(p * c, p * c + c), at / 4 + p * cPad);
+    };
+    copyIn(x, pixels, xAt);
+    copyIn(dy, outPixels, dyAt);
+    f32.fill(0, dxAt / 4, dxAt / 4 + pixels * cPad);
+    const work = outPixels * cPad * s.filterHeight * s.filterWidth;
+    const shares = split(cPad / 4, this.shareCount(work / 4)).map(([g0, g1]) => {
+      const list = new CallList();
+      list.call(MAX_POOL_GRAD, [xAt, dyAt, dxAt, s.batch, s.inHeight, s.inWidth, cPad, s.outHeight, s.outWidth,
+        s.filterHeight, s.filterWidth, s.strideHeight, s.strideWidth, s.padTop, s.padLeft, g0 * 4, g1 * 4]);
+      return list;
+    });
+    this.run(shares);
+    const result = this.f32().subarray(dxAt / 4, dxAt / 4 + pixels * cPad);
+    if (cPad === c) dx.set(result);
+    else for (let p = 0; p < pixels; p++) dx.set(result.subarray(p * cPad, p * cPad + c), p * c);
   }
 
   /**

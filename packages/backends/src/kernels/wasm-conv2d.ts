@@ -181,3 +181,28 @@ export function createWasmBatchMatMulKernel(fallback: KernelFunc): KernelFunc {
     return out;
   };
 }
+
+/**
+ * `MaxPoolGrad` on the SIMD engine for float32 NHWC maps, routing each gradient to the
+ * FIRST maximum of its window (PyTorch's and tfjs-cpu's rule; tfjs-wasm's own kernel picks another one on ties, e.g.
+ * the zeros a ReLU leaves, and it misroutes a few gradients of a 9×9×3 'same'-padded map). Other dtypes go to
+ * `fallback`.
+ * Inputs: dy `[N, OH, OW, C]`, input `[N, H, W, C]`.
+ */
+export function createWasmMaxPoolGradKernel(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
+      filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    const conv = getEngine();
+    if (conv === null || input.shape.length !== 4 || input.dtype !== 'float32' || dy.dtype !== 'float32') return fallback(args);
+    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    if (info.outHeight <= 0 || info.outWidth <= 0) return fallback(args);
+    const backend = heapBackend(args.backend);
+    const dx = backend.makeOutput([...input.shape], 'float32');
+    conv.maxPoolGradient(toShape(info), backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(dx));
+    return dx;
+  };
+}
