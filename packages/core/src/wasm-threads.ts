@@ -9,35 +9,45 @@
 const REQUEST = 0;
 const DONE = 1;
 const FAILED = 2;
-const LENGTH = 3;
-const CONTROL_WORDS = 8;
+const CONTROL_WORDS = 4;
+
+/**
+ * Layout of the job buffer shared by every thread of a run: a claim counter, the number of chunks, chunk start
+ * offsets (chunks + 1 of them, into the words that follow), then the encoded calls.
+ */
+const CLAIM = 0;
+const CHUNKS = 1;
+const OFFSETS = 2;
 
 // Runs inside each worker (CommonJS, evaluated from this string so that bundled builds need no extra file).
-// A message on the port (read synchronously on every request) binds a kernel or replaces the call queue.
+// A message on the port (read synchronously on every request) binds a kernel or replaces the job buffer. On each
+// request the worker claims chunks (Atomics.add on the shared counter) until none is left.
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { control, port } = workerData;
 let functions = [];
-let queue = new Int32Array(0);
+let job = new Int32Array(${OFFSETS + 1});
 let seen = 0;
 for (;;) {
   Atomics.wait(control, ${REQUEST}, seen);
   seen = Atomics.load(control, ${REQUEST});
   try {
     for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
-      const { module, memory, names, calls } = message.message;
+      const { module, memory, names, buffer } = message.message;
       if (module) {
         const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
         functions = names.map((name) => exports[name]);
       }
-      if (calls) queue = calls;
+      if (buffer) job = buffer;
     }
-    const end = control[${LENGTH}];
-    for (let p = 0; p < end; ) {
-      const fn = functions[queue[p]];
-      const count = queue[p + 1];
-      fn(...queue.subarray(p + 2, p + 2 + count));
-      p += 2 + count;
+    const chunks = job[${CHUNKS}];
+    for (let chunk = Atomics.add(job, ${CLAIM}, 1); chunk < chunks; chunk = Atomics.add(job, ${CLAIM}, 1)) {
+      const end = job[${OFFSETS} + chunk + 1];
+      for (let p = job[${OFFSETS} + chunk]; p < end; ) {
+        const count = job[p + 1];
+        functions[job[p]](...job.subarray(p + 2, p + 2 + count));
+        p += 2 + count;
+      }
     }
     control[${FAILED}] = 0;
   } catch (error) {
@@ -108,9 +118,12 @@ export class CallList {
 interface ThreadWorker {
   readonly control: Int32Array;
   readonly port: { postMessage(message: unknown): void };
-  queue: Int32Array;
   boundKernel: SharedWasmKernel | undefined;
+  boundJob: Int32Array | undefined;
 }
+
+/** The job buffer of the current run (grown as needed; every worker holds a reference). */
+let jobBuffer: Int32Array = new Int32Array(0);
 
 const pool: ThreadWorker[] = [];
 
@@ -145,13 +158,12 @@ function getWorkers(count: number): ThreadWorker[] {
     const worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { control, port: channel.port2 }, transferList: [channel.port2] });
     worker.unref();
     channel.port1.unref();
-    pool.push({ control, port: channel.port1, queue: new Int32Array(0), boundKernel: undefined });
+    pool.push({ control, port: channel.port1, boundKernel: undefined, boundJob: undefined });
   }
   return pool.slice(0, count);
 }
 
-function start(worker: ThreadWorker, length: number): void {
-  worker.control[LENGTH] = length;
+function start(worker: ThreadWorker): void {
   Atomics.add(worker.control, REQUEST, 1);
   Atomics.notify(worker.control, REQUEST);
 }
@@ -167,36 +179,52 @@ function waitFor(worker: ThreadWorker): void {
 }
 
 /**
- * Runs `shares[0]` on the calling thread with `runLocal` and every other share on a worker thread bound to
- * `kernel`, then waits for all of them (also when `runLocal` throws). Without worker threads, every share runs
- * on the calling thread, in order.
+ * Runs every chunk of calls, spread dynamically over the calling thread and `threads − 1` worker threads bound to
+ * `kernel`: each thread claims the next unclaimed chunk until none is left, so a slow thread (another process on its
+ * core) takes fewer chunks instead of holding everyone up. The calling thread runs its chunks with `runLocal`.
+ * Returns when all chunks have run (also when `runLocal` throws). Without worker threads, every chunk runs on the
+ * calling thread, in order.
+ * @param threads threads to use, the calling thread included (default: one per chunk).
  * @throws Error when a worker's kernel call traps (e.g. out-of-bounds memory access).
  */
-export function runOnThreads(kernel: SharedWasmKernel, shares: readonly CallList[], runLocal: (share: CallList) => void): void {
-  if (shares.length === 0) return;
-  const workers = getWorkers(shares.length - 1);
-  if (workers.length < shares.length - 1) {
-    shares.forEach(runLocal);
+export function runOnThreads(kernel: SharedWasmKernel, chunks: readonly CallList[], runLocal: (chunk: CallList) => void, threads = chunks.length): void {
+  if (chunks.length === 0) return;
+  const workers = getWorkers(Math.max(0, Math.min(threads, chunks.length) - 1));
+  if (workers.length === 0) {
+    chunks.forEach(runLocal);
     return;
   }
-  workers.forEach((worker, i) => {
-    const words = (shares[i + 1] as CallList).words();
-    const message: { module?: object; memory?: object; names?: readonly string[]; calls?: Int32Array } = {};
+  const words = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  const needed = OFFSETS + chunks.length + 1 + words;
+  if (jobBuffer.length < needed) jobBuffer = new Int32Array(new SharedArrayBuffer(Math.max(needed, 2 * jobBuffer.length, 4096) * 4));
+  const job = jobBuffer;
+  let at = OFFSETS + chunks.length + 1;
+  chunks.forEach((chunk, index) => {
+    job[OFFSETS + index] = at;
+    job.set(chunk.words(), at);
+    at += chunk.length;
+  });
+  job[OFFSETS + chunks.length] = at;
+  job[CHUNKS] = chunks.length;
+  Atomics.store(job, CLAIM, 0);
+  for (const worker of workers) {
+    const message: { module?: object; memory?: object; names?: readonly string[]; buffer?: Int32Array } = {};
     if (worker.boundKernel !== kernel) {
       Object.assign(message, { module: kernel.module, memory: kernel.memory, names: kernel.functions });
       worker.boundKernel = kernel;
     }
-    if (worker.queue.length < words.length) {
-      worker.queue = new Int32Array(new SharedArrayBuffer(Math.max(words.length, 2 * worker.queue.length, 1024) * 4));
-      message.calls = worker.queue;
+    if (worker.boundJob !== job) {
+      message.buffer = job;
+      worker.boundJob = job;
     }
-    if (message.module !== undefined || message.calls !== undefined) worker.port.postMessage(message);
-    worker.queue.set(words);
-    start(worker, words.length);
-  });
+    if (message.module !== undefined || message.buffer !== undefined) worker.port.postMessage(message);
+    start(worker);
+  }
   try {
-    runLocal(shares[0] as CallList);
+    for (let chunk = Atomics.add(job, CLAIM, 1); chunk < chunks.length; chunk = Atomics.add(job, CLAIM, 1)) runLocal(chunks[chunk] as CallList);
   } finally {
+    // Claim whatever is left, so that workers stop, then wait for them.
+    Atomics.store(job, CLAIM, chunks.length);
     workers.forEach(waitFor);
   }
 }

@@ -47,6 +47,10 @@ const MAX_PAGES = 65536;
 const DEPTH_BLOCK = 512;
 /** Output channels per pass (a multiple of CONV_COLUMNS). */
 const COLUMN_TILE = 64;
+/** Chunks per thread when a convolution is split by output-channel panels (each chunk re-reads the whole input). */
+const COLUMN_CHUNKS_PER_THREAD = 2;
+/** Chunks per thread for the other splits (dynamic claiming evens out a thread slowed by other processes). */
+const PANEL_CHUNKS_PER_THREAD = 4;
 /** Below this many multiply-adds, waking worker threads costs more than it saves. */
 const PARALLEL_MIN_WORK = 4e6;
 /** Table layouts kept (per geometry); cleared when full. */
@@ -153,15 +157,12 @@ export class WasmConvEngine {
     const aTable = tables.offset;
     const outTable = aTable + panels * CONV_ROWS * taps * 4;
     // Each thread packs its own 8-channel filter panels and computes them for every output pixel: no serial packing.
-    const shares = split(s.outChannels / CONV_COLUMNS, this.shareCount(work)).map(([c0, c1]) => {
-      const list = new CallList();
+    this.outputRows(outTable, rows, panels * CONV_ROWS, outAt, s.outChannels);
+    this.parallel(s.outChannels / CONV_COLUMNS, this.shareCount(work), COLUMN_CHUNKS_PER_THREAD, (c0, c1, list) => {
       const [j0, j1] = [c0 * CONV_COLUMNS, c1 * CONV_COLUMNS];
       list.call(PACK, [wAt + j0 * 4, depth, s.outChannels, j1 - j0, packedAt + j0 * depth * 4]);
       this.rowPasses(list, { aTable, taps, seg: s.inChannels, filter: packedAt, depth, outTable, i0: 0, i1: panels * CONV_ROWS, j0, j1 });
-      return list;
     });
-    this.outputRows(outTable, rows, panels * CONV_ROWS, outAt, s.outChannels);
-    this.run(shares);
     out.set(this.f32().subarray(outAt / 4, outAt / 4 + rows * s.outChannels));
   }
 
@@ -193,8 +194,7 @@ export class WasmConvEngine {
     const work = s.batch * s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * ci * co;
     // Each thread owns a range of 8-channel dx panels: it transposes and packs those filter panels of every phase's
     // taps ([Co, Ci] per tap), then computes them for every dx pixel.
-    const shares = split(ci / CONV_COLUMNS, this.shareCount(work)).map(([c0, c1]) => {
-      const list = new CallList();
+    this.parallel(ci / CONV_COLUMNS, this.shareCount(work), COLUMN_CHUNKS_PER_THREAD, (c0, c1, list) => {
       const [j0, j1] = [c0 * CONV_COLUMNS, c1 * CONV_COLUMNS];
       for (const phase of phases) {
         const panelStride = phase.taps.length * co * PANEL_ROW;
@@ -209,9 +209,7 @@ export class WasmConvEngine {
           outTable: phase.outTable, i0: 0, i1: roundUp(phase.rows, CONV_ROWS), j0, j1,
         });
       }
-      return list;
     });
-    this.run(shares.filter((list) => list.length > 0));
     dx.set(this.f32().subarray(dxAt / 4, dxAt / 4 + dxSize));
   }
 
@@ -239,11 +237,10 @@ export class WasmConvEngine {
     (this.functions[PACK] as Kernel)(dyAt, rows, co, co, packedAt);
     const count = this.shareCount(rows * taps * ci * co);
     const mBlock = Math.min(1024, Math.max(32, roundUp(Math.floor(65536 / (ci + co)), 16)));
-    const byPanels = ciPad / 4 >= count;
-    // Split by 4-channel panels of x, each thread packing its own; by taps when there are too few panels (the stem).
+    const byPanels = ciPad / 4 >= count * PANEL_CHUNKS_PER_THREAD;
+    // Split by 4-channel panels of x, each chunk packing its own; by taps when there are too few panels (the stem).
     if (!byPanels) (this.functions[PACK4] as Kernel)(xAt, pixels, ci, ciPad / 4, packedXAt, panelStride);
-    const shares = split(byPanels ? ciPad / 4 : taps, count).map(([u0, u1]) => {
-      const list = new CallList();
+    this.parallel(byPanels ? ciPad / 4 : taps, count, PANEL_CHUNKS_PER_THREAD, (u0, u1, list) => {
       const [t0, t1, r0, r1] = byPanels ? [0, taps, u0 * 4, u1 * 4] : [u0, u1, 0, ciPad];
       if (byPanels) list.call(PACK4, [xAt + u0 * 16, pixels, ci, u1 - u0, packedXAt + u0 * panelStride, panelStride]);
       for (let m0 = 0; m0 < rows; m0 += mBlock) {
@@ -252,9 +249,7 @@ export class WasmConvEngine {
           list.call(FILTER, [tableAt, taps, t, packedXAt, panelStride, packedAt, PANEL_ROW, rows * 4, m0, m1, dwAt + t * ciPad * co * 4, co * 4, r0, r1, 0, co, m0 > 0 ? 1 : 0]);
         }
       }
-      return list;
     });
-    this.run(shares);
     const result = this.f32().subarray(dwAt / 4, dwAt / 4 + taps * ciPad * co);
     if (ciPad === ci) dw.set(result);
     else for (let t = 0; t < taps; t++) dw.set(result.subarray(t * ciPad * co, t * ciPad * co + ci * co), t * ci * co);
@@ -315,13 +310,10 @@ export class WasmConvEngine {
     copyIn(dy, outPixels, dyAt);
     f32.fill(0, dxAt / 4, dxAt / 4 + pixels * cPad);
     const work = outPixels * cPad * s.filterHeight * s.filterWidth;
-    const shares = split(cPad / 4, this.shareCount(work / 4)).map(([g0, g1]) => {
-      const list = new CallList();
+    this.parallel(cPad / 4, this.shareCount(work / 4), PANEL_CHUNKS_PER_THREAD, (g0, g1, list) => {
       list.call(MAX_POOL_GRAD, [xAt, dyAt, dxAt, s.batch, s.inHeight, s.inWidth, cPad, s.outHeight, s.outWidth,
         s.filterHeight, s.filterWidth, s.strideHeight, s.strideWidth, s.padTop, s.padLeft, g0 * 4, g1 * 4]);
-      return list;
     });
-    this.run(shares);
     const result = this.f32().subarray(dxAt / 4, dxAt / 4 + pixels * cPad);
     if (cPad === c) dx.set(result);
     else for (let p = 0; p < pixels; p++) dx.set(result.subarray(p * cPad, p * cPad + c), p * c);
@@ -342,16 +334,13 @@ export class WasmConvEngine {
     f32.set(a, aAt / 4);
     f32.set(b, bAt / 4);
     const count = this.shared !== null && rows * cols >= PARALLEL_MIN_VALUES ? this.threads : 1;
-    const shares = split(cols / 4, count).map(([u0, u1]) => {
-      const list = new CallList();
+    this.parallel(cols / 4, count, COLUMN_CHUNKS_PER_THREAD, (u0, u1, list) => {
       for (let block = 0; block < blocks; block++) {
         const first = block * ROW_BLOCK;
         const length = Math.min(ROW_BLOCK, rows - first);
         list.call(GEMV, [aAt + first * 4, bAt + first * cols * 4, length, cols, outAt + block * cols * 4, u0 * 4, u1 * 4]);
       }
-      return list;
     });
-    this.run(shares);
     const partial = this.f32().subarray(outAt / 4, outAt / 4 + blocks * cols);
     for (let j = 0; j < cols; j++) {
       let sum = 0;
@@ -515,10 +504,24 @@ export class WasmConvEngine {
     return this.shared !== null && work >= PARALLEL_MIN_WORK ? this.threads : 1;
   }
 
-  private run(shares: CallList[]): void {
-    const runLocal = (share: CallList) => share.runWith(this.functions);
-    if (shares.length <= 1 || this.shared === null) shares.forEach(runLocal);
-    else runOnThreads(this.shared, shares, runLocal);
+  /**
+   * Splits `units` (channel panels, taps, rows…) into chunks, `chunksPerThread` per thread when `threads` > 1, builds
+   * each chunk's calls with `make(u0, u1, list)` and runs them: threads claim chunks dynamically, so a thread slowed
+   * by another process takes fewer.
+   */
+  private parallel(units: number, threads: number, chunksPerThread: number, make: (u0: number, u1: number, list: CallList) => void): void {
+    const chunks = split(units, threads === 1 ? 1 : threads * chunksPerThread).map(([u0, u1]) => {
+      const list = new CallList();
+      make(u0, u1, list);
+      return list;
+    });
+    this.run(chunks, threads);
+  }
+
+  private run(chunks: CallList[], threads = chunks.length): void {
+    const runLocal = (chunk: CallList) => chunk.runWith(this.functions);
+    if (chunks.length <= 1 || threads <= 1 || this.shared === null) chunks.forEach(runLocal);
+    else runOnThreads(this.shared, chunks, runLocal, threads);
   }
 
   private f32(): Float32Array {
