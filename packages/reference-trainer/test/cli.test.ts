@@ -81,6 +81,7 @@ describe('vkd usage errors (exit 2, message names the option)', () => {
       [['datasets'], /vkd datasets expects one action: stats or generate/],
       [['datasets', 'count'], /Invalid action: "count". Use `vkd datasets stats/],
       [['train-teacher', 'extra'], /takes no positional arguments/],
+      [['demo', '--threads', '0'], /Invalid --threads: 0/],
     ];
     for (const [argv, pattern] of cases) {
       const { code, stderr } = await vkd(argv);

@@ -28,7 +28,7 @@ let demo: Awaited<ReturnType<typeof vkd>>;
 // epoch per stage on the wasm backend.
 beforeAll(async () => {
   out = join(await mkdtemp(join(tmpdir(), 'vkd-e2e-')), 'run');
-  demo = await vkd(['demo', '--quick', '--device', 'wasm', '--teacher-epochs', '1', '--student-epochs', '1', '--heatmaps', '2', '--out', out]);
+  demo = await vkd(['demo', '--quick', '--device', 'wasm', '--threads', '1', '--teacher-epochs', '1', '--student-epochs', '1', '--heatmaps', '2', '--out', out]);
 }, 240_000);
 
 function expectProtocol(metrics: ProtocolMetrics | undefined) {
@@ -44,7 +44,7 @@ describe('vkd demo --quick (end to end)', () => {
   it('prints the side-by-side table and the verdict', () => {
     expect(demo.stderr).not.toMatch(/error/i);
     expect(demo.code).toBe(0);
-    expect(demo.stdout).toMatch(/backend: wasm/);
+    expect(demo.stdout).toMatch(/backend: wasm, 1 thread \(requested wasm/);
     expect(demo.stdout).toMatch(/I2V\s+rank-1\s+\d+\.\d\d\s+\d+\.\d\d/);
     expect(demo.stdout).toMatch(/V2V\s+mAP/);
     expect(demo.stdout).toMatch(/The student (beats|does NOT beat)|Mixed result/);

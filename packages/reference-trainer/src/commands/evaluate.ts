@@ -37,7 +37,7 @@ export const evaluateCommand: CommandDefinition = {
     // The user's paths first: a mistyped --root or --model fails at once, before the backend is probed.
     const dataset = await loadRunDataset(data.dataset, data.root, data);
     const modelPath = await findModelDirectory(modelDirectory, '--model');
-    const device = await activateDevice(options.device as string, log);
+    const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const model = await loadReidModel(modelPath);
     try {
       const metrics = await evaluateRun(model, dataset, data, log, 'model', options.galleryFrames as readonly number[]);

@@ -55,7 +55,7 @@ export const importWeightsCommand: CommandDefinition = {
     // The source first: a mistyped --source fails at once, before the backend is probed.
     const info = await stat(source).catch(() => undefined);
     if (!info?.isFile()) throw new InvalidOptionError('--source', source, `${info ? 'This is a directory, not a file' : 'No such file'}; give the weights file to import (.safetensors).`);
-    await activateDevice(options.device as string, log);
+    await activateDevice(options.device as string, log, options.threads as number | undefined);
     const reid = createReidModel({ ...model, numIdentities: options.numIdentities as number, seed: options.seed as number });
     try {
       const report = await importTorchWeights(reid, source, {

@@ -40,7 +40,7 @@ export const reportCommand: CommandDefinition = {
         log.warn(`cannot load the run's dataset (${(error as Error).message}); skipping the Grad-CAM panel`);
       }
     }
-    if (dataset) await activateDevice(options.device as string, log);
+    if (dataset) await activateDevice(options.device as string, log, options.threads as number | undefined);
     const height = settings.data?.height;
     const width = settings.data?.width;
     const report = await reportRun({

@@ -37,7 +37,7 @@ export const trainTeacherCommand: CommandDefinition = {
     const training = teacherSettings(options);
     // The dataset first: a mistyped --root fails at once, before the backend is probed.
     const dataset = await loadRunDataset(data.dataset, data.root, data);
-    const device = await activateDevice(options.device as string, log);
+    const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     log.info(`train-teacher: ${dataset.name}, ${dataset.train.length} train tracklets, ${dataset.numTrainIdentities} identities; ${model.backbone} ${data.height}×${data.width}, ${training.epochs} epochs`);
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed: data.seed });
     try {

@@ -12,6 +12,7 @@ export const BACKBONES = ['resnet18', 'resnet34', 'resnet50', 'resnet101'] as co
 export const GENERAL_OPTIONS: readonly OptionSpec[] = [
   { key: 'device', kind: 'choice', choices: DEVICES, default: 'auto', description: 'compute backend; auto tries tensorflow, webgpu, wasm, cpu in order' },
   { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options (camelCase or kebab-case keys); flags override it' },
+  { key: 'threads', kind: 'integer', min: 1, max: 256, placeholder: 'n', description: 'threads of the wasm SIMD kernels (convolutions, BatchNorm sums, pooling gradients); default: all hardware threads' },
   { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors (no progress bars)' },
   { key: 'seed', kind: 'integer', default: 1897, min: 0, description: 'random seed (the authors use 1897)' },
 ];

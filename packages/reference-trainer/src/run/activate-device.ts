@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Registers the gradient functions of all ops (tfjs-core alone has none under Node).
 import '@tensorflow/tfjs-layers';
-import { registerFastKernels, selectBackend, type Device } from '@vkd/backends';
+import { convolutionThreads, registerFastKernels, selectBackend, setConvolutionThreads, type Device } from '@vkd/backends';
 import type { RunLog } from './run-log';
 
 /** The backend in use after `activateDevice`, and why other candidates were skipped. */
@@ -16,13 +16,16 @@ export interface ActiveDevice {
  * Picks and initialises the compute backend once for the whole command (conventions §3.10), registers the fast
  * training kernels (wasm lacks `Conv2DBackpropFilter` otherwise), and logs the choice and why other candidates failed.
  * @param device `auto | tensorflow | webgpu | wasm | cpu`.
+ * @param threads `--threads`: threads of the wasm SIMD kernels (default: all hardware threads).
  * @throws UnsupportedBackendError (from `selectBackend`) listing every attempt.
  */
-export async function activateDevice(device: string, log: RunLog): Promise<ActiveDevice> {
+export async function activateDevice(device: string, log: RunLog, threads?: number): Promise<ActiveDevice> {
   tf.enableProdMode();
+  if (threads !== undefined) setConvolutionThreads(threads);
   const { backend, tried } = await selectBackend({ device: device as Device });
   const skipped = tried.filter((attempt) => attempt.backend !== backend).map((attempt) => `${attempt.backend}: ${attempt.reason}`);
-  log.info(`backend: ${backend} (requested ${device}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''})`);
+  const threadNote = backend === 'wasm' ? `, ${convolutionThreads()} thread${convolutionThreads() === 1 ? '' : 's'}` : '';
+  log.info(`backend: ${backend}${threadNote} (requested ${device}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''})`);
   if (backend === 'wasm' || backend === 'cpu') registerFastKernels(backend);
   return { requested: device, backend, skipped };
 }
