@@ -26,8 +26,9 @@ export interface AdamWithL2Options {
    * consecutive variables concatenated into flat buffers of up to {@link ADAM_GROUP_ELEMENTS} values, so a ResNet-50
    * update is ~500 ops instead of ~1,900 (on GPUs each op costs host-side dispatch time). All three give the same
    * values. `'auto'` (default), decided at first use: `'host'` on the `cpu` backend (measured 15× faster there),
-   * `'device'` on `wasm` (its SIMD kernels beat the JS loop ~1.6×, and the copies of grouping cost more than the
-   * dispatches they save), `'grouped'` elsewhere (GPU backends, where the host path would read every weight back).
+   * `'grouped'` on the GPU backends `webgpu` and `webgl` (where each op costs dispatch time and the host path would read
+   * every weight back), `'device'` elsewhere (`wasm`: its kernels beat the JS loop ~1.6× and grouping's copies cost
+   * 1.7× more than the dispatches they save; `tensorflow`: native ops are cheap to dispatch).
    */
   update?: AdamUpdateMode;
   /** Values per group of the `'grouped'` update (default {@link ADAM_GROUP_ELEMENTS}). */
@@ -91,7 +92,7 @@ export function adamWithL2(options: AdamWithL2Options = {}): AdamWithL2 {
   const storeFor = (): MomentStore => {
     if (!store) {
       const backend = tf.getBackend();
-      const mode = resolved.update !== 'auto' ? resolved.update : backend === 'cpu' ? 'host' : backend === 'wasm' ? 'device' : 'grouped';
+      const mode = resolved.update !== 'auto' ? resolved.update : backend === 'cpu' ? 'host' : backend === 'webgpu' || backend === 'webgl' ? 'grouped' : 'device';
       store = mode === 'host' ? hostMoments(resolved) : mode === 'grouped' ? groupedMoments(resolved, resolved.groupElements) : deviceMoments(resolved);
     }
     return store;
