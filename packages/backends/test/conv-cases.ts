@@ -1,3 +1,4 @@
+import { scaledDifference } from '@vkd/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRandom } from '@vkd/core';
 import { expect } from 'vitest';
@@ -83,17 +84,7 @@ export async function convGradients(c: ConvCase): Promise<ConvResults> {
   }
 }
 
-/** `max|a − b| / max|b|`: the error relative to the gradient's scale (element-wise ratios blow up near zero). */
-export function scaledDifference(actual: Float32Array, expected: Float32Array): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < actual.length; i++) {
-    worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)));
-    scale = Math.max(scale, Math.abs(expected[i] as number));
-  }
-  return worst / scale;
-}
+export { scaledDifference };
 
 /** Gradients of every case computed on the cpu backend's reference kernels (call with `cpu` active, unpatched). */
 export async function referenceGradients(): Promise<Map<string, ConvResults>> {

@@ -1,3 +1,4 @@
+import { scaledDifference } from '@vkd/testing';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,14 +34,4 @@ export async function loadTorchFixture(name: string): Promise<TorchFixture> {
   };
 }
 
-/** max |a − b| / max |b|: the error relative to the scale of the expected tensor. */
-export function scaledDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)));
-    scale = Math.max(scale, Math.abs(expected[i] as number));
-  }
-  return worst / Math.max(scale, 1e-12);
-}
+export { scaledDifference };

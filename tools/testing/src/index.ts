@@ -54,3 +54,18 @@ export function maxRelativeDifference(actual: ArrayLike<number>, expected: Array
   }
   return worst;
 }
+
+/**
+ * `max|actual − expected| / max|expected|`: the error relative to the array's scale, for gradients and activations
+ * whose element-wise ratios blow up where values cancel to near zero.
+ */
+export function scaledDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)));
+    scale = Math.max(scale, Math.abs(expected[i] as number));
+  }
+  return worst / Math.max(scale, 1e-12);
+}
