@@ -2,6 +2,7 @@ import { InvalidOptionError } from '@vkd/core';
 import { createIdentitySampler, mixSeed, type FrameStrategy, type IdentitySamplerState, type Tracklet } from '@vkd/datasets';
 import { createTrackletLoader, type AugmentationOptions, type TrackletBatch } from '@vkd/datasets/node';
 import type { EpochData } from './trainer';
+import { AUTHORS_SEED } from './stage-defaults';
 
 /** Options of {@link createTrainingData}. */
 export interface TrainingDataOptions {
@@ -21,7 +22,7 @@ export interface TrainingDataOptions {
   augment?: boolean;
   /** Augmentation parameters (default: the authors' person settings; vehicles/tigers: `erasing: { aspect: [0.7, 1.4] }`). */
   augmentation?: AugmentationOptions;
-  /** Seed of sampling and augmentation (default 1897, the authors' seed). */
+  /** Seed of sampling and augmentation (default `AUTHORS_SEED`, 1897). */
   seed?: number;
   /** Passed to the loader. */
   concurrency?: number;
@@ -43,7 +44,7 @@ export interface TrainingData extends EpochData<TrackletBatch> {
  * @throws InvalidOptionError for bad sampler/loader options (e.g. fewer identities than P).
  */
 export function createTrainingData(options: TrainingDataOptions): TrainingData {
-  const seed = options.seed ?? 1897;
+  const seed = options.seed ?? AUTHORS_SEED;
   const sampler = createIdentitySampler(options.tracklets, {
     identitiesPerBatch: options.identitiesPerBatch,
     instancesPerIdentity: options.instancesPerIdentity,
