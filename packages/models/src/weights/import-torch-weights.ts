@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, InvalidOptionError, formatShape } from '@vkd/core';
+import { getBackbone } from '../backbones/backbone-registry';
 import type { ReidModel } from '../reid-model';
 import { readFileBytes } from './read-bytes';
 import { toModelLayout, torchShape } from './torch-layout';
@@ -66,11 +67,12 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
   if (!(bytes instanceof Uint8Array)) throw new InvalidOptionError('importTorchWeights.source', source, 'Expected a path or the bytes of a weights file.');
   const { entries } = readWeightsFile(bytes, sourceName);
   const format = options.format ?? detectTorchFormat(Object.keys(entries));
+  const backbone = getBackbone(model.config.backbone);
   const specs = new Map(model.weightSpecs().map((spec) => [spec.name, spec]));
   const report: ImportReport = { source: sourceName, format, loaded: [], missing: [], unexpected: [], ignored: [], untouched: [] };
   const values = new Map<string, Float32Array>();
   for (const [key, entry] of Object.entries(entries)) {
-    const mapped = mapTorchKey(key, format);
+    const mapped = mapTorchKey(key, format, backbone);
     if (mapped.kind === 'ignored') report.ignored.push(key);
     const spec = mapped.kind === 'weight' ? specs.get(mapped.name) : undefined;
     if (!spec || mapped.kind !== 'weight') {
@@ -93,7 +95,7 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
   }
   for (const spec of specs.values()) {
     if (values.has(spec.name)) report.loaded.push(spec.name);
-    else if (isProvidedBy(format, spec.name)) report.missing.push(spec.name);
+    else if (isProvidedBy(format, spec.name, backbone)) report.missing.push(spec.name);
     else report.untouched.push(spec.name);
   }
   if (report.missing.length > 0 && !options.allowMissing) {
