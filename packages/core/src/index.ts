@@ -6,6 +6,7 @@ export { DuplicateKeyError } from './errors/duplicate-key-error';
 export { FileFormatError } from './errors/file-format-error';
 export { DatasetNotFoundError, DatasetFormatError } from './errors/dataset-errors';
 export { CheckpointError } from './errors/checkpoint-error';
+export { UnsafePickleError } from './errors/unsafe-pickle-error';
 export { UnsupportedBackendError } from './errors/unsupported-backend-error';
 export type { BackendAttempt } from './errors/unsupported-backend-error';
 export { NonFiniteValueError } from './errors/numeric-error';
