@@ -12,3 +12,5 @@ export { TORCH_WEIGHTS_FORMATS } from './weights/torch-names';
 export type { TorchWeightsFormat } from './weights/torch-names';
 export { saveReidModel, loadReidModel, serializeReidModel, deserializeReidModel, REID_MODEL_FORMAT } from './weights/reid-model-io';
 export type { ReidModelManifest } from './weights/reid-model-io';
+export { setModelMetadata, modelMetadata, validateModelMetadata } from './weights/model-metadata';
+export type { ModelMetadata, ModelInputSpec, ModelTrainingRecord } from './weights/model-metadata';

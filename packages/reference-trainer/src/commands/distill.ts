@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { loadReidModel } from '@vkd/models';
+import { loadReidModel, setModelMetadata } from '@vkd/models';
 import { createStudent } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, DISTILL_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
@@ -11,6 +11,7 @@ import { activateDevice } from '../run/activate-device';
 import { evaluateRun } from '../run/evaluate-run';
 import { evaluationHook } from '../run/evaluation-hook';
 import { findModelDirectory } from '../run/find-model-directory';
+import { modelInputSize, readModelMetadata, trainedModelMetadata } from '../run/model-input';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
@@ -41,16 +42,16 @@ export const distillCommand: CommandDefinition = {
     ...DISTILL_OPTIONS,
     { key: 'student', kind: 'path', placeholder: 'dir', description: 'cross-distillation: initialise the student from this teacher-stage model instead of the teacher' },
   ],
-  async run({ options, io }) {
+  async run({ options, io, explicit }) {
     const log = createRunLog(io, options.quiet as boolean);
     const out = requireOption<string>(options, 'out', '--out', 'pass the run directory to write the student\'s checkpoints, logs and model to, e.g. --out runs/student.');
     const teacherDirectory = requireOption<string>(options, 'teacher', '--teacher', 'pass the teacher\'s run directory (the --out of vkd train-teacher) or model directory, e.g. --teacher runs/teacher.');
-    const data = dataSettings(options);
     const training = distillSettings(options);
     // The user's paths first: a mistyped --root, --teacher, --student or --imagenet-weights fails at once, before the
     // backend is probed.
-    const dataset = await loadRunDataset(data.dataset, data.root, data);
     const teacherPath = await findModelDirectory(teacherDirectory, '--teacher');
+    const data = modelInputSize(dataSettings(options), options, explicit, await readModelMetadata(teacherPath), '--teacher', log);
+    const dataset = await loadRunDataset(data.dataset, data.root, data);
     const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
     const imagenetPath = training.imagenetWeights ? await findModelDirectory(training.imagenetWeights, '--imagenet-weights') : undefined;
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
@@ -60,6 +61,7 @@ export const distillCommand: CommandDefinition = {
     const imagenetWeights = imagenet?.getWeights();
     try {
       const student = createStudent(source, imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
+      setModelMetadata(student, trainedModelMetadata(data, { stage: 'student', dataset: data.dataset, numIdentities: student.config.numIdentities, framesPerTracklet: training.studentFrames, teacher: teacherPath }));
       if (!imagenetWeights) log.info('distill: no --imagenet-weights: the student\'s last stage is re-initialised randomly (the authors load ImageNet weights)');
       try {
         const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createReidModel } from '@vkd/models';
+import { createReidModel, setModelMetadata } from '@vkd/models';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, GENERAL_OPTIONS, MODEL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
 import { dataSettings, modelSettings, teacherSettings } from '../config/stage-settings';
@@ -11,6 +11,7 @@ import { evaluationHook } from '../run/evaluation-hook';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
+import { trainedModelMetadata } from '../run/model-input';
 import { trainTeacher } from '../run/train-stage';
 
 /** `vkd train-teacher`: the teacher stage (`tools/train_v2v.py`). */
@@ -40,6 +41,7 @@ export const trainTeacherCommand: CommandDefinition = {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     log.info(`train-teacher: ${dataset.name}, ${dataset.train.length} train tracklets, ${dataset.numTrainIdentities} identities; ${model.backbone} ${data.height}×${data.width}, ${training.epochs} epochs`);
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed: data.seed });
+    setModelMetadata(teacher, trainedModelMetadata(data, { stage: 'teacher', dataset: data.dataset, numIdentities: dataset.numTrainIdentities, framesPerTracklet: training.framesPerTracklet }));
     try {
       const hooks = training.evalEvery > 0 ? [evaluationHook(teacher, dataset, data, training.evalEvery, log, 'teacher')] : [];
       const stage = await trainTeacher(teacher, dataset, data, training, out, log, hooks);

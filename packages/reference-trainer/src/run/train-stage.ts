@@ -21,6 +21,7 @@ import {
   type TrainingStep,
 } from '@vkd/trainer';
 import type { DataSettings, DistillSettings, TrainingSettings } from '../config/stage-settings';
+import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
 import type { RunLog } from './run-log';
 
@@ -83,8 +84,8 @@ async function fitStage(
       progressHook(log, label, epochData.batchesPerEpoch),
       ...extraHooks,
       jsonlLogHook({ path: join(directory, STAGE_FILES.log) }),
-      // The best checkpoint is chosen by I2V mAP when an evaluation hook (--eval-every) records it.
-      checkpointHook({ directory: join(directory, STAGE_FILES.checkpoints), every: training.saveEvery, keepLast: training.keepLast, best: { metric: 'i2v.mAP' } }),
+      // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
+      checkpointHook({ directory: join(directory, STAGE_FILES.checkpoints), every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
     ],
   });
   const started = performance.now();
