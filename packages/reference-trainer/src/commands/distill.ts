@@ -56,6 +56,11 @@ export const distillCommand: CommandDefinition = {
     const imagenetPath = training.imagenetWeights ? await findModelDirectory(training.imagenetWeights, '--imagenet-weights') : undefined;
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const teacher = await loadReidModel(teacherPath);
+    log.info(
+      `distill: teacher ${displayPath(io.cwd, teacherPath)} (${teacher.config.backbone}, ${teacher.config.numIdentities} identities), ` +
+        `${dataset.name} ${dataset.train.length} train tracklets, ${data.height}×${data.width}; student sees M=${training.studentFrames} of N=${training.framesPerTracklet} views, ` +
+        `α=${training.kdWeight} β=${training.dpWeight} τ=${training.temperature}, ${training.epochs} epochs`,
+    );
     const source = studentPath ? await loadReidModel(studentPath) : teacher;
     const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
     const imagenetWeights = imagenet?.getWeights();
