@@ -45,3 +45,12 @@ export function isProvidedBy(format: TorchWeightsFormat, name: string): boolean 
   if (format === 'vkd') return true;
   return !name.startsWith('classifier.') && !name.includes('.bam.');
 }
+
+/**
+ * Whether an ImageNet backbone (torchvision / timm file, or a model directory imported from one) holds this model
+ * weight: every backbone weight except the modules VKD adds untrained (BAM); never the Re-ID head. Used to start a
+ * model from ImageNet (`vkd train-teacher --imagenet-weights`, as the authors' `--pretrained True`).
+ */
+export function isImagenetWeight(name: string): boolean {
+  return isProvidedBy('torchvision', name);
+}

@@ -35,9 +35,10 @@ export const evaluateCommand: CommandDefinition = {
     const log = createRunLog(io, options.quiet as boolean);
     const modelDirectory = requireOption<string>(options, 'model', '--model', 'pass the model directory (or a run directory holding model/) to evaluate, e.g. --model runs/student.');
     // The user's paths first: a mistyped --root or --model fails at once, before the backend is probed.
+    const given = dataSettings(options);
+    const dataset = await loadRunDataset(given.dataset, given.root, given);
     const modelPath = await findModelDirectory(modelDirectory, '--model');
-    const data = modelInputSize(dataSettings(options), options, explicit, await readModelMetadata(modelPath), '--model', log);
-    const dataset = await loadRunDataset(data.dataset, data.root, data);
+    const data = modelInputSize(given, options, explicit, await readModelMetadata(modelPath), '--model', log);
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const model = await loadReidModel(modelPath);
     try {
