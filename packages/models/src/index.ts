@@ -14,6 +14,8 @@ export { importTorchWeights } from './weights/import-torch-weights';
 export type { ImportTorchWeightsOptions, ImportReport } from './weights/import-torch-weights';
 export { TORCH_WEIGHTS_FORMATS, isImagenetWeight } from './weights/torch-names';
 export type { TorchWeightsFormat } from './weights/torch-names';
+export { readWeightsFile, detectWeightsFileFormat } from './weights/weights-file';
+export type { WeightsFileFormat } from './weights/weights-file';
 export { saveReidModel, loadReidModel, serializeReidModel, deserializeReidModel, REID_MODEL_FORMAT } from './weights/reid-model-io';
 export type { ReidModelManifest } from './weights/reid-model-io';
 export { setModelMetadata, modelMetadata, validateModelMetadata } from './weights/model-metadata';
