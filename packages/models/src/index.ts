@@ -25,3 +25,5 @@ export type { BackboneMatch } from './weights/backbone-match';
 export { resolveAuthorsBackbone } from './backbones/authors-backbone-name';
 export { saveReidModel, loadReidModel, serializeReidModel, deserializeReidModel, REID_MODEL_FORMAT } from './weights/reid-model-io';
 export type { ReidModelManifest } from './weights/reid-model-io';
+export { setModelMetadata, modelMetadata, validateModelMetadata } from './weights/model-metadata';
+export type { ModelMetadata, ModelInputSpec, ModelTrainingRecord } from './weights/model-metadata';
