@@ -77,14 +77,14 @@ describe("the VKD authors' run folders and torch.save files (tools/fixtures/torc
   it('refuses a run folder without params/hparams.json, naming the folder and the way out', async () => {
     const folder = join(scratch, 'no-hparams');
     await cp(join(RUNS, 'base_mars_resnet18', 'chk'), join(folder, 'chk'), { recursive: true });
-    const error = await importAuthorsRun(folder).catch((reason: unknown) => reason as CheckpointError);
+    const error = (await importAuthorsRun(folder).catch((reason: unknown) => reason)) as CheckpointError;
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error.message).toContain(folder);
     expect(error.message).toMatch(/has no params\/hparams\.json.*--source .*chk_end --backbone NAME --num-identities N/s);
   });
 
   it('names the checkpoints chk/ holds when --checkpoint names none of them', async () => {
-    const error = await importAuthorsRun(join(RUNS, 'base_mars_resnet18'), { checkpoint: 'chk_di_9' }).catch((reason: unknown) => reason as Error);
+    const error = (await importAuthorsRun(join(RUNS, 'base_mars_resnet18'), { checkpoint: 'chk_di_9' }).catch((reason: unknown) => reason)) as Error;
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error.message).toMatch(/chk_di_9: no such checkpoint.*chk\/ holds: chk_di_1, chk_end/);
   });

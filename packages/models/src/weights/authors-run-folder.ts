@@ -1,4 +1,4 @@
-import { CheckpointError, FileFormatError, InvalidOptionError } from '@vkd/core';
+import { CheckpointError, FileFormatError, importNodeBuiltin, InvalidOptionError } from '@vkd/core';
 import { resolveAuthorsBackbone } from '../backbones/authors-backbone-name';
 import type { AttentionName } from '../model-options';
 
@@ -20,10 +20,13 @@ export interface AuthorsRunFolder {
   numIdentities: number;
 }
 
+type FileSystem = typeof import('node:fs/promises');
+type Paths = typeof import('node:path');
+
 /** Whether `path` is a folder laid out as an authors' run (it has `params/hparams.json` or `chk/`). */
 export async function looksLikeAuthorsRunFolder(path: string): Promise<boolean> {
-  const { stat } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const { stat } = await importNodeBuiltin<FileSystem>('node:fs/promises', 'reading a run folder');
+  const { join } = await importNodeBuiltin<Paths>('node:path', 'reading a run folder');
   const isDirectory = async (candidate: string) => (await stat(candidate).catch(() => undefined))?.isDirectory() ?? false;
   if (!(await isDirectory(path))) return false;
   return (await isDirectory(join(path, 'chk'))) || (await isDirectory(join(path, 'params')));
@@ -37,8 +40,8 @@ export async function looksLikeAuthorsRunFolder(path: string): Promise<boolean> 
  *   name with a path separator.
  */
 export async function readAuthorsRunFolder(folder: string, checkpoint = AUTHORS_DEFAULT_CHECKPOINT): Promise<AuthorsRunFolder> {
-  const { readFile, readdir, stat } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const { readFile, readdir, stat } = await importNodeBuiltin<FileSystem>('node:fs/promises', 'reading a run folder');
+  const { join } = await importNodeBuiltin<Paths>('node:path', 'reading a run folder');
   if (checkpoint === '' || /[\\/]/.test(checkpoint)) {
     throw new InvalidOptionError('--checkpoint', checkpoint, 'Give a checkpoint name inside the run folder\'s chk/, e.g. chk_end or chk_di_1.');
   }
