@@ -9,6 +9,8 @@ export { CheckpointError } from './errors/checkpoint-error';
 export { UnsupportedBackendError } from './errors/unsupported-backend-error';
 export type { BackendAttempt } from './errors/unsupported-backend-error';
 export { NonFiniteValueError } from './errors/numeric-error';
+export { TrainingDivergedError } from './errors/training-diverged-error';
+export { RunDirectoryError } from './errors/run-directory-error';
 export { createRegistry } from './registry';
 export type { Registry } from './registry';
 export { assertShape, formatShape } from './shapes';

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadDataset } from '@vkd/datasets';
 import type { ReidDataset } from '@vkd/datasets';
@@ -16,6 +15,7 @@ import { evaluateRun } from '../run/evaluate-run';
 import { reportRun } from '../run/report-run';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { createRunLog, displayPath, type RunLog } from '../run/run-log';
+import { openRunDirectory, type RunDirectory } from '../run/run-directory';
 import { distillStudent, trainTeacher } from '../run/train-stage';
 import { formatDuration } from '../output/progress-bar';
 
@@ -38,12 +38,13 @@ async function trainBaseline(
   dataset: ReidDataset,
   data: DataSettings,
   training: DistillSettings,
+  run: RunDirectory,
   directory: string,
   log: RunLog,
 ): Promise<{ metrics: ModelMetrics; seconds: number }> {
   const control = createStudent(teacher, { lastStage: 'random' });
   try {
-    const stage = await distillStudent(teacher, control, dataset, data, training, directory, log, [], 'no-KD student');
+    const stage = await distillStudent(teacher, control, dataset, data, training, run, directory, log, [], 'no-KD student');
     return { metrics: await evaluateRun(control, dataset, data, log, 'no-KD student'), seconds: stage.seconds };
   } finally {
     control.dispose();
@@ -77,7 +78,6 @@ export const demoCommand: CommandDefinition = {
     const quick = options.quick as boolean;
     const out = resolve(io.cwd, options.out as string);
     const started = performance.now();
-    const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const size = quick ? DEMO_DATA.quick : DEMO_DATA.full;
     const presetName = quick ? 'demo-quick' : 'demo';
     const seed = options.seed as number;
@@ -88,21 +88,34 @@ export const demoCommand: CommandDefinition = {
     const studentTraining = distillSettings({ ...presetValues(presetName, 'distill'), ...epochOverride(options.studentEpochs) });
 
     log.info(`demo: synthetic set (${size.identities} identities × ${size.cameras} cameras, ${data.height}×${data.width}) → ${displayPath(io.cwd, data.root)}`);
-    // Start clean, but only remove what a demo writes (OUT may hold other files). The synthetic set is kept: the
-    // loader reuses it when its manifest matches these options and regenerates it otherwise.
-    for (const entry of Object.values(RUN_FILES)) if (entry !== RUN_FILES.data) await rm(join(out, entry), { recursive: true, force: true });
-    const dataset = await loadDataset('synthetic', { root: data.root, generate: { ...size, height: data.height, width: data.width, seed } });
+    // OUT/data is the synthetic set (its own manifest says what the generator wrote, and only that is ever replaced);
+    // everything else the demo writes is listed in OUT/vkd-run.json, and only those files are replaced by a new demo.
+    const run = await openRunDirectory(out, {
+      mode: 'replace',
+      command: `vkd demo${quick ? ' --quick' : ''}`,
+      writes: Object.values(RUN_FILES).filter((entry) => entry !== RUN_FILES.data),
+      keep: [RUN_FILES.data],
+      onWarning: (text) => log.warn(text),
+    });
+    try {
+      return await demoInRun(run);
+    } finally {
+      await run.close();
+    }
+    async function demoInRun(run: RunDirectory): Promise<number> {
+    const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
+    const dataset = await loadDataset('synthetic', { root: data.root, generate: { ...size, height: data.height, width: data.width, seed }, regenerate: true });
     log.info(`demo: ${dataset.train.length} train / ${dataset.query.length} query / ${dataset.gallery.length} gallery tracklets, ${dataset.numTrainIdentities} train identities`);
 
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed });
-    const teacherStage = await trainTeacher(teacher, dataset, data, teacherTraining, join(out, RUN_FILES.teacher), log);
+    const teacherStage = await trainTeacher(teacher, dataset, data, teacherTraining, run, join(out, RUN_FILES.teacher), log);
     const student = createStudent(teacher, { lastStage: 'random' });
     try {
-      const studentStage = await distillStudent(teacher, student, dataset, data, studentTraining, join(out, RUN_FILES.student), log);
+      const studentStage = await distillStudent(teacher, student, dataset, data, studentTraining, run, join(out, RUN_FILES.student), log);
       const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
       const studentMetrics = await evaluateRun(student, dataset, data, log, 'student');
       const baseline = ((options.baseline as boolean | undefined) ?? !quick)
-        ? await trainBaseline(teacher, dataset, data, { ...studentTraining, kdWeight: 0, dpWeight: 0 }, join(out, RUN_FILES.baseline), log)
+        ? await trainBaseline(teacher, dataset, data, { ...studentTraining, kdWeight: 0, dpWeight: 0 }, run, join(out, RUN_FILES.baseline), log)
         : undefined;
       const metrics: RunMetrics = {
         teacher: teacherMetrics,
@@ -122,6 +135,7 @@ export const demoCommand: CommandDefinition = {
         },
       };
       await writeMetrics(join(out, RUN_FILES.metrics), metrics);
+      await run.record(RUN_FILES.metrics);
       log.result('');
       log.result(
         `Teacher (${teacherTraining.framesPerTracklet} frames per tracklet, ${teacherTraining.epochs} epochs) vs VKD student ` +
@@ -143,6 +157,7 @@ export const demoCommand: CommandDefinition = {
           log,
           title: 'VKD demo: teacher vs student on the synthetic multi-view set',
         });
+        await run.record(RUN_FILES.report);
         log.result(`report: ${displayPath(io.cwd, report.html)}`);
       }
       log.result(`metrics: ${displayPath(io.cwd, join(out, RUN_FILES.metrics))}`);
@@ -151,6 +166,7 @@ export const demoCommand: CommandDefinition = {
     } finally {
       student.dispose();
       teacher.dispose();
+    }
     }
   },
 };

@@ -14,7 +14,8 @@ import { findModelDirectory } from '../run/find-model-directory';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
-import { distillStudent } from '../run/train-stage';
+import { openRunDirectory, runDirectoryMode } from '../run/run-directory';
+import { distillStudent, STAGE_FILES } from '../run/train-stage';
 
 /** `vkd distill`: the VKD student stage (`tools/train_distill.py`). */
 export const distillCommand: CommandDefinition = {
@@ -53,6 +54,18 @@ export const distillCommand: CommandDefinition = {
     const teacherPath = await findModelDirectory(teacherDirectory, '--teacher');
     const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
     const imagenetPath = training.imagenetWeights ? await findModelDirectory(training.imagenetWeights, '--imagenet-weights') : undefined;
+    const run = await openRunDirectory(out, {
+      mode: runDirectoryMode(training.resume, options.force === true),
+      command: 'vkd distill',
+      writes: [...Object.values(STAGE_FILES), RUN_FILES.metrics],
+      onWarning: (text) => log.warn(text),
+    });
+    try {
+      return await distillInRun();
+    } finally {
+      await run.close();
+    }
+    async function distillInRun(): Promise<number> {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const teacher = await loadReidModel(teacherPath);
     const source = studentPath ? await loadReidModel(studentPath) : teacher;
@@ -63,7 +76,7 @@ export const distillCommand: CommandDefinition = {
       if (!imagenetWeights) log.info('distill: no --imagenet-weights: the student\'s last stage is re-initialised randomly (the authors load ImageNet weights)');
       try {
         const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];
-        const stage = await distillStudent(teacher, student, dataset, data, training, out, log, hooks);
+        const stage = await distillStudent(teacher, student, dataset, data, training, run, out, log, hooks);
         const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
         const studentMetrics = await evaluateRun(student, dataset, data, log, 'student');
         const metrics = {
@@ -72,6 +85,7 @@ export const distillCommand: CommandDefinition = {
           settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, student: training, seconds: { student: stage.seconds } },
         };
         await writeMetrics(join(out, RUN_FILES.metrics), metrics);
+        await run.record(RUN_FILES.metrics);
         log.result(formatComparisonTable(metrics));
         log.result(verdict(metrics) ?? '');
         log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);
@@ -84,6 +98,7 @@ export const distillCommand: CommandDefinition = {
       imagenet?.dispose();
       if (source !== teacher) source.dispose();
       teacher.dispose();
+    }
     }
   },
 };

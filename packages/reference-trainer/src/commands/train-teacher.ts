@@ -11,7 +11,8 @@ import { evaluationHook } from '../run/evaluation-hook';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
-import { trainTeacher } from '../run/train-stage';
+import { openRunDirectory, runDirectoryMode } from '../run/run-directory';
+import { STAGE_FILES, trainTeacher } from '../run/train-stage';
 
 /** `vkd train-teacher`: the teacher stage (`tools/train_v2v.py`). */
 export const trainTeacherCommand: CommandDefinition = {
@@ -37,19 +38,33 @@ export const trainTeacherCommand: CommandDefinition = {
     const training = teacherSettings(options);
     // The dataset first: a mistyped --root fails at once, before the backend is probed.
     const dataset = await loadRunDataset(data.dataset, data.root, data);
+    const run = await openRunDirectory(out, {
+      mode: runDirectoryMode(training.resume, options.force === true),
+      command: 'vkd train-teacher',
+      writes: [...Object.values(STAGE_FILES), RUN_FILES.metrics],
+      onWarning: (text) => log.warn(text),
+    });
+    try {
+      return await trainInRun();
+    } finally {
+      await run.close();
+    }
+    async function trainInRun(): Promise<number> {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     log.info(`train-teacher: ${dataset.name}, ${dataset.train.length} train tracklets, ${dataset.numTrainIdentities} identities; ${model.backbone} ${data.height}×${data.width}, ${training.epochs} epochs`);
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed: data.seed });
     try {
       const hooks = training.evalEvery > 0 ? [evaluationHook(teacher, dataset, data, training.evalEvery, log, 'teacher')] : [];
-      const stage = await trainTeacher(teacher, dataset, data, training, out, log, hooks);
+      const stage = await trainTeacher(teacher, dataset, data, training, run, out, log, hooks);
       const metrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
       await writeMetrics(join(out, RUN_FILES.metrics), { teacher: metrics, settings: { command: 'train-teacher', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, model, teacher: training, seconds: { teacher: stage.seconds } } });
+      await run.record(RUN_FILES.metrics);
       log.result(formatModelTable(metrics));
       log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);
       return 0;
     } finally {
       teacher.dispose();
+    }
     }
   },
 };

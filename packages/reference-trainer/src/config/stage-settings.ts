@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@vkd/core';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
-import { flagName, type OptionValues } from '../options/option-spec';
+import { flagName, keyFromFlag, type OptionValues } from '../options/option-spec';
 import { DATASET_NAMES } from './option-groups';
 import { requireOption } from '../options/resolve-options';
 
@@ -39,6 +39,8 @@ export interface TrainingSettings {
   readonly saveEvery: number;
   readonly keepLast: number;
   readonly resume: boolean;
+  /** `--allow-changed`: result-changing settings a `--resume` may change (camelCase keys). */
+  readonly allowChanged: readonly string[];
 }
 
 /** The VKD stage's extra settings. */
@@ -80,6 +82,12 @@ export function modelSettings(options: OptionValues): ModelSettings {
   return settings;
 }
 
+/** `--allow-changed seed,learning-rate` → `['seed', 'learningRate']`. */
+function allowedChanges(value: unknown): readonly string[] {
+  if (value === undefined || value === '') return [];
+  return String(value).split(',').map((item) => keyFromFlag(item.trim())).filter((item) => item !== '');
+}
+
 function checkMilestones(milestones: readonly number[], epochs: number): void {
   for (let index = 1; index < milestones.length; index++) {
     if ((milestones[index] as number) <= (milestones[index - 1] as number)) {
@@ -115,7 +123,11 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
     keepLast: pick('keepLast', 3),
     resume: pick('resume', false),
+    allowChanged: allowedChanges(options.allowChanged),
   };
+  if (settings.allowChanged.length > 0 && !settings.resume) {
+    throw new InvalidOptionError('--allow-changed', options.allowChanged, 'It only applies with --resume (a fresh run has nothing to compare with).');
+  }
   checkMilestones(settings.milestones, settings.epochs);
   return settings;
 }
