@@ -27,6 +27,8 @@ export const distillCommand: CommandDefinition = {
     '(from --imagenet-weights when given, as the authors; otherwise randomly). --student DIR starts from another',
     'teacher-stage model instead (cross-distillation, e.g. ResNet-101 → ResNet-34). The teacher is frozen and run with',
     'batch-statistics BN on all N views; the student sees a random M-subset of the same augmented frames.',
+    'OUT must be empty (--resume continues the run there; --force replaces what earlier vkd runs wrote there, listed in',
+    'OUT/vkd-run.json, and keeps every other file); a lock stops a second command writing there at the same time.',
     'Writes OUT/{log.jsonl, checkpoints/, model/, settings.json, metrics.json} (metrics of teacher and student).',
   ].join('\n'),
   examples: [

@@ -22,6 +22,8 @@ export const trainTeacherCommand: CommandDefinition = {
   details: [
     'Trains a ReID network on N frames per tracklet with cross-entropy + batch-hard soft-margin triplet, Adam with L2',
     'weight decay and a multi-step LR schedule. Unset options take the authors\' values for the dataset and backbone.',
+    'OUT must be empty (--resume continues the run there; --force replaces what earlier vkd runs wrote there, listed in',
+    'OUT/vkd-run.json, and keeps every other file); a lock stops a second command writing there at the same time.',
     'Writes OUT/{log.jsonl, checkpoints/, model/, settings.json, metrics.json}.',
   ].join('\n'),
   examples: [

@@ -19,7 +19,7 @@ export const GENERAL_OPTIONS: readonly OptionSpec[] = [
 
 /** Where results go. */
 export const OUTPUT_OPTIONS: readonly OptionSpec[] = [
-  { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'output directory (a fresh run needs an empty one)' },
+  { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'output directory' },
   { key: 'force', kind: 'boolean', default: false, description: 'replace what earlier vkd runs wrote in --out (listed in its vkd-run.json); other files are kept' },
 ];
 
