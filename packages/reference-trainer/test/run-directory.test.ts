@@ -7,9 +7,8 @@ import { runCli } from '../src/cli/run-cli';
 import { openRunDirectory, RUN_MANIFEST } from '../src/run/run-directory';
 import { RUN_LOCK } from '../src/run/run-lock';
 
-const activateDevice = vi.hoisted(() => vi.fn(async () => {
-  throw new Error('backend selected');
-}));
+// The demo picks its backend first; the run directory is checked before any data or training.
+const activateDevice = vi.hoisted(() => vi.fn(async () => ({ backend: 'cpu' })));
 vi.mock('../src/run/activate-device', () => ({ activateDevice }));
 
 const WRITES = ['log.jsonl', 'checkpoints', 'model', 'settings.json', 'metrics.json'];
@@ -112,6 +111,6 @@ describe('vkd demo --out D never deletes the user\'s files', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/RunDirectoryError: .*report\/my-slides.html is not listed there; nothing was removed/);
     expect(await readFile(join(directory, 'report', 'my-slides.html'), 'utf8')).toBe('mine');
-    expect(activateDevice).not.toHaveBeenCalled();
+    expect((await readdir(directory)).sort()).toEqual(['notes.txt', 'report']);
   });
 });

@@ -24,7 +24,7 @@ export const distillCommand: CommandDefinition = {
   usage: '--teacher DIR --dataset NAME --root DIR --out DIR [--preset NAME] [options]',
   details: [
     'Self-distillation: the student starts as a copy of the teacher with a fresh head and the last stage re-initialised',
-    '(from --imagenet-weights when given, as the authors; otherwise randomly). --student DIR starts from another',
+    '(from --imagenet-weights when given, as the authors; otherwise randomly; --reinit-last-stage false keeps it). --student DIR starts from another',
     'teacher-stage model instead (cross-distillation, e.g. ResNet-101 → ResNet-34). The teacher is frozen and run with',
     'batch-statistics BN on all N views; the student sees a random M-subset of the same augmented frames.',
     'OUT must be empty (--resume continues the run there; --force replaces what earlier vkd runs wrote there, listed in',
@@ -55,7 +55,8 @@ export const distillCommand: CommandDefinition = {
     const dataset = await loadRunDataset(data.dataset, data.root, data);
     const teacherPath = await findModelDirectory(teacherDirectory, '--teacher');
     const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
-    const imagenetPath = training.imagenetWeights ? await findModelDirectory(training.imagenetWeights, '--imagenet-weights') : undefined;
+    const start = training.imagenetStart;
+    const imagenetPath = start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
     const run = await openRunDirectory(out, {
       mode: runDirectoryMode(training.resume, options.force === true),
       command: 'vkd distill',
@@ -63,19 +64,15 @@ export const distillCommand: CommandDefinition = {
       onWarning: (text) => log.warn(text),
     });
     try {
-      return await distillInRun();
-    } finally {
-      await run.close();
-    }
-    async function distillInRun(): Promise<number> {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const teacher = await loadReidModel(teacherPath);
     const source = studentPath ? await loadReidModel(studentPath) : teacher;
     const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
     const imagenetWeights = imagenet?.getWeights();
     try {
-      const student = createStudent(source, imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
-      if (!imagenetWeights) log.info('distill: no --imagenet-weights: the student\'s last stage is re-initialised randomly (the authors load ImageNet weights)');
+      const student = createStudent(source, !training.reinitLastStage ? { lastStage: 'keep' } : imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
+      if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
+      else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
       try {
         const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];
         const stage = await distillStudent(teacher, student, dataset, data, training, run, out, log, hooks);
@@ -101,6 +98,8 @@ export const distillCommand: CommandDefinition = {
       if (source !== teacher) source.dispose();
       teacher.dispose();
     }
+    } finally {
+      await run.close();
     }
   },
 };
