@@ -18,3 +18,5 @@ export { readWeightsFile, detectWeightsFileFormat } from './weights/weights-file
 export type { WeightsFileFormat } from './weights/weights-file';
 export { saveReidModel, loadReidModel, serializeReidModel, deserializeReidModel, REID_MODEL_FORMAT } from './weights/reid-model-io';
 export type { ReidModelManifest } from './weights/reid-model-io';
+export { setModelMetadata, modelMetadata, validateModelMetadata } from './weights/model-metadata';
+export type { ModelMetadata, ModelInputSpec, ModelTrainingRecord } from './weights/model-metadata';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createReidModel, loadReidModel, type ReidModel } from '@vkd/models';
+import { createReidModel, loadReidModel, setModelMetadata, type ReidModel } from '@vkd/models';
 import { startFromImagenet } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, GENERAL_OPTIONS, MODEL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
@@ -13,6 +13,7 @@ import { findModelDirectory } from '../run/find-model-directory';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath, type RunLog } from '../run/run-log';
+import { trainedModelMetadata } from '../run/model-input';
 import { openRunDirectory, runDirectoryMode } from '../run/run-directory';
 import { STAGE_FILES, trainTeacher } from '../run/train-stage';
 
@@ -56,6 +57,7 @@ export const trainTeacherCommand: CommandDefinition = {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     log.info(`train-teacher: ${dataset.name}, ${dataset.train.length} train tracklets, ${dataset.numTrainIdentities} identities; ${model.backbone} ${data.height}×${data.width}, ${training.epochs} epochs`);
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed: data.seed });
+    setModelMetadata(teacher, trainedModelMetadata(data, { stage: 'teacher', dataset: data.dataset, numIdentities: dataset.numTrainIdentities, framesPerTracklet: training.framesPerTracklet }));
     try {
       await initialiseTeacher(teacher, imagenetPath, start.kind === 'scratch' && start.explicit, log);
       const hooks = training.evalEvery > 0 ? [evaluationHook(teacher, dataset, data, training.evalEvery, log, 'teacher')] : [];

@@ -40,8 +40,8 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
   registryChoice({ key: 'dataset', description: 'dataset loader (@vkd/datasets registry)' }, datasetNames),
   { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root directory' },
   { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame when loading the dataset and leave out corrupt or truncated ones (slow on large sets)' },
-  { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels' },
-  { key: 'width', kind: 'integer', min: 8, max: 1024, default: 128, description: 'input width in pixels' },
+  { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels (evaluate, distill: the model\'s own from its model.json unless set)' },
+  { key: 'width', kind: 'integer', min: 8, max: 1024, default: 128, description: 'input width in pixels (evaluate, distill: the model\'s own unless set)' },
   { key: 'testFrames', kind: 'integer', min: 1, max: 64, default: 8, description: 'frames per query/gallery tracklet at test time (chunk-first)' },
   { key: 'testBatch', kind: 'integer', min: 1, max: 1024, default: 32, description: 'tracklets per feature-extraction batch' },
 ];

@@ -1,15 +1,16 @@
 import { join } from 'node:path';
 import { loadDataset, type ReidDataset } from '@vkd/datasets';
-import { createReidModel, type ReidModel } from '@vkd/models';
+import { createReidModel, setModelMetadata, type ReidModel } from '@vkd/models';
 import { createStudent } from '@vkd/trainer';
 import type { DataSettings, DistillSettings, ModelSettings, TrainingSettings } from '../config/stage-settings';
 import type { BenchmarkRole } from '../report/seed-benchmark';
 import type { ModelMetrics, RunMetrics } from '../report/run-metrics';
 import { evaluateRun } from './evaluate-run';
 import { openRunDirectory, type RunDirectory } from './run-directory';
+import { trainedModelMetadata } from './model-input';
 import { RUN_FILES, writeMetrics } from './run-files';
 import type { RunLog } from './run-log';
-import { distillStudent, trainTeacher } from './train-stage';
+import { distillStudent, STAGE_FILES, trainTeacher } from './train-stage';
 
 /** Synthetic-set size of a demo run (`generateSyntheticDataset` options without root, image size and seed). */
 export interface DemoDataSize {
@@ -106,6 +107,9 @@ export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedRes
   const dataset = await loadDataset('synthetic', { root: data.root, generate: { ...size, height: data.height, width: data.width, seed }, regenerate: true });
   log.info(`demo seed ${seed}: ${dataset.train.length} train / ${dataset.query.length} query / ${dataset.gallery.length} gallery tracklets, ${dataset.numTrainIdentities} train identities`);
   const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed });
+  const record = { dataset: data.dataset, numIdentities: dataset.numTrainIdentities };
+  setModelMetadata(teacher, trainedModelMetadata(data, { ...record, stage: 'teacher', framesPerTracklet: teacherTraining.framesPerTracklet }));
+  const teacherModel = join(out, RUN_FILES.teacher, STAGE_FILES.model);
   const trained: ReidModel[] = [];
   try {
     const teacherStage = await trainTeacher(teacher, dataset, data, teacherTraining, run, join(out, RUN_FILES.teacher), log);
@@ -113,6 +117,7 @@ export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedRes
     const models: DemoSeedResult['models'] = { teacher: await evaluateRun(teacher, dataset, data, log, 'teacher') };
     for (const variant of students) {
       const student = createStudent(teacher, { lastStage: 'random' });
+      setModelMetadata(student, trainedModelMetadata(data, { ...record, stage: variant.role, framesPerTracklet: studentTraining.studentFrames, teacher: teacherModel }));
       trained.push(student);
       const training = { ...studentTraining, kdWeight: variant.kd ? studentTraining.kdWeight : 0, dpWeight: variant.dp ? studentTraining.dpWeight : 0 };
       const stage = await distillStudent(teacher, student, dataset, data, training, run, join(out, variant.directory), log, [], variant.label);

@@ -23,6 +23,7 @@ import {
   type TrainingStep,
 } from '@vkd/trainer';
 import type { DataSettings, DistillSettings, TrainingSettings } from '../config/stage-settings';
+import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
 import { checkResumeSettings, readStageSettings, type RecordedStageSettings } from './resume-settings';
 import type { RunDirectory } from './run-directory';
@@ -52,6 +53,28 @@ export function checkBatchFitsDataset(dataset: ReidDataset, training: Pick<Train
       `The training split of ${dataset.name} has only ${identities} identities; use --identities-per-batch ${identities} or less (or a larger data set).`,
     );
   }
+}
+
+/**
+ * The line a training stage starts with: P, K, N (and the student's M), tracklets and frames per step, steps per
+ * epoch and in all, input size: what decides how long a step takes.
+ */
+export function stageStartLine(
+  label: string,
+  dataset: ReidDataset,
+  data: Pick<DataSettings, 'height' | 'width'>,
+  training: TrainingSettings | DistillSettings,
+  stepsPerEpoch: number,
+): string {
+  const tracklets = training.identitiesPerBatch * training.instancesPerIdentity;
+  const frames = tracklets * training.framesPerTracklet;
+  const student = 'studentFrames' in training ? `, student M=${training.studentFrames} (${tracklets * training.studentFrames} frames)` : '';
+  return (
+    `${label}: P=${training.identitiesPerBatch} identities × K=${training.instancesPerIdentity} tracklets × N=${training.framesPerTracklet} frames ` +
+    `= ${frames} frames of ${data.height}×${data.width} per step${student}; ${stepsPerEpoch} steps per epoch ` +
+    `(${new Set(dataset.train.map((tracklet) => tracklet.identity)).size} training identities / P), ` +
+    `${training.epochs} epochs = ${stepsPerEpoch * training.epochs} steps`
+  );
 }
 
 /** Runs one stage with the standard hooks: LR schedule, progress, JSONL log, checkpoints; saves the final model. */
@@ -108,17 +131,18 @@ async function fitStage(
     augment: training.augment,
     seed: data.seed,
   });
+  log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
   const logPath = join(directory, STAGE_FILES.log);
   const trainer = createTrainer({
     step,
     hooks: [
       learningRateHook(multiStepLr({ baseLearningRate: training.learningRate, milestones: [...training.milestones], gamma: training.gamma })),
-      progressHook(log, label, epochData.batchesPerEpoch),
+      progressHook(log, label, epochData.batchesPerEpoch, training.epochs),
       ...extraHooks,
       jsonlLogHook({ path: logPath }),
       divergenceHook(),
-      // The best checkpoint is chosen by I2V mAP when an evaluation hook (--eval-every) records it.
-      checkpointHook({ directory: checkpoints, every: training.saveEvery, keepLast: training.keepLast, best: { metric: 'i2v.mAP' } }),
+      // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
+      checkpointHook({ directory: checkpoints, every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
       { afterEpoch: () => run.record(directory) },
     ],
   });
