@@ -36,7 +36,7 @@ export function startFromImagenet(model: ReidModel, imagenet: ReidModel, source 
   const loaded: string[] = [];
   const fresh: string[] = [];
   for (const spec of model.weightSpecs()) {
-    if (!isImagenetWeight(spec.name)) {
+    if (!isImagenetWeight(spec.name, backbone)) {
       fresh.push(spec.name);
       continue;
     }

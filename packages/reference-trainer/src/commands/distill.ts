@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { loadReidModel } from '@vkd/models';
+import { loadReidModel, setModelMetadata } from '@vkd/models';
 import { createStudent } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, DISTILL_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
@@ -12,6 +12,7 @@ import { evaluateRun } from '../run/evaluate-run';
 import { evaluationHook } from '../run/evaluation-hook';
 import { findModelDirectory } from '../run/find-model-directory';
 import { checkBatchMemory } from '../run/memory-preflight';
+import { modelInputSize, readModelMetadata, trainedModelMetadata } from '../run/model-input';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
@@ -42,26 +43,33 @@ export const distillCommand: CommandDefinition = {
     ...DISTILL_OPTIONS,
     { key: 'student', kind: 'path', placeholder: 'dir', description: 'cross-distillation: initialise the student from this teacher-stage model instead of the teacher' },
   ],
-  async run({ options, io }) {
+  async run({ options, io, explicit }) {
     const log = createRunLog(io, options.quiet as boolean);
     const out = requireOption<string>(options, 'out', '--out', 'pass the run directory to write the student\'s checkpoints, logs and model to, e.g. --out runs/student.');
     const teacherDirectory = requireOption<string>(options, 'teacher', '--teacher', 'pass the teacher\'s run directory (the --out of vkd train-teacher) or model directory, e.g. --teacher runs/teacher.');
-    const data = dataSettings(options);
     const training = distillSettings(options);
     // The user's paths first: a mistyped --root, --teacher, --student or --imagenet-weights fails at once, before the
     // backend is probed.
-    const dataset = await loadRunDataset(data.dataset, data.root, data);
+    const given = dataSettings(options);
+    const dataset = await loadRunDataset(given.dataset, given.root, given);
     const teacherPath = await findModelDirectory(teacherDirectory, '--teacher');
+    const data = modelInputSize(given, options, explicit, await readModelMetadata(teacherPath), '--teacher', log);
     const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
     const start = training.imagenetStart;
     const imagenetPath = start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const teacher = await loadReidModel(teacherPath);
+    log.info(
+      `distill: teacher ${displayPath(io.cwd, teacherPath)} (${teacher.config.backbone}, ${teacher.config.numIdentities} identities), ` +
+        `${dataset.name} ${dataset.train.length} train tracklets, ${data.height}×${data.width}; student sees M=${training.studentFrames} of N=${training.framesPerTracklet} views, ` +
+        `α=${training.kdWeight} β=${training.dpWeight} τ=${training.temperature}, ${training.epochs} epochs`,
+    );
     const source = studentPath ? await loadReidModel(studentPath) : teacher;
     const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
     const imagenetWeights = imagenet?.getWeights();
     try {
       const student = createStudent(source, !training.reinitLastStage ? { lastStage: 'keep' } : imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
+      setModelMetadata(student, trainedModelMetadata(data, { stage: 'student', dataset: data.dataset, numIdentities: student.config.numIdentities, framesPerTracklet: training.studentFrames, teacher: teacherPath }));
       if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
       else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
       try {

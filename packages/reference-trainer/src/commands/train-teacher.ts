@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createReidModel, loadReidModel, type ReidModel } from '@vkd/models';
+import { createReidModel, loadReidModel, setModelMetadata, type ReidModel } from '@vkd/models';
 import { startFromImagenet } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, GENERAL_OPTIONS, MODEL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
@@ -14,6 +14,7 @@ import { checkBatchMemory } from '../run/memory-preflight';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath, type RunLog } from '../run/run-log';
+import { trainedModelMetadata } from '../run/model-input';
 import { trainTeacher } from '../run/train-stage';
 
 /** `vkd train-teacher`: the teacher stage (`tools/train_v2v.py`). */
@@ -47,6 +48,7 @@ export const trainTeacherCommand: CommandDefinition = {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     log.info(`train-teacher: ${dataset.name}, ${dataset.train.length} train tracklets, ${dataset.numTrainIdentities} identities; ${model.backbone} ${data.height}×${data.width}, ${training.epochs} epochs`);
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed: data.seed });
+    setModelMetadata(teacher, trainedModelMetadata(data, { stage: 'teacher', dataset: data.dataset, numIdentities: dataset.numTrainIdentities, framesPerTracklet: training.framesPerTracklet }));
     try {
       await initialiseTeacher(teacher, imagenetPath, start.kind === 'scratch' && start.explicit, log);
       const memory = await checkBatchMemory(teacher, data, { training }, log);

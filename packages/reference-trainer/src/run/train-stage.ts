@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, InvalidOptionError } from '@vkd/core';
 import type { ReidDataset } from '@vkd/datasets';
-import type { TrackletBatch } from '@vkd/datasets/node';
+import { createTrackletLoader, type TrackletBatch } from '@vkd/datasets/node';
 import { saveReidModel, type ReidModel } from '@vkd/models';
 import {
   adamWithL2,
@@ -21,6 +21,7 @@ import {
   type TrainingStep,
 } from '@vkd/trainer';
 import type { DataSettings, DistillSettings, TrainingSettings } from '../config/stage-settings';
+import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
 import type { RunLog } from './run-log';
 
@@ -50,6 +51,28 @@ export function checkBatchFitsDataset(dataset: ReidDataset, training: Pick<Train
   }
 }
 
+/**
+ * The line a training stage starts with: P, K, N (and the student's M), tracklets and frames per step, steps per
+ * epoch and in all, input size: what decides how long a step takes.
+ */
+export function stageStartLine(
+  label: string,
+  dataset: ReidDataset,
+  data: Pick<DataSettings, 'height' | 'width'>,
+  training: TrainingSettings | DistillSettings,
+  stepsPerEpoch: number,
+): string {
+  const tracklets = training.identitiesPerBatch * training.instancesPerIdentity;
+  const frames = tracklets * training.framesPerTracklet;
+  const student = 'studentFrames' in training ? `, student M=${training.studentFrames} (${tracklets * training.studentFrames} frames)` : '';
+  return (
+    `${label}: P=${training.identitiesPerBatch} identities × K=${training.instancesPerIdentity} tracklets × N=${training.framesPerTracklet} frames ` +
+    `= ${frames} frames of ${data.height}×${data.width} per step${student}; ${stepsPerEpoch} steps per epoch ` +
+    `(${new Set(dataset.train.map((tracklet) => tracklet.identity)).size} training identities / P), ` +
+    `${training.epochs} epochs = ${stepsPerEpoch * training.epochs} steps`
+  );
+}
+
 /** Runs one stage with the standard hooks: LR schedule, progress, JSONL log, checkpoints; saves the final model. */
 async function fitStage(
   step: TrainingStep<TrackletBatch>,
@@ -67,6 +90,7 @@ async function fitStage(
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, STAGE_FILES.settings), `${JSON.stringify({ stage: label, data, training }, null, 2)}\n`);
   const epochData = createTrainingData({
+    loader: createTrackletLoader,
     tracklets: dataset.train,
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,
@@ -76,15 +100,16 @@ async function fitStage(
     augment: training.augment,
     seed: data.seed,
   });
+  log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
   const trainer = createTrainer({
     step,
     hooks: [
       learningRateHook(multiStepLr({ baseLearningRate: training.learningRate, milestones: [...training.milestones], gamma: training.gamma })),
-      progressHook(log, label, epochData.batchesPerEpoch),
+      progressHook(log, label, epochData.batchesPerEpoch, training.epochs),
       ...extraHooks,
       jsonlLogHook({ path: join(directory, STAGE_FILES.log) }),
-      // The best checkpoint is chosen by I2V mAP when an evaluation hook (--eval-every) records it.
-      checkpointHook({ directory: join(directory, STAGE_FILES.checkpoints), every: training.saveEvery, keepLast: training.keepLast, best: { metric: 'i2v.mAP' } }),
+      // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
+      checkpointHook({ directory: join(directory, STAGE_FILES.checkpoints), every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
     ],
   });
   const started = performance.now();
