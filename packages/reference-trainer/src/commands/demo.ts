@@ -13,6 +13,7 @@ import { writeBenchmarkReport } from '../report/write-benchmark-report';
 import { activateDevice } from '../run/activate-device';
 import { DEMO_STUDENTS, runDemoSeed, type DemoStudent } from '../run/demo-seed';
 import { reportRun } from '../run/report-run';
+import { openRunDirectory } from '../run/run-directory';
 import { RUN_FILES } from '../run/run-files';
 import { createRunLog, displayPath } from '../run/run-log';
 import { formatDuration } from '../output/progress-bar';
@@ -81,9 +82,19 @@ export const demoCommand: CommandDefinition = {
       `${baseline ? ' and the same student without KD/DP' : ''}`;
 
     if (seeds) {
+      // OUT holds one run directory per seed plus the summary: OUT's own manifest lists the summary files only.
+      const top = await openRunDirectory(out, {
+        mode: 'replace',
+        command,
+        writes: [DEMO_BENCHMARK_FILE, RUN_FILES.report],
+        keep: seeds.map((seed) => `seed-${seed}`),
+        onWarning: (text) => log.warn(text),
+      });
+      try {
       const runs: SeedRun[] = [];
       for (const seed of seeds) {
-        const result = await runDemoSeed({ ...seedOptions, out: join(out, `seed-${seed}`), seed, settings });
+        // No gallery-frames sweep per seed (the single-seed report draws it): only the test-frames evaluation.
+        const result = await runDemoSeed({ ...seedOptions, out: join(out, `seed-${seed}`), seed, settings, galleryFramesSweep: [] });
         runs.push({ seed, models: result.models });
         log.info(`demo seed ${seed}: done in ${formatDuration(result.seconds.total)}; I2V mAP (paper) teacher ${percent(result.models.teacher)}, VKD ${percent(result.models.student)}${result.models.baseline ? `, no-KD ${percent(result.models.baseline)}` : ''}`);
       }
@@ -97,8 +108,12 @@ export const demoCommand: CommandDefinition = {
       log.result(benchmarkVerdict(benchmark));
       if (options.report) log.result(`report: ${displayPath(io.cwd, await writeBenchmarkReport(join(out, RUN_FILES.report), benchmark, summary.settings))}`);
       log.result(`benchmark: ${displayPath(io.cwd, join(out, DEMO_BENCHMARK_FILE))}`);
+      await top.record(DEMO_BENCHMARK_FILE, RUN_FILES.report);
       writeLine(io.stdout, `done in ${formatDuration(seconds)} (${seeds.length} seeds, backend ${device.backend})`);
       return 0;
+      } finally {
+        await top.close();
+      }
     }
 
     const seed = options.seed as number;
