@@ -79,7 +79,7 @@ export const distillCommand: CommandDefinition = {
         const metrics = {
           teacher: teacherMetrics,
           student: studentMetrics,
-          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, student: training, seconds: { student: stage.seconds } },
+          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, teacherModel: teacherPath, student: training, seconds: { student: stage.seconds } },
         };
         await writeMetrics(join(out, RUN_FILES.metrics), metrics);
         log.result(formatComparisonTable(metrics));

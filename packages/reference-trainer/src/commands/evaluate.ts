@@ -47,7 +47,7 @@ export const evaluateCommand: CommandDefinition = {
       if (metrics.perCamera?.length) log.result(formatPerCamera(metrics));
       if (options.out) {
         const path = join(options.out as string, RUN_FILES.metrics);
-        await writeMetrics(path, { model: metrics, settings: { command: 'evaluate', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, modelDirectory } });
+        await writeMetrics(path, { model: metrics, settings: { command: 'evaluate', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, modelDirectory: modelPath } });
         log.result(`metrics: ${displayPath(io.cwd, path)}`);
       }
       return 0;

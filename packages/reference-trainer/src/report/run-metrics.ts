@@ -75,3 +75,14 @@ export interface LossPoint {
   readonly term: string;
   readonly value: number;
 }
+
+/** One evaluation during training (`--eval-every`), read from an epoch line of a JSONL log. */
+export interface EvaluationPoint {
+  readonly stage: 'teacher' | 'student';
+  /** 1-based epoch after which the model was evaluated. */
+  readonly epoch: number;
+  /** `metrics.json` name with its protocol, e.g. `i2v.mAP`, `v2v.rank1`. */
+  readonly metric: string;
+  /** Fraction in [0, 1]. */
+  readonly value: number;
+}
