@@ -248,14 +248,20 @@ export interface CheckpointIndex {
 
 export const CHECKPOINT_INDEX = 'checkpoints.json';
 
-/** Reads `checkpoints.json`, or undefined when the directory has none. @throws CheckpointError when it is corrupt. */
+/**
+ * Reads `checkpoints.json`, or undefined when the directory has none (the file does not exist: nothing saved yet).
+ * @throws CheckpointError naming the file when it exists but cannot be read (permissions, a directory in its place,
+ * I/O errors) or is corrupt.
+ */
 export async function readCheckpointIndex(directory: string): Promise<CheckpointIndex | undefined> {
   const file = path.join(directory, CHECKPOINT_INDEX);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const reason = (error as Error).message;
+    throw new CheckpointError(file, `cannot be read (${reason}); fix its permissions or move it aside, then retry`, { cause: error });
   }
   try {
     const index = JSON.parse(text) as CheckpointIndex;
