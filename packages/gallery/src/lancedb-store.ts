@@ -83,7 +83,7 @@ class LanceStore implements GalleryStore {
   }
 
   async search(query: Float32Array, search: StoreSearch): Promise<GalleryHit[]> {
-    let builder = this.table.vectorSearch(query).distanceType('cosine').limit(search.limit).select(METADATA_COLUMNS);
+    let builder = this.table.vectorSearch(query).distanceType('cosine').limit(search.limit).select([...METADATA_COLUMNS, '_distance']);
     if (search.predicate !== undefined) builder = builder.where(search.predicate);
     builder = search.exact
       ? builder.bypassVectorIndex()
@@ -165,6 +165,8 @@ class LanceStore implements GalleryStore {
     const indices = await this.table.listIndices();
     const vectorIndex = indices.find((index) => index.columns.includes('vector'));
     if (vectorIndex === undefined) return undefined;
+    // We only read counts: opt in to Lance's coming default of leaving the centroids out (also silences its warning).
+    process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
     const stats = await this.table.indexStats(vectorIndex.name);
     return { type: stats?.indexType ?? vectorIndex.indexType, unindexedRows: stats?.numUnindexedRows ?? 0 };
   }

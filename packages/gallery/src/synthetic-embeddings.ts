@@ -7,17 +7,25 @@ export interface SyntheticSpaceOptions {
   readonly identities: number;
   /** Default 6. */
   readonly cameras?: number;
-  /** Length of each camera's offset relative to the unit identity centre. Default 0.5. */
+  /** Length of each camera's offset relative to the unit identity centre. Default 0.3. */
   readonly cameraShift?: number;
   /** Expected length of the per-tracklet noise vector. Default 0.8. */
   readonly noise?: number;
+  /**
+   * Intrinsic dimension: identity centres, camera offsets and most of the noise lie in a random r-dimensional
+   * subspace of R^D, as deep Re-ID features do (their intrinsic dimension is tens, not D: Ansuini et al., "Intrinsic
+   * dimension of data representations in deep neural networks", NeurIPS 2019). Default min(D, 64).
+   */
+  readonly intrinsicDimension?: number;
+  /** Share of the noise outside that subspace (isotropic in R^D). Default 0.1. */
+  readonly ambientNoise?: number;
   /** Seed of the centres and camera offsets. Default 0. */
   readonly seed?: number;
 }
 
 /**
  * A Re-ID-like embedding space: each identity is a random unit centre, each camera adds its own fixed offset
- * (lighting, viewpoint), each tracklet adds isotropic noise. Rows can be drawn in chunks from any random stream, so a
+ * (lighting, viewpoint), each tracklet adds noise; all three live mostly in a low-dimensional subspace. Rows can be drawn in chunks from any random stream, so a
  * benchmark can stream millions of tracklets without holding them.
  */
 export interface SyntheticSpace {
@@ -33,22 +41,46 @@ export function createSyntheticSpace(options: SyntheticSpaceOptions): SyntheticS
   const { dimension, identities } = options;
   const cameraCount = options.cameras ?? 6;
   const random = createRandom(options.seed ?? 0);
-  const unit = (scale: number): Float32Array => {
-    const vector = new Float32Array(dimension);
+  const rank = Math.min(dimension, options.intrinsicDimension ?? 64);
+  // Basis of the subspace: r random directions of R^D (nearly orthogonal for D >> r), each of unit length.
+  const basis = new Float32Array(rank * dimension);
+  for (let axis = 0; axis < rank; axis++) {
     let squared = 0;
     for (let index = 0; index < dimension; index++) {
       const value = random.normal();
-      vector[index] = value;
+      basis[axis * dimension + index] = value;
       squared += value * value;
     }
-    const factor = scale / Math.sqrt(squared);
-    for (let index = 0; index < dimension; index++) vector[index] = (vector[index] as number) * factor;
-    return vector;
+    const factor = 1 / Math.sqrt(squared);
+    for (let index = 0; index < dimension; index++) {
+      basis[axis * dimension + index] = (basis[axis * dimension + index] as number) * factor;
+    }
+  }
+  /**
+   * Adds a random vector of the subspace to `target` at `offset`: of length exactly `scale` (unit direction), or
+   * Gaussian with expected squared length scale² (`gaussian`).
+   */
+  const addSubspace = (target: Float32Array, offset: number, scale: number, stream: Random, gaussian = false): void => {
+    const weights = Array.from({ length: rank }, () => stream.normal());
+    const norm = gaussian ? Math.sqrt(rank) : Math.sqrt(weights.reduce((sum, weight) => sum + weight * weight, 0));
+    for (let axis = 0; axis < rank; axis++) {
+      const weight = ((weights[axis] as number) / norm) * scale;
+      const base = axis * dimension;
+      for (let index = 0; index < dimension; index++) {
+        target[offset + index] = (target[offset + index] as number) + weight * (basis[base + index] as number);
+      }
+    }
   };
   const centres = new Float32Array(identities * dimension);
-  for (let identity = 0; identity < identities; identity++) centres.set(unit(1), identity * dimension);
-  const offsets = Array.from({ length: cameraCount }, () => unit(options.cameraShift ?? 0.5));
-  const noise = (options.noise ?? 0.8) / Math.sqrt(dimension);
+  for (let identity = 0; identity < identities; identity++) addSubspace(centres, identity * dimension, 1, random);
+  const offsets = new Float32Array(cameraCount * dimension);
+  for (let camera = 0; camera < cameraCount; camera++) {
+    addSubspace(offsets, camera * dimension, options.cameraShift ?? 0.3, random);
+  }
+  const noise = options.noise ?? 0.8;
+  const ambient = options.ambientNoise ?? 0.1;
+  const ambientScale = (noise * ambient) / Math.sqrt(dimension);
+  const subspaceNoise = noise * Math.sqrt(1 - ambient * ambient);
   return {
     dimension,
     identities,
@@ -58,13 +90,15 @@ export function createSyntheticSpace(options: SyntheticSpaceOptions): SyntheticS
         const identity = rowIdentities[row] as number;
         const camera = stream.integer(cameraCount);
         rowCameras[row] = camera;
-        const offset = offsets[camera] as Float32Array;
         const base = row * dimension;
         const centre = identity * dimension;
+        const offset = camera * dimension;
         for (let index = 0; index < dimension; index++) {
           features[base + index] =
-            (centres[centre + index] as number) + (offset[index] as number) + noise * stream.normal();
+            (centres[centre + index] as number) + (offsets[offset + index] as number) + ambientScale * stream.normal();
         }
+        // Gaussian noise of expected squared length noise²: mostly in the subspace, the `ambientNoise` share outside.
+        addSubspace(features, base, subspaceNoise, stream, true);
       }
     },
   };
