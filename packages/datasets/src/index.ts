@@ -23,6 +23,7 @@ export { renderSyntheticFrame } from './synthetic-render';
 export type { FramePose } from './synthetic-render';
 export { deriveQueryGallery } from './query-gallery';
 export { computeStatistics, formatStatistics } from './statistics';
+export { cameraName } from './camera-names';
 export { readMatFile, matrixRows } from './mat-file';
 export type { MatArray } from './mat-file';
 export { writeMatFile } from './mat-file-writer';

@@ -17,7 +17,8 @@ describe("loadDataset('folder')", () => {
 
   it('derives train/query/gallery from root/<identity>/<camera>/*.jpg', async () => {
     const dataset = await loadDataset('folder', { root });
-    expect(dataset.protocol).toMatch(/^official \(derived: first 2 identities train/);
+    expect(dataset.protocol).toMatch(/^derived split, not the dataset's official one \(first 2 identities train.*gallery includes the queries/);
+    expect(formatStatistics(dataset)).not.toMatch(/protocol: official/);
     expect(dataset.train.map((t) => [t.originalIdentity, t.identity, t.camera])).toEqual([[1, 0, 0], [2, 1, 0], [2, 1, 1]]);
     expect(dataset.train[0]?.frames.map((path) => path.slice(-9))).toEqual(['/img2.jpg', 'img10.jpg']);
     // carol (3) is seen by two cameras → two queries; dave (4) by one → none
@@ -77,5 +78,15 @@ describe('dataset registry', () => {
     const text = formatStatistics({ name: 'x', protocol: 'p', statistics });
     expect(text).toContain('skipped bad frames: 3, tracklets left empty and dropped: 1');
     expect(text).toMatch(/train\s+\|\s+0 \|\s+0 \|\s+0 \|\s+- \|\s+0/);
+  });
+});
+
+describe('cameraName', () => {
+  it('names cameras as each dataset writes them', async () => {
+    const { cameraName } = await import('../src/index');
+    expect([0, 5].map((camera) => cameraName('mars', camera))).toEqual(['C1', 'C6']);
+    expect(cameraName('duke-video', 7)).toBe('C8');
+    expect(cameraName('veri-776', 19)).toBe('c020');
+    expect(cameraName('folder', 2)).toBe('cam 2');
   });
 });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from '@vkd/core';
-import { generateSyntheticDataset, loadDataset, type ReidDataset } from '@vkd/datasets';
-import { createTrackletLoader, readImage, type TrackletBatch } from '@vkd/datasets/node';
+import { generateSyntheticDataset, loadDataset, type ReidDataset, type Tracklet } from '@vkd/datasets';
+import { createEvaluationLoader, createTrackletLoader, readImage, type TrackletBatch } from '@vkd/datasets/node';
 import { evaluateFeatures } from '@vkd/metrics';
 import type { ReidModel } from '@vkd/models';
 import { useBackend } from '@vkd/testing';
@@ -67,7 +67,7 @@ describe('evaluateModel', () => {
   it('computes I2V on first frames and V2V on chunk-first sets, consistent with @vkd/metrics', async () => {
     const { wrapped, counter } = counting(model);
     const progress: EvaluationProgress[] = [];
-    const report = await evaluateModel(wrapped, dataset, { imageSize, framesPerTracklet: 4, framesPerBatch: 16, onProgress: (entry) => void progress.push(entry) });
+    const report = await evaluateModel(wrapped, dataset, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4, framesPerBatch: 16, onProgress: (entry) => void progress.push(entry) });
     expect(Object.keys(report.protocols).sort()).toEqual(['i2v', 'v2v']);
     const finalProgress = new Map(progress.map((entry) => [entry.phase, entry]));
     expect([...finalProgress.keys()]).toEqual(['query images ×1', 'query videos ×4', 'gallery ×4']);
@@ -104,6 +104,7 @@ describe('evaluateModel', () => {
 
   it('reports both MARS gallery modes, I2I/V2I and the gallery-frames sweep', async () => {
     const report = await evaluateModel(model, dataset, {
+      batches: createEvaluationLoader,
       imageSize,
       framesPerTracklet: 4,
       protocols: ['i2v', 'v2v', 'i2i', 'v2i'],
@@ -111,25 +112,68 @@ describe('evaluateModel', () => {
       galleryFramesSweep: [1, 2, 4],
     });
     expect(Object.keys(report.protocols).sort()).toEqual(['i2i', 'i2v', 'v2i', 'v2v']);
-    expect(report.galleryModes?.official?.v2v).toEqual(report.protocols.v2v);
-    // torchreid: queries removed from the gallery, so queries with a single other-camera tracklet stay valid.
-    expect(report.galleryModes?.torchreid?.v2v?.validQueries).toBeLessThanOrEqual(report.protocols.v2v!.validQueries);
+    // Each number against an independent path: features extracted here in one batch per set (not through
+    // evaluateModel's batches or its feature cache), ranked with @vkd/metrics directly.
+    const torchreidGallery = dataset.gallery.filter((item) => !dataset.query.some((query) => query.frames.join() === item.frames.join()));
+    expect(torchreidGallery.length).toBeLessThan(dataset.gallery.length);
+    const expectations = [
+      ['official i2v', report.galleryModes?.official?.i2v, await reference(dataset.query, 1, dataset.gallery, 4)],
+      ['official v2v', report.galleryModes?.official?.v2v, await reference(dataset.query, 4, dataset.gallery, 4)],
+      ['torchreid i2v', report.galleryModes?.torchreid?.i2v, await reference(dataset.query, 1, torchreidGallery, 4)],
+      ['torchreid v2v', report.galleryModes?.torchreid?.v2v, await reference(dataset.query, 4, torchreidGallery, 4)],
+      ['sweep ×1 v2v', report.galleryFramesSweep?.[0]?.v2v, await reference(dataset.query, 4, dataset.gallery, 1)],
+      ['sweep ×2 i2v', report.galleryFramesSweep?.[1]?.i2v, await reference(dataset.query, 1, dataset.gallery, 2)],
+      ['sweep ×2 v2v', report.galleryFramesSweep?.[1]?.v2v, await reference(dataset.query, 4, dataset.gallery, 2)],
+    ] as const;
+    for (const [name, summary, expected] of expectations) {
+      expect(summary, name).toBeDefined();
+      expect(summary!.validQueries, name).toBe(expected.validQueries);
+      expect(summary!.rank1, name).toBeCloseTo(expected.cmc[0]!, 6);
+      expect(summary!.mAP, name).toBeCloseTo(expected.mAP, 5);
+      expect(summary!.mAPTrapezoid, name).toBeCloseTo(expected.mAPTrapezoid, 5);
+    }
+    // Fewer gallery frames give other distances: the sweep is not the ×4 result repeated.
+    const sweepOne = expectations[4][2];
+    const full = expectations[1][2];
+    expect(Array.from(sweepOne.perQuery.averagePrecision)).not.toEqual(Array.from(full.perQuery.averagePrecision));
     expect(report.galleryFramesSweep?.map((entry) => entry.frames)).toEqual([1, 2, 4]);
-    expect(report.galleryFramesSweep?.[2]?.v2v).toEqual(report.protocols.v2v);
     for (const summary of Object.values(report.protocols)) {
-      expect(summary!.cmc).toHaveLength(Math.min(50, summary!.cmc.length));
+      expect(summary!.cmc).toHaveLength(50); // maxRank, the default
       expect(summary!.rank1).toBeLessThanOrEqual(summary!.rank5);
     }
   });
 
   it('rejects empty splits and bad frame counts', async () => {
-    await expect(evaluateModel(model, { ...dataset, query: [] }, { imageSize })).rejects.toThrow(InvalidOptionError);
-    await expect(evaluateModel(model, dataset, { imageSize, framesPerTracklet: 0 })).rejects.toThrow(/framesPerTracklet/);
-    await expect(evaluateModel(model, dataset, { imageSize, protocols: ['v2x' as 'v2v'] })).rejects.toThrow(/evaluateModel.protocols: "v2x"/);
-    await expect(evaluateModel(model, dataset, { imageSize, galleryModes: ['matlab' as 'official'] })).rejects.toThrow(/galleryModes/);
-    await expect(evaluateModel(model, dataset, { imageSize, galleryFramesSweep: [1, 0] })).rejects.toThrow(/galleryFramesSweep/);
+    await expect(evaluateModel(model, { ...dataset, query: [] }, { batches: createEvaluationLoader, imageSize })).rejects.toThrow(InvalidOptionError);
+    // The trainer decodes no images itself: the batch source is required.
+    await expect(evaluateModel(model, dataset, { imageSize } as never)).rejects.toThrow(/evaluateModel\.batches/);
+    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 0 })).rejects.toThrow(/framesPerTracklet/);
+    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, protocols: ['v2x' as 'v2v'] })).rejects.toThrow(/evaluateModel.protocols: "v2x"/);
+    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, galleryModes: ['matlab' as 'official'] })).rejects.toThrow(/galleryModes/);
+    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, galleryFramesSweep: [1, 0] })).rejects.toThrow(/galleryFramesSweep/);
   });
 });
+
+/** Ranking of `queries` (N frames each) against `gallery` (M frames each), extracted in one batch per set. */
+async function reference(queries: readonly Tracklet[], queryFrames: number, gallery: readonly Tracklet[], galleryFrames: number) {
+  const extract = (tracklets: readonly Tracklet[], frames: number) =>
+    extractFeatures(
+      model,
+      createTrackletLoader({ tracklets, batches: [tracklets.map((_, i) => i)], framesPerTracklet: frames, strategy: 'chunk-first', imageSize, augment: false }),
+    );
+  const query = await extract(queries, queryFrames);
+  const items = await extract(gallery, galleryFrames);
+  return evaluateFeatures({
+    queryFeatures: query.features,
+    galleryFeatures: items.features,
+    dim: items.dim,
+    queryIdentities: query.identities,
+    queryCameras: query.cameras,
+    galleryIdentities: items.identities,
+    galleryCameras: items.cameras,
+    maxRank: 50,
+  });
+}
 
 function concat(arrays: Float32Array[]): Float32Array {
   const out = new Float32Array(arrays.reduce((sum, array) => sum + array.length, 0));
@@ -147,7 +191,7 @@ describe('evaluateModel on VeRi-776 and ATRW layouts', () => {
     await writeVeriLayout(dataset, veriRoot);
     const veri = await loadDataset('veri-776', { root: veriRoot });
     const { wrapped, counter } = counting(model);
-    const report = await evaluateModel(wrapped, veri, { imageSize, framesPerTracklet: 4 });
+    const report = await evaluateModel(wrapped, veri, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4 });
     expect(Object.keys(report.protocols).sort()).toEqual(['i2i', 'i2v', 'v2i', 'v2v']);
     const galleryImages = veri.gallery.reduce((sum, track) => sum + track.frames.length, 0);
     // Image queries once, gallery tracks once (reused as V2V queries), every gallery image once.
@@ -161,7 +205,7 @@ describe('evaluateModel on VeRi-776 and ATRW layouts', () => {
     const atrwRoot = path.join(root, 'atrw');
     await writeAtrwLayout(dataset, atrwRoot);
     const atrw = await loadDataset('atrw', { root: atrwRoot, protocol: 'all' });
-    const report = await evaluateModel(model, atrw, { imageSize });
+    const report = await evaluateModel(model, atrw, { batches: createEvaluationLoader, imageSize });
     expect(Object.keys(report.protocols)).toEqual(['i2i']);
     const i2i = report.protocols.i2i!;
     expect(Object.keys(i2i.byQueryType ?? {}).sort()).toEqual(['multi', 'sing']);

@@ -4,7 +4,7 @@ import { CorruptImageError } from '@vkd/datasets';
 import packageJson from '../../package.json';
 import { PRESET_NAMES, presetValues } from '../config/presets';
 import { loadConfigFile } from '../options/load-config-file';
-import type { OptionValues } from '../options/option-spec';
+import { keyFromFlag, type OptionValues } from '../options/option-spec';
 import { parseArguments } from '../options/parse-arguments';
 import { resolveOptions } from '../options/resolve-options';
 import { writeLine, type CommandDefinition, type CommandIo } from './command';
@@ -27,9 +27,9 @@ export async function resolveCommandInput(
   command: CommandDefinition,
   argv: readonly string[],
   cwd: string,
-): Promise<{ help: boolean; options: OptionValues; positionals: readonly string[] }> {
+): Promise<{ help: boolean; options: OptionValues; positionals: readonly string[]; explicit: ReadonlySet<string> }> {
   const parsed = parseArguments(argv, command.options);
-  if (parsed.help) return { help: true, options: {}, positionals: [] };
+  if (parsed.help) return { help: true, options: {}, positionals: [], explicit: new Set() };
   const configPath = parsed.values.config as string | undefined;
   const file = configPath ? { path: resolve(cwd, configPath), values: await loadConfigFile(resolve(cwd, configPath)) } : undefined;
   const presetName = (parsed.values.preset ?? file?.values.preset) as string | undefined;
@@ -40,7 +40,9 @@ export async function resolveCommandInput(
   const options = resolveOptions(command.options, { flags: parsed.values, ...(file ? { file } : {}), ...(preset ? { preset } : {}) });
   for (const spec of command.options) {
     const value = options[spec.key];
-    if (spec.kind === 'path' && typeof value === 'string' && !isAbsolute(value)) options[spec.key] = resolve(cwd, value);
+    if (spec.kind === 'path' && typeof value === 'string' && !isAbsolute(value) && !spec.literals?.includes(value)) {
+      options[spec.key] = resolve(cwd, value);
+    }
   }
   const limits = command.positionals ?? { min: 0, max: 0, names: '' };
   if (parsed.positionals.length < limits.min || parsed.positionals.length > limits.max) {
@@ -50,7 +52,9 @@ export async function resolveCommandInput(
       limits.max === 0 ? `vkd ${command.name} takes no positional arguments (options start with --).` : `vkd ${command.name} expects ${limits.names}.`,
     );
   }
-  return { help: false, options, positionals: parsed.positionals };
+  const fileKeys = Object.keys(file?.values ?? {}).map((key) => (key.includes('-') ? keyFromFlag(key) : key));
+  const explicit = new Set([...Object.keys(parsed.values).filter((key) => parsed.values[key] !== undefined), ...fileKeys]);
+  return { help: false, options, positionals: parsed.positionals, explicit };
 }
 
 /**
@@ -88,7 +92,7 @@ export async function runCli(argv: readonly string[], io: CommandIo, commands: r
     return 0;
   }
   try {
-    return await command.run({ options: input.options, positionals: input.positionals, io });
+    return await command.run({ options: input.options, positionals: input.positionals, io, explicit: input.explicit });
   } catch (error) {
     if (error instanceof InvalidOptionError || error instanceof UnknownKeyError) {
       writeLine(io.stderr, `vkd ${command.name}: ${error.message}`);

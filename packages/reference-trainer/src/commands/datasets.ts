@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '@vkd/core';
-import { formatStatistics, loadDataset } from '@vkd/datasets';
+import { datasetNames, formatStatistics, loadDataset } from '@vkd/datasets';
 import type { CommandDefinition } from '../cli/command';
-import { DATASET_NAMES } from '../config/option-groups';
+import { registryChoice } from '../config/option-groups';
 import { requireOption } from '../options/resolve-options';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
@@ -21,7 +21,7 @@ export const datasetsCommand: CommandDefinition = {
   options: [
     { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors' },
     { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options' },
-    { key: 'dataset', kind: 'choice', choices: DATASET_NAMES, default: 'synthetic', description: 'dataset loader (stats)' },
+    registryChoice({ key: 'dataset', default: 'synthetic', description: 'dataset loader (stats)' }, datasetNames),
     { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root (stats)' },
     { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame and count those that cannot be decoded instead of failing (stats)' },
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'where to write the synthetic set (generate)' },
@@ -32,6 +32,7 @@ export const datasetsCommand: CommandDefinition = {
     { key: 'height', kind: 'integer', min: 16, max: 1024, default: 128, description: 'frame height (generate)' },
     { key: 'width', kind: 'integer', min: 8, max: 1024, default: 64, description: 'frame width (generate)' },
     { key: 'seed', kind: 'integer', min: 0, default: 0, description: 'random seed (generate)' },
+    { key: 'regenerate', kind: 'boolean', default: false, description: 'replace a set generated there with other options (only the files it lists; generate)' },
   ],
   async run({ options, positionals, io }) {
     const log = createRunLog(io, options.quiet as boolean);
@@ -45,7 +46,8 @@ export const datasetsCommand: CommandDefinition = {
     if (action === 'generate') {
       const out = requireOption<string>(options, 'out', '--out', 'pass the directory to write the synthetic set to, e.g. --out ./datasets/synthetic.');
       const started = performance.now();
-      // The synthetic loader generates the set, or regenerates one made with other options (never a foreign tree).
+      // The synthetic loader generates the set (temporary folder + rename), or with --regenerate replaces one it made
+      // with other options; it never deletes a file it did not write.
       const dataset = await loadDataset('synthetic', {
         root: out,
         generate: {
@@ -57,6 +59,7 @@ export const datasetsCommand: CommandDefinition = {
           width: options.width as number,
           seed: options.seed as number,
         },
+        regenerate: options.regenerate === true,
       });
       log.info(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${displayPath(io.cwd, dataset.root)}`);
       log.result(formatStatistics(dataset));

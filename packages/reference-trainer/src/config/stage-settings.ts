@@ -1,7 +1,9 @@
 import { InvalidOptionError } from '@vkd/core';
+import { datasetNames } from '@vkd/datasets';
+import { checkBackboneAttention, type AttentionName, type BackboneName } from '@vkd/models';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
-import { flagName, type OptionValues } from '../options/option-spec';
-import { DATASET_NAMES } from './option-groups';
+import { flagName, keyFromFlag, type OptionValues } from '../options/option-spec';
+import { resolveImagenetStart, type ImagenetStart } from './imagenet-start';
 import { requireOption } from '../options/resolve-options';
 
 /** Data and model settings shared by every stage. */
@@ -19,8 +21,9 @@ export interface DataSettings {
 
 /** Model shape. */
 export interface ModelSettings {
-  readonly backbone: 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101';
-  readonly attention: 'none' | 'bam';
+  /** A name of the `@vkd/models` backbone registry. */
+  readonly backbone: BackboneName;
+  readonly attention: AttentionName;
   readonly baseWidth: number;
 }
 
@@ -39,6 +42,10 @@ export interface TrainingSettings {
   readonly saveEvery: number;
   readonly keepLast: number;
   readonly resume: boolean;
+  /** `--allow-changed`: result-changing settings a `--resume` may change (camelCase keys). */
+  readonly allowChanged: readonly string[];
+  /** Where the backbone starts (teacher) or the student's last stage is reloaded from (distill); in settings.json. */
+  readonly imagenetStart: ImagenetStart;
 }
 
 /** The VKD stage's extra settings. */
@@ -47,7 +54,8 @@ export interface DistillSettings extends TrainingSettings {
   readonly kdWeight: number;
   readonly dpWeight: number;
   readonly temperature: number;
-  readonly imagenetWeights?: string;
+  /** `--reinit-last-stage` (the authors' `--reinit_l4`, default true): reset layer4 before distilling. */
+  readonly reinitLastStage: boolean;
 }
 
 /**
@@ -56,7 +64,7 @@ export interface DistillSettings extends TrainingSettings {
  */
 export function dataSettings(options: OptionValues): DataSettings {
   return {
-    dataset: requireOption<string>(options, 'dataset', '--dataset', `pass the dataset loader, e.g. --dataset mars (one of: ${DATASET_NAMES.join(', ')}), or a --preset that sets it.`),
+    dataset: requireOption<string>(options, 'dataset', '--dataset', `pass the dataset loader, e.g. --dataset mars (one of: ${datasetNames().join(', ')}), or a --preset that sets it.`),
     root: requireOption<string>(options, 'root', '--root', 'pass the dataset root directory, e.g. --root ./datasets/mars.'),
     skipBadFrames: options.skipBadFrames === true,
     height: options.height as number,
@@ -74,10 +82,14 @@ export function modelSettings(options: OptionValues): ModelSettings {
     attention: options.attention as ModelSettings['attention'],
     baseWidth: options.baseWidth as number,
   };
-  if (settings.attention === 'bam' && (settings.backbone === 'resnet18' || settings.backbone === 'resnet34')) {
-    throw new InvalidOptionError('--attention', 'bam', `BAM is defined for the Bottleneck ResNets (resnet50, resnet101), not ${settings.backbone}.`);
-  }
+  checkBackboneAttention(settings.backbone, settings.attention, '--attention');
   return settings;
+}
+
+/** `--allow-changed seed,learning-rate` → `['seed', 'learningRate']`. */
+function allowedChanges(value: unknown): readonly string[] {
+  if (value === undefined || value === '') return [];
+  return String(value).split(',').map((item) => keyFromFlag(item.trim())).filter((item) => item !== '');
 }
 
 function checkMilestones(milestones: readonly number[], epochs: number): void {
@@ -96,12 +108,13 @@ function checkMilestones(milestones: readonly number[], epochs: number): void {
  */
 export function teacherSettings(options: OptionValues): TrainingSettings {
   const defaults = teacherDefaultsFor(String(options.dataset ?? ''), String(options.backbone ?? ''));
-  return trainingSettings(options, defaults);
+  const settings = trainingSettings(options, defaults);
+  return { ...settings, imagenetStart: resolveImagenetStart(options, 'start the teacher from ImageNet (--pretrained True)') };
 }
 
-function trainingSettings(options: OptionValues, defaults: ReturnType<typeof teacherDefaultsFor>): TrainingSettings {
+function trainingSettings(options: OptionValues, defaults: ReturnType<typeof teacherDefaultsFor>): Omit<TrainingSettings, 'imagenetStart'> {
   const pick = <T>(key: string, fallback: T): T => (options[key] ?? fallback) as T;
-  const settings: TrainingSettings = {
+  const settings = {
     epochs: pick('epochs', defaults.epochs),
     identitiesPerBatch: pick('identitiesPerBatch', defaults.identitiesPerBatch),
     instancesPerIdentity: pick('instancesPerIdentity', defaults.instancesPerIdentity),
@@ -115,7 +128,11 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
     keepLast: pick('keepLast', 3),
     resume: pick('resume', false),
+    allowChanged: allowedChanges(options.allowChanged),
   };
+  if (settings.allowChanged.length > 0 && !settings.resume) {
+    throw new InvalidOptionError('--allow-changed', options.allowChanged, 'It only applies with --resume (a fresh run has nothing to compare with).');
+  }
   checkMilestones(settings.milestones, settings.epochs);
   return settings;
 }
@@ -126,13 +143,15 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
  */
 export function distillSettings(options: OptionValues): DistillSettings {
   const base = trainingSettings(options, DISTILL_DEFAULTS);
+  const reinitLastStage = options.reinitLastStage !== false;
   const settings: DistillSettings = {
     ...base,
+    reinitLastStage,
+    imagenetStart: { kind: 'unused' },
     studentFrames: (options.studentFrames as number | undefined) ?? DISTILL_DEFAULTS.studentFrames,
     kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kd,
     dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dp,
     temperature: (options.temperature as number | undefined) ?? DISTILL_DEFAULTS.temperature,
-    ...(options.imagenetWeights ? { imagenetWeights: options.imagenetWeights as string } : {}),
   };
   if (settings.studentFrames > settings.framesPerTracklet) {
     throw new InvalidOptionError(
@@ -141,5 +160,9 @@ export function distillSettings(options: OptionValues): DistillSettings {
       `The student sees a subset of the teacher's ${settings.framesPerTracklet} views (--frames-per-tracklet); use at most ${settings.framesPerTracklet}.`,
     );
   }
-  return settings;
+  if (!reinitLastStage && options.imagenetWeights !== undefined) {
+    throw new InvalidOptionError('--imagenet-weights', options.imagenetWeights, 'With --reinit-last-stage false the student keeps the teacher\'s last stage, so ImageNet weights would not be used; drop one of the two.');
+  }
+  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)') : settings.imagenetStart;
+  return { ...settings, imagenetStart };
 }

@@ -93,10 +93,15 @@ export function galleryFramesChartSpec(metrics: RunMetrics): TopLevelSpec | null
   };
 }
 
-/** I2V rank-1 per query camera, grouped bars per model. `null` without per-camera data. */
+/** I2V rank-1 per query camera (the dataset's camera names, with query counts), bars per model. `null` without data. */
 export function perCameraChartSpec(metrics: RunMetrics): TopLevelSpec | null {
   const values = modelsOf(metrics).flatMap(({ label, metrics: model }) =>
-    (model.perCamera ?? []).map((entry) => ({ model: label, camera: `cam ${entry.camera}`, rank1: entry.rank1 * 100, queries: entry.queries })),
+    (model.perCamera ?? []).map((entry) => ({
+      model: label,
+      camera: `${entry.cameraName ?? `cam ${entry.camera}`} (${entry.queries} q)`,
+      rank1: entry.rank1 * 100,
+      queries: entry.queries,
+    })),
   );
   if (values.length === 0) return null;
   return {

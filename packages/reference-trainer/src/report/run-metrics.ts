@@ -14,16 +14,23 @@ export interface ProtocolMetrics {
   readonly validQueries?: number;
 }
 
-/** One point of the gallery-frames sweep (paper Fig. 3): V2V with `frames` frames per gallery tracklet. */
+/**
+ * One point of the gallery-frames sweep (paper Fig. 3): V2V with `frames` frames per gallery tracklet. `mAP` is the
+ * non-interpolated mean AP and `mAPTrapezoid` the trapezoid one, as in {@link ProtocolMetrics}.
+ */
 export interface GalleryFramesPoint {
   readonly frames: number;
   readonly rank1: number;
   readonly mAP: number;
+  readonly mAPTrapezoid: number;
 }
 
-/** I2V rank-1 of the queries taken by one camera. */
+/** I2V rank-1 and non-interpolated mAP of the queries taken by one camera. */
 export interface CameraAccuracy {
+  /** 0-based camera index of the loader. */
   readonly camera: number;
+  /** The dataset's own name of the camera (MARS `C1`…`C6`, VeRi `c001`…), when the loader knows it. */
+  readonly cameraName?: string;
   readonly rank1: number;
   readonly mAP: number;
   readonly queries: number;
@@ -50,6 +57,11 @@ export interface RunMetrics {
    * without the distillation terms (α = β = 0), so `student − baseline` isolates what KD and DP contribute.
    */
   readonly baseline?: ModelMetrics;
+  /**
+   * Optional ablation students (`vkd demo --ablation`), trained like `student` with only one distillation term:
+   * `kdOnly` (β = 0) and `dpOnly` (α = 0); the paper's "On the impact of loss terms".
+   */
+  readonly ablation?: { readonly kdOnly?: ModelMetrics; readonly dpOnly?: ModelMetrics };
   /** A single evaluated model (`vkd evaluate --checkpoint`). */
   readonly model?: ModelMetrics;
   /** The resolved options of the run, plus timings and the backend. */

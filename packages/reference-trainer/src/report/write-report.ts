@@ -79,7 +79,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 td:first-child,td:nth-child(2),th{text-align:left}figure{margin:2em 0}img{max-width:100%;border:1px solid #eee}
 figcaption{color:#555;font-size:90%}pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:85%}</style></head>
 <body><h1>${escapeHtml(title)}</h1>
-<p>Percentages. “mAP” is the non-interpolated AP (torchreid); “mAP (paper)” is the trapezoid AP of the official MARS evaluation code, which the VKD paper reports. I2V: one query frame against gallery tracklets; V2V: query tracklet against gallery tracklets; matches in the query's own camera are junk.</p>
+<p>Percentages. “mAP” is the non-interpolated mean AP (torchreid, fast-reid); “mAPTrapezoid” is the trapezoid mean AP of the official MARS evaluation code, which the VKD paper reports. The same two names are used in metrics.json, the logs and the charts. I2V: one query frame against gallery tracklets; V2V: query tracklet against gallery tracklets; matches in the query's own camera are junk.</p>
 ${summary ? `<p><strong>${escapeHtml(summary)}</strong></p>` : ''}
 ${table}
 ${images}

@@ -1,4 +1,5 @@
-import type { ReidDataset } from '@vkd/datasets';
+import { cameraName, type ReidDataset } from '@vkd/datasets';
+import { createEvaluationLoader } from '@vkd/datasets/node';
 import type { ReidModel } from '@vkd/models';
 import { evaluateModel, type EvaluationReport } from '@vkd/trainer';
 import type { DataSettings } from '../config/stage-settings';
@@ -22,16 +23,25 @@ function protocolMetrics(summary: RankingSummary): ProtocolMetrics {
   };
 }
 
-/** Converts the trainer's evaluation report into the `metrics.json` form (fractions, CMC to rank 20). */
-export function modelMetricsFromReport(report: EvaluationReport): ModelMetrics {
+/**
+ * Converts the trainer's evaluation report into the `metrics.json` form (fractions, CMC to rank 20; cameras named as
+ * the dataset names them).
+ */
+export function modelMetricsFromReport(report: EvaluationReport, datasetName: string = report.dataset): ModelMetrics {
   const { i2v, v2v } = report.protocols;
   const main = i2v ?? report.protocols.i2i;
   if (!main) throw new Error('evaluation report has neither I2V nor I2I results');
   return {
     i2v: protocolMetrics(main),
     ...(v2v ? { v2v: protocolMetrics(v2v) } : {}),
-    ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAPTrapezoid })) } : {}),
-    perCamera: main.perCamera.map((entry) => ({ camera: entry.camera, rank1: entry.rank1, mAP: entry.mAP, queries: entry.queries })),
+    ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAP, mAPTrapezoid: point.v2v.mAPTrapezoid })) } : {}),
+    perCamera: main.perCamera.map((entry) => ({
+      camera: entry.camera,
+      cameraName: cameraName(datasetName, entry.camera),
+      rank1: entry.rank1,
+      mAP: entry.mAP,
+      queries: entry.queries,
+    })),
   };
 }
 
@@ -62,11 +72,12 @@ export async function evaluateRun(
     },
   };
   const report = await evaluateModel(counting, dataset, {
+    batches: createEvaluationLoader,
     imageSize: [data.height, data.width],
     framesPerTracklet: data.testFrames,
     framesPerBatch: data.testBatch * data.testFrames,
     galleryFramesSweep: [...new Set([...galleryFramesSweep])].sort((a, b) => a - b),
   });
   bar.done();
-  return modelMetricsFromReport(report);
+  return modelMetricsFromReport(report, dataset.name);
 }
