@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuplicateKeyError, InvalidOptionError } from '@vkd/core';
+import { acquireAdvisoryLock, isHeldLock, type AdvisoryLock } from '@vkd/core/node';
 import { GalleryLockedError } from './gallery-locked-error';
 import { MANIFEST_FILE, readManifest, writeManifest } from './gallery-manifest';
 import type { ApproximateIndexSettings, GalleryStore, StoreSearch } from './gallery-store';
@@ -9,7 +10,6 @@ import { ModelMismatchError } from './model-mismatch-error';
 import { writeNormalized } from './normalize-embedding';
 import { filterToPredicate, quote, type SearchFilter } from './search-filter';
 import type { GalleryHit, GalleryModel, TrackletRecord } from './tracklet-record';
-import { acquireWriterLock, type WriterLock } from './writer-lock';
 
 /** The writer lock file inside a gallery directory. */
 export const LOCK_FILE = 'writer.lock';
@@ -70,13 +70,13 @@ export interface Gallery {
   buildIndex(settings?: Partial<ApproximateIndexSettings>): Promise<ApproximateIndexSettings>;
   stats(): Promise<GalleryStats>;
   /** Releases the writer lock and the store. */
-  close(): void;
+  close(): Promise<void>;
   /** @internal the store, for evaluation through the index. */
   readonly store: GalleryStore;
 }
 
 /** Search settings used when the caller gives none (chosen in tools/bench/gallery for recall@10 ≥ 0.95). */
-export const DEFAULT_SEARCH = { top: 10, probes: 32, refineFactor: 10 } as const;
+export const DEFAULT_SEARCH = { top: 10, probes: 64, refineFactor: 10 } as const;
 
 /**
  * Opens the gallery in `directory`, creating it when it does not exist (mode `'write'` with a `model`).
@@ -106,10 +106,11 @@ export async function openGallery(directory: string, options: OpenGalleryOptions
   } else if (options.model !== undefined && !sameModel(manifest.model, options.model)) {
     throw new ModelMismatchError(resolved, manifest.model, options.model);
   }
-  let lock: WriterLock | undefined;
+  let lock: AdvisoryLock | undefined;
   if (mode === 'write') {
-    const taken = acquireWriterLock(path.join(resolved, LOCK_FILE), options.purpose ?? 'write');
-    if (!('release' in taken)) throw new GalleryLockedError(resolved, taken);
+    fs.mkdirSync(resolved, { recursive: true });
+    const taken = await acquireAdvisoryLock(path.join(resolved, LOCK_FILE), options.purpose ?? 'write');
+    if (!isHeldLock(taken)) throw new GalleryLockedError(resolved, taken);
     lock = taken;
   }
   try {
@@ -127,7 +128,7 @@ export async function openGallery(directory: string, options: OpenGalleryOptions
     const nextPosition = mode === 'write' ? (await store.maxPosition()) + 1 : 0;
     return new DiskGallery(resolved, manifest.model, store, lock, nextPosition);
   } catch (error) {
-    lock?.release();
+    await lock?.release();
     throw error;
   }
 }
@@ -140,7 +141,7 @@ class DiskGallery implements Gallery {
     readonly directory: string,
     readonly model: GalleryModel,
     readonly store: GalleryStore,
-    private readonly lock: WriterLock | undefined,
+    private readonly lock: AdvisoryLock | undefined,
     private nextPosition: number,
   ) {}
 
@@ -254,11 +255,11 @@ class DiskGallery implements Gallery {
     }));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.store.close();
-    this.lock?.release();
+    await this.lock?.release();
   }
 
   private assertWritable(operation: string): void {

@@ -9,4 +9,4 @@ export { GalleryCorruptError } from './gallery-corrupt-error';
 export { GalleryLockedError } from './gallery-locked-error';
 export { ModelMismatchError } from './model-mismatch-error';
 export { MANIFEST_FILE } from './gallery-manifest';
-export type { WriterLockHolder } from './writer-lock';
+export type { LockHolder } from '@vkd/core/node';

@@ -59,8 +59,8 @@ function bruteForce(query: ArrayLike<number>, candidates: TrackletRecord[]): { i
     .sort((a, b) => a.distance - b.distance);
 }
 
-afterEach(() => {
-  for (const gallery of galleries.splice(0)) gallery.close();
+afterEach(async () => {
+  for (const gallery of galleries.splice(0)) await gallery.close();
   for (const directory of directories.splice(0)) fs.rmSync(directory, { recursive: true, force: true });
 });
 
@@ -111,7 +111,7 @@ describe('@vkd/gallery on LanceDB', () => {
     await expect(writer.add([{ ...twice, embedding: nan }])).rejects.toBeInstanceOf(NonFiniteValueError);
     await expect(writer.add([{ ...twice, camera: 1.5 }])).rejects.toBeInstanceOf(InvalidOptionError);
     expect(await writer.count()).toBe(20);
-    writer.close();
+    await writer.close();
 
     const reader = await open(directory, 'read');
     expect(await reader.count()).toBe(20);
@@ -126,7 +126,7 @@ describe('@vkd/gallery on LanceDB', () => {
 
   it('refuses a query or writer of another model, naming both models', async () => {
     const directory = freshDirectory();
-    (await open(directory)).close();
+    await (await open(directory)).close();
     const other = { modelId: 'resnet50-other', dimension: 16 };
     await expect(openGallery(directory, { model: other, mode: 'write' })).rejects.toThrow(
       /model "resnet18-test".*not of model "resnet50-other"/,
@@ -146,27 +146,27 @@ describe('@vkd/gallery on LanceDB', () => {
     await expect(second).rejects.toThrow(new RegExp(`process ${process.pid}`));
     // A reader is never blocked by the writer.
     expect(await (await open(directory, 'read')).count()).toBe(0);
-    first.close();
+    await first.close();
     // A lock left by a process that died (kill -9) is stale: the next writer takes it over.
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const deadPid = Number(dead.stdout.toString());
-    const holder = { pid: deadPid, hostname: os.hostname(), startedAt: 'then', purpose: 'vkd index' };
+    const holder = { pid: deadPid, hostname: os.hostname(), startedAt: 'then', command: 'vkd index' };
     fs.writeFileSync(path.join(directory, LOCK_FILE), JSON.stringify(holder));
     const taker = await open(directory);
     expect(taker.writable).toBe(true);
-    taker.close();
+    await taker.close();
     expect(fs.existsSync(path.join(directory, LOCK_FILE))).toBe(false);
   });
 
   it('a writer in another process blocks building the index here', async () => {
     const directory = freshDirectory();
-    (await open(directory)).close();
+    await (await open(directory)).close();
     const lockFile = path.join(directory, LOCK_FILE);
     // A live process of this host holds the lock (as `vkd index` would while adding).
     const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.ppid))']);
     fs.writeFileSync(
       lockFile,
-      JSON.stringify({ pid: Number(child.stdout.toString()), hostname: os.hostname(), startedAt: 'now', purpose: 'add' }),
+      JSON.stringify({ pid: Number(child.stdout.toString()), hostname: os.hostname(), startedAt: 'now', command: 'add' }),
     );
     await expect(openGallery(directory, { model, mode: 'write', purpose: 'build index' })).rejects.toThrow(
       /being written by process \d+ .*\(add/,
@@ -185,14 +185,14 @@ describe('@vkd/gallery on LanceDB', () => {
     const directory = freshDirectory();
     const gallery = await open(directory);
     await gallery.add(records(5));
-    gallery.close();
+    await gallery.close();
     fs.writeFileSync(path.join(directory, 'gallery.json'), '{"format":"vkd-gallery"');
     await expect(openGallery(directory)).rejects.toBeInstanceOf(GalleryCorruptError);
     fs.writeFileSync(path.join(directory, 'gallery.json'), JSON.stringify({ format: 'other' }));
     await expect(openGallery(directory)).rejects.toThrow(/not a version-1 gallery manifest/);
 
     const missing = freshDirectory();
-    (await open(missing)).close();
+    await (await open(missing)).close();
     fs.rmSync(path.join(missing, 'tracklets.lance'), { recursive: true });
     await expect(openGallery(missing)).rejects.toThrow(/table "tracklets" is missing/);
   });
