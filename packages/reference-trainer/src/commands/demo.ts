@@ -83,7 +83,8 @@ export const demoCommand: CommandDefinition = {
     if (seeds) {
       const runs: SeedRun[] = [];
       for (const seed of seeds) {
-        const result = await runDemoSeed({ ...seedOptions, out: join(out, `seed-${seed}`), seed, settings });
+        // No gallery-frames sweep per seed (the single-seed report draws it): only the test-frames evaluation.
+        const result = await runDemoSeed({ ...seedOptions, out: join(out, `seed-${seed}`), seed, settings, galleryFramesSweep: [] });
         runs.push({ seed, models: result.models });
         log.info(`demo seed ${seed}: done in ${formatDuration(result.seconds.total)}; I2V mAP (paper) teacher ${percent(result.models.teacher)}, VKD ${percent(result.models.student)}${result.models.baseline ? `, no-KD ${percent(result.models.baseline)}` : ''}`);
       }

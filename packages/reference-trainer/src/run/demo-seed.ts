@@ -55,6 +55,8 @@ export interface DemoSeedOptions {
   readonly log: RunLog;
   /** Settings recorded in metrics.json besides the run's own. */
   readonly settings: Record<string, unknown>;
+  /** Gallery-frame counts of the V2V sweep (paper Fig. 3) besides the test frames; default [1, 2, 4, 8]. */
+  readonly galleryFramesSweep?: readonly number[];
   /** Called with the trained teacher and VKD student before they are disposed (e.g. for the report). */
   readonly beforeDispose?: (context: DemoSeedContext) => Promise<void>;
 }
@@ -87,6 +89,7 @@ export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedRes
   const { out, seed, size, model, teacherTraining, studentTraining, log } = options;
   const started = performance.now();
   const data: DataSettings = { ...options.data, root: join(out, RUN_FILES.data), seed };
+  const sweep = options.galleryFramesSweep ?? [1, 2, 4, 8];
   const students = DEMO_STUDENTS.filter((student) => student.role === 'student' || options.roles.has(student.role));
   const written = [RUN_FILES.teacher, RUN_FILES.report, RUN_FILES.metrics, ...DEMO_STUDENTS.map((student) => student.directory)];
   for (const entry of written) await rm(join(out, entry), { recursive: true, force: true });
@@ -100,7 +103,7 @@ export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedRes
   try {
     const teacherStage = await trainTeacher(teacher, dataset, data, teacherTraining, join(out, RUN_FILES.teacher), log);
     const seconds: DemoSeedResult['seconds'] = { teacher: teacherStage.seconds, total: 0 };
-    const models: DemoSeedResult['models'] = { teacher: await evaluateRun(teacher, dataset, data, log, 'teacher') };
+    const models: DemoSeedResult['models'] = { teacher: await evaluateRun(teacher, dataset, data, log, 'teacher', sweep) };
     for (const variant of students) {
       const student = createStudent(teacher, { lastStage: 'random' });
       setModelMetadata(student, trainedModelMetadata(data, { ...record, stage: variant.role, framesPerTracklet: studentTraining.studentFrames, teacher: teacherModel }));
@@ -108,7 +111,7 @@ export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedRes
       const training = { ...studentTraining, kdWeight: variant.kd ? studentTraining.kdWeight : 0, dpWeight: variant.dp ? studentTraining.dpWeight : 0 };
       const stage = await distillStudent(teacher, student, dataset, data, training, join(out, variant.directory), log, [], variant.label);
       seconds[variant.role] = stage.seconds;
-      models[variant.role] = await evaluateRun(student, dataset, data, log, variant.label);
+      models[variant.role] = await evaluateRun(student, dataset, data, log, variant.label, sweep);
       if (variant.role !== 'student') {
         trained.pop();
         student.dispose();
