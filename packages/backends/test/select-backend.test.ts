@@ -7,7 +7,7 @@ import { InvalidOptionError, UnsupportedBackendError } from '@vkd/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inspectTensorflowPackage } from '../src/candidates/tensorflow-candidate';
 import { AUTO_BACKEND_ORDER, describeMissingAdapter, selectBackend } from '../src/index';
-import type { GpuFacts } from '../src/index';
+import type { Device, GpuFacts } from '../src/index';
 
 // What this machine has, found here without the code under test: whether each tfjs-node package is installed with
 // its native addon, and whether any GPU device node exists. The expectations below follow these facts, so the test
@@ -70,7 +70,7 @@ describe('selectBackend', () => {
     }
     // Each failure is reproducible when the candidate is asked for alone, with the same reason.
     for (const attempt of selected.tried) {
-      const error = await selectBackend({ device: attempt.backend }).catch((caught: unknown) => caught);
+      const error = await selectBackend({ device: attempt.backend as Device }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(UnsupportedBackendError);
       expect((error as UnsupportedBackendError).tried).toEqual([attempt]);
     }
