@@ -15,7 +15,8 @@ import { modelInputSize, readModelMetadata, trainedModelMetadata } from '../run/
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
-import { distillStudent } from '../run/train-stage';
+import { openRunDirectory, runDirectoryMode } from '../run/run-directory';
+import { distillStudent, STAGE_FILES } from '../run/train-stage';
 
 /** `vkd distill`: the VKD student stage (`tools/train_distill.py`). */
 export const distillCommand: CommandDefinition = {
@@ -27,6 +28,8 @@ export const distillCommand: CommandDefinition = {
     '(from --imagenet-weights when given, as the authors; otherwise randomly; --reinit-last-stage false keeps it). --student DIR starts from another',
     'teacher-stage model instead (cross-distillation, e.g. ResNet-101 → ResNet-34). The teacher is frozen and run with',
     'batch-statistics BN on all N views; the student sees a random M-subset of the same augmented frames.',
+    'OUT must be empty (--resume continues the run there; --force replaces what earlier vkd runs wrote there, listed in',
+    'OUT/vkd-run.json, and keeps every other file); a lock stops a second command writing there at the same time.',
     'Writes OUT/{log.jsonl, checkpoints/, model/, settings.json, metrics.json} (metrics of teacher and student).',
   ].join('\n'),
   examples: [
@@ -56,6 +59,13 @@ export const distillCommand: CommandDefinition = {
     const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
     const start = training.imagenetStart;
     const imagenetPath = start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
+    const run = await openRunDirectory(out, {
+      mode: runDirectoryMode(training.resume, options.force === true),
+      command: 'vkd distill',
+      writes: [...Object.values(STAGE_FILES), RUN_FILES.metrics],
+      onWarning: (text) => log.warn(text),
+    });
+    try {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const teacher = await loadReidModel(teacherPath);
     log.info(
@@ -73,7 +83,7 @@ export const distillCommand: CommandDefinition = {
       else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
       try {
         const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];
-        const stage = await distillStudent(teacher, student, dataset, data, training, out, log, hooks);
+        const stage = await distillStudent(teacher, student, dataset, data, training, run, out, log, hooks);
         const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
         const studentMetrics = await evaluateRun(student, dataset, data, log, 'student');
         const metrics = {
@@ -82,6 +92,7 @@ export const distillCommand: CommandDefinition = {
           settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, student: training, seconds: { student: stage.seconds } },
         };
         await writeMetrics(join(out, RUN_FILES.metrics), metrics);
+        await run.record(RUN_FILES.metrics);
         log.result(formatComparisonTable(metrics));
         log.result(verdict(metrics) ?? '');
         log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);
@@ -94,6 +105,9 @@ export const distillCommand: CommandDefinition = {
       imagenet?.dispose();
       if (source !== teacher) source.dispose();
       teacher.dispose();
+    }
+    } finally {
+      await run.close();
     }
   },
 };

@@ -31,6 +31,7 @@ export const GENERAL_OPTIONS: readonly OptionSpec[] = [
 /** Where results go. */
 export const OUTPUT_OPTIONS: readonly OptionSpec[] = [
   { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'output directory' },
+  { key: 'force', kind: 'boolean', default: false, description: 'replace what earlier vkd runs wrote in --out (listed in its vkd-run.json); other files are kept' },
 ];
 
 /** Which data and at what size. */
@@ -74,7 +75,8 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'evalEvery', kind: 'integer', min: 0, default: 50, description: 'evaluate every n epochs (0: only at the end)' },
   { key: 'saveEvery', kind: 'integer', min: 1, default: 50, description: 'checkpoint every n epochs' },
   { key: 'keepLast', kind: 'integer', min: 1, default: 3, description: 'checkpoints kept besides the best' },
-  { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last checkpoint in --out' },
+  { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last good checkpoint in --out (settings that change the result must match)' },
+  { key: 'allowChanged', kind: 'string', placeholder: 'keys', description: 'with --resume: settings that may differ from the run, e.g. learning-rate,epochs' },
   {
     key: 'imagenetWeights', kind: 'path', literals: [FROM_SCRATCH], placeholder: 'dir|none',
     description: 'ImageNet model directory (vkd import-weights --format torchvision): train-teacher starts the backbone from it, distill reloads the student\'s last stage from it, as the authors; required by the authors\' presets; none: from scratch / random re-init',
