@@ -27,6 +27,8 @@ export type { DistillDefaults, StageDefaults } from './stage-defaults';
 export { createStudent } from './create-student';
 export type { CreateStudentOptions, LastStageInit } from './create-student';
 export { startFromImagenet } from './imagenet-start';
+export { measureFrameMemory, estimateStepBytes } from './step-memory';
+export type { FrameMemory, StepBytes, StepShape } from './step-memory';
 export type { ImagenetStartReport } from './imagenet-start';
 export { createTrainingData } from './training-data';
 export type { TrainingData, TrainingDataOptions } from './training-data';
