@@ -91,7 +91,7 @@ export const distillCommand: CommandDefinition = {
         const metrics = {
           teacher: teacherMetrics,
           student: studentMetrics,
-          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, student: training, memory, seconds: { student: stage.seconds } },
+          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, teacherModel: teacherPath, student: training, memory, seconds: { student: stage.seconds } },
         };
         await writeMetrics(join(out, RUN_FILES.metrics), metrics);
         await run.record(RUN_FILES.metrics);
