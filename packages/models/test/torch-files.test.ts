@@ -44,6 +44,8 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
   it.each([
     ['features-zip.pth', 'torch-zip'],
     ['features-legacy.pth', 'torch-legacy'],
+    ['features-protocol4-zip.pth', 'torch-zip'],
+    ['features-protocol5-legacy.pth', 'torch-legacy'],
     ['wrapped-state_dict-zip.pth', 'torch-zip'],
     ['wrapped-model-legacy.pt', 'torch-legacy'],
     ['wrapped-net-zip', 'torch-zip'],
