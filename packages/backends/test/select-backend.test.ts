@@ -27,7 +27,7 @@ const TENSORFLOW_STATES = (['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'
 const tensorflowBuilt = TENSORFLOW_STATES.some(([, state]) => state === 'built');
 /** The reason the tensorflow candidate must give when no addon is built (the message format the README documents). */
 const TENSORFLOW_REASON = TENSORFLOW_STATES.map(
-  ([name, state]) => `${name.replace('@tensorflow/', '')}: ${state === 'absent' ? 'not installed (optional dependency)' : 'native addon not built (install script skipped)'}`,
+  ([name, state]) => `${name.replace('@tensorflow/', '')}: ${state === 'absent' ? 'not installed (optional peer dependency)' : 'native addon not built (install script skipped)'}`,
 ).join('; ');
 const gpuDevices = existsSync('/dev/dri') || existsSync('/dev/dxg') || readdirSync('/dev').some((name) => name.startsWith('nvidia'));
 
@@ -84,6 +84,10 @@ describe('selectBackend', () => {
     expect((error as UnsupportedBackendError).tried).toEqual([{ backend: 'tensorflow', reason: TENSORFLOW_REASON }]);
     expect((error as Error).message).toContain(`tensorflow: ${TENSORFLOW_REASON.split(';')[0]}`);
     expect(tf.getBackend()).toBe('wasm'); // the active backend is left alone
+    // It says exactly what to install or enable, for npm and pnpm.
+    expect((error as Error).message).toContain(`npm install @tensorflow/tfjs-node@${tf.version_core}`);
+    expect((error as Error).message).toContain(`npm install @tensorflow/tfjs-node-gpu@${tf.version_core}`);
+    expect((error as Error).message).toMatch(/pnpm approve-builds.*onlyBuiltDependencies/s);
   });
 
   it.skipIf(gpuDevices)('reports webgpu without an adapter as an UnsupportedBackendError (no GPU device here)', async () => {
@@ -123,7 +127,7 @@ describe('inspectTensorflowPackage', () => {
 
   it('tells apart a missing package, a missing addon and a built one', () => {
     writeFileSync(join(root, 'package.json'), '{}');
-    expect(inspectTensorflowPackage('@tensorflow/tfjs-node-gpu', resolve)).toBe('not installed (optional dependency)');
+    expect(inspectTensorflowPackage('@tensorflow/tfjs-node-gpu', resolve)).toBe('not installed (optional peer dependency)');
     expect(inspectTensorflowPackage('@tensorflow/tfjs-node', resolve)).toBe('native addon not built (install script skipped)');
     mkdirSync(join(root, 'lib', 'napi-v8'), { recursive: true });
     writeFileSync(join(root, 'lib', 'napi-v8', 'tfjs_binding.node'), '');

@@ -73,6 +73,18 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     expect(error.message).toMatch(/model\.state_dict\(\)/);
   });
 
+  it('names an unsupported storage type (e.g. a float8 storage of newer torch) instead of calling it unsafe', async () => {
+    const bytes = await bytesOf('features-zip.pth');
+    const text = new TextDecoder('latin1').decode(bytes);
+    const at = text.indexOf('HalfStorage');
+    expect(at).toBeGreaterThan(0);
+    bytes.set(new TextEncoder().encode('XalfStorage'), at); // same length: the stored zip member stays readable
+    const error = thrownBy(() => readWeightsFile(bytes, 'patched.pth'));
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(error).not.toBeInstanceOf(UnsafePickleError);
+    expect(error.message).toMatch(/patched\.pth: storage type torch\.XalfStorage is not supported; supported: torch\.FloatStorage/);
+  });
+
   it('refuses a zip without data.pkl, listing its members', async () => {
     const bytes = await bytesOf('no-data-pkl.zip');
     const error = thrownBy(() => readWeightsFile(bytes, 'no-data-pkl.zip')) as CheckpointError;
