@@ -50,6 +50,11 @@ export interface EvaluateModelOptions {
    * `done`/`total` count its frames. Extraction dominates evaluation time.
    */
   onProgress?: (progress: EvaluationProgress) => void;
+  /**
+   * Keep the extracted features of the dataset's own query and gallery in the report (`features`), for exporting
+   * them, re-ranking or drawing ranked results. Default false.
+   */
+  keepFeatures?: boolean;
 }
 
 /** See {@link EvaluateModelOptions.onProgress}. */
@@ -68,6 +73,11 @@ export interface EvaluationReport {
   protocols: Partial<Record<EvaluationProtocol, RankingSummary>>;
   /** Metrics per gallery mode (only with `galleryModes`). */
   galleryModes?: Partial<Record<GalleryMode, Partial<Record<'i2v' | 'v2v', RankingSummary>>>>;
+  /**
+   * With `keepFeatures`: the features behind `protocols` — image queries (first frame; I2V, I2I), video queries
+   * (V2V, V2I), the gallery tracklets (I2V, V2V) and gallery frames as images (I2I, V2I).
+   */
+  features?: { queryImages?: ExtractedFeatures; queryVideos?: ExtractedFeatures; gallery?: ExtractedFeatures; galleryImages?: ExtractedFeatures };
   /** Fig. 3: I2V and V2V with n gallery frames. */
   galleryFramesSweep?: Array<{ frames: number; i2v: RankingSummary; v2v: RankingSummary }>;
   settings: {
@@ -180,6 +190,14 @@ export async function evaluateModel(
       gallery: dataset.gallery.length,
     },
   };
+  if (options.keepFeatures) {
+    report.features = {
+      ...(imageQuery ? { queryImages: imageQuery } : {}),
+      ...(videoQuery ? { queryVideos: videoQuery } : {}),
+      ...(galleryVideo ? { gallery: galleryVideo } : {}),
+      ...(galleryImages ? { galleryImages } : {}),
+    };
+  }
   if (imageQuery && galleryVideo && needs.has('i2v')) report.protocols.i2v = summarizeRanking(rank(imageQuery, galleryVideo, true), imageQuery.cameras, queryTypes);
   if (videoQuery && galleryVideo && needs.has('v2v')) report.protocols.v2v = summarizeRanking(rank(videoQuery, galleryVideo, true), videoQuery.cameras, queryTypes);
   if (imageQuery && galleryImages && needs.has('i2i')) {

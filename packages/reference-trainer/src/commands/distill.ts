@@ -120,7 +120,7 @@ export const distillCommand: CommandDefinition = {
           teacher: teacherMetrics,
           student: studentMetrics,
           settings: {
-            command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, student: training, memory,
+            command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, teacherModel: teacherPath, student: training, memory,
             seconds: { student: seconds },
             ...(training.generations > 1 ? { generations } : {}),
           },
