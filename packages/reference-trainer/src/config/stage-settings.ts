@@ -164,8 +164,8 @@ export function distillSettings(options: OptionValues): DistillSettings {
     generations: (options.generations as number | undefined) ?? 1,
     generationLrDecay: (options.generationLrDecay as number | undefined) ?? 0.1,
     studentFrames: (options.studentFrames as number | undefined) ?? DISTILL_DEFAULTS.studentFrames,
-    kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kd,
-    dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dp,
+    kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kdWeight,
+    dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dpWeight,
     temperature: (options.temperature as number | undefined) ?? DISTILL_DEFAULTS.temperature,
   };
   if (settings.studentFrames > settings.framesPerTracklet) {

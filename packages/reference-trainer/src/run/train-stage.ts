@@ -214,7 +214,7 @@ export async function distillStudent(
     optimizer,
     studentFrames: training.studentFrames,
     seed: data.seed,
-    weights: { kd: training.kdWeight, dp: training.dpWeight, temperature: training.temperature, logitsDistance: training.logitsDistance },
+    weights: { kdWeight: training.kdWeight, dpWeight: training.dpWeight, temperature: training.temperature, logitsDistance: training.logitsDistance },
   });
   try {
     return await fitStage(step, student, dataset, data, training, run, directory, log, label, extraHooks);
