@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '@vkd/core';
+import { InvalidOptionError, MAX_SEED } from '@vkd/core';
 import { datasetNames, formatStatistics, loadDataset } from '@vkd/datasets';
 import type { CommandDefinition } from '../cli/command';
 import { registryChoice } from '../config/option-groups';
@@ -31,7 +31,7 @@ export const datasetsCommand: CommandDefinition = {
     { key: 'framesPerTracklet', kind: 'integer', min: 1, max: 1000, default: 8, description: 'frames per tracklet (generate)' },
     { key: 'height', kind: 'integer', min: 16, max: 1024, default: 128, description: 'frame height (generate)' },
     { key: 'width', kind: 'integer', min: 8, max: 1024, default: 64, description: 'frame width (generate)' },
-    { key: 'seed', kind: 'integer', min: 0, default: 0, description: 'random seed (generate)' },
+    { key: 'seed', kind: 'integer', min: 0, max: MAX_SEED, default: 0, description: 'random seed (generate)' },
     { key: 'regenerate', kind: 'boolean', default: false, description: 'replace a set generated there with other options (only the files it lists; generate)' },
   ],
   async run({ options, positionals, io }) {

@@ -1,3 +1,4 @@
+import { MAX_SEED } from '@vkd/core';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeLine, type CommandDefinition } from '../cli/command';
@@ -50,7 +51,7 @@ export const demoCommand: CommandDefinition = {
     { key: 'teacherEpochs', kind: 'integer', min: 1, max: 1000, description: 'override the teacher epochs of the demo preset' },
     { key: 'studentEpochs', kind: 'integer', min: 1, max: 1000, description: 'override the student epochs of the demo preset' },
     { key: 'baseline', kind: 'boolean', description: 'also train the student without KD/DP (α = β = 0) as a control (default: on, off with --quick)' },
-    { key: 'seeds', kind: 'integer-list', min: 0, placeholder: 'n|list', description: 'run the demo for N seeds (0..N−1) or the listed ones and report mean ± sd and 95 % intervals of VKD − teacher and VKD − control' },
+    { key: 'seeds', kind: 'integer-list', min: 0, max: MAX_SEED, placeholder: 'n|list', description: 'run the demo for N seeds (0..N−1) or the listed ones and report mean ± sd and 95 % intervals of VKD − teacher and VKD − control' },
     { key: 'ablation', kind: 'boolean', default: false, description: 'also train students with only KD or only DP (the paper\'s loss-term ablation); best with --seeds' },
     { key: 'heatmaps', kind: 'integer', min: 0, max: 32, default: 4, description: 'query frames in the Grad-CAM panel (0: none)' },
     { key: 'report', kind: 'boolean', default: true, description: 'write the HTML report (--no-report to skip)' },

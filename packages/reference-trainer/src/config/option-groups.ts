@@ -1,3 +1,4 @@
+import { MAX_SEED } from '@vkd/core';
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
 import { backboneNames, backbonesWithAttention } from '@vkd/models';
@@ -25,7 +26,7 @@ export const GENERAL_OPTIONS: readonly OptionSpec[] = [
   { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options (camelCase or kebab-case keys); flags override it' },
   { key: 'threads', kind: 'integer', min: 1, max: 256, placeholder: 'n', description: 'threads of the wasm SIMD kernels (convolutions, BatchNorm sums, pooling gradients); default: all hardware threads' },
   { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors (no progress bars)' },
-  { key: 'seed', kind: 'integer', default: 1897, min: 0, description: 'random seed (the authors use 1897)' },
+  { key: 'seed', kind: 'integer', default: 1897, min: 0, max: MAX_SEED, description: 'random seed (the authors use 1897)' },
 ];
 
 /** Where results go. */

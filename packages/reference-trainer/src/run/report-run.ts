@@ -41,11 +41,12 @@ async function modelFor(given: ReidModel | undefined, directory: string): Promis
 export async function reportRun(options: ReportRunOptions): Promise<ReportOutput> {
   const { runDirectory, log } = options;
   await mkdir(options.outDirectory, { recursive: true });
+  const damaged = { onDamagedLines: (path: string, lines: readonly number[]) => log.warn(`${path}: skipped ${lines.length} damaged line(s) (line ${lines.slice(0, 5).join(', ')})`) };
   const losses = [
-    ...(await readLossLog(join(runDirectory, RUN_FILES.teacher, STAGE_FILES.log), 'teacher')),
-    ...(await readLossLog(join(runDirectory, RUN_FILES.student, STAGE_FILES.log), 'student')),
+    ...(await readLossLog(join(runDirectory, RUN_FILES.teacher, STAGE_FILES.log), 'teacher', damaged)),
+    ...(await readLossLog(join(runDirectory, RUN_FILES.student, STAGE_FILES.log), 'student', damaged)),
   ];
-  if (losses.length === 0) losses.push(...(await readLossLog(join(runDirectory, STAGE_FILES.log), options.metrics.student ? 'student' : 'teacher')));
+  if (losses.length === 0) losses.push(...(await readLossLog(join(runDirectory, STAGE_FILES.log), options.metrics.student ? 'student' : 'teacher', damaged)));
   const images: ReportImage[] = [];
   if (options.heatmaps > 0 && options.dataset && options.imageSize) {
     const teacher = await modelFor(options.teacher, join(runDirectory, RUN_FILES.teacher, STAGE_FILES.model));
