@@ -17,7 +17,7 @@ export type { FolderOptions } from './folder';
 export { loadSynthetic } from './synthetic';
 export type { SyntheticOptions } from './synthetic';
 export { generateSyntheticDataset, SYNTHETIC_MANIFEST } from './synthetic-dataset';
-export { planSyntheticDataset, visibleSignature, SYNTHETIC_VIEWS, VISIBLE_ATTRIBUTES } from './synthetic-plan';
+export { planSyntheticDataset, visibleSignature, SYNTHETIC_LIMITS, SYNTHETIC_VIEWS, VISIBLE_ATTRIBUTES } from './synthetic-plan';
 export type { SyntheticDatasetOptions, SyntheticPlan, SyntheticIdentity, SyntheticCamera, AttributeSizes } from './synthetic-plan';
 export { renderSyntheticFrame } from './synthetic-render';
 export type { FramePose } from './synthetic-render';
