@@ -6,7 +6,10 @@ import { createTrackletLoader, type TrackletBatch } from '@vkd/datasets/node';
 import { saveReidModel, type ReidModel } from '@vkd/models';
 import {
   adamWithL2,
+  CHECKPOINT_FILES,
+  CHECKPOINT_INDEX,
   checkpointHook,
+  checkpointName,
   divergenceHook,
   createTrainer,
   createTrainingData,
@@ -116,6 +119,8 @@ async function fitStage(
     resumeFrom = { path: join(checkpoints, name), nextEpoch: entry?.nextEpoch ?? 0 };
   }
   const recordedSettings = allowedChanges.length > 0 ? { ...settings, allowedChanges } : settings;
+  const logPath = join(directory, STAGE_FILES.log);
+  await run.claim(settingsPath, logPath, join(checkpoints, CHECKPOINT_INDEX));
   if (recorded === undefined || JSON.stringify(recorded) !== JSON.stringify(recordedSettings)) {
     await writeFile(settingsPath, `${JSON.stringify(recordedSettings, null, 2)}\n`);
   }
@@ -132,7 +137,6 @@ async function fitStage(
     seed: data.seed,
   });
   log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
-  const logPath = join(directory, STAGE_FILES.log);
   const trainer = createTrainer({
     step,
     hooks: [
@@ -141,6 +145,8 @@ async function fitStage(
       ...extraHooks,
       jsonlLogHook({ path: logPath }),
       divergenceHook(),
+      // A checkpoint is listed in the run's manifest before it is written, so a run killed meanwhile still owns it.
+      { afterEpoch: (context) => run.claim(...Object.values(CHECKPOINT_FILES).map((file) => join(checkpoints, checkpointName(context.epoch + 1), file))) },
       // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
       checkpointHook({ directory: checkpoints, every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
       { afterEpoch: () => run.record(directory) },
