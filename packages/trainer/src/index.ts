@@ -22,11 +22,13 @@ export type { AdamState, AdamUpdateMode, AdamWithL2, AdamWithL2Options } from '.
 export { multiStepLr, milestoneRange } from './lr-schedule';
 export type { MultiStepLr, MultiStepLrOptions } from './lr-schedule';
 export { learningRateHook } from './lr-hook';
-export { TEACHER_DEFAULTS, DISTILL_DEFAULTS, teacherDefaultsFor } from './stage-defaults';
+export { TEACHER_DEFAULTS, DISTILL_DEFAULTS, AUTHORS_SEED, teacherDefaultsFor } from './stage-defaults';
 export type { DistillDefaults, StageDefaults } from './stage-defaults';
 export { createStudent } from './create-student';
 export type { CreateStudentOptions, LastStageInit } from './create-student';
 export { startFromImagenet } from './imagenet-start';
+export { measureFrameMemory, estimateStepBytes } from './step-memory';
+export type { FrameMemory, StepBytes, StepShape } from './step-memory';
 export type { ImagenetStartReport } from './imagenet-start';
 export { createTrainingData } from './training-data';
 export type { TrainingData, TrainingDataOptions } from './training-data';

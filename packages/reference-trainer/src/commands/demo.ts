@@ -145,7 +145,7 @@ export const demoCommand: CommandDefinition = {
     log.result(`${header}; synthetic set, ${result.queries} queries, percentages:`);
     log.result(formatComparisonTable(result.metrics));
     log.result(verdict(result.metrics) ?? '');
-    log.result(singleSeedNoise(result.queries));
+    log.result(singleSeedNoise());
     if (reportPath) log.result(`report: ${displayPath(io.cwd, reportPath)}`);
     log.result(`metrics: ${displayPath(io.cwd, join(out, RUN_FILES.metrics))}`);
     const stages = DEMO_STUDENTS.filter((student) => result.seconds[student.role] !== undefined)
@@ -161,10 +161,13 @@ export const DEMO_BENCHMARK_FILE = 'benchmark.json';
 
 const percent = (model: ModelMetrics | undefined) => (model ? (model.i2v.mAPTrapezoid * 100).toFixed(2) : '—');
 
-/** What a single seed can and cannot tell: the size of one query, and how to measure the spread over seeds. */
-export function singleSeedNoise(queries: number): string {
+/**
+ * The seed part of the single-seed noise statement (the verdict already says what one query is worth,
+ * `noiseCaveat`): one run is one draw of data, initialisation and batches.
+ */
+export function singleSeedNoise(): string {
   return (
-    `Noise: one seed is one draw of data, initialisation and batches; one query is worth ${(100 / queries).toFixed(2)} rank-1 points here. ` +
-    'Differences of a few points can flip sign between seeds: `vkd demo --seeds 5` gives mean ± sd and 95 % intervals over seeds.'
+    'Noise: this is one seed (one draw of the synthetic set, the initialisation and the batches); differences of a few ' +
+    'points can change sign between seeds. `vkd demo --seeds 5` gives mean ± sd and 95 % intervals over seeds.'
   );
 }

@@ -11,6 +11,7 @@ import { activateDevice } from '../run/activate-device';
 import { evaluateRun } from '../run/evaluate-run';
 import { evaluationHook } from '../run/evaluation-hook';
 import { findModelDirectory } from '../run/find-model-directory';
+import { checkBatchMemory } from '../run/memory-preflight';
 import { modelInputSize, readModelMetadata, trainedModelMetadata } from '../run/model-input';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
@@ -82,6 +83,7 @@ export const distillCommand: CommandDefinition = {
       if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
       else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
       try {
+        const memory = await checkBatchMemory(student, data, { training, studentFrames: training.studentFrames, teacher }, log);
         const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];
         const stage = await distillStudent(teacher, student, dataset, data, training, run, out, log, hooks);
         const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
@@ -89,7 +91,7 @@ export const distillCommand: CommandDefinition = {
         const metrics = {
           teacher: teacherMetrics,
           student: studentMetrics,
-          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, student: training, seconds: { student: stage.seconds } },
+          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, teacherModel: teacherPath, student: training, memory, seconds: { student: stage.seconds } },
         };
         await writeMetrics(join(out, RUN_FILES.metrics), metrics);
         await run.record(RUN_FILES.metrics);

@@ -10,6 +10,7 @@ import { activateDevice } from '../run/activate-device';
 import { evaluateRun } from '../run/evaluate-run';
 import { evaluationHook } from '../run/evaluation-hook';
 import { findModelDirectory } from '../run/find-model-directory';
+import { checkBatchMemory } from '../run/memory-preflight';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath, type RunLog } from '../run/run-log';
@@ -60,10 +61,11 @@ export const trainTeacherCommand: CommandDefinition = {
     setModelMetadata(teacher, trainedModelMetadata(data, { stage: 'teacher', dataset: data.dataset, numIdentities: dataset.numTrainIdentities, framesPerTracklet: training.framesPerTracklet }));
     try {
       await initialiseTeacher(teacher, imagenetPath, start.kind === 'scratch' && start.explicit, log);
+      const memory = await checkBatchMemory(teacher, data, { training }, log);
       const hooks = training.evalEvery > 0 ? [evaluationHook(teacher, dataset, data, training.evalEvery, log, 'teacher')] : [];
       const stage = await trainTeacher(teacher, dataset, data, training, run, out, log, hooks);
       const metrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
-      await writeMetrics(join(out, RUN_FILES.metrics), { teacher: metrics, settings: { command: 'train-teacher', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, model, teacher: training, seconds: { teacher: stage.seconds } } });
+      await writeMetrics(join(out, RUN_FILES.metrics), { teacher: metrics, settings: { command: 'train-teacher', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, model, teacher: training, memory, seconds: { teacher: stage.seconds } } });
       await run.record(RUN_FILES.metrics);
       log.result(formatModelTable(metrics));
       log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);

@@ -149,8 +149,8 @@ export function distillSettings(options: OptionValues): DistillSettings {
     reinitLastStage,
     imagenetStart: { kind: 'unused' },
     studentFrames: (options.studentFrames as number | undefined) ?? DISTILL_DEFAULTS.studentFrames,
-    kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kd,
-    dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dp,
+    kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kdWeight,
+    dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dpWeight,
     temperature: (options.temperature as number | undefined) ?? DISTILL_DEFAULTS.temperature,
   };
   if (settings.studentFrames > settings.framesPerTracklet) {

@@ -221,7 +221,7 @@ export async function distillStudent(
     optimizer,
     studentFrames: training.studentFrames,
     seed: data.seed,
-    weights: { kd: training.kdWeight, dp: training.dpWeight, temperature: training.temperature },
+    weights: { kdWeight: training.kdWeight, dpWeight: training.dpWeight, temperature: training.temperature },
   });
   try {
     return await fitStage(step, student, dataset, data, training, 'multiview', run, directory, log, label, extraHooks);
