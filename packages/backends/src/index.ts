@@ -1,4 +1,4 @@
-export { selectBackend, AUTO_BACKEND_ORDER } from './select-backend';
+export { selectBackend, AUTO_BACKEND_ORDER, DEVICES } from './select-backend';
 export type { BackendName, Device, SelectBackendOptions, SelectedBackend } from './select-backend';
 export type { AdapterDescription } from './candidates/candidate';
 export { registerFastKernels, unregisterFastKernels } from './register-fast-kernels';

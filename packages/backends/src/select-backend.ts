@@ -38,7 +38,8 @@ export interface SelectedBackend {
   readonly adapter?: AdapterDescription;
 }
 
-const DEVICES: readonly Device[] = ['auto', ...AUTO_BACKEND_ORDER];
+/** Every value `device` accepts: `'auto'`, then the backends in {@link AUTO_BACKEND_ORDER}. */
+export const DEVICES: readonly Device[] = ['auto', ...AUTO_BACKEND_ORDER];
 
 function tryBackend(name: BackendName, options: SelectBackendOptions): Promise<CandidateResult> {
   switch (name) {

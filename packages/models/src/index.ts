@@ -1,8 +1,12 @@
 export { createReidModel } from './reid-model';
 export type { ReidModel, ForwardOptions, ForwardResult, FeatureMapsForwardOptions, WeightSpec } from './reid-model';
-export { validateReidModelOptions, BACKBONES } from './model-options';
+export { validateReidModelOptions } from './model-options';
+export { getBackbone, registerBackbone, backboneNames, backbonesWithAttention, checkBackboneAttention } from './backbones/backbone-registry';
+export type { Backbone, BackboneNetwork } from './backbones/backbone';
+export type { ForwardContext } from './layers/conv-unit';
+export type { BatchNormMode } from './layers/batch-norm';
 export type { ReidModelOptions, ReidModelConfig, BackboneName, AttentionName } from './model-options';
-export type { ParameterLayout } from './parameters';
+export type { ParameterLayout, ParameterSpec, ParameterInit } from './parameters';
 export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM } from './layers/batch-norm';
 export { parseSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, entryToFloat32, entryToInt32 } from './weights/safetensors';
 export type { SafetensorsDtype, SafetensorsEntry, SafetensorsFile, SafetensorsArray } from './weights/safetensors';

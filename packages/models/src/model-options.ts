@@ -1,8 +1,8 @@
 import { InvalidOptionError } from '@vkd/core';
+import { backboneNames, checkBackboneAttention } from './backbones/backbone-registry';
 
-/** Backbones of the VKD paper that this package implements (`model/net.py` of aimagelab/VKD). */
-export const BACKBONES = ['resnet18', 'resnet34', 'resnet50', 'resnet101'] as const;
-export type BackboneName = (typeof BACKBONES)[number];
+/** A name of the backbone registry: `'resnet18' | 'resnet34' | 'resnet50' | 'resnet101'` or a registered one. */
+export type BackboneName = string;
 
 /** `'bam'` adds the Bottleneck Attention Module after stages 1–3 (VKD's `resnet50bam` / `resnet101bam`). */
 export type AttentionName = 'none' | 'bam';
@@ -10,7 +10,7 @@ export type AttentionName = 'none' | 'bam';
 /** Options of {@link createReidModel}. Defaults follow the VKD authors. */
 export interface ReidModelOptions {
   backbone: BackboneName;
-  /** Default `'none'`; `'bam'` is only defined for the Bottleneck nets (resnet50, resnet101). */
+  /** Default `'none'`; `'bam'` only where the backbone lists it (`getBackbone(name).attention`: resnet50, resnet101). */
   attention?: AttentionName;
   /** Number of training identities I (classifier outputs). */
   numIdentities: number;
@@ -51,16 +51,15 @@ export function validateReidModelOptions(options: ReidModelOptions): ReidModelCo
     throw new InvalidOptionError('createReidModel.options', options, 'Pass an object such as { backbone: "resnet50", numIdentities: 625 }.');
   }
   const { backbone } = options;
-  if (!(BACKBONES as readonly string[]).includes(backbone)) {
-    throw new InvalidOptionError('backbone', backbone, `Expected one of ${BACKBONES.map((name) => `"${name}"`).join(', ')}.`);
+  const names = backboneNames();
+  if (typeof backbone !== 'string' || !names.includes(backbone)) {
+    throw new InvalidOptionError('backbone', backbone, `Expected one of ${names.map((name) => `"${name}"`).join(', ')}.`);
   }
   const attention = options.attention ?? 'none';
   if (attention !== 'none' && attention !== 'bam') {
     throw new InvalidOptionError('attention', attention, 'Expected "none" or "bam".');
   }
-  if (attention === 'bam' && (backbone === 'resnet18' || backbone === 'resnet34')) {
-    throw new InvalidOptionError('attention', attention, `BAM is defined for the Bottleneck nets only (resnet50, resnet101), as in VKD; got backbone "${backbone}".`);
-  }
+  checkBackboneAttention(backbone, attention);
   const lastStride = options.lastStride ?? 1;
   if (lastStride !== 1 && lastStride !== 2) throw new InvalidOptionError('lastStride', lastStride, 'Expected 1 (VKD default) or 2 (torchvision).');
   const removeLastBlockReLU = options.removeLastBlockReLU ?? true;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError, ShapeMismatchError, createRandom, formatShape, type Random } from '@vkd/core';
-import { resnetArchitecture, resnetForward, resnetSpecs, stagePrefix, type ResnetArchitecture } from './backbones/resnet';
+import type { BackboneNetwork } from './backbones/backbone';
+import { getBackbone } from './backbones/backbone-registry';
 import { bnneckForward, bnneckSpecs, HEAD_PREFIX } from './heads/bnneck-head';
 import type { BatchNormMode } from './layers/batch-norm';
 import type { ForwardContext } from './layers/conv-unit';
@@ -85,9 +86,10 @@ export interface ReidModel {
   /** Fresh BNNeck + classifier (VKD `reinit_layers`); `numIdentities` changes the classifier size. */
   resetHead(numIdentities?: number): void;
   /**
-   * Re-initialises layer4 (all its convs, BN affine and moving statistics): from `weights` (e.g. the `getWeights()`
+   * Re-initialises the student's last stage as the backbone defines it (`BackboneNetwork.studentReinitPrefixes`:
+   * layer4 of a ResNet, all its convs, BN affine and moving statistics): from `weights` (e.g. the `getWeights()`
    * of a model holding ImageNet weights, VKD's student initialisation §4.1) or, without it, randomly.
-   * @throws InvalidOptionError when `weights` lacks a layer4 weight; ShapeMismatchError for a wrong shape.
+   * @throws InvalidOptionError when `weights` lacks a last-stage weight; ShapeMismatchError for a wrong shape.
    */
   reinitialiseLastStage(weights?: Record<string, tf.Tensor>): void;
   /** An independent copy (new variables, same values, same config). */
@@ -97,20 +99,19 @@ export interface ReidModel {
 
 let modelCounter = 0;
 
-function architectureSpecs(architecture: ResnetArchitecture, config: ReidModelConfig): ParameterSpec[] {
-  return [...resnetSpecs(architecture), ...bnneckSpecs(architecture.outChannels, config.numIdentities)];
+function architectureSpecs(network: BackboneNetwork, config: ReidModelConfig): ParameterSpec[] {
+  return [...network.specs, ...bnneckSpecs(network.outChannels, config.numIdentities)];
 }
 
 /** Every weight of a model with this config, in state_dict order, without creating any tensor. */
 export function reidModelSpecs(config: ReidModelConfig): ParameterSpec[] {
-  return architectureSpecs(resnetArchitecture(config), config);
+  return architectureSpecs(getBackbone(config.backbone).build(config), config);
 }
 
 /** Builds a model from a validated config and a value for every weight (used by the loaders; values are copied). */
 export function buildReidModel(config: ReidModelConfig, values: Map<string, tf.Tensor>): ReidModel {
   return new VkdReidModel({ ...config }, createRandom(config.seed), values);
 }
-const LAST_STAGE_PREFIX = `${stagePrefix(4)}.`;
 
 function resolveBatchNormMode(options: ForwardOptions): BatchNormMode {
   if (options === null || typeof options !== 'object' || typeof options.training !== 'boolean') {
@@ -125,7 +126,7 @@ function resolveBatchNormMode(options: ForwardOptions): BatchNormMode {
 class VkdReidModel implements ReidModel {
   readonly config: ReidModelConfig;
   readonly embeddingDim: number;
-  private readonly architecture: ResnetArchitecture;
+  private readonly network: BackboneNetwork;
   private specs: ParameterSpec[];
   private readonly store = new Map<string, tf.Variable>();
   private readonly random: Random;
@@ -135,9 +136,9 @@ class VkdReidModel implements ReidModel {
   constructor(config: ReidModelConfig, random: Random, values?: Map<string, tf.Tensor>) {
     this.config = config;
     this.random = random;
-    this.architecture = resnetArchitecture(config);
-    this.embeddingDim = this.architecture.outChannels;
-    this.specs = architectureSpecs(this.architecture, config);
+    this.network = getBackbone(config.backbone).build(config);
+    this.embeddingDim = this.network.outChannels;
+    this.specs = architectureSpecs(this.network, config);
     this.prefix = `vkd-reid-model-${++modelCounter}-${Math.random().toString(36).slice(2, 8)}/`;
     for (const spec of this.specs) {
       const value = values?.get(spec.name) ?? initialValues(spec, random);
@@ -178,7 +179,7 @@ class VkdReidModel implements ReidModel {
     const context = this.context(mode);
     return tf.tidy(() => {
       const images = tf.reshape(frames, [tracklets * frameCount, height, width, 3]) as tf.Tensor4D;
-      const featureMaps = resnetForward(images, this.architecture, context);
+      const featureMaps = this.network.forward(images, context);
       const { embeddings, logits } = this.head(featureMaps, tracklets, frameCount, context);
       return options.returnFeatureMaps ? { embeddings, logits, featureMaps } : { embeddings, logits };
     });
@@ -271,14 +272,15 @@ class VkdReidModel implements ReidModel {
 
   reinitialiseLastStage(weights?: Record<string, tf.Tensor>): void {
     this.assertAlive();
-    const lastStage = this.specs.filter((spec) => spec.name.startsWith(LAST_STAGE_PREFIX));
+    const prefixes = this.network.studentReinitPrefixes;
+    const lastStage = this.specs.filter((spec) => prefixes.some((prefix) => spec.name.startsWith(prefix)));
     if (!weights) {
       this.reinitialise(lastStage);
       return;
     }
     const missing = lastStage.filter((spec) => !(spec.name in weights)).map((spec) => spec.name);
     if (missing.length > 0) {
-      throw new InvalidOptionError('reinitialiseLastStage.weights', `${missing.length} missing`, `Missing layer4 weights such as "${missing[0]}". Pass the getWeights() of a model of the same backbone and baseWidth that holds the ImageNet weights.`);
+      throw new InvalidOptionError('reinitialiseLastStage.weights', `${missing.length} missing`, `Missing last-stage (${this.config.backbone}: ${prefixes.join(', ')}) weights such as "${missing[0]}". Pass the getWeights() of a model of the same backbone and baseWidth that holds the ImageNet weights.`);
     }
     this.setWeights(Object.fromEntries(lastStage.map((spec) => [spec.name, weights[spec.name] as tf.Tensor])));
   }

@@ -12,7 +12,6 @@ export { flagName, keyFromFlag } from './options/option-spec';
 export type { OptionKind, OptionSpec, OptionValue, OptionValues } from './options/option-spec';
 export { PRESETS, PRESET_NAMES, presetValues } from './config/presets';
 export type { Preset, Stage } from './config/presets';
-export { BACKBONES, DATASET_NAMES, DEVICES } from './config/option-groups';
 export { dataSettings, distillSettings, modelSettings, teacherSettings } from './config/stage-settings';
 export type { DataSettings, DistillSettings, ModelSettings, TrainingSettings } from './config/stage-settings';
 export { createProgressBar, formatDuration, progressEnabled } from './output/progress-bar';

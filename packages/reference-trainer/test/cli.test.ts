@@ -100,7 +100,7 @@ describe('vkd usage errors (exit 2, message names the option)', () => {
       [['import-weights', '--out', '/tmp/x'], /--source is required/],
       [['train-teacher', '--preset', 'mars-resnet50', '--root', '/data', '--out', '/tmp/x', '--epochs', '10', '--milestones', '20'], /Milestone 20 is not before the last epoch/],
       [['distill', '--preset', 'mars-resnet50', '--root', '/d', '--out', '/o', '--teacher', '/t', '--student-frames', '9'], /Invalid --student-frames: 9/],
-      [['train-teacher', '--preset', 'mars-resnet18', '--attention', 'bam', '--root', '/d', '--out', '/o'], /Invalid --attention: "bam". BAM is defined for the Bottleneck ResNets/],
+      [['train-teacher', '--preset', 'mars-resnet18', '--attention', 'bam', '--root', '/d', '--out', '/o'], /Invalid --attention: "bam". BAM is defined for resnet50, resnet101 \(as in VKD\), not resnet18/],
     ];
     for (const [argv, pattern] of cases) {
       const { code, stderr } = await vkd(argv);

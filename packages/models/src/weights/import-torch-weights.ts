@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, InvalidOptionError, formatShape } from '@vkd/core';
+import { getBackbone } from '../backbones/backbone-registry';
 import type { ReidModel } from '../reid-model';
 import { readFileBytes } from './read-bytes';
 import { parseSafetensors, type SafetensorsEntry } from './safetensors';
@@ -82,11 +83,12 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
     throw new CheckpointError(sourceName, `not a readable safetensors file: ${(error as Error).message}`, { cause: error });
   }
   const format = options.format ?? detectTorchFormat(Object.keys(entries));
+  const backbone = getBackbone(model.config.backbone);
   const specs = new Map(model.weightSpecs().map((spec) => [spec.name, spec]));
   const report: ImportReport = { source: sourceName, format, loaded: [], missing: [], unexpected: [], ignored: [], untouched: [] };
   const values = new Map<string, Float32Array>();
   for (const [key, entry] of Object.entries(entries)) {
-    const mapped = mapTorchKey(key, format);
+    const mapped = mapTorchKey(key, format, backbone);
     if (mapped.kind === 'ignored') report.ignored.push(key);
     const spec = mapped.kind === 'weight' ? specs.get(mapped.name) : undefined;
     if (!spec || mapped.kind !== 'weight') {
@@ -104,7 +106,7 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
   }
   for (const spec of specs.values()) {
     if (values.has(spec.name)) report.loaded.push(spec.name);
-    else if (isProvidedBy(format, spec.name)) report.missing.push(spec.name);
+    else if (isProvidedBy(format, spec.name, backbone)) report.missing.push(spec.name);
     else report.untouched.push(spec.name);
   }
   if (report.missing.length > 0 && !options.allowMissing) {

@@ -1,4 +1,6 @@
 import { describeValue } from '@vkd/core';
+import { datasetNames } from '@vkd/datasets';
+import { backboneNames } from '@vkd/models';
 import { flagName, type OptionSpec } from '../options/option-spec';
 import type { CommandDefinition } from './command';
 
@@ -38,6 +40,9 @@ export function formatGeneralHelp(commands: readonly CommandDefinition[], versio
     '',
     'Commands:',
     columns(commands.map((command) => [command.name, command.summary])),
+    '',
+    `Datasets (--dataset): ${datasetNames().join(', ')}`,
+    `Backbones (--backbone): ${backboneNames().join(', ')}`,
     '',
     'Run `vkd <command> --help` for the options of a command. Start with `vkd demo`.',
     '',

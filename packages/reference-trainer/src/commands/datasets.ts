@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '@vkd/core';
-import { formatStatistics, loadDataset } from '@vkd/datasets';
+import { datasetNames, formatStatistics, loadDataset } from '@vkd/datasets';
 import type { CommandDefinition } from '../cli/command';
-import { DATASET_NAMES } from '../config/option-groups';
+import { registryChoice } from '../config/option-groups';
 import { requireOption } from '../options/resolve-options';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
@@ -21,7 +21,7 @@ export const datasetsCommand: CommandDefinition = {
   options: [
     { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors' },
     { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options' },
-    { key: 'dataset', kind: 'choice', choices: DATASET_NAMES, default: 'synthetic', description: 'dataset loader (stats)' },
+    registryChoice({ key: 'dataset', default: 'synthetic', description: 'dataset loader (stats)' }, datasetNames),
     { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root (stats)' },
     { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame and count those that cannot be decoded instead of failing (stats)' },
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'where to write the synthetic set (generate)' },

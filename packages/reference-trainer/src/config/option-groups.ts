@@ -1,16 +1,26 @@
+import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
+import { datasetNames } from '@vkd/datasets';
+import { backboneNames, backbonesWithAttention } from '@vkd/models';
 import type { OptionSpec } from '../options/option-spec';
 import { PRESET_NAMES } from './presets';
 
-/** Devices `--device` accepts (conventions §3.10). */
-export const DEVICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
-/** Dataset loaders of `@vkd/datasets`. */
-export const DATASET_NAMES = ['mars', 'duke-video', 'veri-776', 'atrw', 'synthetic', 'folder'] as const;
-/** Backbones of `@vkd/models`. */
-export const BACKBONES = ['resnet18', 'resnet34', 'resnet50', 'resnet101'] as const;
+/**
+ * A `choice` option whose choices are read from a registry whenever they are used (help, validation), so a dataset
+ * or backbone registered after this module loaded (`registerDataset`, `registerBackbone`) is accepted and listed.
+ */
+export function registryChoice(spec: Omit<OptionSpec, 'kind' | 'choices'>, names: () => readonly string[]): OptionSpec {
+  return {
+    ...spec,
+    kind: 'choice',
+    get choices() {
+      return names();
+    },
+  };
+}
 
 /** Options every command has. */
 export const GENERAL_OPTIONS: readonly OptionSpec[] = [
-  { key: 'device', kind: 'choice', choices: DEVICES, default: 'auto', description: 'compute backend; auto tries tensorflow, webgpu, wasm, cpu in order' },
+  { key: 'device', kind: 'choice', choices: DEVICES, default: 'auto', description: `compute backend; auto tries ${AUTO_BACKEND_ORDER.join(', ')} in order` },
   { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options (camelCase or kebab-case keys); flags override it' },
   { key: 'threads', kind: 'integer', min: 1, max: 256, placeholder: 'n', description: 'threads of the wasm SIMD kernels (convolutions, BatchNorm sums, pooling gradients); default: all hardware threads' },
   { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors (no progress bars)' },
@@ -25,7 +35,7 @@ export const OUTPUT_OPTIONS: readonly OptionSpec[] = [
 /** Which data and at what size. */
 export const DATA_OPTIONS: readonly OptionSpec[] = [
   { key: 'preset', kind: 'choice', choices: PRESET_NAMES, placeholder: 'name', description: `the authors' settings: ${PRESET_NAMES.join(', ')}` },
-  { key: 'dataset', kind: 'choice', choices: DATASET_NAMES, description: 'dataset loader' },
+  registryChoice({ key: 'dataset', description: 'dataset loader (@vkd/datasets registry)' }, datasetNames),
   { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root directory' },
   { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame when loading the dataset and leave out corrupt or truncated ones (slow on large sets)' },
   { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels' },
@@ -36,8 +46,16 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
 
 /** Network shape. */
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
-  { key: 'backbone', kind: 'choice', choices: BACKBONES, default: 'resnet50', description: 'backbone network' },
-  { key: 'attention', kind: 'choice', choices: ['none', 'bam'], default: 'none', description: 'BAM attention (resnet50/101)' },
+  registryChoice({ key: 'backbone', default: 'resnet50', description: 'backbone network (@vkd/models registry)' }, backboneNames),
+  {
+    key: 'attention',
+    kind: 'choice',
+    choices: ['none', 'bam'],
+    default: 'none',
+    get description() {
+      return `BAM attention (${backbonesWithAttention('bam').join(', ')})`;
+    },
+  },
   { key: 'baseWidth', kind: 'integer', min: 4, max: 64, default: 64, description: 'channels of the first ResNet stage (64 = standard; 16 = narrow CPU demo)' },
 ];
 

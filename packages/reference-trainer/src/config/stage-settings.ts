@@ -1,7 +1,8 @@
 import { InvalidOptionError } from '@vkd/core';
+import { datasetNames } from '@vkd/datasets';
+import { checkBackboneAttention, type AttentionName, type BackboneName } from '@vkd/models';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
 import { flagName, type OptionValues } from '../options/option-spec';
-import { DATASET_NAMES } from './option-groups';
 import { requireOption } from '../options/resolve-options';
 
 /** Data and model settings shared by every stage. */
@@ -19,8 +20,9 @@ export interface DataSettings {
 
 /** Model shape. */
 export interface ModelSettings {
-  readonly backbone: 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101';
-  readonly attention: 'none' | 'bam';
+  /** A name of the `@vkd/models` backbone registry. */
+  readonly backbone: BackboneName;
+  readonly attention: AttentionName;
   readonly baseWidth: number;
 }
 
@@ -56,7 +58,7 @@ export interface DistillSettings extends TrainingSettings {
  */
 export function dataSettings(options: OptionValues): DataSettings {
   return {
-    dataset: requireOption<string>(options, 'dataset', '--dataset', `pass the dataset loader, e.g. --dataset mars (one of: ${DATASET_NAMES.join(', ')}), or a --preset that sets it.`),
+    dataset: requireOption<string>(options, 'dataset', '--dataset', `pass the dataset loader, e.g. --dataset mars (one of: ${datasetNames().join(', ')}), or a --preset that sets it.`),
     root: requireOption<string>(options, 'root', '--root', 'pass the dataset root directory, e.g. --root ./datasets/mars.'),
     skipBadFrames: options.skipBadFrames === true,
     height: options.height as number,
@@ -74,9 +76,7 @@ export function modelSettings(options: OptionValues): ModelSettings {
     attention: options.attention as ModelSettings['attention'],
     baseWidth: options.baseWidth as number,
   };
-  if (settings.attention === 'bam' && (settings.backbone === 'resnet18' || settings.backbone === 'resnet34')) {
-    throw new InvalidOptionError('--attention', 'bam', `BAM is defined for the Bottleneck ResNets (resnet50, resnet101), not ${settings.backbone}.`);
-  }
+  checkBackboneAttention(settings.backbone, settings.attention, '--attention');
   return settings;
 }
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { convUnit as unit, unitForward, unitSpecs, type ConvUnit, type ForwardContext } from '../layers/conv-unit';
-import type { ParameterSpec } from '../parameters';
-import type { BackboneName, ReidModelConfig } from '../model-options';
-import { bamForward, bamSpecs } from '../attention/bam';
+import { convUnit as unit, unitForward, unitSpecs, type ConvUnit, type ForwardContext } from '../../layers/conv-unit';
+import type { ParameterSpec } from '../../parameters';
+import type { ReidModelConfig } from '../../model-options';
+import { bamForward, bamSpecs } from '../../attention/bam';
 
 /** A torchvision BasicBlock (2 units) or Bottleneck (3 units, v1.5: stride on the 3×3). */
 export interface ResidualBlock {
@@ -26,12 +26,11 @@ export interface ResnetArchitecture {
   outChannels: number;
 }
 
-const DEPTHS: Record<BackboneName, { bottleneck: boolean; blocks: [number, number, number, number] }> = {
-  resnet18: { bottleneck: false, blocks: [2, 2, 2, 2] },
-  resnet34: { bottleneck: false, blocks: [3, 4, 6, 3] },
-  resnet50: { bottleneck: true, blocks: [3, 4, 6, 3] },
-  resnet101: { bottleneck: true, blocks: [3, 4, 23, 3] },
-};
+/** Block type and blocks per stage of one ResNet depth (torchvision `resnet18` … `resnet101`). */
+export interface ResnetDepth {
+  readonly bottleneck: boolean;
+  readonly blocks: readonly [number, number, number, number];
+}
 
 /** Key prefix of stage `index` (1–4) in the VKD checkpoint: `backbone.features_layers.<index>.0`. */
 export function stagePrefix(index: number): string {
@@ -39,8 +38,8 @@ export function stagePrefix(index: number): string {
 }
 
 /** Builds the layer list of a (narrow, if `baseWidth` < 64) VKD ResNet. */
-export function resnetArchitecture(config: ReidModelConfig): ResnetArchitecture {
-  const { bottleneck, blocks } = DEPTHS[config.backbone];
+export function resnetArchitecture(config: ReidModelConfig, depth: ResnetDepth): ResnetArchitecture {
+  const { bottleneck, blocks } = depth;
   const expansion = bottleneck ? 4 : 1;
   const width = config.baseWidth;
   const stem = unit('backbone.features_layers.0.0', 'backbone.features_layers.0.1', 7, 2, 3, width);
