@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallList, canUseWasmThreads, hardwareThreads, runOnThreads, type SharedWasmKernel } from '../src/index';
+import { CallList, canUseWasmThreads, hardwareThreads, runOnThreads, type SharedWasmKernel } from '../src/wasm';
 
 // (module (import "env" "memory" (memory 1 16 shared))
 //   (func (export "fill") (param $at i32) (param $count i32) (param $value i32) …stores $value in $count i32s from $at…)

@@ -3,6 +3,8 @@ export { readImage, decodeImage } from './pipeline/read-image';
 export type { ReadImageOptions, ImageFrame } from './pipeline/read-image';
 export { createTrackletLoader } from './pipeline/tracklet-loader';
 export type { TrackletBatch, TrackletLoaderOptions } from './pipeline/tracklet-loader';
+export { createEvaluationLoader } from './pipeline/evaluation-loader';
+export type { EvaluationLoaderOptions } from './pipeline/evaluation-loader';
 export { drawAugmentation, applyAugmentation, validateAugmentation } from './augmentation';
 export type { AugmentationOptions, AugmentationParameters, RandomErasingOptions } from './augmentation';
 export { IMAGENET_MEAN, IMAGENET_STD } from './image-normalization';

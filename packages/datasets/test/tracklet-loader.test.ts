@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkFirstFrameIndices, IMAGENET_MEAN, IMAGENET_STD } from '../src/index';
 import type { Tracklet } from '../src/index';
 import { createConcurrencyLimit } from '../src/concurrency-limit';
-import { createTrackletLoader, type TrackletBatch, type TrackletLoaderOptions } from '../src/node';
+import { createEvaluationLoader, createTrackletLoader, type TrackletBatch, type TrackletLoaderOptions } from '../src/node';
 import { temporaryFolder, writeImage } from './helpers';
 
 const H = 8;
@@ -112,6 +112,22 @@ describe('createTrackletLoader', () => {
     expect(() => createTrackletLoader({ ...base, concurrency: 0 })).toThrow(InvalidOptionError);
     expect(() => createTrackletLoader({ ...base, prefetch: -1 })).toThrow(/prefetch/);
     return expect(collect({ ...base, batches: [[7]] })).rejects.toThrow(/batches\[0\]\[0\].*0\.\.4/);
+  });
+
+  it('createEvaluationLoader: every tracklet in order, in groups, chunk-first, not augmented', async () => {
+    const batches: TrackletBatch[] = [];
+    for await (const batch of createEvaluationLoader(tracklets, { framesPerTracklet: 3, trackletsPerBatch: 2, imageSize: [H, W] })) {
+      batches.push(batch);
+    }
+    expect(batches.map((batch) => Array.from(batch.trackletIndices))).toEqual([[0, 1], [2, 3], [4]]);
+    expect(batches.map((batch) => batch.shape)).toEqual([[2, 3, H, W, 3], [2, 3, H, W, 3], [1, 3, H, W, 3]]);
+    // Exact red bytes: no augmentation, frames by the chunk-first rule.
+    const [, second] = batches as [TrackletBatch, TrackletBatch];
+    expect([0, 1, 2].map((step) => redAt(second, 0, step))).toEqual(chunkFirstFrameIndices(10, 3).map((f) => redOf(2, f)));
+    expect([0, 1, 2].map((step) => redAt(second, 1, step))).toEqual(chunkFirstFrameIndices(2, 3).map((f) => redOf(3, f)));
+    const options = { framesPerTracklet: 3, imageSize: [H, W] } as const;
+    expect(() => createEvaluationLoader(tracklets, { ...options, trackletsPerBatch: 0 })).toThrow(/createEvaluationLoader\.trackletsPerBatch/);
+    expect(() => createEvaluationLoader(tracklets, { ...options, trackletsPerBatch: 1.5 })).toThrow(InvalidOptionError);
   });
 });
 

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRandom } from '@vkd/core';
-import { runMetricsCli, writeNpy } from '@vkd/metrics';
+import { writeNpy } from '@vkd/metrics';
+import { runMetricsCli } from '@vkd/metrics/cli';
 
 const out = path.resolve(process.env.INIT_CWD ?? process.cwd(), 'runs/metrics-example');
 fs.mkdirSync(out, { recursive: true });

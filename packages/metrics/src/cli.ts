@@ -1,12 +1,5 @@
-import { runMetricsCli } from './cli/run-metrics-cli';
-
-// A closed pipe (`vkd-metrics … | head`) is a normal way for a reader to stop: exit quietly.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
-});
-
-process.exitCode = runMetricsCli(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-});
+// @vkd/metrics/cli: the `vkd-metrics` command as a function (Node only: it reads files with node:fs). The root entry
+// `@vkd/metrics` stays free of Node built-ins so it can go into a browser bundle.
+export { runMetricsCli, METRICS_CLI_HELP } from './cli/run-metrics-cli';
+export type { CliIo } from './cli/run-metrics-cli';
+export { formatRankingTable } from './cli/format-ranking-table';

@@ -1,4 +1,4 @@
-import { CallList, hardwareThreads, instantiateWasmKernel, runOnThreads, type SharedWasmKernel, type WasmMemory } from '@vkd/core';
+import { CallList, hardwareThreads, instantiateWasmKernel, runOnThreads, type SharedWasmKernel, type WasmMemory } from '@vkd/core/wasm';
 import { GEMM_COLUMNS, GEMM_KERNEL_BASE64, GEMM_ROWS, GEMM_SHARED_KERNEL_BASE64 } from './wasm/gemm-kernel';
 
 type DotsKernel = (

@@ -12,6 +12,3 @@ export { readNpy, writeNpy } from './npy';
 export type { NpyArray, NpyData } from './npy';
 export { reRank } from './re-ranking';
 export type { ReRankInput, ReRankOptions } from './re-ranking';
-export { runMetricsCli, METRICS_CLI_HELP } from './cli/run-metrics-cli';
-export type { CliIo } from './cli/run-metrics-cli';
-export { formatRankingTable } from './cli/format-ranking-table';

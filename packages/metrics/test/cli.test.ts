@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRandom } from '@vkd/core';
-import { evaluateFeatures, runMetricsCli, writeNpy } from '@vkd/metrics';
+import { evaluateFeatures, writeNpy } from '@vkd/metrics';
+import { runMetricsCli } from '@vkd/metrics/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'vkd-metrics-cli-'));

@@ -20,7 +20,9 @@ export { parseSafetensors, encodeSafetensors, readSafetensors, writeSafetensors,
 export type { SafetensorsDtype, SafetensorsEntry, SafetensorsFile, SafetensorsArray } from './weights/safetensors';
 export { importTorchWeights } from './weights/import-torch-weights';
 export type { ImportTorchWeightsOptions, ImportReport } from './weights/import-torch-weights';
-export { TORCH_WEIGHTS_FORMATS } from './weights/torch-names';
+export { TORCH_WEIGHTS_FORMATS, isImagenetWeight } from './weights/torch-names';
 export type { TorchWeightsFormat } from './weights/torch-names';
+export { readWeightsFile, detectWeightsFileFormat } from './weights/weights-file';
+export type { WeightsFileFormat } from './weights/weights-file';
 export { saveReidModel, loadReidModel, serializeReidModel, deserializeReidModel, REID_MODEL_FORMAT } from './weights/reid-model-io';
 export type { ReidModelManifest } from './weights/reid-model-io';

@@ -97,14 +97,44 @@ describe('importTorchWeights', () => {
     withBam.dispose();
   });
 
-  it('rejects .pth files with the conversion one-liner, unreadable paths and bad formats', async () => {
+  it('rejects unreadable paths, broken zips, unknown formats and options, naming the file', async () => {
     const model = createReidModel(fixture.options);
-    await expect(importTorchWeights(model, '/nowhere/chk_end.pth')).rejects.toThrow(/safetensors.*save_file/s);
-    await expect(importTorchWeights(model, '/nowhere/chk_end.pth')).rejects.toThrow(/sys.argv\[2\]\)" "\/nowhere\/chk_end.pth" "\/nowhere\/chk_end.safetensors"/);
-    await expect(importTorchWeights(model, new Uint8Array([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0]))).rejects.toThrow(/pickle\/zip/);
+    await expect(importTorchWeights(model, '/nowhere/chk_end.pth')).rejects.toThrow(/\/nowhere\/chk_end.pth: cannot read the file/);
+    await expect(importTorchWeights(model, new Uint8Array([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0]))).rejects.toThrow(/<bytes>: no end-of-central-directory.*truncated or not a complete zip/);
     await expect(importTorchWeights(model, '/nowhere/model.safetensors')).rejects.toBeInstanceOf(CheckpointError);
-    await expect(importTorchWeights(model, new Uint8Array(12))).rejects.toThrow(/not a readable safetensors/);
+    await expect(importTorchWeights(model, new Uint8Array(12))).rejects.toThrow(/unknown weights file format: not a torch.save zip.*not safetensors \(header is not valid UTF-8 JSON/);
     await expect(importTorchWeights(model, vkdBytes, { format: 'keras' as never })).rejects.toBeInstanceOf(InvalidOptionError);
+    model.dispose();
+  });
+
+  it('reads a safetensors file whose header length starts with byte 0x80 (ResNet-50: 28,800 = 0x7080), by structure', async () => {
+    const { entries } = parseSafetensors(vkdBytes);
+    const arrays = Object.fromEntries(Object.entries(entries).map(([name, entry]) => [name, { ...entry, data: entry.data.slice() }]));
+    let bytes = encodeSafetensors(arrays);
+    const plainLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    // Pad the header through metadata up to 28,800 bytes, the header length of a real ResNet-50 state_dict.
+    for (let padding = 28_800 - plainLength - 40; bytes[0] !== 0x80 || bytes[1] !== 0x70; padding++) {
+      bytes = encodeSafetensors(arrays, { padding: 'x'.repeat(padding) });
+    }
+    expect(Number(new DataView(bytes.buffer).getBigUint64(0, true))).toBe(28_800);
+    const model = createReidModel(fixture.options);
+    const report = await importTorchWeights(model, bytes);
+    expect(report.loaded.length).toBe(model.weightSpecs().length);
+    model.dispose();
+  });
+
+  it('refuses a NaN or infinite weight, naming the tensor and the file', async () => {
+    const model = createReidModel(fixture.options);
+    const { entries } = parseSafetensors(vkdBytes);
+    const arrays = Object.fromEntries(Object.entries(entries).map(([name, entry]) => [name, { ...entry, data: entry.data.slice() }]));
+    const key = 'backbone.features_layers.1.0.0.bn1.running_var';
+    const poisoned = new Float32Array(arrays[key]!.data.buffer);
+    poisoned[3] = Number.POSITIVE_INFINITY;
+    const before = await weightValues(model);
+    await expect(importTorchWeights(model, encodeSafetensors(arrays))).rejects.toThrow(new RegExp(`<bytes>: "${key.replaceAll('.', '\\.')}" holds Infinity`));
+    poisoned[3] = Number.NaN;
+    await expect(importTorchWeights(model, encodeSafetensors(arrays))).rejects.toThrow(/holds NaN .*must be finite/);
+    expect(await weightValues(model)).toEqual(before);
     model.dispose();
   });
 });

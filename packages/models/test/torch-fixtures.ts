@@ -35,3 +35,6 @@ export async function loadTorchFixture(name: string): Promise<TorchFixture> {
 }
 
 export { scaledDifference };
+
+/** Folder of the torch.save fixtures written by tools/fixtures/torch-files/make_torch_files.py. */
+export const TORCH_FILES_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../tools/fixtures/torch-files');

@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerFastKernels } from '@vkd/backends';
 import { generateSyntheticDataset, loadDataset } from '@vkd/datasets';
+import { createEvaluationLoader, createTrackletLoader } from '@vkd/datasets/node';
 import { createReidModel } from '@vkd/models';
 import {
   adamWithL2,
@@ -50,12 +51,24 @@ await createTrainer({
   step: teacherStep({ model: teacher, optimizer: teacherOptimizer }),
   hooks: [
     learningRateHook(multiStepLr({ baseLearningRate: 1e-3, milestones: [Math.floor((size.epochs * 2) / 3)] })),
-    evaluateHook({ dataset, every: size.epochs, evaluation: { imageSize, framesPerTracklet: size.frames } }),
+    evaluateHook({
+      dataset,
+      every: size.epochs,
+      evaluation: { batches: createEvaluationLoader, imageSize, framesPerTracklet: size.frames },
+    }),
     checkpointHook({ directory: path.join(out, 'teacher', 'checkpoints'), keepLast: 2, best: { metric: 'v2v.mAPTrapezoid' } }),
     jsonlLogHook({ path: path.join(out, 'teacher', 'log.jsonl') }),
   ],
 }).fit(
-  createTrainingData({ tracklets: dataset.train, identitiesPerBatch: size.identitiesPerBatch, instancesPerIdentity: 4, framesPerTracklet: size.frames, strategy: 'chunk', imageSize }),
+  createTrainingData({
+    loader: createTrackletLoader,
+    tracklets: dataset.train,
+    identitiesPerBatch: size.identitiesPerBatch,
+    instancesPerIdentity: 4,
+    framesPerTracklet: size.frames,
+    strategy: 'chunk',
+    imageSize,
+  }),
   { epochs: size.epochs },
 );
 teacherOptimizer.dispose();
@@ -70,12 +83,21 @@ await createTrainer({
   step: distillStep({ teacher: frozenTeacher, student, optimizer: studentOptimizer, studentFrames: 2 }),
   hooks: [checkpointHook({ directory: path.join(out, 'student', 'checkpoints') }), jsonlLogHook({ path: path.join(out, 'student', 'log.jsonl') })],
 }).fit(
-  createTrainingData({ tracklets: dataset.train, identitiesPerBatch: size.identitiesPerBatch, instancesPerIdentity: 4, framesPerTracklet: size.frames, strategy: 'multiview', imageSize }),
+  createTrainingData({
+    loader: createTrackletLoader,
+    tracklets: dataset.train,
+    identitiesPerBatch: size.identitiesPerBatch,
+    instancesPerIdentity: 4,
+    framesPerTracklet: size.frames,
+    strategy: 'multiview',
+    imageSize,
+  }),
   { epochs: size.epochs },
 );
 
 for (const [name, model] of [['teacher', frozenTeacher], ['student', student]] as const) {
-  const report = await evaluateModel(model, dataset, { imageSize, framesPerTracklet: size.frames });
+  const batches = createEvaluationLoader;
+  const report = await evaluateModel(model, dataset, { batches, imageSize, framesPerTracklet: size.frames });
   const { i2v, v2v } = report.protocols;
   console.log(`${name}: I2V rank-1 ${i2v?.rank1.toFixed(3)} mAP ${i2v?.mAPTrapezoid.toFixed(3)} | V2V rank-1 ${v2v?.rank1.toFixed(3)} mAP ${v2v?.mAPTrapezoid.toFixed(3)}`);
 }

@@ -1,6 +1,5 @@
 import { InvalidOptionError } from '@vkd/core';
 import type { ReidDataset, Tracklet } from '@vkd/datasets';
-import { createTrackletLoader } from '@vkd/datasets/node';
 import { evaluateFeatures, type RankingResult } from '@vkd/metrics';
 import type { ReidModel } from '@vkd/models';
 import type { BatchArrays } from './batch';
@@ -16,7 +15,10 @@ const PROTOCOLS: readonly EvaluationProtocol[] = ['i2v', 'v2v', 'i2i', 'v2i'];
 /** MARS gallery composition: `'official'` = query ∪ gallery (VKD, MATLAB script), `'torchreid'` = gallery only. */
 export type GalleryMode = 'official' | 'torchreid';
 
-/** Produces inference batches for a list of tracklets (default: `createTrackletLoader`, chunk-first, no augmentation). */
+/**
+ * Produces inference batches for a list of tracklets: chunk-first frames, no augmentation, in the order given. In
+ * Node: `createEvaluationLoader` of `@vkd/datasets/node` (sharp); the trainer itself decodes nothing.
+ */
 export type BatchSource = (
   tracklets: readonly Tracklet[],
   options: { framesPerTracklet: number; trackletsPerBatch: number; imageSize: readonly [number, number] },
@@ -41,8 +43,8 @@ export interface EvaluateModelOptions {
   galleryFramesSweep?: readonly number[];
   /** CMC length (default 50). */
   maxRank?: number;
-  /** Batch source (default: `createTrackletLoader` of `@vkd/datasets/node`). */
-  batches?: BatchSource;
+  /** Batch source, e.g. `createEvaluationLoader` of `@vkd/datasets/node`. */
+  batches: BatchSource;
   /**
    * Progress of feature extraction, after every batch: `phase` names the set being extracted (e.g. `gallery ×8`),
    * `done`/`total` count its frames. Extraction dominates evaluation time.
@@ -108,7 +110,10 @@ export async function evaluateModel(
   const unknownMode = options.galleryModes?.find((mode) => mode !== 'official' && mode !== 'torchreid');
   if (unknownMode !== undefined) throw new InvalidOptionError('evaluateModel.galleryModes', unknownMode, "Use 'official' and/or 'torchreid'.");
   options.galleryFramesSweep?.forEach((frames) => checkPositiveInteger('evaluateModel.galleryFramesSweep[]', frames));
-  const source = options.batches ?? defaultBatchSource;
+  const source = options.batches;
+  if (typeof source !== 'function') {
+    throw new InvalidOptionError('evaluateModel.batches', source, 'Pass a batch source, e.g. createEvaluationLoader of @vkd/datasets/node.');
+  }
   let phase = '';
   const extract = createFeatureCache((tracklets, frames) => {
     const total = tracklets.length * frames;
@@ -221,22 +226,6 @@ export function defaultProtocols(datasetName: string): EvaluationProtocol[] {
   if (datasetName === 'atrw') return ['i2i'];
   return ['i2v', 'v2v'];
 }
-
-const defaultBatchSource: BatchSource = (tracklets, { framesPerTracklet, trackletsPerBatch, imageSize }) => {
-  const batches: number[][] = [];
-  for (let start = 0; start < tracklets.length; start += trackletsPerBatch) {
-    batches.push(Array.from({ length: Math.min(trackletsPerBatch, tracklets.length - start) }, (_, offset) => start + offset));
-  }
-  return createTrackletLoader({
-    tracklets,
-    batches,
-    framesPerTracklet,
-    strategy: 'chunk-first',
-    imageSize: [imageSize[0], imageSize[1]],
-    augment: false,
-    seed: 0,
-  });
-};
 
 /** Every frame of every tracklet as a 1-frame tracklet with the same identity and camera (I2I / V2I gallery). */
 function splitIntoImages(tracklets: readonly Tracklet[]): Tracklet[] {

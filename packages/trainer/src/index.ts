@@ -26,6 +26,8 @@ export { TEACHER_DEFAULTS, DISTILL_DEFAULTS, teacherDefaultsFor } from './stage-
 export type { DistillDefaults, StageDefaults } from './stage-defaults';
 export { createStudent } from './create-student';
 export type { CreateStudentOptions, LastStageInit } from './create-student';
+export { startFromImagenet } from './imagenet-start';
+export type { ImagenetStartReport } from './imagenet-start';
 export { createTrainingData } from './training-data';
 export type { TrainingData, TrainingDataOptions } from './training-data';
 export { saveCheckpoint, loadCheckpoint, loadModelFromCheckpoint, restoreCheckpoint, readCheckpointIndex, setModelWeights, CHECKPOINT_FILES, CHECKPOINT_INDEX } from './checkpoint';

@@ -1,10 +1,32 @@
 import { InvalidOptionError } from '@vkd/core';
 import { createIdentitySampler, mixSeed, type FrameStrategy, type IdentitySamplerState, type Tracklet } from '@vkd/datasets';
-import { createTrackletLoader, type AugmentationOptions, type TrackletBatch } from '@vkd/datasets/node';
+import type { BatchArrays } from './batch';
 import type { EpochData } from './trainer';
 
+/** What {@link createTrainingData} asks its loader for: one epoch's batches of tracklet indices, to decode. */
+export interface TrainingLoaderRequest {
+  readonly tracklets: readonly Tracklet[];
+  /** The epoch's P×K batches of indices into `tracklets`. */
+  readonly batches: readonly (readonly number[])[];
+  readonly framesPerTracklet: number;
+  readonly strategy: FrameStrategy;
+  /** `[H, W]`. */
+  readonly imageSize: readonly [number, number];
+  readonly augment: boolean;
+  /** Seed of frame choice and augmentation for this epoch. */
+  readonly seed: number;
+}
+
+/**
+ * Decodes the batches of one epoch. In Node: `createTrackletLoader` of `@vkd/datasets/node` (sharp), e.g.
+ * `(request) => createTrackletLoader({ ...request, augmentation, concurrency })`; the trainer itself decodes nothing.
+ */
+export type TrainingLoader<Batch extends BatchArrays> = (request: TrainingLoaderRequest) => AsyncIterable<Batch> | Iterable<Batch>;
+
 /** Options of {@link createTrainingData}. */
-export interface TrainingDataOptions {
+export interface TrainingDataOptions<Batch extends BatchArrays = BatchArrays> {
+  /** Turns each epoch's index batches into frame batches (see {@link TrainingLoader}). */
+  loader: TrainingLoader<Batch>;
   /** Training tracklets (`dataset.train`), identities 0..I-1. */
   tracklets: readonly Tracklet[];
   /** P (teacher 8, student 12). */
@@ -19,17 +41,12 @@ export interface TrainingDataOptions {
   imageSize: readonly [number, number];
   /** Train augmentation (default true: pad + crop, flip, random erasing). */
   augment?: boolean;
-  /** Augmentation parameters (default: the authors' person settings; vehicles/tigers: `erasing: { aspect: [0.7, 1.4] }`). */
-  augmentation?: AugmentationOptions;
   /** Seed of sampling and augmentation (default 1897, the authors' seed). */
   seed?: number;
-  /** Passed to the loader. */
-  concurrency?: number;
-  prefetch?: number;
 }
 
 /** Epoch data for the trainer, with the identity sampler it draws from. */
-export interface TrainingData extends EpochData<TrackletBatch> {
+export interface TrainingData<Batch extends BatchArrays = BatchArrays> extends EpochData<Batch> {
   /** Batches per epoch, floor(#identities / P). */
   readonly batchesPerEpoch: number;
   getState(): IdentitySamplerState;
@@ -37,12 +54,12 @@ export interface TrainingData extends EpochData<TrackletBatch> {
 }
 
 /**
- * P×K identity batches (`createIdentitySampler`) streamed through `createTrackletLoader` with augmentation. Epoch e's
+ * P×K identity batches (`createIdentitySampler`) streamed through the loader with augmentation. Epoch e's
  * batches and augmentations derive from (seed, e), and the sampler's state (its next epoch) is saved in checkpoints,
  * so a resumed run sees exactly the batches an uninterrupted run would.
  * @throws InvalidOptionError for bad sampler/loader options (e.g. fewer identities than P).
  */
-export function createTrainingData(options: TrainingDataOptions): TrainingData {
+export function createTrainingData<Batch extends BatchArrays>(options: TrainingDataOptions<Batch>): TrainingData<Batch> {
   const seed = options.seed ?? 1897;
   const sampler = createIdentitySampler(options.tracklets, {
     identitiesPerBatch: options.identitiesPerBatch,
@@ -54,7 +71,7 @@ export function createTrainingData(options: TrainingDataOptions): TrainingData {
     batches(epoch) {
       sampler.restore({ epoch });
       const batches = sampler.nextEpoch();
-      return createTrackletLoader({
+      return options.loader({
         tracklets: options.tracklets,
         batches,
         framesPerTracklet: options.framesPerTracklet,
@@ -63,9 +80,6 @@ export function createTrainingData(options: TrainingDataOptions): TrainingData {
         augment: options.augment ?? true,
         // A different stream from the sampler's, and a new one every epoch.
         seed: mixSeed(mixSeed(seed, 0x5eed), epoch),
-        ...(options.augmentation === undefined ? {} : { augmentation: options.augmentation }),
-        ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-        ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
       });
     },
     getState: () => sampler.state(),

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError } from '@vkd/core';
 import { registerFastKernels } from '@vkd/backends';
 import { generateSyntheticDataset, loadDataset, type ReidDataset } from '@vkd/datasets';
+import { createTrackletLoader } from '@vkd/datasets/node';
 import { useBackend } from '@vkd/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -39,7 +40,7 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 
 const imageSize = [32, 16] as const;
 const trainingData = (strategy: 'chunk' | 'multiview') =>
-  createTrainingData({ tracklets: dataset.train, identitiesPerBatch: 2, instancesPerIdentity: 2, framesPerTracklet: 2, strategy, imageSize, seed: 9 });
+  createTrainingData({ loader: createTrackletLoader, tracklets: dataset.train, identitiesPerBatch: 2, instancesPerIdentity: 2, framesPerTracklet: 2, strategy, imageSize, seed: 9 });
 
 /** Runs `epochs` epochs (optionally resuming) and records every step's losses and the final weights. */
 async function run(makeStep: () => { step: TrainingStep<BatchArrays>; dispose: () => void }, strategy: 'chunk' | 'multiview', directory: string, epochs: number, resumeFrom?: string) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidOptionError } from '@vkd/core';
 import { generateSyntheticDataset, loadDataset, type ReidDataset } from '@vkd/datasets';
-import { createTrackletLoader, readImage, type TrackletBatch } from '@vkd/datasets/node';
+import { createEvaluationLoader, createTrackletLoader, readImage, type TrackletBatch } from '@vkd/datasets/node';
 import { evaluateFeatures } from '@vkd/metrics';
 import type { ReidModel } from '@vkd/models';
 import { useBackend } from '@vkd/testing';
@@ -67,7 +67,7 @@ describe('evaluateModel', () => {
   it('computes I2V on first frames and V2V on chunk-first sets, consistent with @vkd/metrics', async () => {
     const { wrapped, counter } = counting(model);
     const progress: EvaluationProgress[] = [];
-    const report = await evaluateModel(wrapped, dataset, { imageSize, framesPerTracklet: 4, framesPerBatch: 16, onProgress: (entry) => void progress.push(entry) });
+    const report = await evaluateModel(wrapped, dataset, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4, framesPerBatch: 16, onProgress: (entry) => void progress.push(entry) });
     expect(Object.keys(report.protocols).sort()).toEqual(['i2v', 'v2v']);
     const finalProgress = new Map(progress.map((entry) => [entry.phase, entry]));
     expect([...finalProgress.keys()]).toEqual(['query images ×1', 'query videos ×4', 'gallery ×4']);
@@ -104,6 +104,7 @@ describe('evaluateModel', () => {
 
   it('reports both MARS gallery modes, I2I/V2I and the gallery-frames sweep', async () => {
     const report = await evaluateModel(model, dataset, {
+      batches: createEvaluationLoader,
       imageSize,
       framesPerTracklet: 4,
       protocols: ['i2v', 'v2v', 'i2i', 'v2i'],
@@ -123,11 +124,13 @@ describe('evaluateModel', () => {
   });
 
   it('rejects empty splits and bad frame counts', async () => {
-    await expect(evaluateModel(model, { ...dataset, query: [] }, { imageSize })).rejects.toThrow(InvalidOptionError);
-    await expect(evaluateModel(model, dataset, { imageSize, framesPerTracklet: 0 })).rejects.toThrow(/framesPerTracklet/);
-    await expect(evaluateModel(model, dataset, { imageSize, protocols: ['v2x' as 'v2v'] })).rejects.toThrow(/evaluateModel.protocols: "v2x"/);
-    await expect(evaluateModel(model, dataset, { imageSize, galleryModes: ['matlab' as 'official'] })).rejects.toThrow(/galleryModes/);
-    await expect(evaluateModel(model, dataset, { imageSize, galleryFramesSweep: [1, 0] })).rejects.toThrow(/galleryFramesSweep/);
+    await expect(evaluateModel(model, { ...dataset, query: [] }, { batches: createEvaluationLoader, imageSize })).rejects.toThrow(InvalidOptionError);
+    // The trainer decodes no images itself: the batch source is required.
+    await expect(evaluateModel(model, dataset, { imageSize } as never)).rejects.toThrow(/evaluateModel\.batches/);
+    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 0 })).rejects.toThrow(/framesPerTracklet/);
+    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, protocols: ['v2x' as 'v2v'] })).rejects.toThrow(/evaluateModel.protocols: "v2x"/);
+    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, galleryModes: ['matlab' as 'official'] })).rejects.toThrow(/galleryModes/);
+    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, galleryFramesSweep: [1, 0] })).rejects.toThrow(/galleryFramesSweep/);
   });
 });
 
@@ -147,7 +150,7 @@ describe('evaluateModel on VeRi-776 and ATRW layouts', () => {
     await writeVeriLayout(dataset, veriRoot);
     const veri = await loadDataset('veri-776', { root: veriRoot });
     const { wrapped, counter } = counting(model);
-    const report = await evaluateModel(wrapped, veri, { imageSize, framesPerTracklet: 4 });
+    const report = await evaluateModel(wrapped, veri, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4 });
     expect(Object.keys(report.protocols).sort()).toEqual(['i2i', 'i2v', 'v2i', 'v2v']);
     const galleryImages = veri.gallery.reduce((sum, track) => sum + track.frames.length, 0);
     // Image queries once, gallery tracks once (reused as V2V queries), every gallery image once.
@@ -161,7 +164,7 @@ describe('evaluateModel on VeRi-776 and ATRW layouts', () => {
     const atrwRoot = path.join(root, 'atrw');
     await writeAtrwLayout(dataset, atrwRoot);
     const atrw = await loadDataset('atrw', { root: atrwRoot, protocol: 'all' });
-    const report = await evaluateModel(model, atrw, { imageSize });
+    const report = await evaluateModel(model, atrw, { batches: createEvaluationLoader, imageSize });
     expect(Object.keys(report.protocols)).toEqual(['i2i']);
     const i2i = report.protocols.i2i!;
     expect(Object.keys(i2i.byQueryType ?? {}).sort()).toEqual(['multi', 'sing']);

@@ -1,4 +1,4 @@
-import { CallList, hardwareThreads, instantiateWasmKernel, runOnThreads, type SharedWasmKernel, type WasmKernelInstance, type WasmMemory } from '@vkd/core';
+import { CallList, hardwareThreads, instantiateWasmKernel, runOnThreads, type SharedWasmKernel, type WasmKernelInstance, type WasmMemory } from '@vkd/core/wasm';
 import { CONV_COLUMNS, CONV_KERNEL_BASE64, CONV_ROWS, CONV_SHARED_KERNEL_BASE64 } from './wasm-conv-kernel';
 
 /** Geometry of one NHWC convolution with an HWIO filter (dilation 1). */

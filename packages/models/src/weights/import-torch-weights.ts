@@ -3,8 +3,8 @@ import { CheckpointError, InvalidOptionError, formatShape } from '@vkd/core';
 import { getBackbone } from '../backbones/backbone-registry';
 import type { ReidModel } from '../reid-model';
 import { readFileBytes } from './read-bytes';
-import { parseSafetensors, type SafetensorsEntry } from './safetensors';
 import { toModelLayout, torchShape } from './torch-layout';
+import { readWeightsFile } from './weights-file';
 import { detectTorchFormat, isProvidedBy, mapTorchKey, TORCH_WEIGHTS_FORMATS, type TorchWeightsFormat } from './torch-names';
 
 /** Options of {@link importTorchWeights}. */
@@ -33,17 +33,6 @@ export interface ImportReport {
   untouched: string[];
 }
 
-/** How to convert a pickle checkpoint to safetensors once, for the file the user gave (`source`, when a path). */
-function pickleHint(source: string): string {
-  const input = JSON.stringify(source);
-  const output = JSON.stringify(`${source.replace(/\.(pth\.tar|pth|pt|ckpt)$/i, '')}.safetensors`);
-  return (
-    'PyTorch .pth/.pt files are zip archives of pickles, which cannot be read safely outside Python. Convert once with: ' +
-    'python -c "import torch, sys; from safetensors.torch import save_file; sd = torch.load(sys.argv[1], map_location=\'cpu\'); ' +
-    `sd = sd.get('state_dict', sd); save_file({k: v.contiguous() for k, v in sd.items()}, sys.argv[2])" ${input} ${output}`
-  );
-}
-
 function shapeHint(name: string, actual: readonly number[], model: ReidModel): string {
   if (name === 'classifier.classifier.weight') {
     return `The checkpoint classifies ${actual[0]} identities: create the model with numIdentities: ${actual[0]} (or import with allowMissing after dropping the head).`;
@@ -58,30 +47,25 @@ function listed(names: readonly string[]): string {
 /**
  * Loads PyTorch ResNet weights into a model: torchvision / timm ImageNet files (`conv1.*`, `layerN.*`; `fc.*` is
  * skipped, the Re-ID head and BAM keep their values) or the VKD authors' checkpoints (`backbone.features_layers.*`,
- * `classifier.bottleneck.*`, `classifier.classifier.weight`, BAM keys), converted to safetensors. Layouts are
- * converted (OIHW → HWIO, [out, in] → [in, out]); F16/BF16/F64 sources are converted to float32. Nothing is assigned
- * unless the whole import is valid.
- * @param source path to a `.safetensors` file (Node), or its bytes.
+ * `classifier.bottleneck.*`, `classifier.classifier.weight`, BAM keys). The file is a `torch.save` state_dict (zip
+ * or legacy stream, read by a restricted unpickler that builds only tensors and containers; a dict wrapping it
+ * under `state_dict` / `model` / `net` is accepted) or safetensors, told apart by structure. Layouts are converted
+ * (OIHW → HWIO, [out, in] → [in, out]); F16/BF16/F64 sources are converted to float32. Nothing is assigned unless
+ * the whole import is valid.
+ * @param source path to a `.pth` / `.pt` / bare `torch.save` file or a `.safetensors` file (Node), or its bytes.
  * @returns a report of loaded / missing / unexpected / ignored / untouched keys.
- * @throws CheckpointError for a `.pth` file (with the one-line conversion), an unreadable or malformed file, a shape
- *   mismatch, or missing / unexpected keys unless allowed; InvalidOptionError for an unknown format.
+ * @throws CheckpointError for an unreadable, unknown, truncated or malformed file, a shape mismatch, a non-finite
+ *   value, or missing / unexpected keys unless allowed; UnsafePickleError for a pickle naming any other Python
+ *   global; InvalidOptionError for an unknown format.
  */
 export async function importTorchWeights(model: ReidModel, source: string | Uint8Array | ArrayBuffer, options: ImportTorchWeightsOptions = {}): Promise<ImportReport> {
   const sourceName = typeof source === 'string' ? source : '<bytes>';
   if (options.format !== undefined && !TORCH_WEIGHTS_FORMATS.includes(options.format)) {
     throw new InvalidOptionError('importTorchWeights.options.format', options.format, `Expected one of ${TORCH_WEIGHTS_FORMATS.map((name) => `"${name}"`).join(', ')}.`);
   }
-  if (typeof source === 'string' && /\.(pth|pt|pth\.tar|ckpt)$/i.test(source)) throw new CheckpointError(source, pickleHint(source));
   const bytes = typeof source === 'string' ? await readFileBytes(source) : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
-  if (!(bytes instanceof Uint8Array)) throw new InvalidOptionError('importTorchWeights.source', source, 'Expected a path or the bytes of a .safetensors file.');
-  const zipOrPickle = (bytes[0] === 0x50 && bytes[1] === 0x4b) || bytes[0] === 0x80;
-  if (zipOrPickle) throw new CheckpointError(sourceName, `this is a PyTorch pickle/zip file, not safetensors. ${pickleHint(typeof source === 'string' ? source : 'checkpoint.pth')}`);
-  let entries: Record<string, SafetensorsEntry>;
-  try {
-    entries = parseSafetensors(bytes, sourceName).entries;
-  } catch (error) {
-    throw new CheckpointError(sourceName, `not a readable safetensors file: ${(error as Error).message}`, { cause: error });
-  }
+  if (!(bytes instanceof Uint8Array)) throw new InvalidOptionError('importTorchWeights.source', source, 'Expected a path or the bytes of a weights file.');
+  const { entries } = readWeightsFile(bytes, sourceName);
   const format = options.format ?? detectTorchFormat(Object.keys(entries));
   const backbone = getBackbone(model.config.backbone);
   const specs = new Map(model.weightSpecs().map((spec) => [spec.name, spec]));
@@ -102,7 +86,12 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
     if (entry.dtype === 'BOOL' || entry.dtype.startsWith('I') || entry.dtype === 'U8') {
       throw new CheckpointError(sourceName, `"${key}" has integer dtype ${entry.dtype}; weights must be floating point.`);
     }
-    values.set(spec.name, toModelLayout(entry, spec));
+    const converted = toModelLayout(entry, spec);
+    const bad = converted.findIndex((value) => !Number.isFinite(value));
+    if (bad >= 0) {
+      throw new CheckpointError(sourceName, `"${key}" holds ${converted[bad]} (element ${bad} in this package's layout, after conversion to float32); weights must be finite. Re-export the weights from a run that did not diverge.`);
+    }
+    values.set(spec.name, converted);
   }
   for (const spec of specs.values()) {
     if (values.has(spec.name)) report.loaded.push(spec.name);

@@ -1,8 +1,10 @@
-import { CheckpointError } from '@vkd/core';
+import { CheckpointError, importNodeBuiltin } from '@vkd/core';
 
-/** Reads a whole file in Node (the `node:fs` import is lazy so the package stays usable in browsers). */
+type FileSystem = typeof import('node:fs/promises');
+
+/** Reads a whole file in Node (`node:fs` is loaded at call time, so the package still bundles for browsers). */
 export async function readFileBytes(path: string): Promise<Uint8Array> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = await importNodeBuiltin<FileSystem>('node:fs/promises', 'reading a file');
   try {
     const buffer = await readFile(path);
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -13,7 +15,7 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
 
 /** Writes a file atomically: to `<path>.tmp-<pid>` first, then renamed over `path`. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const { writeFile, rename } = await import('node:fs/promises');
+  const { writeFile, rename } = await importNodeBuiltin<FileSystem>('node:fs/promises', 'writing a file');
   const temporary = `${path}.tmp-${process.pid}`;
   try {
     await writeFile(temporary, data);

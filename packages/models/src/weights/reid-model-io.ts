@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError } from '@vkd/core';
+import { CheckpointError, importNodeBuiltin } from '@vkd/core';
 import { validateReidModelOptions, type ReidModelConfig } from '../model-options';
 import { buildReidModel, reidModelSpecs, type ReidModel } from '../reid-model';
 import { readFileBytes, writeFileAtomic } from './read-bytes';
@@ -84,8 +84,8 @@ export function deserializeReidModel(manifest: unknown, weights: Uint8Array, sou
  * @throws CheckpointError when the files cannot be written.
  */
 export async function saveReidModel(model: ReidModel, directory: string): Promise<void> {
-  const { mkdir } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const { mkdir } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'saveReidModel');
+  const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path', 'saveReidModel');
   try {
     await mkdir(directory, { recursive: true });
   } catch (error) {
@@ -101,7 +101,7 @@ export async function saveReidModel(model: ReidModel, directory: string): Promis
  * @throws CheckpointError naming the file for missing files, bad JSON, or weights that do not match the config.
  */
 export async function loadReidModel(directory: string): Promise<ReidModel> {
-  const { join } = await import('node:path');
+  const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path', 'loadReidModel');
   const manifestPath = join(directory, MODEL_CONFIG_FILE);
   const text = new TextDecoder().decode(await readFileBytes(manifestPath));
   let manifest: unknown;

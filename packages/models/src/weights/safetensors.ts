@@ -25,6 +25,11 @@ export interface SafetensorsFile {
 
 const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** Bytes per element of a dtype. */
+export function dtypeItemSize(dtype: SafetensorsDtype): number {
+  return ITEM_SIZE[dtype];
+}
+
 function elementCount(shape: readonly number[]): number {
   return shape.reduce((product, dim) => product * dim, 1);
 }

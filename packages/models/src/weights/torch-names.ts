@@ -1,4 +1,5 @@
 import type { Backbone } from '../backbones/backbone';
+import { getBackbone } from '../backbones/backbone-registry';
 
 /** Naming schemes of PyTorch state_dicts that {@link importTorchWeights} understands. */
 export type TorchWeightsFormat = 'torchvision' | 'timm' | 'vkd';
@@ -39,4 +40,14 @@ export function detectTorchFormat(keys: readonly string[]): TorchWeightsFormat {
 export function isProvidedBy(format: TorchWeightsFormat, name: string, backbone: Backbone): boolean {
   if (format === 'vkd') return true;
   return !name.startsWith('classifier.') && backbone.inImagenetWeights(name);
+}
+
+/**
+ * Whether an ImageNet backbone (torchvision / timm file, or a model directory imported from one) holds this model
+ * weight: every backbone weight except the modules VKD adds untrained (BAM); never the Re-ID head. Used to start a
+ * model from ImageNet (`vkd train-teacher --imagenet-weights`, as the authors' `--pretrained True`).
+ * @param backbone the model's backbone name (its registry entry decides, `Backbone.inImagenetWeights`).
+ */
+export function isImagenetWeight(name: string, backbone: string): boolean {
+  return isProvidedBy('torchvision', name, getBackbone(backbone));
 }

@@ -40,7 +40,9 @@ export async function resolveCommandInput(
   const options = resolveOptions(command.options, { flags: parsed.values, ...(file ? { file } : {}), ...(preset ? { preset } : {}) });
   for (const spec of command.options) {
     const value = options[spec.key];
-    if (spec.kind === 'path' && typeof value === 'string' && !isAbsolute(value)) options[spec.key] = resolve(cwd, value);
+    if (spec.kind === 'path' && typeof value === 'string' && !isAbsolute(value) && !spec.literals?.includes(value)) {
+      options[spec.key] = resolve(cwd, value);
+    }
   }
   const limits = command.positionals ?? { min: 0, max: 0, names: '' };
   if (parsed.positionals.length < limits.min || parsed.positionals.length > limits.max) {

@@ -23,7 +23,7 @@ export const distillCommand: CommandDefinition = {
   usage: '--teacher DIR --dataset NAME --root DIR --out DIR [--preset NAME] [options]',
   details: [
     'Self-distillation: the student starts as a copy of the teacher with a fresh head and the last stage re-initialised',
-    '(from --imagenet-weights when given, as the authors; otherwise randomly). --student DIR starts from another',
+    '(from --imagenet-weights when given, as the authors; otherwise randomly; --reinit-last-stage false keeps it). --student DIR starts from another',
     'teacher-stage model instead (cross-distillation, e.g. ResNet-101 → ResNet-34). The teacher is frozen and run with',
     'batch-statistics BN on all N views; the student sees a random M-subset of the same augmented frames.',
     'Writes OUT/{log.jsonl, checkpoints/, model/, settings.json, metrics.json} (metrics of teacher and student).',
@@ -52,15 +52,17 @@ export const distillCommand: CommandDefinition = {
     const dataset = await loadRunDataset(data.dataset, data.root, data);
     const teacherPath = await findModelDirectory(teacherDirectory, '--teacher');
     const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
-    const imagenetPath = training.imagenetWeights ? await findModelDirectory(training.imagenetWeights, '--imagenet-weights') : undefined;
+    const start = training.imagenetStart;
+    const imagenetPath = start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const teacher = await loadReidModel(teacherPath);
     const source = studentPath ? await loadReidModel(studentPath) : teacher;
     const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
     const imagenetWeights = imagenet?.getWeights();
     try {
-      const student = createStudent(source, imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
-      if (!imagenetWeights) log.info('distill: no --imagenet-weights: the student\'s last stage is re-initialised randomly (the authors load ImageNet weights)');
+      const student = createStudent(source, !training.reinitLastStage ? { lastStage: 'keep' } : imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
+      if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
+      else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
       try {
         const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];
         const stage = await distillStudent(teacher, student, dataset, data, training, out, log, hooks);

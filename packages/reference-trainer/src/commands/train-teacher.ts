@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createReidModel } from '@vkd/models';
+import { createReidModel, loadReidModel, type ReidModel } from '@vkd/models';
+import { startFromImagenet } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, GENERAL_OPTIONS, MODEL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
 import { dataSettings, modelSettings, teacherSettings } from '../config/stage-settings';
@@ -8,9 +9,10 @@ import { formatModelTable } from '../report/comparison-table';
 import { activateDevice } from '../run/activate-device';
 import { evaluateRun } from '../run/evaluate-run';
 import { evaluationHook } from '../run/evaluation-hook';
+import { findModelDirectory } from '../run/find-model-directory';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
-import { createRunLog, displayPath } from '../run/run-log';
+import { createRunLog, displayPath, type RunLog } from '../run/run-log';
 import { trainTeacher } from '../run/train-stage';
 
 /** `vkd train-teacher`: the teacher stage (`tools/train_v2v.py`). */
@@ -21,10 +23,12 @@ export const trainTeacherCommand: CommandDefinition = {
   details: [
     'Trains a ReID network on N frames per tracklet with cross-entropy + batch-hard soft-margin triplet, Adam with L2',
     'weight decay and a multi-step LR schedule. Unset options take the authors\' values for the dataset and backbone.',
+    '--imagenet-weights DIR starts the whole backbone from an ImageNet model directory (BAM and the head stay freshly',
+    'initialised, as the authors\'); the authors\' presets require it (--imagenet-weights none trains from scratch).',
     'Writes OUT/{log.jsonl, checkpoints/, model/, settings.json, metrics.json}.',
   ].join('\n'),
   examples: [
-    'vkd train-teacher --preset mars-resnet50 --root ./datasets/mars --out runs/mars-teacher',
+    'vkd train-teacher --preset mars-resnet50 --root ./datasets/mars --imagenet-weights models/resnet50-imagenet --out runs/mars-teacher',
     'vkd train-teacher --config teacher.yaml --epochs 10 --device wasm',
   ],
   stage: 'teacher',
@@ -37,10 +41,13 @@ export const trainTeacherCommand: CommandDefinition = {
     const training = teacherSettings(options);
     // The dataset first: a mistyped --root fails at once, before the backend is probed.
     const dataset = await loadRunDataset(data.dataset, data.root, data);
+    const start = training.imagenetStart;
+    const imagenetPath = start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     log.info(`train-teacher: ${dataset.name}, ${dataset.train.length} train tracklets, ${dataset.numTrainIdentities} identities; ${model.backbone} ${data.height}×${data.width}, ${training.epochs} epochs`);
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed: data.seed });
     try {
+      await initialiseTeacher(teacher, imagenetPath, start.kind === 'scratch' && start.explicit, log);
       const hooks = training.evalEvery > 0 ? [evaluationHook(teacher, dataset, data, training.evalEvery, log, 'teacher')] : [];
       const stage = await trainTeacher(teacher, dataset, data, training, out, log, hooks);
       const metrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
@@ -53,3 +60,19 @@ export const trainTeacherCommand: CommandDefinition = {
     }
   },
 };
+
+/** The teacher's start: the backbone from ImageNet (the authors'), or from scratch, said once in the log. */
+async function initialiseTeacher(teacher: ReidModel, imagenetPath: string | undefined, explicit: boolean, log: RunLog): Promise<void> {
+  if (!imagenetPath) {
+    log.info(`train-teacher: backbone from scratch (${explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}; the authors start from ImageNet)`);
+    return;
+  }
+  const imagenet = await loadReidModel(imagenetPath);
+  try {
+    const report = startFromImagenet(teacher, imagenet, '--imagenet-weights');
+    const bam = report.fresh.some((name) => name.includes('.bam.')) ? ' and BAM' : '';
+    log.info(`train-teacher: backbone from ImageNet (${imagenetPath}): ${report.loaded.length} weights; head${bam} fresh`);
+  } finally {
+    imagenet.dispose();
+  }
+}

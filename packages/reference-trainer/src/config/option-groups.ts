@@ -2,6 +2,7 @@ import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
 import { backboneNames, backbonesWithAttention } from '@vkd/models';
 import type { OptionSpec } from '../options/option-spec';
+import { FROM_SCRATCH } from './imagenet-start';
 import { PRESET_NAMES } from './presets';
 
 /**
@@ -74,6 +75,10 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'saveEvery', kind: 'integer', min: 1, default: 50, description: 'checkpoint every n epochs' },
   { key: 'keepLast', kind: 'integer', min: 1, default: 3, description: 'checkpoints kept besides the best' },
   { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last checkpoint in --out' },
+  {
+    key: 'imagenetWeights', kind: 'path', literals: [FROM_SCRATCH], placeholder: 'dir|none',
+    description: 'ImageNet model directory (vkd import-weights --format torchvision): train-teacher starts the backbone from it, distill reloads the student\'s last stage from it, as the authors; required by the authors\' presets; none: from scratch / random re-init',
+  },
 ];
 
 /** The VKD student stage. */
@@ -83,5 +88,5 @@ export const DISTILL_OPTIONS: readonly OptionSpec[] = [
   { key: 'kdWeight', kind: 'number', min: 0, default: 0.1, description: 'α: weight of the logit distillation (KL × τ²)' },
   { key: 'dpWeight', kind: 'number', min: 0, default: 1e-4, description: 'β: weight of the distance-preserving loss' },
   { key: 'temperature', kind: 'number', min: 0.01, default: 10, description: 'τ: distillation temperature' },
-  { key: 'imagenetWeights', kind: 'path', placeholder: 'dir', description: 'ImageNet model directory to re-initialise the student\'s last stage from (default: random re-init)' },
+  { key: 'reinitLastStage', kind: 'boolean', default: true, description: 'reset the student\'s last stage (ResNet layer4) before distilling, as the authors (--reinit_l4); false keeps the teacher\'s' },
 ];

@@ -7,6 +7,11 @@ export type Stage = 'teacher' | 'distill' | 'evaluate';
 /** A named set of option values reproducing one of the authors' runs (or the demo). */
 export interface Preset {
   readonly description: string;
+  /**
+   * The preset reproduces one of the authors' runs, which always start from ImageNet (`--pretrained True`; the
+   * student's last stage is reloaded from ImageNet): `--imagenet-weights` is then required (`none` to opt out).
+   */
+  readonly requiresImagenetWeights?: boolean;
   /** Values for every stage (dataset, image size, backbone). */
   readonly common: OptionValues;
   /** Teacher stage (`vkd train-teacher`): `tools/train_v2v.py` settings. */
@@ -33,6 +38,7 @@ function personPreset(dataset: 'mars' | 'duke-video', backbone: string, attentio
   const firstMilestone = backbone === 'resnet18' ? 50 : 100;
   return {
     description: `${dataset} ${backbone}${attention === 'bam' ? '+BAM' : ''}: the authors' commands.txt run (teacher 300 epochs, student 500)`,
+    requiresImagenetWeights: true,
     common: { dataset, height: 256, width: 128, backbone, attention, baseWidth: 64, testFrames: 8 },
     teacher: {
       identitiesPerBatch: 8, instancesPerIdentity: 4, framesPerTracklet: 8, epochs: 300,
@@ -47,6 +53,7 @@ function personPreset(dataset: 'mars' | 'duke-video', backbone: string, attentio
 function veriPreset(backbone: string, attention: 'none' | 'bam'): Preset {
   return {
     description: `veri-776 ${backbone}${attention === 'bam' ? '+BAM' : ''}: the authors' commands.txt run (teacher N=1, student N=8/M=2)`,
+    requiresImagenetWeights: true,
     common: { dataset: 'veri-776', height: 224, width: 224, backbone, attention, baseWidth: 64, testFrames: 8 },
     teacher: {
       identitiesPerBatch: 18, instancesPerIdentity: 4, framesPerTracklet: 1, epochs: 300, milestones: range(200, 300, 50),
@@ -105,6 +112,11 @@ export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
 
 /** Names accepted by `--preset`. */
 export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
+
+/** Whether `--preset name` needs `--imagenet-weights` (an authors' run); false for unknown names and no preset. */
+export function presetRequiresImagenetWeights(name: unknown): boolean {
+  return typeof name === 'string' && PRESETS[name]?.requiresImagenetWeights === true;
+}
 
 /**
  * The option values of a preset for one stage (common values plus the stage's; `evaluate` gets the common ones).

@@ -3,6 +3,7 @@ import { datasetNames } from '@vkd/datasets';
 import { checkBackboneAttention, type AttentionName, type BackboneName } from '@vkd/models';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
 import { flagName, type OptionValues } from '../options/option-spec';
+import { resolveImagenetStart, type ImagenetStart } from './imagenet-start';
 import { requireOption } from '../options/resolve-options';
 
 /** Data and model settings shared by every stage. */
@@ -41,6 +42,8 @@ export interface TrainingSettings {
   readonly saveEvery: number;
   readonly keepLast: number;
   readonly resume: boolean;
+  /** Where the backbone starts (teacher) or the student's last stage is reloaded from (distill); in settings.json. */
+  readonly imagenetStart: ImagenetStart;
 }
 
 /** The VKD stage's extra settings. */
@@ -49,7 +52,8 @@ export interface DistillSettings extends TrainingSettings {
   readonly kdWeight: number;
   readonly dpWeight: number;
   readonly temperature: number;
-  readonly imagenetWeights?: string;
+  /** `--reinit-last-stage` (the authors' `--reinit_l4`, default true): reset layer4 before distilling. */
+  readonly reinitLastStage: boolean;
 }
 
 /**
@@ -96,12 +100,13 @@ function checkMilestones(milestones: readonly number[], epochs: number): void {
  */
 export function teacherSettings(options: OptionValues): TrainingSettings {
   const defaults = teacherDefaultsFor(String(options.dataset ?? ''), String(options.backbone ?? ''));
-  return trainingSettings(options, defaults);
+  const settings = trainingSettings(options, defaults);
+  return { ...settings, imagenetStart: resolveImagenetStart(options, 'start the teacher from ImageNet (--pretrained True)') };
 }
 
-function trainingSettings(options: OptionValues, defaults: ReturnType<typeof teacherDefaultsFor>): TrainingSettings {
+function trainingSettings(options: OptionValues, defaults: ReturnType<typeof teacherDefaultsFor>): Omit<TrainingSettings, 'imagenetStart'> {
   const pick = <T>(key: string, fallback: T): T => (options[key] ?? fallback) as T;
-  const settings: TrainingSettings = {
+  const settings = {
     epochs: pick('epochs', defaults.epochs),
     identitiesPerBatch: pick('identitiesPerBatch', defaults.identitiesPerBatch),
     instancesPerIdentity: pick('instancesPerIdentity', defaults.instancesPerIdentity),
@@ -126,13 +131,15 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
  */
 export function distillSettings(options: OptionValues): DistillSettings {
   const base = trainingSettings(options, DISTILL_DEFAULTS);
+  const reinitLastStage = options.reinitLastStage !== false;
   const settings: DistillSettings = {
     ...base,
+    reinitLastStage,
+    imagenetStart: { kind: 'unused' },
     studentFrames: (options.studentFrames as number | undefined) ?? DISTILL_DEFAULTS.studentFrames,
     kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kd,
     dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dp,
     temperature: (options.temperature as number | undefined) ?? DISTILL_DEFAULTS.temperature,
-    ...(options.imagenetWeights ? { imagenetWeights: options.imagenetWeights as string } : {}),
   };
   if (settings.studentFrames > settings.framesPerTracklet) {
     throw new InvalidOptionError(
@@ -141,5 +148,9 @@ export function distillSettings(options: OptionValues): DistillSettings {
       `The student sees a subset of the teacher's ${settings.framesPerTracklet} views (--frames-per-tracklet); use at most ${settings.framesPerTracklet}.`,
     );
   }
-  return settings;
+  if (!reinitLastStage && options.imagenetWeights !== undefined) {
+    throw new InvalidOptionError('--imagenet-weights', options.imagenetWeights, 'With --reinit-last-stage false the student keeps the teacher\'s last stage, so ImageNet weights would not be used; drop one of the two.');
+  }
+  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)') : settings.imagenetStart;
+  return { ...settings, imagenetStart };
 }

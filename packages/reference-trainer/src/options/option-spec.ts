@@ -22,6 +22,8 @@ export interface OptionSpec {
   readonly alias?: string;
   /** Options that only make sense on the command line (`--config`, `--help`) are rejected in a config file. */
   readonly flagOnly?: boolean;
+  /** Words a `path` option also accepts, taken literally (not resolved against the working directory), e.g. `none`. */
+  readonly literals?: readonly string[];
   /** Shown in `--help` as `<placeholder>`. */
   readonly placeholder?: string;
 }

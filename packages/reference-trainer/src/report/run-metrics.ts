@@ -50,6 +50,11 @@ export interface RunMetrics {
    * without the distillation terms (α = β = 0), so `student − baseline` isolates what KD and DP contribute.
    */
   readonly baseline?: ModelMetrics;
+  /**
+   * Optional ablation students (`vkd demo --ablation`), trained like `student` with only one distillation term:
+   * `kdOnly` (β = 0) and `dpOnly` (α = 0); the paper's "On the impact of loss terms".
+   */
+  readonly ablation?: { readonly kdOnly?: ModelMetrics; readonly dpOnly?: ModelMetrics };
   /** A single evaluated model (`vkd evaluate --checkpoint`). */
   readonly model?: ModelMetrics;
   /** The resolved options of the run, plus timings and the backend. */

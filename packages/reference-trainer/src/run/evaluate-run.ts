@@ -1,4 +1,5 @@
 import type { ReidDataset } from '@vkd/datasets';
+import { createEvaluationLoader } from '@vkd/datasets/node';
 import type { ReidModel } from '@vkd/models';
 import { evaluateModel, type EvaluationReport } from '@vkd/trainer';
 import type { DataSettings } from '../config/stage-settings';
@@ -62,6 +63,7 @@ export async function evaluateRun(
     },
   };
   const report = await evaluateModel(counting, dataset, {
+    batches: createEvaluationLoader,
     imageSize: [data.height, data.width],
     framesPerTracklet: data.testFrames,
     framesPerBatch: data.testBatch * data.testFrames,

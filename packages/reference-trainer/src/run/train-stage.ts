@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, InvalidOptionError } from '@vkd/core';
 import type { ReidDataset } from '@vkd/datasets';
-import type { TrackletBatch } from '@vkd/datasets/node';
+import { createTrackletLoader, type TrackletBatch } from '@vkd/datasets/node';
 import { saveReidModel, type ReidModel } from '@vkd/models';
 import {
   adamWithL2,
@@ -67,6 +67,7 @@ async function fitStage(
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, STAGE_FILES.settings), `${JSON.stringify({ stage: label, data, training }, null, 2)}\n`);
   const epochData = createTrainingData({
+    loader: createTrackletLoader,
     tracklets: dataset.train,
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,

@@ -1,0 +1,44 @@
+import { tmpdir } from 'node:os';
+import { describe, expect, it, vi } from 'vitest';
+import { COMMANDS } from '../src/cli/commands';
+import { runCli } from '../src/cli/run-cli';
+
+// Bad --seeds values must be refused before the (slow) backend selection; the mock records whether it was reached.
+const activateDevice = vi.hoisted(() => vi.fn(async () => {
+  throw new Error('backend selected');
+}));
+vi.mock('../src/run/activate-device', () => ({ activateDevice }));
+
+async function vkd(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: tmpdir() };
+  const code = await runCli(argv, io, COMMANDS);
+  return { code, stdout, stderr };
+}
+
+describe('vkd demo --seeds', () => {
+  it('refuses 0 or 1 seeds, repeated seeds, non-integers and negative seeds with a clear message', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['0', /Invalid --seeds: 0\. A spread over seeds needs at least 2 of them\. Give a seed count of at least 2 \(e\.g\. --seeds 5/],
+      ['1', /Invalid --seeds: 1\. A spread over seeds needs at least 2/],
+      ['3,3', /Invalid --seeds: \[3, 3\]\. Seed 3 appears twice/],
+      ['1.5', /Invalid --seeds: "1\.5"\. Expected a comma-separated list of integers.*item 1\.5 is not valid/],
+      ['0,a,2', /Invalid --seeds: "0,a,2"\. Expected a comma-separated list of integers.*item a is not valid/],
+      ['-1,2', /Invalid --seeds/],
+    ];
+    for (const [value, message] of cases) {
+      const result = await vkd(['demo', '--seeds', value, '--out', tmpdir()]);
+      expect(result.code, value).toBe(2);
+      expect(result.stderr, value).toMatch(message);
+    }
+    expect(activateDevice).not.toHaveBeenCalled();
+  });
+
+  it('--help lists --seeds and --ablation', async () => {
+    const help = await vkd(['demo', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--seeds <n\|list>/);
+    expect(help.stdout).toMatch(/--ablation/);
+  });
+});
