@@ -1,6 +1,6 @@
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
-import { backboneNames, backbonesWithAttention } from '@vkd/models';
+import { backboneChoices, backbonesWithAttention } from '@vkd/models';
 import type { OptionSpec } from '../options/option-spec';
 import { FROM_SCRATCH } from './imagenet-start';
 import { PRESET_NAMES } from './presets';
@@ -47,17 +47,24 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
 
 /** Network shape. */
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
-  registryChoice({ key: 'backbone', default: 'resnet50', description: 'backbone network (@vkd/models registry)' }, backboneNames),
+  registryChoice({ key: 'backbone', default: 'resnet50', description: 'backbone network (@vkd/models registry; resnet50bam = resnet50 with BAM)' }, backboneChoices),
   {
     key: 'attention',
     kind: 'choice',
     choices: ['none', 'bam'],
-    default: 'none',
+    // No default: unset means 'none', or 'bam' for the authors' combined names (resnet50bam, resnet101bam).
     get description() {
-      return `BAM attention (${backbonesWithAttention('bam').join(', ')})`;
+      return `BAM attention (${backbonesWithAttention('bam').join(', ')}); default none, bam for resnet50bam / resnet101bam`;
     },
   },
-  { key: 'baseWidth', kind: 'integer', min: 4, max: 64, default: 64, description: 'channels of the first ResNet stage (64 = standard; 16 = narrow CPU demo)' },
+  {
+    key: 'baseWidth',
+    kind: 'integer',
+    min: 4,
+    max: 64,
+    default: 64,
+    description: 'network width, 64 = standard (ResNet stage-1 channels, DenseNet initial features, MobileNet width ×baseWidth/64); 16 = narrow CPU demo',
+  },
 ];
 
 /** Optimisation and schedule, shared by both stages. */
