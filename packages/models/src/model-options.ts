@@ -1,5 +1,10 @@
 import { InvalidOptionError } from '@vkd/core';
-import { backboneChoices, checkBackboneAttention, getBackbone, resolveBackboneName } from './backbones/backbone-registry';
+import {
+  backboneChoices,
+  checkBackboneAttention,
+  getBackbone,
+  resolveBackboneName,
+} from './backbones/backbone-registry';
 
 /**
  * A name of the backbone registry (`resnet18`, `resnet34`, `resnet50`, `resnet101`, `densenet121`, `mobilenet` or a
@@ -65,7 +70,8 @@ export function validateReidModelOptions(options: ReidModelOptions): ReidModelCo
   }
   const names = backboneChoices();
   if (typeof options.backbone !== 'string' || !names.includes(options.backbone)) {
-    throw new InvalidOptionError('backbone', options.backbone, `Expected one of ${names.map((name) => `"${name}"`).join(', ')}.`);
+    const expected = names.map((name) => `"${name}"`).join(', ');
+    throw new InvalidOptionError('backbone', options.backbone, `Expected one of ${expected}.`);
   }
   if (options.attention !== undefined && options.attention !== 'none' && options.attention !== 'bam') {
     throw new InvalidOptionError('attention', options.attention, 'Expected "none" or "bam".');
@@ -77,7 +83,8 @@ export function validateReidModelOptions(options: ReidModelOptions): ReidModelCo
   const lastStride = options.lastStride ?? lastStrides[0] ?? 1;
   if (!(lastStrides as readonly unknown[]).includes(lastStride)) {
     const meaning = (stride: number) => `${stride}${stride === 1 ? ' (VKD default)' : ' (torchvision)'}`;
-    throw new InvalidOptionError('lastStride', lastStride, `Expected ${lastStrides.map(meaning).join(' or ')} for ${backbone}.`);
+    const expected = lastStrides.map(meaning).join(' or ');
+    throw new InvalidOptionError('lastStride', lastStride, `Expected ${expected} for ${backbone}.`);
   }
   const removeLastBlockReLU = options.removeLastBlockReLU ?? true;
   if (typeof removeLastBlockReLU !== 'boolean') throw new InvalidOptionError('removeLastBlockReLU', removeLastBlockReLU, 'Expected a boolean.');

@@ -43,7 +43,13 @@ export function convSpecs(
   init: ParameterInit = { kind: 'kaiming-normal-fan-out' },
 ): ParameterSpec[] {
   const specs: ParameterSpec[] = [
-    { name: `${prefix}.weight`, shape: [kernel, kernel, inChannels, outChannels], layout: 'conv', trainable: true, init },
+    {
+      name: `${prefix}.weight`,
+      shape: [kernel, kernel, inChannels, outChannels],
+      layout: 'conv',
+      trainable: true,
+      init,
+    },
   ];
   if (bias) specs.push({ name: `${prefix}.bias`, shape: [outChannels], layout: 'vector', trainable: true, init: { kind: 'constant', value: 0 } });
   return specs;

@@ -10,7 +10,12 @@ const VARIANTS = [
   'resnet101bam-w4', 'densenet121-w8', 'mobilenet-w16',
 ];
 /** Parameters whose train-mode gradients each fixture records (make_fixtures.py GRAD_SUFFIXES + the head). */
-const GRADIENT_COUNTS: Record<string, number> = { 'resnet18-w8': 6, 'resnet50bam-w8': 18, 'densenet121-w8': 8, 'mobilenet-w16': 8 };
+const GRADIENT_COUNTS: Record<string, number> = {
+  'resnet18-w8': 6,
+  'resnet50bam-w8': 18,
+  'densenet121-w8': 8,
+  'mobilenet-w16': 8,
+};
 /**
  * Relative tolerance: max|ours − reference| / max|reference| per tensor. The references are float64 PyTorch runs of
  * the same float32 weights; float32 PyTorch itself is within 6e-6 of them on these fixtures (make_fixtures.py prints it).

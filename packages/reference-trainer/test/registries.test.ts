@@ -21,7 +21,7 @@ describe('the CLI reads its choices from the @vkd/models backbone registry', () 
     );
     registerBackbone({ ...getBackbone('resnet50'), name: 'resnet50-wide-test', description: 'test entry', aliases: {} });
     const general = await vkd(['--help']);
-    expect(general.stdout).toMatch(/Backbones \(--backbone\): resnet18, resnet34, resnet50, resnet101.*resnet50-wide-test/);
+    expect(general.stdout).toMatch(/Backbones \(--backbone\): resnet18, resnet34, resnet50 .*resnet101 .*resnet50-wide-test/);
     const help = await vkd(['train-teacher', '--help']);
     expect(help.stdout).toMatch(/--backbone <resnet18\|resnet34\|resnet50\|resnet101\|[^>]*resnet50-wide-test[|>]/);
     expect(help.stdout).toMatch(/--attention <none\|bam>\s+BAM attention \(resnet50, resnet101, [^)]*resnet50-wide-test\)/);
@@ -31,7 +31,7 @@ describe('the CLI reads its choices from the @vkd/models backbone registry', () 
 });
 
 describe('the authors’ backbone names on the CLI', () => {
-  it('accepts densenet121, mobilenet and resnet50bam / resnet101bam (= resnet50 / resnet101 with --attention bam)', async () => {
+  it('accepts densenet121, mobilenet, resnet50bam / resnet101bam (= resnet50 / resnet101 + --attention bam)', async () => {
     const { modelSettings } = await import('../src/config/stage-settings');
     for (const [argv, expected] of [
       [['--backbone', 'densenet121'], { backbone: 'densenet121', attention: 'none' }],
@@ -48,7 +48,8 @@ describe('the authors’ backbone names on the CLI', () => {
   });
 
   it('refuses resnet50bam with --attention none, naming the option', async () => {
-    const { stderr, code } = await vkd(['train-teacher', '--dataset', 'mars', '--backbone', 'resnet50bam', '--attention', 'none', '--root', '/d', '--out', '/o']);
+    const argv = ['--dataset', 'mars', '--backbone', 'resnet50bam', '--attention', 'none', '--root', '/d', '--out', '/o'];
+    const { stderr, code } = await vkd(['train-teacher', ...argv]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/Invalid --attention: "none". "resnet50bam" is resnet50 with attention "bam"/);
   });

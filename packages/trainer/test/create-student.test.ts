@@ -6,13 +6,23 @@ import { createStudent } from '../src/index';
 
 async function weightValues(model: ReidModel): Promise<Map<string, Float32Array>> {
   const variables = model.variables();
-  return new Map(await Promise.all(model.weightSpecs().map(async (spec, index) => [spec.name, (await (variables[index] as tf.Variable).data()) as Float32Array] as const)));
+  return new Map(
+    await Promise.all(
+      model
+        .weightSpecs()
+        .map(
+          async (spec, index) => [spec.name, (await (variables[index] as tf.Variable).data()) as Float32Array] as const,
+        ),
+    ),
+  );
 }
 
 /** Names of the weights whose values differ between two models of the same config. */
 async function changedWeights(before: ReidModel, after: ReidModel): Promise<string[]> {
   const [first, second] = [await weightValues(before), await weightValues(after)];
-  return [...first].filter(([name, values]) => values.some((value, index) => value !== second.get(name)?.[index])).map(([name]) => name);
+  return [...first]
+    .filter(([name, values]) => values.some((value, index) => value !== second.get(name)?.[index]))
+    .map(([name]) => name);
 }
 
 describe('createStudent follows each backbone’s re-init rule (TriNet.reinit_layers)', () => {
@@ -45,7 +55,10 @@ describe('createStudent follows each backbone’s re-init rule (TriNet.reinit_la
       const student = createStudent(teacher, options);
       const changed = await changedWeights(teacher, student);
       expect(changed.length).toBeGreaterThan(0);
-      expect(changed.every((name) => name.startsWith('classifier.')), changed.join(', ')).toBe(true);
+      expect(
+        changed.every((name) => name.startsWith('classifier.')),
+        changed.join(', '),
+      ).toBe(true);
       student.dispose();
     }
     teacher.dispose();

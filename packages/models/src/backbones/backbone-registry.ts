@@ -17,7 +17,9 @@ const registry = createRegistry<Backbone>(
 function aliasTable(): Map<string, { backbone: string; attention: AttentionName }> {
   const table = new Map<string, { backbone: string; attention: AttentionName }>();
   for (const name of registry.keys()) {
-    for (const [alias, attention] of Object.entries(registry.get(name).aliases ?? {})) table.set(alias, { backbone: name, attention });
+    for (const [alias, attention] of Object.entries(registry.get(name).aliases ?? {})) {
+      table.set(alias, { backbone: name, attention });
+    }
   }
   return table;
 }
@@ -42,7 +44,11 @@ export function registerBackbone(backbone: Backbone): void {
   }
   for (const [alias, attention] of Object.entries(backbone.aliases ?? {})) {
     if (!backbone.attention.includes(attention)) {
-      throw new InvalidOptionError(`registerBackbone("${backbone.name}").aliases.${alias}`, attention, `Use one of its attention values: ${backbone.attention.join(', ')}.`);
+      throw new InvalidOptionError(
+        `registerBackbone("${backbone.name}").aliases.${alias}`,
+        attention,
+        `Use one of its attention values: ${backbone.attention.join(', ')}.`,
+      );
     }
   }
   registry.register(backbone.name, backbone);
@@ -60,14 +66,23 @@ export function backboneChoices(): string[] {
  * @throws InvalidOptionError when an alias is combined with another attention (`resnet50bam` with `'none'`);
  *   UnknownKeyError listing the choices for an unknown name.
  */
-export function resolveBackboneName(name: string, attention?: AttentionName, option = 'attention'): { backbone: string; attention: AttentionName } {
+export function resolveBackboneName(
+  name: string,
+  attention?: AttentionName,
+  option = 'attention',
+): { backbone: string; attention: AttentionName } {
   const alias = aliasTable().get(name);
   if (!alias) {
     if (!registry.has(name)) throw new UnknownKeyError('backbone', name, backboneChoices());
     return { backbone: name, attention: attention ?? 'none' };
   }
   if (attention !== undefined && attention !== alias.attention) {
-    throw new InvalidOptionError(option, attention, `"${name}" is ${alias.backbone} with attention "${alias.attention}"; use backbone "${alias.backbone}" for attention "${attention}".`);
+    throw new InvalidOptionError(
+      option,
+      attention,
+      `"${name}" is ${alias.backbone} with attention "${alias.attention}"; use backbone "${alias.backbone}" for attention ` +
+        `"${attention}".`,
+    );
   }
   return alias;
 }

@@ -35,7 +35,9 @@ export function formatCommandHelp(command: CommandDefinition): string {
 
 /** `resnet50 (also resnet50bam = +BAM)`: a backbone with the authors' combined names that select it. */
 function withAliases(name: string): string {
-  const aliases = Object.entries(getBackbone(name).aliases ?? {}).map(([alias, attention]) => `${alias} = +${attention.toUpperCase()}`);
+  const aliases = Object.entries(getBackbone(name).aliases ?? {}).map(
+    ([alias, attention]) => `${alias} = +${attention.toUpperCase()}`,
+  );
   return aliases.length > 0 ? `${name} (also ${aliases.join(', ')})` : name;
 }
 export function formatGeneralHelp(commands: readonly CommandDefinition[], version: string): string {

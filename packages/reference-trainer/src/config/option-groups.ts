@@ -47,14 +47,22 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
 
 /** Network shape. */
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
-  registryChoice({ key: 'backbone', default: 'resnet50', description: 'backbone network (@vkd/models registry; resnet50bam = resnet50 with BAM)' }, backboneChoices),
+  registryChoice(
+    {
+      key: 'backbone',
+      default: 'resnet50',
+      description: 'backbone network (@vkd/models registry; resnet50bam = resnet50 with BAM)',
+    },
+    backboneChoices,
+  ),
   {
     key: 'attention',
     kind: 'choice',
     choices: ['none', 'bam'],
     // No default: unset means 'none', or 'bam' for the authors' combined names (resnet50bam, resnet101bam).
     get description() {
-      return `BAM attention (${backbonesWithAttention('bam').join(', ')}); default none, bam for resnet50bam / resnet101bam`;
+      const backbones = backbonesWithAttention('bam').join(', ');
+      return `BAM attention (${backbones}); default none, bam for resnet50bam / resnet101bam`;
     },
   },
   {
@@ -63,7 +71,9 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
     min: 4,
     max: 64,
     default: 64,
-    description: 'network width, 64 = standard (ResNet stage-1 channels, DenseNet initial features, MobileNet width ×baseWidth/64); 16 = narrow CPU demo',
+    description:
+      'network width, 64 = standard (ResNet stage-1 channels, DenseNet initial features, MobileNet width ' +
+      '×baseWidth/64); 16 = narrow CPU demo',
   },
 ];
 

@@ -79,7 +79,8 @@ export function dataSettings(options: OptionValues): DataSettings {
  * @throws InvalidOptionError for an attention the backbone lacks or that contradicts a combined name.
  */
 export function modelSettings(options: OptionValues): ModelSettings {
-  const { backbone, attention } = resolveBackboneName(String(options.backbone), options.attention as AttentionName | undefined, '--attention');
+  const given = options.attention as AttentionName | undefined;
+  const { backbone, attention } = resolveBackboneName(String(options.backbone), given, '--attention');
   checkBackboneAttention(backbone, attention, '--attention');
   return { backbone, attention, baseWidth: options.baseWidth as number };
 }

@@ -57,20 +57,33 @@ export function densenetArchitecture(baseWidth: number, removeFinalReLU: boolean
   const transitions: Transition[] = [];
   DENSENET121_BLOCKS.forEach((count, blockIndex) => {
     const prefix = featuresLayer(4 + 2 * blockIndex);
-    const layers = Array.from({ length: count }, (_, layerIndex): DenseLayer => ({
-      prefix: `${prefix}.denselayer${layerIndex + 1}`,
-      inChannels: channels + layerIndex * growthRate,
-    }));
+    const layers = Array.from(
+      { length: count },
+      (_, layerIndex): DenseLayer => ({
+        prefix: `${prefix}.denselayer${layerIndex + 1}`,
+        inChannels: channels + layerIndex * growthRate,
+      }),
+    );
     blocks.push({ prefix, layers });
     channels += count * growthRate;
     if (blockIndex < DENSENET121_BLOCKS.length - 1) {
-      transitions.push({ prefix: featuresLayer(5 + 2 * blockIndex), inChannels: channels, outChannels: Math.floor(channels / 2) });
+      transitions.push({
+        prefix: featuresLayer(5 + 2 * blockIndex),
+        inChannels: channels,
+        outChannels: Math.floor(channels / 2),
+      });
       channels = Math.floor(channels / 2);
     }
   });
   return {
-    stem, blocks, transitions, growthRate, bottleneckChannels,
-    finalNorm: featuresLayer(11), finalReLU: !removeFinalReLU, outChannels: channels,
+    stem,
+    blocks,
+    transitions,
+    growthRate,
+    bottleneckChannels,
+    finalNorm: featuresLayer(11),
+    finalReLU: !removeFinalReLU,
+    outChannels: channels,
   };
 }
 
@@ -80,7 +93,10 @@ const FAN_IN: ParameterInit = { kind: 'kaiming-normal-fan-in' };
 /** Parameter specs of the DenseNet in state_dict order (conv0, norm0, each dense layer, each transition, norm5). */
 export function densenetSpecs(architecture: DensenetArchitecture): ParameterSpec[] {
   const { stem, bottleneckChannels, growthRate } = architecture;
-  const specs = [...convSpecs(stem.conv, 7, 3, stem.outChannels, false, FAN_IN), ...batchNormSpecs(stem.bn, stem.outChannels)];
+  const specs = [
+    ...convSpecs(stem.conv, 7, 3, stem.outChannels, false, FAN_IN),
+    ...batchNormSpecs(stem.bn, stem.outChannels),
+  ];
   architecture.blocks.forEach((block, blockIndex) => {
     for (const layer of block.layers) {
       specs.push(

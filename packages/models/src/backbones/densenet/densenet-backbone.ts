@@ -12,7 +12,11 @@ const DENSEBLOCK4 = 'backbone.features_layers.10.';
 
 function densenetNetwork(config: ReidModelConfig): BackboneNetwork {
   if (config.baseWidth % 2 !== 0) {
-    throw new InvalidOptionError('baseWidth', config.baseWidth, 'DenseNet-121 needs an even baseWidth (its growth rate is baseWidth / 2; 64 = densenet121).');
+    throw new InvalidOptionError(
+      'baseWidth',
+      config.baseWidth,
+      'DenseNet-121 needs an even baseWidth (its growth rate is baseWidth / 2; 64 = densenet121).',
+    );
   }
   const architecture = densenetArchitecture(config.baseWidth, config.removeLastBlockReLU);
   return {

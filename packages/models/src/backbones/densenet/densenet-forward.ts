@@ -5,10 +5,22 @@ import { convolve } from '../../layers/convolution';
 import type { DensenetArchitecture } from './densenet-architecture';
 
 /** Pre-activation unit of DenseNet: BatchNorm → ReLU → bias-free conv (stride 1, PyTorch padding (k−1)/2). */
-function normReluConv(x: tf.Tensor4D, norm: string, conv: string, kernel: number, context: ForwardContext): tf.Tensor4D {
+function normReluConv(
+  x: tf.Tensor4D,
+  norm: string,
+  conv: string,
+  kernel: number,
+  context: ForwardContext,
+): tf.Tensor4D {
   const activated = batchNorm(x, batchNormVariables(context, norm), context.mode, { relu: true });
   const filter = context.variable(`${conv}.weight`) as tf.Tensor4D;
-  return convolve(activated, filter, { kernel, stride: 1, padding: (kernel - 1) / 2, dilation: 1 }, undefined, 'linear');
+  return convolve(
+    activated,
+    filter,
+    { kernel, stride: 1, padding: (kernel - 1) / 2, dilation: 1 },
+    undefined,
+    'linear',
+  );
 }
 
 /**
@@ -18,7 +30,11 @@ function normReluConv(x: tf.Tensor4D, norm: string, conv: string, kernel: number
  * @param images [N, H, W, 3], ImageNet-normalised RGB.
  * @returns [N, ⌊H/32⌋-ish, ⌊W/32⌋-ish, D] (output stride 32, pools round down).
  */
-export function densenetForward(images: tf.Tensor4D, architecture: DensenetArchitecture, context: ForwardContext): tf.Tensor4D {
+export function densenetForward(
+  images: tf.Tensor4D,
+  architecture: DensenetArchitecture,
+  context: ForwardContext,
+): tf.Tensor4D {
   const stem = unitForward(images, architecture.stem, context, { relu: true, inputIsData: true });
   let x = tf.maxPool(stem, 3, 2, 1, 'floor');
   architecture.blocks.forEach((block, blockIndex) => {
@@ -30,8 +46,15 @@ export function densenetForward(images: tf.Tensor4D, architecture: DensenetArchi
     const transition = architecture.transitions[blockIndex];
     if (transition) {
       // PyTorch AvgPool2d(2, 2): no padding, floor rounding = tfjs 'valid'.
-      x = tf.avgPool(normReluConv(x, `${transition.prefix}.norm`, `${transition.prefix}.conv`, 1, context), 2, 2, 'valid');
+      x = tf.avgPool(
+        normReluConv(x, `${transition.prefix}.norm`, `${transition.prefix}.conv`, 1, context),
+        2,
+        2,
+        'valid',
+      );
     }
   });
-  return batchNorm(x, batchNormVariables(context, architecture.finalNorm), context.mode, { relu: architecture.finalReLU });
+  return batchNorm(x, batchNormVariables(context, architecture.finalNorm), context.mode, {
+    relu: architecture.finalReLU,
+  });
 }

@@ -52,10 +52,23 @@ export interface MobilenetArchitecture {
   outChannels: number;
 }
 
-function unit(prefix: string, kernel: number, stride: number, inChannels: number, outChannels: number, options: { depthwise?: boolean; relu6: boolean; bn?: string }): MobilenetUnit {
+function unit(
+  prefix: string,
+  kernel: number,
+  stride: number,
+  inChannels: number,
+  outChannels: number,
+  options: { depthwise?: boolean; relu6: boolean; bn?: string },
+): MobilenetUnit {
   return {
-    conv: options.bn ? prefix : `${prefix}.0`, bn: options.bn ?? `${prefix}.1`, kernel, stride, inChannels, outChannels,
-    depthwise: options.depthwise ?? false, relu6: options.relu6,
+    conv: options.bn ? prefix : `${prefix}.0`,
+    bn: options.bn ?? `${prefix}.1`,
+    kernel,
+    stride,
+    inChannels,
+    outChannels,
+    depthwise: options.depthwise ?? false,
+    relu6: options.relu6,
   };
 }
 
@@ -64,7 +77,11 @@ function unit(prefix: string, kernel: number, stride: number, inChannels: number
  * authors' surgery (`model/net.py` `get_mobilenet_backbone_layers`): features[14]'s depthwise conv at stride
  * `lastStride` (1: output stride 16) and, with `removeLastReLU`, no ReLU6 after features[18].
  */
-export function mobilenetArchitecture(baseWidth: number, lastStride: 1 | 2, removeLastReLU: boolean): MobilenetArchitecture {
+export function mobilenetArchitecture(
+  baseWidth: number,
+  lastStride: 1 | 2,
+  removeLastReLU: boolean,
+): MobilenetArchitecture {
   const widthMultiplier = baseWidth / 64;
   const layer = (index: number) => `backbone.features_layers.${index}`;
   let inChannels = makeDivisible(STEM_CHANNELS * widthMultiplier);
@@ -80,9 +97,13 @@ export function mobilenetArchitecture(baseWidth: number, lastStride: 1 | 2, remo
       const units: MobilenetUnit[] = [];
       if (expansion !== 1) units.push(unit(`${prefix}.0`, 1, 1, inChannels, hidden, { relu6: true }));
       const depthwiseStride = index === LAST_STRIDE_BLOCK ? lastStride : stride;
-      units.push(unit(`${prefix}.${units.length}`, 3, depthwiseStride, hidden, hidden, { depthwise: true, relu6: true }));
+      units.push(
+        unit(`${prefix}.${units.length}`, 3, depthwiseStride, hidden, hidden, { depthwise: true, relu6: true }),
+      );
       const linear = units.length;
-      units.push(unit(`${prefix}.${linear}`, 1, 1, hidden, outChannels, { relu6: false, bn: `${prefix}.${linear + 1}` }));
+      units.push(
+        unit(`${prefix}.${linear}`, 1, 1, hidden, outChannels, { relu6: false, bn: `${prefix}.${linear + 1}` }),
+      );
       blocks.push({ units, residual: stride === 1 && inChannels === outChannels });
       inChannels = outChannels;
     }
@@ -95,7 +116,10 @@ export function mobilenetArchitecture(baseWidth: number, lastStride: 1 | 2, remo
 /** Specs of one unit; a depthwise filter is `[k, k, 1, C]` (PyTorch `[C, 1, k, k]`). */
 function unitSpecs(mobileUnit: MobilenetUnit): ParameterSpec[] {
   const perGroup = mobileUnit.depthwise ? 1 : mobileUnit.inChannels;
-  return [...convSpecs(mobileUnit.conv, mobileUnit.kernel, perGroup, mobileUnit.outChannels), ...batchNormSpecs(mobileUnit.bn, mobileUnit.outChannels)];
+  return [
+    ...convSpecs(mobileUnit.conv, mobileUnit.kernel, perGroup, mobileUnit.outChannels),
+    ...batchNormSpecs(mobileUnit.bn, mobileUnit.outChannels),
+  ];
 }
 
 /**
@@ -103,5 +127,7 @@ function unitSpecs(mobileUnit: MobilenetUnit): ParameterSpec[] {
  * fan-out, BN weight 1, bias 0.
  */
 export function mobilenetSpecs(architecture: MobilenetArchitecture): ParameterSpec[] {
-  return [architecture.stem, ...architecture.blocks.flatMap((block) => block.units), architecture.last].flatMap(unitSpecs);
+  return [architecture.stem, ...architecture.blocks.flatMap((block) => block.units), architecture.last].flatMap(
+    unitSpecs,
+  );
 }

@@ -8,7 +8,10 @@ function mobilenetNetwork(config: ReidModelConfig): BackboneNetwork {
   return {
     outChannels: architecture.outChannels,
     specs: mobilenetSpecs(architecture),
-    stageNames: Array.from({ length: architecture.blocks.length + 2 }, (_, index) => `backbone.features_layers.${index}`),
+    stageNames: Array.from(
+      { length: architecture.blocks.length + 2 },
+      (_, index) => `backbone.features_layers.${index}`,
+    ),
     // The authors' student re-initialises nothing of a MobileNet backbone, only the head (`reinit_layers`).
     studentReinitPrefixes: [],
     forward: (images, context) => mobilenetForward(images, architecture, context),
