@@ -8,3 +8,5 @@ export type { WebGpuOptions } from './candidates/webgpu-candidate';
 export { describeMissingAdapter, probeGpuFacts } from './candidates/webgpu-diagnosis';
 export type { GpuFacts } from './candidates/webgpu-diagnosis';
 export { setConvolutionThreads, convolutionThreads } from './kernels/wasm-conv2d';
+export { memoryLimits, WASM_HEAP_MAX_BYTES } from './memory-limits';
+export type { MemoryLimits } from './memory-limits';

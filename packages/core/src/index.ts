@@ -10,6 +10,8 @@ export { UnsafePickleError } from './errors/unsafe-pickle-error';
 export { UnsupportedBackendError } from './errors/unsupported-backend-error';
 export type { BackendAttempt } from './errors/unsupported-backend-error';
 export { NonFiniteValueError } from './errors/numeric-error';
+export { TrainingDivergedError } from './errors/training-diverged-error';
+export { RunDirectoryError } from './errors/run-directory-error';
 export { NodeOnlyError } from './errors/node-only-error';
 export { importNodeBuiltin } from './node-builtin';
 export { createRegistry } from './registry';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DatasetFormatError, InvalidOptionError } from '@vkd/core';
 import { finishDataset } from './finish-dataset';
 import { compareNames, isDirectory, listFolders, listImages, requirePaths } from './dataset-files';
-import { deriveQueryGallery } from './query-gallery';
+import { deriveQueryGallery, derivedSplitProtocol } from './query-gallery';
 import type { LoadDatasetOptions, ReidDataset, Tracklet } from './types';
 
 /** Options of {@link loadFolder}. */
@@ -59,7 +59,7 @@ export async function loadFolder(options: FolderOptions): Promise<ReidDataset> {
   const tracklets = all.map(toTracklet);
   const { query, gallery } = deriveQueryGallery(tracklets.filter((_, index) => !trainNames.has((all[index] as RawTracklet).identityName)), protocol);
   return finishDataset(
-    { name: 'folder', root, protocol: `${protocol} (derived: first ${trainCount} identities train; query = first tracklet of each test identity in each camera)`, train: tracklets.filter((_, index) => trainNames.has((all[index] as RawTracklet).identityName)), query, gallery },
+    { name: 'folder', root, protocol: derivedSplitProtocol(protocol, `first ${trainCount} identities train; query = first tracklet of each test identity in each camera`), train: tracklets.filter((_, index) => trainNames.has((all[index] as RawTracklet).identityName)), query, gallery },
     options,
   );
 }

@@ -4,7 +4,7 @@ import { DatasetFormatError, InvalidOptionError } from '@vkd/core';
 import { finishDataset } from './finish-dataset';
 import { listFolders, listImages, pathExists, readLines, requirePaths, type NumberedLine } from './dataset-files';
 import { matrixRows, readMatFile } from './mat-file';
-import { deriveQueryGallery } from './query-gallery';
+import { deriveQueryGallery, derivedSplitProtocol } from './query-gallery';
 import type { LoadDatasetOptions, ReidDataset, Tracklet } from './types';
 
 /** MARS gallery composition (see `datasets-and-evaluation.md` §3.6). */
@@ -53,7 +53,7 @@ export async function loadMars(options: MarsOptions): Promise<ReidDataset> {
   const train = await readFromFileNames(join(root, 'bbox_train'));
   const test = (await readFromFileNames(join(root, 'bbox_test'))).filter((t) => t.identity !== -1);
   const { query, gallery } = deriveQueryGallery(test, protocol);
-  return finishDataset({ name, root, protocol: `${protocol} (no info/: tracklets from file names; query = first tracklet of each identity in each camera, for identities seen by ≥ 2 cameras)`, train, query, gallery }, options);
+  return finishDataset({ name, root, protocol: derivedSplitProtocol(protocol, 'no info/: tracklets from file names; query = first tracklet of each identity in each camera, for identities seen by ≥ 2 cameras'), train, query, gallery }, options);
 }
 
 async function readWithInfo(root: string, protocol: MarsProtocol) {

@@ -26,3 +26,13 @@ export function deriveQueryGallery(test: readonly Tracklet[], protocol: 'officia
     gallery: protocol === 'official' ? [...test] : test.filter((_, index) => !isQuery[index]),
   };
 }
+
+/**
+ * The `protocol` text of a split a loader derived itself (no official query/gallery files): never called "official",
+ * it says the split was made up and whether its gallery holds the queries.
+ * @param how how query and gallery were chosen, e.g. `no info/: query = first tracklet of each identity in each camera`.
+ */
+export function derivedSplitProtocol(protocol: 'official' | 'torchreid', how: string): string {
+  const gallery = protocol === 'official' ? 'gallery includes the queries, as the official MARS protocol' : 'gallery excludes the queries, as torchreid';
+  return `derived split, not the dataset's official one (${how}; ${gallery})`;
+}

@@ -1,6 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createRandom, type Random } from '@vkd/core';
+import { createRandom, InvalidOptionError, type Random } from '@vkd/core';
 import { createConcurrencyLimit } from './concurrency-limit';
 import { writeMatFile } from './mat-file-writer';
 import { loadSharp } from './sharp-module';
@@ -34,12 +34,15 @@ interface PlannedTracklet {
  *
  * 40 ids × 4 cameras × 2 tracklets × 8 frames at 128×64 (2,560 JPEGs) takes about a second.
  * Deterministic for a seed (same bytes with the same sharp/libvips version).
+ * Writes only into a root without `bbox_train/`, `bbox_test/`, `info/` and `synthetic.json` (it never overwrites);
+ * `loadDataset('synthetic', { root, generate, regenerate })` replaces an earlier generated set safely.
  * @returns the absolute root.
- * @throws InvalidOptionError for out-of-range options.
+ * @throws InvalidOptionError for out-of-range options, or a root that already holds one of those entries.
  */
 export async function generateSyntheticDataset(options: SyntheticDatasetOptions): Promise<{ root: string }> {
   const plan = planSyntheticDataset(options);
   const root = resolve(options.root);
+  await refuseExistingSet(root);
   const { height, width, quality } = plan.options;
   const tracklets = planTracklets(plan);
   const sharp = await loadSharp();
@@ -67,6 +70,14 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
   };
   await writeFile(join(root, SYNTHETIC_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return { root };
+}
+
+async function refuseExistingSet(root: string): Promise<void> {
+  for (const entry of ['bbox_train', 'bbox_test', 'info', SYNTHETIC_MANIFEST]) {
+    if (await lstat(join(root, entry)).then(() => true, () => false)) {
+      throw new InvalidOptionError('root', root, `It already holds ${entry}; generate into a folder without bbox_train/, bbox_test/, info/ and ${SYNTHETIC_MANIFEST} (nothing is overwritten).`);
+    }
+  }
 }
 
 function pad(value: number, digits: number): string {

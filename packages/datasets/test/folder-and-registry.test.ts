@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DatasetFormatError, DatasetNotFoundError, DuplicateKeyError, InvalidOptionError, UnknownKeyError } from '@vkd/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { computeStatistics, datasetNames, formatStatistics, loadDataset, registerDataset } from '../src/index';
+import { computeStatistics, datasetEntry, datasetNames, findDatasetEntry, formatStatistics, loadDataset, registerDataset } from '../src/index';
 import type { LoadDatasetOptions, ReidDataset } from '../src/index';
 import { temporaryFolder, writeImage } from './helpers';
 
@@ -17,7 +17,8 @@ describe("loadDataset('folder')", () => {
 
   it('derives train/query/gallery from root/<identity>/<camera>/*.jpg', async () => {
     const dataset = await loadDataset('folder', { root });
-    expect(dataset.protocol).toMatch(/^official \(derived: first 2 identities train/);
+    expect(dataset.protocol).toMatch(/^derived split, not the dataset's official one \(first 2 identities train.*gallery includes the queries/);
+    expect(formatStatistics(dataset)).not.toMatch(/protocol: official/);
     expect(dataset.train.map((t) => [t.originalIdentity, t.identity, t.camera])).toEqual([[1, 0, 0], [2, 1, 0], [2, 1, 1]]);
     expect(dataset.train[0]?.frames.map((path) => path.slice(-9))).toEqual(['/img2.jpg', 'img10.jpg']);
     // carol (3) is seen by two cameras → two queries; dave (4) by one → none
@@ -72,10 +73,42 @@ describe('dataset registry', () => {
     expect(formatStatistics(dataset)).toMatch(/train\s+\|\s+1 \|\s+1 \|\s+1 \|\s+1\/1\/1\.0 \|\s+1/);
   });
 
+  it('the table names each dataset\'s protocols, teacher defaults, load-existing options and preset hooks', async () => {
+    expect(datasetEntry('veri-776').protocols).toEqual(['i2v', 'v2v', 'i2i', 'v2i']);
+    expect(datasetEntry('veri-776').videoQueriesFromGallery).toBe(true);
+    expect(datasetEntry('atrw').protocols).toEqual(['i2i']);
+    expect(datasetEntry('mars').teacherDefaults?.('resnet18')).toEqual({ epochs: 300, milestones: [50, 100, 150, 200, 250] });
+    expect(datasetEntry('duke-video').teacherDefaults?.('resnet50')).toEqual({ epochs: 300, milestones: [100, 200] });
+    expect(datasetEntry('veri-776').teacherDefaults?.('resnet18')).toMatchObject({ identitiesPerBatch: 18, framesPerTracklet: 1, milestones: [200, 250] });
+    expect(datasetEntry('synthetic').loadExisting).toEqual({ generate: false });
+    expect(datasetEntry('mars').authors?.networks.map((network) => network.name)).toEqual(['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet50bam']);
+    expect(datasetEntry('veri-776').authors?.imageSize).toEqual([224, 224]);
+    expect(findDatasetEntry('nope')).toBeUndefined();
+    expect(() => datasetEntry('nope')).toThrow(UnknownKeyError);
+    const load = async () => { throw new Error('unused'); };
+    expect(() => registerDataset({ name: 'bad-protocols', description: '', load, protocols: [] })).toThrow(/bad-protocols.*protocols/);
+    expect(() => registerDataset({ name: 'bad-protocols', description: '', load, protocols: ['x2y' as 'i2i'] })).toThrow(/Use a non-empty list of i2v, v2v, i2i, v2i/);
+    expect(() => registerDataset({ name: 'bad-loader', description: '', load: undefined as never, protocols: ['i2i'] })).toThrow(/bad-loader.*load/);
+    expect(datasetNames()).not.toContain('bad-protocols');
+    registerDataset({ name: 'entry-form', description: 'an entry', load, protocols: ['i2i'] });
+    expect(datasetEntry('entry-form').protocols).toEqual(['i2i']);
+    expect(datasetEntry('mine').protocols).toEqual(['i2v', 'v2v']);
+  });
+
   it('formatStatistics reports skipped frames', () => {
     const statistics = { ...computeStatistics({ train: [], query: [], gallery: [] }), skippedFrames: 3, skippedTracklets: 1 };
     const text = formatStatistics({ name: 'x', protocol: 'p', statistics });
     expect(text).toContain('skipped bad frames: 3, tracklets left empty and dropped: 1');
     expect(text).toMatch(/train\s+\|\s+0 \|\s+0 \|\s+0 \|\s+- \|\s+0/);
+  });
+});
+
+describe('cameraName', () => {
+  it('names cameras as each dataset writes them', async () => {
+    const { cameraName } = await import('../src/index');
+    expect([0, 5].map((camera) => cameraName('mars', camera))).toEqual(['C1', 'C6']);
+    expect(cameraName('duke-video', 7)).toBe('C8');
+    expect(cameraName('veri-776', 19)).toBe('c020');
+    expect(cameraName('folder', 2)).toBe('cam 2');
   });
 });

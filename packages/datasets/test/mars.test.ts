@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetFormatError, DatasetNotFoundError, InvalidOptionError } from '@vkd/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CorruptImageError, loadDataset } from '../src/index';
+import { CorruptImageError, formatStatistics, loadDataset } from '../src/index';
 import { writeMatFile } from '../src/mat-file-writer';
 import { SMALL_MARS, marsName, temporaryFolder, writeImage, writeMarsTree } from './helpers';
 
@@ -47,7 +47,8 @@ describe('loadDataset("mars")', () => {
     const bare = await temporaryFolder();
     await writeMarsTree(bare, SMALL_MARS, { info: false });
     const dataset = await loadDataset('mars', { root: bare });
-    expect(dataset.protocol).toMatch(/^official \(no info\/: tracklets from file names/);
+    expect(dataset.protocol).toMatch(/^derived split, not the dataset's official one \(no info\/: tracklets from file names/);
+    expect(formatStatistics(dataset)).not.toMatch(/protocol: official/);
     expect(dataset.train).toHaveLength(4);
     // pid 5: cameras 1, 2, 2 → queries are its first tracklet in camera 1 and in camera 2; pid 6 likewise; pid 0 never
     expect(dataset.query.map((t) => [t.identity, t.camera, t.frames.length])).toEqual([[5, 0, 3], [5, 1, 2], [6, 2, 4], [6, 0, 2]]);

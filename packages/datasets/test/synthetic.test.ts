@@ -56,7 +56,7 @@ describe('generateSyntheticDataset', () => {
     expect(await readFile(join(root, 'info', 'tracks_test_info.mat'))).toEqual(await readFile(join(again, 'info', 'tracks_test_info.mat')));
   });
 
-  it("loadDataset('synthetic') generates into an empty root, regenerates on other options, never touches a foreign tree", async () => {
+  it("loadDataset('synthetic') generates into an empty root, regenerates on request, never touches a foreign tree", async () => {
     const fresh = await temporaryFolder();
     const options = { identities: 4, cameras: 2, trackletsPerIdentity: 1, framesPerTracklet: 2, height: 16, width: 8 };
     const dataset = await loadDataset('synthetic', { root: fresh, generate: options });
@@ -65,7 +65,10 @@ describe('generateSyntheticDataset', () => {
     const manifest = await readFile(join(fresh, 'synthetic.json'), 'utf8');
     await loadDataset('synthetic', { root: fresh, generate: options });
     expect(await readFile(join(fresh, 'synthetic.json'), 'utf8')).toBe(manifest);
-    const bigger = await loadDataset('synthetic', { root: fresh, generate: { ...options, identities: 6, trainIdentities: 2 } });
+    await expect(loadDataset('synthetic', { root: fresh, generate: { ...options, identities: 6, trainIdentities: 2 } })).rejects.toThrow(
+      /synthetic.json: holds a synthetic set generated with other options: identities 4 \(wanted 6\).*regenerate: true/,
+    );
+    const bigger = await loadDataset('synthetic', { root: fresh, generate: { ...options, identities: 6, trainIdentities: 2 }, regenerate: true });
     expect(bigger.statistics.gallery.identities).toBe(4);
     expect(bigger.statistics.train.frames).toBe(8);
     const foreign = await temporaryFolder();

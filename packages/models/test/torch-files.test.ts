@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, UnsafePickleError } from '@vkd/core';
+import { CheckpointError, UnsafePickleError, VkdError } from '@vkd/core';
 import { entryToFloat32, entryToInt32, readWeightsFile, type SafetensorsEntry } from '@vkd/models';
 import { TORCH_FILES_ROOT } from './torch-fixtures';
 
@@ -44,6 +44,8 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
   it.each([
     ['features-zip.pth', 'torch-zip'],
     ['features-legacy.pth', 'torch-legacy'],
+    ['features-protocol4-zip.pth', 'torch-zip'],
+    ['features-protocol5-legacy.pth', 'torch-legacy'],
     ['wrapped-state_dict-zip.pth', 'torch-zip'],
     ['wrapped-model-legacy.pt', 'torch-legacy'],
     ['wrapped-net-zip', 'torch-zip'],
@@ -97,5 +99,20 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     // Only the zip's tail (end-of-central-directory record) reveals a cut zip; the legacy stream says "truncated".
     const tail = thrownBy(() => readWeightsFile(bytes.subarray(0, bytes.length - 1), name));
     expect(tail.message).toMatch(name.includes('zip') ? /truncated or not a complete zip/ : /truncated file/);
+  });
+
+  it.each(['features-zip.pth', 'features-legacy.pth'])('%s with random bytes overwritten: a typed error or a result, never a crash', async (name) => {
+    const original = await bytesOf(name);
+    let state = 12345;
+    const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let trial = 0; trial < 300; trial++) {
+      const bytes = original.slice();
+      for (let flip = 0; flip < 1 + Math.floor(random() * 4); flip++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      try {
+        readWeightsFile(bytes, name);
+      } catch (error) {
+        expect(error, `trial ${trial}: ${(error as Error).message}`).toBeInstanceOf(VkdError);
+      }
+    }
   });
 });

@@ -1,9 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { createReidModel, loadReidModel } from '@vkd/models';
-import { useBackend } from '@vkd/testing';
+import { createReidModel, entryToFloat32, loadReidModel, parseSafetensors } from '@vkd/models';
+import { scaledDifference, useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands';
 import { runCli } from '../src/cli/run-cli';
@@ -67,5 +68,70 @@ describe('vkd import-weights', () => {
     tf.dispose([...Object.values(weights), ...Object.values(importedWeights)]);
     imported.dispose();
     source.dispose();
+  });
+});
+
+const TORCH_FILES = join(dirname(fileURLToPath(import.meta.url)), '../../../tools/fixtures/torch-files');
+
+async function vkd(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(
+    ['import-weights', '--device', 'cpu', ...args],
+    { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd },
+    COMMANDS,
+  );
+  return { code, stdout, stderr };
+}
+
+describe("vkd import-weights: PyTorch files and the authors' run folders (tools/fixtures/torch-files)", () => {
+  it('--source RUN_DIR needs nothing else: backbone, identities from hparams.json, width from chk/chk_end; outputs match PyTorch', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
+    const run = join(TORCH_FILES, 'runs', 'base_mars_resnet50bam');
+    const { code, stdout, stderr } = await vkd(['--source', run, '--out', 'teacher'], directory);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/backbone_type resnet50bam → --backbone resnet50 --attention bam, 7 identities .*base width 4 .*checkpoint chk\/chk_end/);
+    expect(stdout).toMatch(/missing\s+0/);
+    const model = await loadReidModel(join(directory, 'teacher'));
+    expect(model.config).toMatchObject({ backbone: 'resnet50', attention: 'bam', numIdentities: 7, baseWidth: 4 });
+    const { entries } = parseSafetensors(new Uint8Array(await readFile(join(run, 'expected.safetensors'))));
+    const input = tf.tensor(entryToFloat32(entries.input!), entries.input!.shape);
+    const { embeddings, logits } = model.forward(input, { training: false });
+    expect(scaledDifference((await embeddings.data()) as Float32Array, entryToFloat32(entries['chk_end.embeddings']!))).toBeLessThan(1e-4);
+    expect(scaledDifference((await logits.data()) as Float32Array, entryToFloat32(entries['chk_end.logits']!))).toBeLessThan(1e-4);
+    tf.dispose([input, embeddings, logits]);
+    model.dispose();
+  });
+
+  it('--checkpoint chooses another chk/ file; contradicting options and --checkpoint with a file are refused', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
+    const run = join(TORCH_FILES, 'runs', 'base_mars_resnet18');
+    const student = await vkd(['--source', run, '--checkpoint', 'chk_di_1', '--out', 'student'], directory);
+    expect(student.stderr).toBe('');
+    expect(student.stdout).toMatch(/checkpoint chk\/chk_di_1/);
+    const contradicting = await vkd(['--source', run, '--num-identities', '625', '--out', 'other'], directory);
+    expect(contradicting.code).toBe(2);
+    expect(contradicting.stderr).toMatch(/--num-identities.*625.*run folder gives 7 .*hparams\.json/);
+    const fileWithCheckpoint = await vkd(['--source', join(run, 'chk', 'chk_end'), '--checkpoint', 'chk_di_1', '--backbone', 'resnet18', '--out', 'x'], directory);
+    expect(fileWithCheckpoint.code).toBe(2);
+    expect(fileWithCheckpoint.stderr).toMatch(/--checkpoint.*Only for a run folder/);
+  });
+
+  it('a folder without params/hparams.json is refused, naming it and the way out', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
+    const { code, stderr } = await vkd(['--source', '.', '--out', 'model'], directory);
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/has no params\/hparams\.json/);
+  });
+
+  it('a torch.save .pth of torchvision names imports with --format torchvision', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
+    const source = join(TORCH_FILES, 'torchvision', 'resnet18-w4.pth');
+    const { code, stdout, stderr } = await vkd(['--source', source, '--format', 'torchvision', '--backbone', 'resnet18', '--base-width', '4', '--out', 'imagenet'], directory);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/missing\s+0\n/);
+    expect(stdout).toMatch(/untouched\s+5: classifier\.bottleneck\.weight/);
   });
 });

@@ -72,3 +72,30 @@ describe('createProgressBar', () => {
     expect(out.writes.length).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe('plain progress lines without a TTY', () => {
+  it('prints a line every N seconds when the bar cannot draw, none with lineEverySeconds 0 (--quiet)', () => {
+    const out = stream(false);
+    let now = 0;
+    const bar = createProgressBar({ label: 'evaluate teacher', total: 400, unit: 'img', stream: out, enabled: false, lineEverySeconds: 10, now: () => now });
+    now = 5000;
+    bar.tick(100, 100);
+    expect(out.writes).toEqual([]); // not yet 10 s
+    now = 10_000;
+    bar.tick(100, 100);
+    expect(out.writes).toEqual(['evaluate teacher: 200/400 (50%), 20.0 img/s, ETA 10s\n']);
+    now = 15_000;
+    bar.tick(100, 100);
+    expect(out.writes.length).toBe(1);
+    now = 20_001;
+    bar.tick(50, 50);
+    expect(out.writes.at(-1)).toBe('evaluate teacher: 350/400 (88%), 17.5 img/s, ETA 3s\n');
+    bar.done();
+    expect(out.writes.length).toBe(2); // done() draws nothing without a TTY
+    const quiet = stream(false);
+    const silent = createProgressBar({ label: 'x', total: 2, stream: quiet, enabled: false, lineEverySeconds: 0, now: () => now });
+    now += 60_000;
+    silent.tick(1);
+    expect(quiet.writes).toEqual([]);
+  });
+});

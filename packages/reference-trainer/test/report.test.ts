@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { formatComparisonTable, verdict } from '../src/report/comparison-table';
+import { noiseCaveat } from '../src/report/noise-caveat';
 import { jetColor, writeHeatmapPanel } from '../src/report/heatmap-panel';
 import { readLossLog } from '../src/report/read-loss-log';
 import type { ModelMetrics, RunMetrics } from '../src/report/run-metrics';
@@ -15,7 +16,7 @@ function model(base: number): ModelMetrics {
   return {
     i2v: protocol,
     v2v: { ...protocol, rank1: protocol.rank1 + 0.05, cmc: cmc.map((value) => Math.min(1, value + 0.05)) },
-    galleryFrames: [1, 2, 4, 8].map((frames) => ({ frames, rank1: base + 0.02 * frames, mAP: base - 0.05 + 0.02 * frames })),
+    galleryFrames: [1, 2, 4, 8].map((frames) => ({ frames, rank1: base + 0.02 * frames, mAP: base - 0.05 + 0.02 * frames, mAPTrapezoid: base - 0.04 + 0.02 * frames })),
     perCamera: [0, 1, 2, 3].map((camera) => ({ camera, rank1: base + 0.05 * camera, mAP: base, queries: 10 })),
   };
 }
@@ -39,8 +40,8 @@ describe('comparison table and verdict', () => {
   it('prints teacher, student and the difference in points', () => {
     const table = formatComparisonTable(METRICS);
     expect(table).toMatch(/I2V\s+rank-1\s+50\.00\s+60\.00\s+\+10\.00/);
-    expect(table).toMatch(/V2V\s+mAP \(paper\)\s+46\.00\s+56\.00\s+\+10\.00/);
-    expect(verdict(METRICS)).toBe('The student beats the teacher on I2V (mAP +10.00 points, rank-1 +10.00 points).');
+    expect(table).toMatch(/V2V\s+mAPTrapezoid\s+46\.00\s+56\.00\s+\+10\.00/);
+    expect(verdict(METRICS)).toBe('The student beats the teacher on I2V (trapezoid mAP +10.00 points, rank-1 +10.00 points).');
     expect(verdict({ teacher: model(0.6), student: model(0.5), settings: {} })).toMatch(/^The student does NOT beat the teacher/);
     expect(verdict({ teacher: model(0.6), settings: {} })).toBeUndefined();
   });
@@ -48,8 +49,34 @@ describe('comparison table and verdict', () => {
   it('adds the no-KD control as a column and judges distillation against it', () => {
     const withBaseline: RunMetrics = { ...METRICS, baseline: model(0.62) };
     expect(formatComparisonTable(withBaseline)).toMatch(/I2V\s+rank-1\s+50\.00\s+60\.00\s+\+10\.00\s+62\.00/);
-    expect(verdict(withBaseline)).toMatch(/Against the same student trained without KD\/DP \(α = β = 0\), distillation does NOT help \(I2V mAP -2\.00, rank-1 -2\.00 points\)\.$/);
-    expect(verdict({ ...METRICS, baseline: model(0.55) })).toMatch(/distillation helps \(I2V mAP \+5\.00, rank-1 \+5\.00 points\)/);
+    expect(verdict(withBaseline)).toMatch(/Against the same student trained without KD\/DP \(α = β = 0\), distillation does NOT help \(I2V trapezoid mAP -2\.00, rank-1 -2\.00 points\)\.$/);
+    expect(verdict({ ...METRICS, baseline: model(0.55) })).toMatch(/distillation helps \(I2V trapezoid mAP \+5\.00, rank-1 \+5\.00 points\)/);
+  });
+});
+
+describe('noise caveat', () => {
+  const withQueries = (metrics: ModelMetrics, validQueries: number, rank1: number, mAPTrapezoid: number): ModelMetrics => ({
+    ...metrics,
+    i2v: { ...metrics.i2v, validQueries, rank1, mAPTrapezoid },
+  });
+
+  it('says what one query is worth and when a difference is within it (36 queries: 2.78 points)', () => {
+    const caveat = noiseCaveat(36, { rank1: 100 / 36, mAP: 5 });
+    expect(caveat?.pointsPerQuery).toBeCloseTo(2.7778, 4);
+    expect(caveat?.withinOneQuery).toEqual({ rank1: true, mAP: false });
+    expect(caveat?.text).toBe('One query is 2.78 rank-1 points here (36 queries): the rank-1 difference is within one query (noise), the other is not.');
+    expect(noiseCaveat(36, { rank1: -1, mAP: 0.5 })?.text).toMatch(/both differences are within one query, so this is no evidence either way/);
+    expect(noiseCaveat(100, { rank1: 3, mAP: -2 })?.text).toMatch(/^One query is 1\.00 rank-1 points here \(100 queries\): both differences exceed one query\.$/);
+    expect(noiseCaveat(undefined, { rank1: 1, mAP: 1 })).toBeUndefined();
+    expect(noiseCaveat(0, { rank1: 1, mAP: 1 })).toBeUndefined();
+  });
+
+  it('is part of the verdict (the student "beats" the teacher by one query of 36)', () => {
+    const teacher = withQueries(model(0.5), 36, 10 / 36, 0.3);
+    const student = withQueries(model(0.5), 36, 11 / 36, 0.301);
+    const text = verdict({ teacher, student, settings: {} });
+    expect(text).toMatch(/^The student beats the teacher on I2V \(trapezoid mAP \+0\.10 points, rank-1 \+2\.78 points\)\. /);
+    expect(text).toMatch(/One query is 2\.78 rank-1 points here \(36 queries\): both differences are within one query/);
   });
 });
 

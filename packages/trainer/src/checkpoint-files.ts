@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -54,8 +54,70 @@ async function writeSynced(file: string, content: Uint8Array | string): Promise<
   }
 }
 
-/** Appends text to a file, creating parent directories. */
+/**
+ * Appends text to a file, creating parent directories, whole or not at all: when the write fails part-way (a full
+ * disk), the file is cut back to its previous length, so a JSONL log never ends in half a line.
+ */
 export async function appendText(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, text, { flag: 'a' });
+  const handle = await open(file, 'a');
+  try {
+    const { size } = await handle.stat();
+    try {
+      await handle.writeFile(text);
+    } catch (error) {
+      await handle.truncate(size).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Matches the temporary names of {@link writeDirectoryAtomically} and {@link writeFileAtomically}. */
+const TEMPORARY_NAME = /^(?:\.(.+)|(.+))\.tmp-(\d+)-[0-9a-f]{8}(\.old)?$/;
+
+/**
+ * Cleans up after atomic writes interrupted by a crash (`kill -9`) in `directory`: a directory moved aside just
+ * before its replacement was published is put back when the replacement is missing; every other temporary left by a
+ * process that is no longer running is removed. Temporaries of live processes are left alone.
+ * @returns the names removed or restored.
+ */
+export async function recoverInterruptedWrites(directory: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const touched: string[] = [];
+  for (const name of names.sort((a, b) => Number(b.endsWith('.old')) - Number(a.endsWith('.old')))) {
+    const match = TEMPORARY_NAME.exec(name);
+    if (!match) continue;
+    const pid = Number(match[3]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    const target = path.join(directory, (match[1] ?? match[2]) as string);
+    const temporary = path.join(directory, name);
+    if (match[4] !== undefined && !(await pathExists(target))) await rename(temporary, target);
+    else await rm(temporary, { recursive: true, force: true });
+    touched.push(name);
+  }
+  return touched;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function pathExists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }

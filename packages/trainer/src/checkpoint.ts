@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError } from '@vkd/core';
+import { CheckpointError, NonFiniteValueError, TrainingDivergedError } from '@vkd/core';
 import { createReidModel, readSafetensors, writeSafetensors, type ReidModel, type ReidModelOptions } from '@vkd/models';
 import type { AdamWithL2Options } from './adam-with-l2';
 import { writeDirectoryAtomically } from './checkpoint-files';
+import { describeNonFinite, tensorHealth, validateCheckpointState } from './checkpoint-validation';
 import type { EpochData } from './trainer';
 import type { StepState, TrainableModel, TrainingStep } from './training-step';
 
@@ -51,11 +52,21 @@ export interface CheckpointSource<Batch> {
   nextEpoch: number;
   globalStep: number;
   metrics?: Record<string, number>;
+  /**
+   * Largest |weight| accepted (default {@link DEFAULT_WEIGHT_BOUND}): a model weight beyond it means the run
+   * diverged, and no checkpoint is written.
+   */
+  weightBound?: number;
 }
+
+/** Default of `CheckpointSource.weightBound`: far beyond any trained ReID weight or BN statistic. */
+export const DEFAULT_WEIGHT_BOUND = 1e6;
 
 /**
  * Writes a full training checkpoint to directory `target` atomically (temp directory + rename): model weights
  * (incl. BN statistics), Adam moments and step count, learning rate, the step's and the sampler's RNG states, epoch.
+ * @throws NonFiniteValueError when a weight or an optimiser moment is NaN/Inf, TrainingDivergedError when a weight
+ * exceeds `weightBound`; nothing is written then.
  */
 export async function saveCheckpoint<Batch>(target: string, source: CheckpointSource<Batch>): Promise<CheckpointState> {
   const { step } = source;
@@ -67,6 +78,7 @@ export async function saveCheckpoint<Batch>(target: string, source: CheckpointSo
   for (const [name, tensor] of Object.entries(optimizerState.tensors)) tensors[`optimizer.${name}`] = tensor;
   let bytes: Uint8Array;
   try {
+    await checkWritable(target, tensors, source.weightBound ?? DEFAULT_WEIGHT_BOUND);
     bytes = await writeSafetensors(tensors);
   } finally {
     // getWeights may hand out the variables themselves: dispose only copies.
@@ -110,9 +122,10 @@ export async function loadCheckpoint(location: string, options: { which?: 'lates
   } catch (error) {
     throw new CheckpointError(statePath, 'cannot read the checkpoint state (missing or not JSON); pass a checkpoint directory written by @vkd/trainer', { cause: error });
   }
-  if (state.format !== FORMAT || state.version !== 1) {
-    throw new CheckpointError(statePath, `unsupported format ${JSON.stringify(state.format)} version ${state.version}; expected ${FORMAT} version 1`);
+  if (typeof state !== 'object' || state === null || state.format !== FORMAT || state.version !== 1) {
+    throw new CheckpointError(statePath, `unsupported format ${JSON.stringify(state?.format)} version ${state?.version}; expected ${FORMAT} version 1`);
   }
+  validateCheckpointState(state as unknown as Record<string, unknown>, statePath);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(tensorsPath));
@@ -124,6 +137,12 @@ export async function loadCheckpoint(location: string, options: { which?: 'lates
     tensors = readSafetensors(bytes).tensors;
   } catch (error) {
     throw new CheckpointError(tensorsPath, `is not a valid safetensors file: ${(error as Error).message}`, { cause: error });
+  }
+  const health = await tensorHealth(tensors);
+  if (health.some((entry) => entry.nonFinite > 0)) {
+    const detail = describeNonFinite(health, tensors);
+    tf.dispose(Object.values(tensors));
+    throw new CheckpointError(tensorsPath, `holds ${detail}; it comes from a diverged run: use an earlier checkpoint`);
   }
   return { path: directory, state, tensors };
 }
@@ -208,6 +227,21 @@ export async function loadModelFromCheckpoint(location: string, options: { which
   }
 }
 
+/** Refuses to write non-finite or diverged tensors into checkpoint `target`. */
+async function checkWritable(target: string, tensors: Record<string, tf.Tensor>, weightBound: number): Promise<void> {
+  const health = await tensorHealth(tensors);
+  if (health.some((entry) => entry.nonFinite > 0)) {
+    throw new NonFiniteValueError(`checkpoint ${target}`, `not written: the weights or optimiser state hold ${describeNonFinite(health, tensors)}`);
+  }
+  const largest = health.filter((entry) => entry.name.startsWith('model.')).reduce((top, entry) => (entry.maxAbs > top.maxAbs ? entry : top), { name: '', nonFinite: 0, maxAbs: 0 });
+  if (largest.maxAbs > weightBound) {
+    throw new TrainingDivergedError(
+      `checkpoint ${target}`,
+      `not written: weight ${largest.name} reaches ${largest.maxAbs.toExponential(2)}, beyond the bound ${weightBound.toExponential(0)}; the run diverged (lower the learning rate)`,
+    );
+  }
+}
+
 function prefixed(tensors: Record<string, tf.Tensor>, prefix: string): Record<string, tf.Tensor> {
   const selected: Record<string, tf.Tensor> = {};
   for (const [name, tensor] of Object.entries(tensors)) if (name.startsWith(prefix)) selected[name.slice(prefix.length)] = tensor;
@@ -242,20 +276,28 @@ export interface CheckpointEntry {
 /** `checkpoints.json` in a run's checkpoint directory. */
 export interface CheckpointIndex {
   latest?: string;
+  /** Newest checkpoint written while no divergence was suspected (kept out of rotation). */
+  lastGood?: string;
   best?: { name: string; metric: string; value: number; mode: 'max' | 'min' };
   checkpoints: CheckpointEntry[];
 }
 
 export const CHECKPOINT_INDEX = 'checkpoints.json';
 
-/** Reads `checkpoints.json`, or undefined when the directory has none. @throws CheckpointError when it is corrupt. */
+/**
+ * Reads `checkpoints.json`, or undefined when the directory has none (the file does not exist: nothing saved yet).
+ * @throws CheckpointError naming the file when it exists but cannot be read (permissions, a directory in its place,
+ * I/O errors) or is corrupt.
+ */
 export async function readCheckpointIndex(directory: string): Promise<CheckpointIndex | undefined> {
   const file = path.join(directory, CHECKPOINT_INDEX);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const reason = (error as Error).message;
+    throw new CheckpointError(file, `cannot be read (${reason}); fix its permissions or move it aside, then retry`, { cause: error });
   }
   try {
     const index = JSON.parse(text) as CheckpointIndex;

@@ -58,8 +58,18 @@ export interface TrainerContext<Batch> {
   globalStep: number;
   /** Metrics for the current epoch, written by hooks (an evaluation hook sets e.g. `v2v.mAP`). */
   metrics: Record<string, number>;
-  /** Path of the newest checkpoint written by a checkpoint hook, quoted when training stops on NaN. */
+  /** Path of the newest checkpoint written by a checkpoint hook. */
   lastCheckpoint?: string;
+  /**
+   * Path of the newest checkpoint written while the run was healthy (no divergence suspected), quoted when training
+   * stops on NaN or divergence; the checkpoint hook never rotates it away.
+   */
+  lastGoodCheckpoint?: string;
+  /**
+   * Set by a divergence monitor (`divergenceHook`) while the loss is far above its running level (the reason), and
+   * cleared when it comes back; checkpoints written meanwhile are not "good".
+   */
+  divergence?: string;
   /** Asks the loop to stop after the current step. */
   requestStop(reason: string): void;
 }
@@ -220,9 +230,10 @@ async function runStep<Batch>(step: TrainingStep<Batch>, batch: Batch, context: 
     return await step.run(batch);
   } catch (error) {
     if (error instanceof NonFiniteValueError || (VkdError.isInstance(error) && error.name === 'NonFiniteValueError')) {
-      const checkpoint = context.lastCheckpoint === undefined
+      const last = context.lastGoodCheckpoint ?? context.lastCheckpoint;
+      const checkpoint = last === undefined
         ? 'No checkpoint was written yet.'
-        : `The last good checkpoint is ${context.lastCheckpoint}; resume from it with a lower learning rate.`;
+        : `The last good checkpoint is ${last}; resume from it with a lower learning rate.`;
       throw new NonFiniteValueError(
         `training epoch ${context.epoch} step ${epochStep} (global ${context.globalStep})`,
         `${error.message}. Training stopped before applying this update. ${checkpoint}`,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, InvalidOptionError, formatShape } from '@vkd/core';
 import { getBackbone } from '../backbones/backbone-registry';
 import type { ReidModel } from '../reid-model';
+import { closestBackboneHint } from './backbone-match';
 import { readFileBytes } from './read-bytes';
 import { toModelLayout, torchShape } from './torch-layout';
 import { readWeightsFile } from './weights-file';
@@ -15,6 +16,8 @@ export interface ImportTorchWeightsOptions {
   allowMissing?: boolean;
   /** Accept source keys that match no model weight (they are skipped). */
   allowUnexpected?: boolean;
+  /** How reports and errors name a source given as bytes (default `'<bytes>'`). */
+  sourceName?: string;
 }
 
 /** What {@link importTorchWeights} did. Names are VKD state_dict keys unless stated. */
@@ -59,7 +62,7 @@ function listed(names: readonly string[]): string {
  *   global; InvalidOptionError for an unknown format.
  */
 export async function importTorchWeights(model: ReidModel, source: string | Uint8Array | ArrayBuffer, options: ImportTorchWeightsOptions = {}): Promise<ImportReport> {
-  const sourceName = typeof source === 'string' ? source : '<bytes>';
+  const sourceName = typeof source === 'string' ? source : (options.sourceName ?? '<bytes>');
   if (options.format !== undefined && !TORCH_WEIGHTS_FORMATS.includes(options.format)) {
     throw new InvalidOptionError('importTorchWeights.options.format', options.format, `Expected one of ${TORCH_WEIGHTS_FORMATS.map((name) => `"${name}"`).join(', ')}.`);
   }
@@ -81,7 +84,7 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
     }
     const expected = torchShape(spec);
     if (!tf.util.arraysEqual(entry.shape, expected)) {
-      throw new CheckpointError(sourceName, `"${key}" has shape ${formatShape(entry.shape)} but the model expects ${formatShape(expected)} (PyTorch layout). ${shapeHint(mapped.name, entry.shape, model)}`);
+      throw new CheckpointError(sourceName, `"${key}" has shape ${formatShape(entry.shape)} but the model expects ${formatShape(expected)} (PyTorch layout). ${shapeHint(mapped.name, entry.shape, model)}${closestBackboneHint(entries, format, model.config)}`);
     }
     if (entry.dtype === 'BOOL' || entry.dtype.startsWith('I') || entry.dtype === 'U8') {
       throw new CheckpointError(sourceName, `"${key}" has integer dtype ${entry.dtype}; weights must be floating point.`);
@@ -99,10 +102,10 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
     else report.untouched.push(spec.name);
   }
   if (report.missing.length > 0 && !options.allowMissing) {
-    throw new CheckpointError(sourceName, `${report.missing.length} model weight(s) missing from this ${format} file: ${listed(report.missing)}. Pass allowMissing: true to keep their current values, or check format/backbone/attention.`);
+    throw new CheckpointError(sourceName, `${report.missing.length} model weight(s) missing from this ${format} file: ${listed(report.missing)}. Pass allowMissing: true to keep their current values, or check format/backbone/attention.${closestBackboneHint(entries, format, model.config)}`);
   }
   if (report.unexpected.length > 0 && !options.allowUnexpected) {
-    throw new CheckpointError(sourceName, `${report.unexpected.length} key(s) match no weight of this model: ${listed(report.unexpected)}. Pass allowUnexpected: true to skip them, or check format/backbone/attention.`);
+    throw new CheckpointError(sourceName, `${report.unexpected.length} key(s) match no weight of this model: ${listed(report.unexpected)}. Pass allowUnexpected: true to skip them, or check format/backbone/attention.${closestBackboneHint(entries, format, model.config)}`);
   }
   const tensors = Object.fromEntries([...values].map(([name, data]) => [name, tf.tensor(data, specs.get(name)?.shape, 'float32')]));
   try {

@@ -3,6 +3,7 @@ import { CheckpointError, importNodeBuiltin } from '@vkd/core';
 import { validateReidModelOptions, type ReidModelConfig } from '../model-options';
 import { buildReidModel, reidModelSpecs, type ReidModel } from '../reid-model';
 import { readFileBytes, writeFileAtomic } from './read-bytes';
+import { modelMetadata, setModelMetadata, validateModelMetadata, type ModelMetadata } from './model-metadata';
 import { entryToFloat32, parseSafetensors, writeSafetensors } from './safetensors';
 
 /** Identifies files written by {@link saveReidModel}. */
@@ -18,14 +19,28 @@ export interface ReidModelManifest {
   config: ReidModelConfig;
   /** Layout of the weights file: VKD state_dict keys, conv filters HWIO, linears [in, out]. */
   layout: 'hwio';
+  /** Input size, normalisation and training record (absent in model directories written before it existed). */
+  metadata?: ModelMetadata;
 }
 
 /**
  * Serialises a model to a JSON manifest and safetensors bytes (all variables incl. BN moving statistics, float32
  * bit-exact). Use it directly in browsers; {@link saveReidModel} writes the two files.
+ * @param options.metadata input size, normalisation and training record for `model.json` (default: what
+ * `setModelMetadata` attached to the model, if anything).
  */
-export async function serializeReidModel(model: ReidModel): Promise<{ manifest: ReidModelManifest; weights: Uint8Array }> {
-  const manifest: ReidModelManifest = { format: REID_MODEL_FORMAT, version: FORMAT_VERSION, config: { ...model.config }, layout: 'hwio' };
+export async function serializeReidModel(
+  model: ReidModel,
+  options: { metadata?: ModelMetadata } = {},
+): Promise<{ manifest: ReidModelManifest; weights: Uint8Array }> {
+  const metadata = options.metadata ?? modelMetadata(model);
+  const manifest: ReidModelManifest = {
+    format: REID_MODEL_FORMAT,
+    version: FORMAT_VERSION,
+    config: { ...model.config },
+    layout: 'hwio',
+    ...(metadata ? { metadata: validateModelMetadata(metadata, '<serializeReidModel>') } : {}),
+  };
   const tensors = model.getWeights();
   try {
     return { manifest, weights: await writeSafetensors(tensors, { format: REID_MODEL_FORMAT, config: JSON.stringify(manifest.config) }) };
@@ -35,7 +50,8 @@ export async function serializeReidModel(model: ReidModel): Promise<{ manifest: 
 }
 
 /**
- * Rebuilds a model from {@link serializeReidModel} output. Every weight must be present with its exact shape.
+ * Rebuilds a model from {@link serializeReidModel} output. Every weight must be present with its exact shape. The
+ * manifest's `metadata`, when present, is attached to the model (`modelMetadata(model)`).
  * @param source names the origin in error messages.
  * @throws CheckpointError for a foreign manifest, an invalid config, or missing / extra / misshapen weights.
  */
@@ -72,7 +88,10 @@ export function deserializeReidModel(manifest: unknown, weights: Uint8Array, sou
       }
       values.set(spec.name, tf.tensor(entryToFloat32(entry), spec.shape, 'float32'));
     }
-    return buildReidModel(config, values);
+    const metadata = candidate.metadata === undefined ? undefined : validateModelMetadata(candidate.metadata, source);
+    const model = buildReidModel(config, values);
+    if (metadata) setModelMetadata(model, metadata);
+    return model;
   } finally {
     tf.dispose([...values.values()]);
   }
@@ -80,10 +99,11 @@ export function deserializeReidModel(manifest: unknown, weights: Uint8Array, sou
 
 /**
  * Saves a model as `<directory>/model.json` + `<directory>/weights.safetensors` (directory created if needed;
- * files written atomically). Node only.
+ * files written atomically). `model.json` carries the metadata (`options.metadata`, or what `setModelMetadata`
+ * attached). Node only.
  * @throws CheckpointError when the files cannot be written.
  */
-export async function saveReidModel(model: ReidModel, directory: string): Promise<void> {
+export async function saveReidModel(model: ReidModel, directory: string, options: { metadata?: ModelMetadata } = {}): Promise<void> {
   const { mkdir } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'saveReidModel');
   const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path', 'saveReidModel');
   try {
@@ -91,7 +111,7 @@ export async function saveReidModel(model: ReidModel, directory: string): Promis
   } catch (error) {
     throw new CheckpointError(directory, `cannot create the directory (${(error as Error).message}).`, { cause: error });
   }
-  const { manifest, weights } = await serializeReidModel(model);
+  const { manifest, weights } = await serializeReidModel(model, options);
   await writeFileAtomic(join(directory, MODEL_WEIGHTS_FILE), weights);
   await writeFileAtomic(join(directory, MODEL_CONFIG_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 }

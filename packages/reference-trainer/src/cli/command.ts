@@ -17,6 +17,8 @@ export interface CommandInput {
   readonly options: OptionValues;
   readonly positionals: readonly string[];
   readonly io: CommandIo;
+  /** Keys the user set on the command line or in the config file (not defaults or preset values). */
+  readonly explicit?: ReadonlySet<string>;
 }
 
 /** A `vkd` subcommand. */

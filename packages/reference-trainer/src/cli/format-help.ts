@@ -8,7 +8,9 @@ function optionLine(spec: OptionSpec): [string, string] {
   const alias = spec.alias ? `-${spec.alias}, ` : '';
   const placeholder =
     spec.kind === 'boolean' ? '' : ` <${spec.placeholder ?? (spec.kind === 'choice' ? (spec.choices ?? []).join('|') : spec.kind === 'integer-list' ? 'n,n,…' : spec.kind)}>`;
-  const left = `${alias}${flagName(spec.key)}${placeholder}`;
+  // A boolean that is on by default is turned off with --no-<name>: both forms are listed.
+  const negation = spec.kind === 'boolean' && spec.default === true ? `, --no-${flagName(spec.key).slice(2)}` : '';
+  const left = `${alias}${flagName(spec.key)}${negation}${placeholder}`;
   const defaultText = spec.default === undefined ? '' : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : describeValue(spec.default)})`;
   return [left, `${spec.description}${defaultText}`];
 }

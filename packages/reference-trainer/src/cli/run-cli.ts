@@ -2,9 +2,9 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { InvalidOptionError, UnknownKeyError, VkdError } from '@vkd/core';
 import { CorruptImageError } from '@vkd/datasets';
 import packageJson from '../../package.json';
-import { PRESET_NAMES, presetValues } from '../config/presets';
+import { presetNames, presetValues } from '../config/presets';
 import { loadConfigFile } from '../options/load-config-file';
-import type { OptionValues } from '../options/option-spec';
+import { keyFromFlag, type OptionValues } from '../options/option-spec';
 import { parseArguments } from '../options/parse-arguments';
 import { resolveOptions } from '../options/resolve-options';
 import { writeLine, type CommandDefinition, type CommandIo } from './command';
@@ -27,15 +27,15 @@ export async function resolveCommandInput(
   command: CommandDefinition,
   argv: readonly string[],
   cwd: string,
-): Promise<{ help: boolean; options: OptionValues; positionals: readonly string[] }> {
+): Promise<{ help: boolean; options: OptionValues; positionals: readonly string[]; explicit: ReadonlySet<string> }> {
   const parsed = parseArguments(argv, command.options);
-  if (parsed.help) return { help: true, options: {}, positionals: [] };
+  if (parsed.help) return { help: true, options: {}, positionals: [], explicit: new Set() };
   const configPath = parsed.values.config as string | undefined;
   const file = configPath ? { path: resolve(cwd, configPath), values: await loadConfigFile(resolve(cwd, configPath)) } : undefined;
   const presetName = (parsed.values.preset ?? file?.values.preset) as string | undefined;
   if (presetName !== undefined && !command.stage) throw new InvalidOptionError('--preset', presetName, `vkd ${command.name} does not take a preset.`);
   const presetSource = parsed.values.preset === undefined && file ? `preset in ${basename(file.path)}` : 'preset';
-  if (presetName !== undefined && command.stage && !PRESET_NAMES.includes(String(presetName))) throw new UnknownKeyError(presetSource, String(presetName), PRESET_NAMES);
+  if (presetName !== undefined && command.stage && !presetNames().includes(String(presetName))) throw new UnknownKeyError(presetSource, String(presetName), presetNames());
   const preset = presetName !== undefined && command.stage ? presetValues(String(presetName), command.stage) : undefined;
   const options = resolveOptions(command.options, { flags: parsed.values, ...(file ? { file } : {}), ...(preset ? { preset } : {}) });
   for (const spec of command.options) {
@@ -52,7 +52,9 @@ export async function resolveCommandInput(
       limits.max === 0 ? `vkd ${command.name} takes no positional arguments (options start with --).` : `vkd ${command.name} expects ${limits.names}.`,
     );
   }
-  return { help: false, options, positionals: parsed.positionals };
+  const fileKeys = Object.keys(file?.values ?? {}).map((key) => (key.includes('-') ? keyFromFlag(key) : key));
+  const explicit = new Set([...Object.keys(parsed.values).filter((key) => parsed.values[key] !== undefined), ...fileKeys]);
+  return { help: false, options, positionals: parsed.positionals, explicit };
 }
 
 /**
@@ -90,7 +92,7 @@ export async function runCli(argv: readonly string[], io: CommandIo, commands: r
     return 0;
   }
   try {
-    return await command.run({ options: input.options, positionals: input.positionals, io });
+    return await command.run({ options: input.options, positionals: input.positionals, io, explicit: input.explicit });
   } catch (error) {
     if (error instanceof InvalidOptionError || error instanceof UnknownKeyError) {
       writeLine(io.stderr, `vkd ${command.name}: ${error.message}`);

@@ -32,6 +32,7 @@ export const datasetsCommand: CommandDefinition = {
     { key: 'height', kind: 'integer', min: 16, max: 1024, default: 128, description: 'frame height (generate)' },
     { key: 'width', kind: 'integer', min: 8, max: 1024, default: 64, description: 'frame width (generate)' },
     { key: 'seed', kind: 'integer', min: 0, default: 0, description: 'random seed (generate)' },
+    { key: 'regenerate', kind: 'boolean', default: false, description: 'replace a set generated there with other options (only the files it lists; generate)' },
   ],
   async run({ options, positionals, io }) {
     const log = createRunLog(io, options.quiet as boolean);
@@ -45,7 +46,8 @@ export const datasetsCommand: CommandDefinition = {
     if (action === 'generate') {
       const out = requireOption<string>(options, 'out', '--out', 'pass the directory to write the synthetic set to, e.g. --out ./datasets/synthetic.');
       const started = performance.now();
-      // The synthetic loader generates the set, or regenerates one made with other options (never a foreign tree).
+      // The synthetic loader generates the set (temporary folder + rename), or with --regenerate replaces one it made
+      // with other options; it never deletes a file it did not write.
       const dataset = await loadDataset('synthetic', {
         root: out,
         generate: {
@@ -57,6 +59,7 @@ export const datasetsCommand: CommandDefinition = {
           width: options.width as number,
           seed: options.seed as number,
         },
+        regenerate: options.regenerate === true,
       });
       log.info(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${displayPath(io.cwd, dataset.root)}`);
       log.result(formatStatistics(dataset));

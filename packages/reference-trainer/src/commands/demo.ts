@@ -13,6 +13,7 @@ import { writeBenchmarkReport } from '../report/write-benchmark-report';
 import { activateDevice } from '../run/activate-device';
 import { DEMO_STUDENTS, runDemoSeed, type DemoStudent } from '../run/demo-seed';
 import { reportRun } from '../run/report-run';
+import { openRunDirectory } from '../run/run-directory';
 import { RUN_FILES } from '../run/run-files';
 import { createRunLog, displayPath } from '../run/run-log';
 import { formatDuration } from '../output/progress-bar';
@@ -81,9 +82,19 @@ export const demoCommand: CommandDefinition = {
       `${baseline ? ' and the same student without KD/DP' : ''}`;
 
     if (seeds) {
+      // OUT holds one run directory per seed plus the summary: OUT's own manifest lists the summary files only.
+      const top = await openRunDirectory(out, {
+        mode: 'replace',
+        command,
+        writes: [DEMO_BENCHMARK_FILE, RUN_FILES.report],
+        keep: seeds.map((seed) => `seed-${seed}`),
+        onWarning: (text) => log.warn(text),
+      });
+      try {
       const runs: SeedRun[] = [];
       for (const seed of seeds) {
-        const result = await runDemoSeed({ ...seedOptions, out: join(out, `seed-${seed}`), seed, settings });
+        // No gallery-frames sweep per seed (the single-seed report draws it): only the test-frames evaluation.
+        const result = await runDemoSeed({ ...seedOptions, out: join(out, `seed-${seed}`), seed, settings, galleryFramesSweep: [] });
         runs.push({ seed, models: result.models });
         log.info(`demo seed ${seed}: done in ${formatDuration(result.seconds.total)}; I2V mAP (paper) teacher ${percent(result.models.teacher)}, VKD ${percent(result.models.student)}${result.models.baseline ? `, no-KD ${percent(result.models.baseline)}` : ''}`);
       }
@@ -97,8 +108,12 @@ export const demoCommand: CommandDefinition = {
       log.result(benchmarkVerdict(benchmark));
       if (options.report) log.result(`report: ${displayPath(io.cwd, await writeBenchmarkReport(join(out, RUN_FILES.report), benchmark, summary.settings))}`);
       log.result(`benchmark: ${displayPath(io.cwd, join(out, DEMO_BENCHMARK_FILE))}`);
+      await top.record(DEMO_BENCHMARK_FILE, RUN_FILES.report);
       writeLine(io.stdout, `done in ${formatDuration(seconds)} (${seeds.length} seeds, backend ${device.backend})`);
       return 0;
+      } finally {
+        await top.close();
+      }
     }
 
     const seed = options.seed as number;
@@ -129,7 +144,7 @@ export const demoCommand: CommandDefinition = {
     log.result(`${header}; synthetic set, ${result.queries} queries, percentages:`);
     log.result(formatComparisonTable(result.metrics));
     log.result(verdict(result.metrics) ?? '');
-    log.result(singleSeedNoise(result.queries));
+    log.result(singleSeedNoise());
     if (reportPath) log.result(`report: ${displayPath(io.cwd, reportPath)}`);
     log.result(`metrics: ${displayPath(io.cwd, join(out, RUN_FILES.metrics))}`);
     const stages = DEMO_STUDENTS.filter((student) => result.seconds[student.role] !== undefined)
@@ -145,10 +160,13 @@ export const DEMO_BENCHMARK_FILE = 'benchmark.json';
 
 const percent = (model: ModelMetrics | undefined) => (model ? (model.i2v.mAPTrapezoid * 100).toFixed(2) : '—');
 
-/** What a single seed can and cannot tell: the size of one query, and how to measure the spread over seeds. */
-export function singleSeedNoise(queries: number): string {
+/**
+ * The seed part of the single-seed noise statement (the verdict already says what one query is worth,
+ * `noiseCaveat`): one run is one draw of data, initialisation and batches.
+ */
+export function singleSeedNoise(): string {
   return (
-    `Noise: one seed is one draw of data, initialisation and batches; one query is worth ${(100 / queries).toFixed(2)} rank-1 points here. ` +
-    'Differences of a few points can flip sign between seeds: `vkd demo --seeds 5` gives mean ± sd and 95 % intervals over seeds.'
+    'Noise: this is one seed (one draw of the synthetic set, the initialisation and the batches); differences of a few ' +
+    'points can change sign between seeds. `vkd demo --seeds 5` gives mean ± sd and 95 % intervals over seeds.'
   );
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { loadReidModel } from '@vkd/models';
+import { loadReidModel, setModelMetadata } from '@vkd/models';
 import { createStudent } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, DISTILL_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
@@ -11,10 +11,13 @@ import { activateDevice } from '../run/activate-device';
 import { evaluateRun } from '../run/evaluate-run';
 import { evaluationHook } from '../run/evaluation-hook';
 import { findModelDirectory } from '../run/find-model-directory';
+import { checkBatchMemory } from '../run/memory-preflight';
+import { modelInputSize, readModelMetadata, trainedModelMetadata } from '../run/model-input';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
-import { distillStudent } from '../run/train-stage';
+import { openRunDirectory, runDirectoryMode } from '../run/run-directory';
+import { distillStudent, STAGE_FILES } from '../run/train-stage';
 
 /** `vkd distill`: the VKD student stage (`tools/train_distill.py`). */
 export const distillCommand: CommandDefinition = {
@@ -26,6 +29,8 @@ export const distillCommand: CommandDefinition = {
     '(from --imagenet-weights when given, as the authors; otherwise randomly; --reinit-last-stage false keeps it). --student DIR starts from another',
     'teacher-stage model instead (cross-distillation, e.g. ResNet-101 → ResNet-34). The teacher is frozen and run with',
     'batch-statistics BN on all N views; the student sees a random M-subset of the same augmented frames.',
+    'OUT must be empty (--resume continues the run there; --force replaces what earlier vkd runs wrote there, listed in',
+    'OUT/vkd-run.json, and keeps every other file); a lock stops a second command writing there at the same time.',
     'Writes OUT/{log.jsonl, checkpoints/, model/, settings.json, metrics.json} (metrics of teacher and student).',
   ].join('\n'),
   examples: [
@@ -41,39 +46,55 @@ export const distillCommand: CommandDefinition = {
     ...DISTILL_OPTIONS,
     { key: 'student', kind: 'path', placeholder: 'dir', description: 'cross-distillation: initialise the student from this teacher-stage model instead of the teacher' },
   ],
-  async run({ options, io }) {
+  async run({ options, io, explicit }) {
     const log = createRunLog(io, options.quiet as boolean);
     const out = requireOption<string>(options, 'out', '--out', 'pass the run directory to write the student\'s checkpoints, logs and model to, e.g. --out runs/student.');
     const teacherDirectory = requireOption<string>(options, 'teacher', '--teacher', 'pass the teacher\'s run directory (the --out of vkd train-teacher) or model directory, e.g. --teacher runs/teacher.');
-    const data = dataSettings(options);
     const training = distillSettings(options);
     // The user's paths first: a mistyped --root, --teacher, --student or --imagenet-weights fails at once, before the
     // backend is probed.
-    const dataset = await loadRunDataset(data.dataset, data.root, data);
+    const given = dataSettings(options);
+    const dataset = await loadRunDataset(given.dataset, given.root, given);
     const teacherPath = await findModelDirectory(teacherDirectory, '--teacher');
+    const data = modelInputSize(given, options, explicit, await readModelMetadata(teacherPath), '--teacher', log);
     const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
     const start = training.imagenetStart;
     const imagenetPath = start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
+    const run = await openRunDirectory(out, {
+      mode: runDirectoryMode(training.resume, options.force === true),
+      command: 'vkd distill',
+      writes: [...Object.values(STAGE_FILES), RUN_FILES.metrics],
+      onWarning: (text) => log.warn(text),
+    });
+    try {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const teacher = await loadReidModel(teacherPath);
+    log.info(
+      `distill: teacher ${displayPath(io.cwd, teacherPath)} (${teacher.config.backbone}, ${teacher.config.numIdentities} identities), ` +
+        `${dataset.name} ${dataset.train.length} train tracklets, ${data.height}×${data.width}; student sees M=${training.studentFrames} of N=${training.framesPerTracklet} views, ` +
+        `α=${training.kdWeight} β=${training.dpWeight} τ=${training.temperature}, ${training.epochs} epochs`,
+    );
     const source = studentPath ? await loadReidModel(studentPath) : teacher;
     const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
     const imagenetWeights = imagenet?.getWeights();
     try {
       const student = createStudent(source, !training.reinitLastStage ? { lastStage: 'keep' } : imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
+      setModelMetadata(student, trainedModelMetadata(data, { stage: 'student', dataset: data.dataset, numIdentities: student.config.numIdentities, framesPerTracklet: training.studentFrames, teacher: teacherPath }));
       if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
       else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
       try {
+        const memory = await checkBatchMemory(student, data, { training, studentFrames: training.studentFrames, teacher }, log);
         const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];
-        const stage = await distillStudent(teacher, student, dataset, data, training, out, log, hooks);
+        const stage = await distillStudent(teacher, student, dataset, data, training, run, out, log, hooks);
         const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
         const studentMetrics = await evaluateRun(student, dataset, data, log, 'student');
         const metrics = {
           teacher: teacherMetrics,
           student: studentMetrics,
-          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, student: training, seconds: { student: stage.seconds } },
+          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, teacherModel: teacherPath, student: training, memory, seconds: { student: stage.seconds } },
         };
         await writeMetrics(join(out, RUN_FILES.metrics), metrics);
+        await run.record(RUN_FILES.metrics);
         log.result(formatComparisonTable(metrics));
         log.result(verdict(metrics) ?? '');
         log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);
@@ -86,6 +107,9 @@ export const distillCommand: CommandDefinition = {
       imagenet?.dispose();
       if (source !== teacher) source.dispose();
       teacher.dispose();
+    }
+    } finally {
+      await run.close();
     }
   },
 };

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createReidModel, loadReidModel, type ReidModel } from '@vkd/models';
+import { createReidModel, loadReidModel, setModelMetadata, type ReidModel } from '@vkd/models';
 import { startFromImagenet } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, GENERAL_OPTIONS, MODEL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
@@ -10,10 +10,13 @@ import { activateDevice } from '../run/activate-device';
 import { evaluateRun } from '../run/evaluate-run';
 import { evaluationHook } from '../run/evaluation-hook';
 import { findModelDirectory } from '../run/find-model-directory';
+import { checkBatchMemory } from '../run/memory-preflight';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath, type RunLog } from '../run/run-log';
-import { trainTeacher } from '../run/train-stage';
+import { trainedModelMetadata } from '../run/model-input';
+import { openRunDirectory, runDirectoryMode } from '../run/run-directory';
+import { STAGE_FILES, trainTeacher } from '../run/train-stage';
 
 /** `vkd train-teacher`: the teacher stage (`tools/train_v2v.py`). */
 export const trainTeacherCommand: CommandDefinition = {
@@ -25,6 +28,8 @@ export const trainTeacherCommand: CommandDefinition = {
     'weight decay and a multi-step LR schedule. Unset options take the authors\' values for the dataset and backbone.',
     '--imagenet-weights DIR starts the whole backbone from an ImageNet model directory (BAM and the head stay freshly',
     'initialised, as the authors\'); the authors\' presets require it (--imagenet-weights none trains from scratch).',
+    'OUT must be empty (--resume continues the run there; --force replaces what earlier vkd runs wrote there, listed in',
+    'OUT/vkd-run.json, and keeps every other file); a lock stops a second command writing there at the same time.',
     'Writes OUT/{log.jsonl, checkpoints/, model/, settings.json, metrics.json}.',
   ].join('\n'),
   examples: [
@@ -43,20 +48,33 @@ export const trainTeacherCommand: CommandDefinition = {
     const dataset = await loadRunDataset(data.dataset, data.root, data);
     const start = training.imagenetStart;
     const imagenetPath = start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
+    const run = await openRunDirectory(out, {
+      mode: runDirectoryMode(training.resume, options.force === true),
+      command: 'vkd train-teacher',
+      writes: [...Object.values(STAGE_FILES), RUN_FILES.metrics],
+      onWarning: (text) => log.warn(text),
+    });
+    try {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     log.info(`train-teacher: ${dataset.name}, ${dataset.train.length} train tracklets, ${dataset.numTrainIdentities} identities; ${model.backbone} ${data.height}×${data.width}, ${training.epochs} epochs`);
     const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed: data.seed });
+    setModelMetadata(teacher, trainedModelMetadata(data, { stage: 'teacher', dataset: data.dataset, numIdentities: dataset.numTrainIdentities, framesPerTracklet: training.framesPerTracklet }));
     try {
       await initialiseTeacher(teacher, imagenetPath, start.kind === 'scratch' && start.explicit, log);
+      const memory = await checkBatchMemory(teacher, data, { training }, log);
       const hooks = training.evalEvery > 0 ? [evaluationHook(teacher, dataset, data, training.evalEvery, log, 'teacher')] : [];
-      const stage = await trainTeacher(teacher, dataset, data, training, out, log, hooks);
+      const stage = await trainTeacher(teacher, dataset, data, training, run, out, log, hooks);
       const metrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
-      await writeMetrics(join(out, RUN_FILES.metrics), { teacher: metrics, settings: { command: 'train-teacher', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, model, teacher: training, seconds: { teacher: stage.seconds } } });
+      await writeMetrics(join(out, RUN_FILES.metrics), { teacher: metrics, settings: { command: 'train-teacher', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, model, teacher: training, memory, seconds: { teacher: stage.seconds } } });
+      await run.record(RUN_FILES.metrics);
       log.result(formatModelTable(metrics));
       log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);
       return 0;
     } finally {
       teacher.dispose();
+    }
+    } finally {
+      await run.close();
     }
   },
 };

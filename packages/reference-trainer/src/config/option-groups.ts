@@ -1,13 +1,15 @@
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
 import { backboneChoices, backbonesWithAttention } from '@vkd/models';
+import { AUTHORS_SEED, DISTILL_DEFAULTS } from '@vkd/trainer';
 import type { OptionSpec } from '../options/option-spec';
 import { FROM_SCRATCH } from './imagenet-start';
-import { PRESET_NAMES } from './presets';
+import { presetNames } from './presets';
 
 /**
  * A `choice` option whose choices are read from a registry whenever they are used (help, validation), so a dataset
  * or backbone registered after this module loaded (`registerDataset`, `registerBackbone`) is accepted and listed.
+ * (Spreading the returned spec would freeze the choices: `{ ...spec }` reads the getter once.)
  */
 export function registryChoice(spec: Omit<OptionSpec, 'kind' | 'choices'>, names: () => readonly string[]): OptionSpec {
   return {
@@ -25,22 +27,33 @@ export const GENERAL_OPTIONS: readonly OptionSpec[] = [
   { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options (camelCase or kebab-case keys); flags override it' },
   { key: 'threads', kind: 'integer', min: 1, max: 256, placeholder: 'n', description: 'threads of the wasm SIMD kernels (convolutions, BatchNorm sums, pooling gradients); default: all hardware threads' },
   { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors (no progress bars)' },
-  { key: 'seed', kind: 'integer', default: 1897, min: 0, description: 'random seed (the authors use 1897)' },
+  { key: 'seed', kind: 'integer', default: AUTHORS_SEED, min: 0, description: `random seed (the authors use ${AUTHORS_SEED})` },
 ];
 
 /** Where results go. */
 export const OUTPUT_OPTIONS: readonly OptionSpec[] = [
   { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'output directory' },
+  { key: 'force', kind: 'boolean', default: false, description: 'replace what earlier vkd runs wrote in --out (listed in its vkd-run.json); other files are kept' },
 ];
 
 /** Which data and at what size. */
 export const DATA_OPTIONS: readonly OptionSpec[] = [
-  { key: 'preset', kind: 'choice', choices: PRESET_NAMES, placeholder: 'name', description: `the authors' settings: ${PRESET_NAMES.join(', ')}` },
+  {
+    key: 'preset',
+    kind: 'choice',
+    placeholder: 'name',
+    get choices() {
+      return presetNames();
+    },
+    get description() {
+      return `the authors' settings: ${presetNames().join(', ')}`;
+    },
+  },
   registryChoice({ key: 'dataset', description: 'dataset loader (@vkd/datasets registry)' }, datasetNames),
   { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root directory' },
   { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame when loading the dataset and leave out corrupt or truncated ones (slow on large sets)' },
-  { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels' },
-  { key: 'width', kind: 'integer', min: 8, max: 1024, default: 128, description: 'input width in pixels' },
+  { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels (evaluate, distill: the model\'s own from its model.json unless set)' },
+  { key: 'width', kind: 'integer', min: 8, max: 1024, default: 128, description: 'input width in pixels (evaluate, distill: the model\'s own unless set)' },
   { key: 'testFrames', kind: 'integer', min: 1, max: 64, default: 8, description: 'frames per query/gallery tracklet at test time (chunk-first)' },
   { key: 'testBatch', kind: 'integer', min: 1, max: 1024, default: 32, description: 'tracklets per feature-extraction batch' },
 ];
@@ -91,7 +104,8 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'evalEvery', kind: 'integer', min: 0, default: 50, description: 'evaluate every n epochs (0: only at the end)' },
   { key: 'saveEvery', kind: 'integer', min: 1, default: 50, description: 'checkpoint every n epochs' },
   { key: 'keepLast', kind: 'integer', min: 1, default: 3, description: 'checkpoints kept besides the best' },
-  { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last checkpoint in --out' },
+  { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last good checkpoint in --out (settings that change the result must match)' },
+  { key: 'allowChanged', kind: 'string', placeholder: 'keys', description: 'with --resume: settings that may differ from the run, e.g. learning-rate,epochs' },
   {
     key: 'imagenetWeights', kind: 'path', literals: [FROM_SCRATCH], placeholder: 'dir|none',
     description: 'ImageNet model directory (vkd import-weights --format torchvision): train-teacher starts the backbone from it, distill reloads the student\'s last stage from it, as the authors; required by the authors\' presets; none: from scratch / random re-init',
@@ -101,9 +115,9 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
 /** The VKD student stage. */
 export const DISTILL_OPTIONS: readonly OptionSpec[] = [
   { key: 'teacher', kind: 'path', placeholder: 'dir', description: 'teacher run directory (from train-teacher) or model directory' },
-  { key: 'studentFrames', kind: 'integer', min: 1, max: 64, default: 2, description: 'M: views the student sees (of the teacher\'s N)' },
-  { key: 'kdWeight', kind: 'number', min: 0, default: 0.1, description: 'α: weight of the logit distillation (KL × τ²)' },
-  { key: 'dpWeight', kind: 'number', min: 0, default: 1e-4, description: 'β: weight of the distance-preserving loss' },
-  { key: 'temperature', kind: 'number', min: 0.01, default: 10, description: 'τ: distillation temperature' },
+  { key: 'studentFrames', kind: 'integer', min: 1, max: 64, default: DISTILL_DEFAULTS.studentFrames, description: 'M: views the student sees (of the teacher\'s N)' },
+  { key: 'kdWeight', kind: 'number', min: 0, default: DISTILL_DEFAULTS.kdWeight, description: 'α: weight of the logit distillation (KL × τ²)' },
+  { key: 'dpWeight', kind: 'number', min: 0, default: DISTILL_DEFAULTS.dpWeight, description: 'β: weight of the distance-preserving loss' },
+  { key: 'temperature', kind: 'number', min: 0.01, default: DISTILL_DEFAULTS.temperature, description: 'τ: distillation temperature' },
   { key: 'reinitLastStage', kind: 'boolean', default: true, description: 'reset the student\'s last stage (ResNet layer4) before distilling, as the authors (--reinit_l4); false keeps the teacher\'s' },
 ];

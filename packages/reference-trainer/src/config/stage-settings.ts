@@ -2,7 +2,7 @@ import { InvalidOptionError } from '@vkd/core';
 import { datasetNames } from '@vkd/datasets';
 import { checkBackboneAttention, resolveBackboneName, type AttentionName, type BackboneName } from '@vkd/models';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
-import { flagName, type OptionValues } from '../options/option-spec';
+import { flagName, keyFromFlag, type OptionValues } from '../options/option-spec';
 import { resolveImagenetStart, type ImagenetStart } from './imagenet-start';
 import { requireOption } from '../options/resolve-options';
 
@@ -42,6 +42,8 @@ export interface TrainingSettings {
   readonly saveEvery: number;
   readonly keepLast: number;
   readonly resume: boolean;
+  /** `--allow-changed`: result-changing settings a `--resume` may change (camelCase keys). */
+  readonly allowChanged: readonly string[];
   /** Where the backbone starts (teacher) or the student's last stage is reloaded from (distill); in settings.json. */
   readonly imagenetStart: ImagenetStart;
 }
@@ -85,6 +87,12 @@ export function modelSettings(options: OptionValues): ModelSettings {
   return { backbone, attention, baseWidth: options.baseWidth as number };
 }
 
+/** `--allow-changed seed,learning-rate` → `['seed', 'learningRate']`. */
+function allowedChanges(value: unknown): readonly string[] {
+  if (value === undefined || value === '') return [];
+  return String(value).split(',').map((item) => keyFromFlag(item.trim())).filter((item) => item !== '');
+}
+
 function checkMilestones(milestones: readonly number[], epochs: number): void {
   for (let index = 1; index < milestones.length; index++) {
     if ((milestones[index] as number) <= (milestones[index - 1] as number)) {
@@ -121,7 +129,11 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
     keepLast: pick('keepLast', 3),
     resume: pick('resume', false),
+    allowChanged: allowedChanges(options.allowChanged),
   };
+  if (settings.allowChanged.length > 0 && !settings.resume) {
+    throw new InvalidOptionError('--allow-changed', options.allowChanged, 'It only applies with --resume (a fresh run has nothing to compare with).');
+  }
   checkMilestones(settings.milestones, settings.epochs);
   return settings;
 }
@@ -138,8 +150,8 @@ export function distillSettings(options: OptionValues): DistillSettings {
     reinitLastStage,
     imagenetStart: { kind: 'unused' },
     studentFrames: (options.studentFrames as number | undefined) ?? DISTILL_DEFAULTS.studentFrames,
-    kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kd,
-    dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dp,
+    kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kdWeight,
+    dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dpWeight,
     temperature: (options.temperature as number | undefined) ?? DISTILL_DEFAULTS.temperature,
   };
   if (settings.studentFrames > settings.framesPerTracklet) {

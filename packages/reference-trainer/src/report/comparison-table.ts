@@ -1,10 +1,11 @@
+import { noiseCaveat } from './noise-caveat';
 import type { ModelMetrics, ProtocolMetrics, RunMetrics } from './run-metrics';
 
 const COLUMNS = [
   ['rank1', 'rank-1'],
   ['rank5', 'rank-5'],
   ['mAP', 'mAP'],
-  ['mAPTrapezoid', 'mAP (paper)'],
+  ['mAPTrapezoid', 'mAPTrapezoid'],
   ['mINP', 'mINP'],
 ] as const satisfies ReadonlyArray<readonly [keyof ProtocolMetrics, string]>;
 
@@ -47,18 +48,26 @@ export function formatComparisonTable(metrics: RunMetrics): string {
 
 /** Plain-text table of one model's metrics (`vkd evaluate`). */
 export function formatModelTable(model: ModelMetrics): string {
-  const lines = ['protocol  rank-1  rank-5     mAP  mAP(paper)    mINP'];
+  const lines = ['protocol  rank-1  rank-5     mAP  mAPTrapezoid    mINP'];
   for (const protocol of ['i2v', 'v2v'] as const) {
     const values = model[protocol];
     if (!values) continue;
-    lines.push(`${protocol.toUpperCase().padEnd(8)}  ${[values.rank1, values.rank5, values.mAP, values.mAPTrapezoid, values.mINP].map((v, i) => percent(v).padStart(i === 3 ? 10 : 6)).join('  ')}`);
+    lines.push(`${protocol.toUpperCase().padEnd(8)}  ${[values.rank1, values.rank5, values.mAP, values.mAPTrapezoid, values.mINP].map((v, i) => percent(v).padStart(i === 3 ? 12 : 6)).join('  ')}`);
   }
   return lines.join('\n');
 }
 
+/** `I2V rank-1 by query camera: C1 62.50 (8 queries), C2 …` (empty without per-camera data). */
+export function formatPerCamera(model: ModelMetrics): string {
+  const cameras = model.perCamera ?? [];
+  if (cameras.length === 0) return '';
+  const entries = cameras.map((entry) => `${entry.cameraName ?? `cam ${entry.camera}`} ${percent(entry.rank1)} (${entry.queries} ${entry.queries === 1 ? 'query' : 'queries'})`);
+  return `I2V rank-1 by query camera: ${entries.join(', ')}`;
+}
+
 /**
  * One honest sentence on whether the student beats the teacher on I2V (the paper's headline setting), by the paper's
- * (trapezoid) mAP and rank-1.
+ * trapezoid mAP (`mAPTrapezoid`) and rank-1, followed by the noise caveat (`noiseCaveat`: what one query is worth).
  * @returns undefined when either model is missing.
  */
 export function verdict(metrics: RunMetrics): string | undefined {
@@ -73,11 +82,14 @@ export function verdict(metrics: RunMetrics): string | undefined {
       : mapDelta > 0 || rankDelta > 0
         ? 'Mixed result: the student beats the teacher on one I2V measure only'
         : 'The student does NOT beat the teacher on I2V';
-  const main = `${outcome} (mAP ${signed(mapDelta)} points, rank-1 ${signed(rankDelta)} points).`;
+  const caveat = noiseCaveat(student.validQueries ?? teacher.validQueries, { rank1: rankDelta, mAP: mapDelta });
+  const main = `${outcome} (trapezoid mAP ${signed(mapDelta)} points, rank-1 ${signed(rankDelta)} points).${caveat ? ` ${caveat.text}` : ''}`;
   const baseline = metrics.baseline?.i2v;
   if (!baseline) return main;
   const kdMap = (student.mAPTrapezoid - baseline.mAPTrapezoid) * 100;
   const kdRank = (student.rank1 - baseline.rank1) * 100;
   const kdOutcome = kdMap > 0 && kdRank >= 0 ? 'distillation helps' : kdMap > 0 || kdRank > 0 ? 'distillation helps on one measure only' : 'distillation does NOT help';
-  return `${main} Against the same student trained without KD/DP (α = β = 0), ${kdOutcome} (I2V mAP ${signed(kdMap)}, rank-1 ${signed(kdRank)} points).`;
+  const kdCaveat = noiseCaveat(student.validQueries ?? baseline.validQueries, { rank1: kdRank, mAP: kdMap });
+  const kdNoise = kdCaveat ? ` ${kdCaveat.text.replace(/^One query is [^:]*: /, 'Against the control, ')}` : '';
+  return `${main} Against the same student trained without KD/DP (α = β = 0), ${kdOutcome} (I2V trapezoid mAP ${signed(kdMap)}, rank-1 ${signed(kdRank)} points).${kdNoise}`;
 }

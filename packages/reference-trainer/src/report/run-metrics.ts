@@ -14,16 +14,23 @@ export interface ProtocolMetrics {
   readonly validQueries?: number;
 }
 
-/** One point of the gallery-frames sweep (paper Fig. 3): V2V with `frames` frames per gallery tracklet. */
+/**
+ * One point of the gallery-frames sweep (paper Fig. 3): V2V with `frames` frames per gallery tracklet. `mAP` is the
+ * non-interpolated mean AP and `mAPTrapezoid` the trapezoid one, as in {@link ProtocolMetrics}.
+ */
 export interface GalleryFramesPoint {
   readonly frames: number;
   readonly rank1: number;
   readonly mAP: number;
+  readonly mAPTrapezoid: number;
 }
 
-/** I2V rank-1 of the queries taken by one camera. */
+/** I2V rank-1 and non-interpolated mAP of the queries taken by one camera. */
 export interface CameraAccuracy {
+  /** 0-based camera index of the loader. */
   readonly camera: number;
+  /** The dataset's own name of the camera (MARS `C1`…`C6`, VeRi `c001`…), when the loader knows it. */
+  readonly cameraName?: string;
   readonly rank1: number;
   readonly mAP: number;
   readonly queries: number;
@@ -35,6 +42,8 @@ export interface ModelMetrics {
   readonly v2v?: ProtocolMetrics;
   readonly galleryFrames?: readonly GalleryFramesPoint[];
   readonly perCamera?: readonly CameraAccuracy[];
+  /** `vkd evaluate --rerank`: the same protocols after k-reciprocal re-ranking (k1 20, k2 6, λ 0.3). */
+  readonly reranked?: { readonly i2v?: ProtocolMetrics; readonly v2v?: ProtocolMetrics; readonly i2i?: ProtocolMetrics; readonly v2i?: ProtocolMetrics };
 }
 
 /**
@@ -66,5 +75,16 @@ export interface LossPoint {
   readonly stage: 'teacher' | 'student';
   readonly epoch: number;
   readonly term: string;
+  readonly value: number;
+}
+
+/** One evaluation during training (`--eval-every`), read from an epoch line of a JSONL log. */
+export interface EvaluationPoint {
+  readonly stage: 'teacher' | 'student';
+  /** 1-based epoch after which the model was evaluated. */
+  readonly epoch: number;
+  /** `metrics.json` name with its protocol, e.g. `i2v.mAP`, `v2v.rank1`. */
+  readonly metric: string;
+  /** Fraction in [0, 1]. */
   readonly value: number;
 }

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChartPng } from './render-chart';
-import { benchmarkVerdict, BENCHMARK_MEASURES, BENCHMARK_MODELS, differenceRows, modelRows, type SeedBenchmark } from './seed-benchmark';
+import { benchmarkVerdict, BENCHMARK_COMPARISONS, BENCHMARK_MEASURES, BENCHMARK_MODELS, differenceRows, modelRows, type SeedBenchmark } from './seed-benchmark';
 
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
 
@@ -20,7 +20,7 @@ export function differenceChartSpec(benchmark: SeedBenchmark): TopLevelSpec | nu
     background: 'white',
     title: `Paired differences over ${benchmark.seeds.length} seeds (points), mean and ${level} CI`,
     data: { values },
-    facet: { column: { field: 'comparison', type: 'nominal', title: null } },
+    facet: { column: { field: 'comparison', type: 'nominal', title: null, sort: BENCHMARK_COMPARISONS.map(([name]) => name) } },
     spec: {
       width: 300,
       height: 240,

@@ -1,15 +1,16 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadDataset, type ReidDataset } from '@vkd/datasets';
-import { createReidModel, type ReidModel } from '@vkd/models';
+import { createReidModel, setModelMetadata, type ReidModel } from '@vkd/models';
 import { createStudent } from '@vkd/trainer';
 import type { DataSettings, DistillSettings, ModelSettings, TrainingSettings } from '../config/stage-settings';
 import type { BenchmarkRole } from '../report/seed-benchmark';
 import type { ModelMetrics, RunMetrics } from '../report/run-metrics';
 import { evaluateRun } from './evaluate-run';
+import { openRunDirectory, type RunDirectory } from './run-directory';
+import { trainedModelMetadata } from './model-input';
 import { RUN_FILES, writeMetrics } from './run-files';
 import type { RunLog } from './run-log';
-import { distillStudent, trainTeacher } from './train-stage';
+import { distillStudent, STAGE_FILES, trainTeacher } from './train-stage';
 
 /** Synthetic-set size of a demo run (`generateSyntheticDataset` options without root, image size and seed). */
 export interface DemoDataSize {
@@ -54,6 +55,8 @@ export interface DemoSeedOptions {
   readonly log: RunLog;
   /** Settings recorded in metrics.json besides the run's own. */
   readonly settings: Record<string, unknown>;
+  /** Gallery-frame counts of the V2V sweep (paper Fig. 3) besides the test frames; default [1, 2, 4, 8]. */
+  readonly galleryFramesSweep?: readonly number[];
   /** Called with the trained teacher and VKD student before they are disposed (e.g. for the report). */
   readonly beforeDispose?: (context: DemoSeedContext) => Promise<void>;
 }
@@ -80,30 +83,49 @@ export interface DemoSeedResult {
  * teacher (model initialisation and batches from the same seed), then each requested student from the same teacher
  * with the same data and schedule, differing only in the KD/DP weights; evaluates all of them and writes
  * `out/metrics.json` (`teacher`, `student`, `baseline`, and `ablation.kdOnly|dpOnly` when trained).
- * Removes only the stage directories a demo writes before starting (the synthetic set is reused when current).
+ * `out` is a run directory (`openRunDirectory`, mode `'replace'`): a new demo replaces only the files an earlier one
+ * listed in `out/vkd-run.json`, and refuses when anything else is where it writes. The synthetic set in `out/data`
+ * has its own manifest: it is reused when current and otherwise replaced (only the files the generator wrote).
  */
 export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedResult> {
   const { out, seed, size, model, teacherTraining, studentTraining, log } = options;
   const started = performance.now();
   const data: DataSettings = { ...options.data, root: join(out, RUN_FILES.data), seed };
+  const sweep = options.galleryFramesSweep ?? [1, 2, 4, 8];
   const students = DEMO_STUDENTS.filter((student) => student.role === 'student' || options.roles.has(student.role));
   const written = [RUN_FILES.teacher, RUN_FILES.report, RUN_FILES.metrics, ...DEMO_STUDENTS.map((student) => student.directory)];
-  for (const entry of written) await rm(join(out, entry), { recursive: true, force: true });
-  const dataset = await loadDataset('synthetic', { root: data.root, generate: { ...size, height: data.height, width: data.width, seed } });
+  const run = await openRunDirectory(out, {
+    mode: 'replace',
+    command: String(options.settings.command ?? 'vkd demo'),
+    writes: written,
+    keep: [RUN_FILES.data],
+    onWarning: (text) => log.warn(text),
+  });
+  try {
+    return await trainSeed(run);
+  } finally {
+    await run.close();
+  }
+  async function trainSeed(run: RunDirectory): Promise<DemoSeedResult> {
+  const dataset = await loadDataset('synthetic', { root: data.root, generate: { ...size, height: data.height, width: data.width, seed }, regenerate: true });
   log.info(`demo seed ${seed}: ${dataset.train.length} train / ${dataset.query.length} query / ${dataset.gallery.length} gallery tracklets, ${dataset.numTrainIdentities} train identities`);
   const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed });
+  const record = { dataset: data.dataset, numIdentities: dataset.numTrainIdentities };
+  setModelMetadata(teacher, trainedModelMetadata(data, { ...record, stage: 'teacher', framesPerTracklet: teacherTraining.framesPerTracklet }));
+  const teacherModel = join(out, RUN_FILES.teacher, STAGE_FILES.model);
   const trained: ReidModel[] = [];
   try {
-    const teacherStage = await trainTeacher(teacher, dataset, data, teacherTraining, join(out, RUN_FILES.teacher), log);
+    const teacherStage = await trainTeacher(teacher, dataset, data, teacherTraining, run, join(out, RUN_FILES.teacher), log);
     const seconds: DemoSeedResult['seconds'] = { teacher: teacherStage.seconds, total: 0 };
-    const models: DemoSeedResult['models'] = { teacher: await evaluateRun(teacher, dataset, data, log, 'teacher') };
+    const models: DemoSeedResult['models'] = { teacher: await evaluateRun(teacher, dataset, data, log, 'teacher', sweep) };
     for (const variant of students) {
       const student = createStudent(teacher, { lastStage: 'random' });
+      setModelMetadata(student, trainedModelMetadata(data, { ...record, stage: variant.role, framesPerTracklet: studentTraining.studentFrames, teacher: teacherModel }));
       trained.push(student);
       const training = { ...studentTraining, kdWeight: variant.kd ? studentTraining.kdWeight : 0, dpWeight: variant.dp ? studentTraining.dpWeight : 0 };
-      const stage = await distillStudent(teacher, student, dataset, data, training, join(out, variant.directory), log, [], variant.label);
+      const stage = await distillStudent(teacher, student, dataset, data, training, run, join(out, variant.directory), log, [], variant.label);
       seconds[variant.role] = stage.seconds;
-      models[variant.role] = await evaluateRun(student, dataset, data, log, variant.label);
+      models[variant.role] = await evaluateRun(student, dataset, data, log, variant.label, sweep);
       if (variant.role !== 'student') {
         trained.pop();
         student.dispose();
@@ -130,11 +152,14 @@ export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedRes
       },
     };
     await writeMetrics(join(out, RUN_FILES.metrics), metrics);
+    await run.record(RUN_FILES.metrics);
     const student = trained[0];
     if (options.beforeDispose && student) await options.beforeDispose({ dataset, data, teacher, student, metrics });
+    await run.record(RUN_FILES.report);
     return { metrics, models, seconds, queries: dataset.query.length };
   } finally {
     for (const model of trained) model.dispose();
     teacher.dispose();
+  }
   }
 }

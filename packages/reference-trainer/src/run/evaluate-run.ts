@@ -1,4 +1,4 @@
-import type { ReidDataset } from '@vkd/datasets';
+import { cameraName, type ReidDataset } from '@vkd/datasets';
 import { createEvaluationLoader } from '@vkd/datasets/node';
 import type { ReidModel } from '@vkd/models';
 import { evaluateModel, type EvaluationReport } from '@vkd/trainer';
@@ -11,7 +11,8 @@ type RankingSummary = NonNullable<EvaluationReport['protocols']['i2v']>;
 /** CMC points kept in `metrics.json` (charts show ranks 1..20). */
 const CMC_LENGTH = 20;
 
-function protocolMetrics(summary: RankingSummary): ProtocolMetrics {
+/** The `metrics.json` form of one protocol's summary. */
+export function protocolMetrics(summary: RankingSummary): ProtocolMetrics {
   return {
     rank1: summary.rank1,
     rank5: summary.rank5,
@@ -23,16 +24,25 @@ function protocolMetrics(summary: RankingSummary): ProtocolMetrics {
   };
 }
 
-/** Converts the trainer's evaluation report into the `metrics.json` form (fractions, CMC to rank 20). */
-export function modelMetricsFromReport(report: EvaluationReport): ModelMetrics {
+/**
+ * Converts the trainer's evaluation report into the `metrics.json` form (fractions, CMC to rank 20; cameras named as
+ * the dataset names them).
+ */
+export function modelMetricsFromReport(report: EvaluationReport, datasetName: string = report.dataset): ModelMetrics {
   const { i2v, v2v } = report.protocols;
   const main = i2v ?? report.protocols.i2i;
   if (!main) throw new Error('evaluation report has neither I2V nor I2I results');
   return {
     i2v: protocolMetrics(main),
     ...(v2v ? { v2v: protocolMetrics(v2v) } : {}),
-    ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAPTrapezoid })) } : {}),
-    perCamera: main.perCamera.map((entry) => ({ camera: entry.camera, rank1: entry.rank1, mAP: entry.mAP, queries: entry.queries })),
+    ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAP, mAPTrapezoid: point.v2v.mAPTrapezoid })) } : {}),
+    perCamera: main.perCamera.map((entry) => ({
+      camera: entry.camera,
+      cameraName: cameraName(datasetName, entry.camera),
+      rank1: entry.rank1,
+      mAP: entry.mAP,
+      queries: entry.queries,
+    })),
   };
 }
 
@@ -49,6 +59,19 @@ export async function evaluateRun(
   label: string,
   galleryFramesSweep: readonly number[] = [1, 2, 4, 8],
 ): Promise<ModelMetrics> {
+  return (await evaluateRunWithFeatures(model, dataset, data, log, label, galleryFramesSweep, false)).metrics;
+}
+
+/** {@link evaluateRun}, also returning the trainer's report (with the query/gallery features when `keepFeatures`). */
+export async function evaluateRunWithFeatures(
+  model: ReidModel,
+  dataset: ReidDataset,
+  data: DataSettings,
+  log: RunLog,
+  label: string,
+  galleryFramesSweep: readonly number[],
+  keepFeatures: boolean,
+): Promise<{ metrics: ModelMetrics; report: EvaluationReport }> {
   const sweep = galleryFramesSweep.filter((frames) => frames !== data.testFrames);
   const frames = (tracklets: number, count: number) => tracklets * count;
   const total =
@@ -68,7 +91,8 @@ export async function evaluateRun(
     framesPerTracklet: data.testFrames,
     framesPerBatch: data.testBatch * data.testFrames,
     galleryFramesSweep: [...new Set([...galleryFramesSweep])].sort((a, b) => a - b),
+    keepFeatures,
   });
   bar.done();
-  return modelMetricsFromReport(report);
+  return { metrics: modelMetricsFromReport(report, dataset.name), report };
 }

@@ -6,10 +6,14 @@ import type { DataSettings } from '../config/stage-settings';
 import { evaluateRun } from './evaluate-run';
 import type { RunLog } from './run-log';
 
+/** The metric the checkpoint hook picks the best checkpoint by: I2V trapezoid mAP (what the VKD paper reports). */
+export const BEST_CHECKPOINT_METRIC = 'i2v.mAPTrapezoid';
+
 /**
- * Evaluates `model` every `every` epochs (I2V and V2V, no sweep) and stores `i2v.rank1`, `i2v.mAP`, `v2v.rank1`,
- * `v2v.mAP` in `context.metrics`, where the checkpoint hook (placed after it) picks the best checkpoint and the JSONL
- * log records them. `every = 0` disables it.
+ * Evaluates `model` every `every` epochs (I2V and V2V, no sweep) and stores `i2v.rank1`, `i2v.mAP`
+ * (non-interpolated), `i2v.mAPTrapezoid` and the same for `v2v` in `context.metrics` — the names of `metrics.json` —
+ * where the checkpoint hook (placed after it) picks the best checkpoint by {@link BEST_CHECKPOINT_METRIC} and the
+ * JSONL log records them. `every = 0` disables it.
  */
 export function evaluationHook(model: ReidModel, dataset: ReidDataset, data: DataSettings, every: number, log: RunLog, label: string): TrainerHooks<TrackletBatch> {
   return {
@@ -17,11 +21,12 @@ export function evaluationHook(model: ReidModel, dataset: ReidDataset, data: Dat
       const next = context.epoch + 1;
       if (every <= 0 || next % every !== 0) return;
       const metrics = await evaluateRun(model, dataset, data, log, `${label} @ epoch ${next}`, []);
-      context.metrics['i2v.rank1'] = metrics.i2v.rank1;
-      context.metrics['i2v.mAP'] = metrics.i2v.mAPTrapezoid;
-      if (metrics.v2v) {
-        context.metrics['v2v.rank1'] = metrics.v2v.rank1;
-        context.metrics['v2v.mAP'] = metrics.v2v.mAPTrapezoid;
+      for (const protocol of ['i2v', 'v2v'] as const) {
+        const values = metrics[protocol];
+        if (!values) continue;
+        context.metrics[`${protocol}.rank1`] = values.rank1;
+        context.metrics[`${protocol}.mAP`] = values.mAP;
+        context.metrics[`${protocol}.mAPTrapezoid`] = values.mAPTrapezoid;
       }
       const text = Object.entries(context.metrics).map(([name, value]) => `${name} ${(value * 100).toFixed(2)}`).join('  ');
       log.info(`${label} epoch ${next}: ${text}`);

@@ -1,10 +1,8 @@
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidOptionError } from '@vkd/core';
+import { MODEL_MANIFEST } from './model-input';
 import { STAGE_FILES } from './train-stage';
-
-/** The manifest `saveReidModel` writes into every model directory (`MODEL_CONFIG_FILE` of `@vkd/models`). */
-const MODEL_MANIFEST = 'model.json';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 

@@ -1,6 +1,6 @@
 import { isAbsolute, relative } from 'node:path';
 import type { CommandIo } from '../cli/command';
-import { createProgressBar, progressEnabled, type ProgressBar } from '../output/progress-bar';
+import { createProgressBar, PROGRESS_LINE_SECONDS, progressEnabled, type ProgressBar } from '../output/progress-bar';
 
 /** What a command prints: info lines (hidden by --quiet), results (always), warnings, progress bars. */
 export interface RunLog {
@@ -10,7 +10,10 @@ export interface RunLog {
   result(text: string): void;
   /** A warning on stderr; always printed. */
   warn(text: string): void;
-  /** A progress bar on stdout, drawing only on a TTY without CI=true and without --quiet. */
+  /**
+   * A progress bar on stdout, drawing only on a TTY without CI=true and without --quiet; elsewhere (unless --quiet) a
+   * plain progress line every `PROGRESS_LINE_SECONDS`.
+   */
   progress(label: string, total: number, unit?: string): ProgressBar;
   /** Whether progress bars draw (when they do not, per-epoch summary lines replace them). */
   readonly interactive: boolean;
@@ -29,7 +32,8 @@ export function createRunLog(io: CommandIo, quiet: boolean): RunLog {
     warn: (text) => {
       io.stderr.write(`warning: ${text}\n`);
     },
-    progress: (label, total, unit) => createProgressBar({ label, total, stream: io.stdout, enabled: interactive, ...(unit ? { unit } : {}) }),
+    progress: (label, total, unit) =>
+      createProgressBar({ label, total, stream: io.stdout, enabled: interactive, lineEverySeconds: quiet ? 0 : PROGRESS_LINE_SECONDS, ...(unit ? { unit } : {}) }),
     interactive,
   };
 }

@@ -7,6 +7,7 @@ import { saveReidModel, type ReidModel } from '@vkd/models';
 import {
   adamWithL2,
   checkpointHook,
+  divergenceHook,
   createTrainer,
   createTrainingData,
   distillStep,
@@ -14,6 +15,7 @@ import {
   learningRateHook,
   multiStepLr,
   readCheckpointIndex,
+  repairTrainingLog,
   restoreCheckpoint,
   teacherStep,
   type FitResult,
@@ -21,7 +23,10 @@ import {
   type TrainingStep,
 } from '@vkd/trainer';
 import type { DataSettings, DistillSettings, TrainingSettings } from '../config/stage-settings';
+import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
+import { checkResumeSettings, readStageSettings, type RecordedStageSettings } from './resume-settings';
+import type { RunDirectory } from './run-directory';
 import type { RunLog } from './run-log';
 
 /** Files a training stage writes under its output directory. */
@@ -50,6 +55,28 @@ export function checkBatchFitsDataset(dataset: ReidDataset, training: Pick<Train
   }
 }
 
+/**
+ * The line a training stage starts with: P, K, N (and the student's M), tracklets and frames per step, steps per
+ * epoch and in all, input size: what decides how long a step takes.
+ */
+export function stageStartLine(
+  label: string,
+  dataset: ReidDataset,
+  data: Pick<DataSettings, 'height' | 'width'>,
+  training: TrainingSettings | DistillSettings,
+  stepsPerEpoch: number,
+): string {
+  const tracklets = training.identitiesPerBatch * training.instancesPerIdentity;
+  const frames = tracklets * training.framesPerTracklet;
+  const student = 'studentFrames' in training ? `, student M=${training.studentFrames} (${tracklets * training.studentFrames} frames)` : '';
+  return (
+    `${label}: P=${training.identitiesPerBatch} identities × K=${training.instancesPerIdentity} tracklets × N=${training.framesPerTracklet} frames ` +
+    `= ${frames} frames of ${data.height}×${data.width} per step${student}; ${stepsPerEpoch} steps per epoch ` +
+    `(${new Set(dataset.train.map((tracklet) => tracklet.identity)).size} training identities / P), ` +
+    `${training.epochs} epochs = ${stepsPerEpoch * training.epochs} steps`
+  );
+}
+
 /** Runs one stage with the standard hooks: LR schedule, progress, JSONL log, checkpoints; saves the final model. */
 async function fitStage(
   step: TrainingStep<TrackletBatch>,
@@ -58,6 +85,7 @@ async function fitStage(
   data: DataSettings,
   training: TrainingSettings,
   strategy: 'chunk' | 'multiview',
+  run: RunDirectory,
   directory: string,
   log: RunLog,
   label: string,
@@ -65,7 +93,33 @@ async function fitStage(
 ): Promise<StageResult> {
   checkBatchFitsDataset(dataset, training);
   await mkdir(directory, { recursive: true });
-  await writeFile(join(directory, STAGE_FILES.settings), `${JSON.stringify({ stage: label, data, training }, null, 2)}\n`);
+  const settingsPath = join(directory, STAGE_FILES.settings);
+  const { resume: _resume, allowChanged: _allowChanged, ...recordedTraining } = training;
+  const settings: RecordedStageSettings = { stage: label, data: { ...data }, training: recordedTraining, model: { ...model.config } };
+  const checkpoints = join(directory, STAGE_FILES.checkpoints);
+  let resumeFrom: { path: string; nextEpoch: number } | undefined;
+  let allowedChanges: unknown[] = [];
+  let recorded: RecordedStageSettings | undefined;
+  if (training.resume) {
+    recorded = await readStageSettings(settingsPath, directory);
+    allowedChanges = checkResumeSettings(recorded, settings, training.allowChanged);
+    for (const change of allowedChanges as { path: string; recorded: unknown; current: unknown }[]) {
+      log.warn(`${label}: resuming with ${change.path} changed from ${JSON.stringify(change.recorded)} to ${JSON.stringify(change.current)} (--allow-changed)`);
+    }
+    const index = await readCheckpointIndex(checkpoints);
+    const name = index?.lastGood ?? index?.latest;
+    if (!name) throw new CheckpointError(checkpoints, 'has no checkpoint to resume from (checkpoints.json missing or empty); run without --resume.');
+    const entry = index?.checkpoints.find((candidate) => candidate.name === name);
+    if (entry && entry.nextEpoch > training.epochs) {
+      throw new InvalidOptionError('--epochs', training.epochs, `The checkpoint ${name} to resume from has already trained ${entry.nextEpoch} epochs; pass --epochs ${entry.nextEpoch} or more.`);
+    }
+    resumeFrom = { path: join(checkpoints, name), nextEpoch: entry?.nextEpoch ?? 0 };
+  }
+  const recordedSettings = allowedChanges.length > 0 ? { ...settings, allowedChanges } : settings;
+  if (recorded === undefined || JSON.stringify(recorded) !== JSON.stringify(recordedSettings)) {
+    await writeFile(settingsPath, `${JSON.stringify(recordedSettings, null, 2)}\n`);
+  }
+  await run.record(settingsPath);
   const epochData = createTrainingData({
     loader: createTrackletLoader,
     tracklets: dataset.train,
@@ -77,49 +131,62 @@ async function fitStage(
     augment: training.augment,
     seed: data.seed,
   });
+  log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
+  const logPath = join(directory, STAGE_FILES.log);
   const trainer = createTrainer({
     step,
     hooks: [
       learningRateHook(multiStepLr({ baseLearningRate: training.learningRate, milestones: [...training.milestones], gamma: training.gamma })),
-      progressHook(log, label, epochData.batchesPerEpoch),
+      progressHook(log, label, epochData.batchesPerEpoch, training.epochs),
       ...extraHooks,
-      jsonlLogHook({ path: join(directory, STAGE_FILES.log) }),
-      // The best checkpoint is chosen by I2V mAP when an evaluation hook (--eval-every) records it.
-      checkpointHook({ directory: join(directory, STAGE_FILES.checkpoints), every: training.saveEvery, keepLast: training.keepLast, best: { metric: 'i2v.mAP' } }),
+      jsonlLogHook({ path: logPath }),
+      divergenceHook(),
+      // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
+      checkpointHook({ directory: checkpoints, every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
+      { afterEpoch: () => run.record(directory) },
     ],
   });
   const started = performance.now();
   let start = { startEpoch: 0, globalStep: 0 };
-  if (training.resume) {
-    const checkpoints = join(directory, STAGE_FILES.checkpoints);
-    const index = await readCheckpointIndex(checkpoints);
-    if (!index?.latest) throw new CheckpointError(checkpoints, 'has no checkpoint to resume from (checkpoints.json missing or empty); run without --resume.');
-    const restored = await restoreCheckpoint(join(checkpoints, index.latest), { step, data: epochData });
+  if (resumeFrom) {
+    const restored = await restoreCheckpoint(resumeFrom.path, { step, data: epochData });
     start = { startEpoch: restored.nextEpoch, globalStep: restored.globalStep };
+    const repair = await repairTrainingLog(logPath, restored);
+    if (repair.tornLine) log.warn(`${label}: ${logPath}: cut off a torn last line (the run was interrupted while writing it)`);
+    if (repair.damagedLines.length > 0) log.warn(`${label}: ${logPath}: dropped ${repair.damagedLines.length} damaged lines (lines ${repair.damagedLines.slice(0, 5).join(', ')})`);
     log.info(`${label}: resumed from ${restored.path} (next epoch ${restored.nextEpoch + 1})`);
   }
-  const fit = await trainer.fit(epochData, { epochs: training.epochs, ...start });
+  let fit: FitResult;
+  try {
+    fit = await trainer.fit(epochData, { epochs: training.epochs, ...start });
+  } finally {
+    await run.record(directory);
+  }
   const modelDirectory = join(directory, STAGE_FILES.model);
   await saveReidModel(model, modelDirectory);
+  await run.record(modelDirectory);
   return { fit, seconds: (performance.now() - started) / 1000, modelDirectory };
 }
 
 /**
  * Teacher stage (`tools/train_v2v.py`): CE + triplet on N-frame tracklets, Adam with L2, multi-step LR.
- * Writes `log.jsonl`, `checkpoints/`, `model/` and `settings.json` under `directory`.
+ * Writes `log.jsonl`, `checkpoints/`, `model/` and `settings.json` under `directory` (inside the open `run`, which
+ * lists them in its manifest). With `training.resume`, continues from the last good checkpoint there after checking
+ * that no result-changing setting differs from the run's `settings.json` (unless `training.allowChanged` names it).
  */
 export async function trainTeacher(
   model: ReidModel,
   dataset: ReidDataset,
   data: DataSettings,
   training: TrainingSettings,
+  run: RunDirectory,
   directory: string,
   log: RunLog,
   extraHooks: readonly TrainerHooks<TrackletBatch>[] = [],
 ): Promise<StageResult> {
   const optimizer = adamWithL2({ learningRate: training.learningRate, weightDecay: training.weightDecay });
   try {
-    return await fitStage(teacherStep({ model, optimizer }), model, dataset, data, training, 'chunk', directory, log, 'teacher', extraHooks);
+    return await fitStage(teacherStep({ model, optimizer }), model, dataset, data, training, 'chunk', run, directory, log, 'teacher', extraHooks);
   } finally {
     optimizer.dispose();
   }
@@ -135,6 +202,7 @@ export async function distillStudent(
   dataset: ReidDataset,
   data: DataSettings,
   training: DistillSettings,
+  run: RunDirectory,
   directory: string,
   log: RunLog,
   extraHooks: readonly TrainerHooks<TrackletBatch>[] = [],
@@ -147,10 +215,10 @@ export async function distillStudent(
     optimizer,
     studentFrames: training.studentFrames,
     seed: data.seed,
-    weights: { kd: training.kdWeight, dp: training.dpWeight, temperature: training.temperature },
+    weights: { kdWeight: training.kdWeight, dpWeight: training.dpWeight, temperature: training.temperature },
   });
   try {
-    return await fitStage(step, student, dataset, data, training, 'multiview', directory, log, label, extraHooks);
+    return await fitStage(step, student, dataset, data, training, 'multiview', run, directory, log, label, extraHooks);
   } finally {
     optimizer.dispose();
   }
