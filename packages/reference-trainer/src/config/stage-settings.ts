@@ -42,6 +42,8 @@ export interface TrainingSettings {
   readonly saveEvery: number;
   readonly keepLast: number;
   readonly resume: boolean;
+  /** `--tensorboard DIR`: also write TensorBoard event files to DIR/<stage>/. */
+  readonly tensorboard?: string;
   /** `--allow-changed`: result-changing settings a `--resume` may change (camelCase keys). */
   readonly allowChanged: readonly string[];
   /** Where the backbone starts (teacher) or the student's last stage is reloaded from (distill); in settings.json. */
@@ -128,6 +130,7 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
     keepLast: pick('keepLast', 3),
     resume: pick('resume', false),
+    ...(typeof options.tensorboard === 'string' ? { tensorboard: options.tensorboard } : {}),
     allowChanged: allowedChanges(options.allowChanged),
   };
   if (settings.allowChanged.length > 0 && !settings.resume) {
