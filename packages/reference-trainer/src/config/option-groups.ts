@@ -96,8 +96,17 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/** The teacher stage (`tools/train_v2v.py`). */
+export const TEACHER_OPTIONS: readonly OptionSpec[] = [
+  { key: 'trainStrategy', kind: 'choice', choices: ['chunk', 'multiview'], default: 'chunk', description: 'training frames (the authors\' --train_strategy): chunk = one random frame per chunk of the tracklet; multiview = frames from several tracklets of the identity' },
+];
+
 /** The VKD student stage. */
 export const DISTILL_OPTIONS: readonly OptionSpec[] = [
+  { key: 'trainStrategy', kind: 'choice', choices: ['multiview', 'temporal'], default: 'multiview', description: 'views of the teacher (the authors\' --train_strategy): multiview = one random frame from each of N tracklets of the identity; temporal = the first frame of each of N chunks of one tracklet' },
+  { key: 'logitsDistance', kind: 'choice', choices: ['kl', 'mse'], default: 'kl', description: 'distillation term on the logits (--logits_dist): kl = τ²·KL(teacher‖student); mse = mean squared logit difference' },
+  { key: 'generations', kind: 'integer', min: 1, max: 20, default: 1, description: 'born-again rounds (--num_generations): each distilled student becomes the next teacher' },
+  { key: 'generationLrDecay', kind: 'number', min: 0, max: 1, default: 0.1, description: 'learning rate of generation g = --learning-rate × this^(g−1), at least 1e-5 (--lr_decay)' },
   { key: 'teacher', kind: 'path', placeholder: 'dir', description: 'teacher run directory (from train-teacher) or model directory' },
   { key: 'studentFrames', kind: 'integer', min: 1, max: 64, default: DISTILL_DEFAULTS.studentFrames, description: 'M: views the student sees (of the teacher\'s N)' },
   { key: 'kdWeight', kind: 'number', min: 0, default: DISTILL_DEFAULTS.kdWeight, description: 'α: weight of the logit distillation (KL × τ²)' },
