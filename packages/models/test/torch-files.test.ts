@@ -73,6 +73,18 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     expect(error.message).toMatch(/model\.state_dict\(\)/);
   });
 
+  it('names an unsupported storage type (e.g. a float8 storage of newer torch) instead of calling it unsafe', async () => {
+    const bytes = await bytesOf('features-zip.pth');
+    const text = new TextDecoder('latin1').decode(bytes);
+    const at = text.indexOf('HalfStorage');
+    expect(at).toBeGreaterThan(0);
+    bytes.set(new TextEncoder().encode('XalfStorage'), at); // same length: the stored zip member stays readable
+    const error = thrownBy(() => readWeightsFile(bytes, 'patched.pth'));
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(error).not.toBeInstanceOf(UnsafePickleError);
+    expect(error.message).toMatch(/patched\.pth: storage type torch\.XalfStorage is not supported; supported: torch\.FloatStorage/);
+  });
+
   it('refuses a zip without data.pkl, listing its members', async () => {
     const bytes = await bytesOf('no-data-pkl.zip');
     const error = thrownBy(() => readWeightsFile(bytes, 'no-data-pkl.zip')) as CheckpointError;
@@ -104,7 +116,10 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
   it.each(['features-zip.pth', 'features-legacy.pth'])('%s with random bytes overwritten: a typed error or a result, never a crash', async (name) => {
     const original = await bytesOf(name);
     let state = 12345;
-    const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
     for (let trial = 0; trial < 300; trial++) {
       const bytes = original.slice();
       for (let flip = 0; flip < 1 + Math.floor(random() * 4); flip++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
