@@ -89,6 +89,7 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'evalEvery', kind: 'integer', min: 0, description: `evaluate every n epochs, 0: only at the end (default: ${TEACHER_DEFAULTS.evaluateEvery})` },
   { key: 'saveEvery', kind: 'integer', min: 1, description: `checkpoint every n epochs (default: ${TEACHER_DEFAULTS.evaluateEvery})` },
   { key: 'keepLast', kind: 'integer', min: 1, default: 3, description: 'checkpoints kept besides the best' },
+  { key: 'tensorboard', kind: 'path', placeholder: 'dir', description: 'also write TensorBoard event files (losses, learning rate, --eval-every metrics) to DIR/<stage>/' },
   { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last good checkpoint in --out (settings that change the result must match)' },
   { key: 'allowChanged', kind: 'string', placeholder: 'keys', description: 'with --resume: settings that may differ from the run, e.g. learning-rate,epochs' },
   {
