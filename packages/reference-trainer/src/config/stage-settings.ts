@@ -44,6 +44,8 @@ export interface TrainingSettings {
   readonly saveEvery: number;
   readonly keepLast: number;
   readonly resume: boolean;
+  /** `--tensorboard DIR`: also write TensorBoard event files to DIR/<stage>/. */
+  readonly tensorboard?: string;
   /** `--allow-changed`: result-changing settings a `--resume` may change (camelCase keys). */
   readonly allowChanged: readonly string[];
   /**
@@ -142,6 +144,7 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
     keepLast: pick('keepLast', 3),
     resume: pick('resume', false),
+    ...(typeof options.tensorboard === 'string' ? { tensorboard: options.tensorboard } : {}),
     allowChanged: allowedChanges(options.allowChanged),
     trainStrategy: pick<'chunk' | 'multiview' | 'temporal'>('trainStrategy', defaults.strategy),
   };

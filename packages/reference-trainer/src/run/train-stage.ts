@@ -25,6 +25,7 @@ import {
 import { frameStrategyOf, type DataSettings, type DistillSettings, type TrainingSettings } from '../config/stage-settings';
 import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
+import { tensorboardHook } from './tensorboard-hook';
 import { checkResumeSettings, readStageSettings, type RecordedStageSettings } from './resume-settings';
 import type { RunDirectory } from './run-directory';
 import type { RunLog } from './run-log';
@@ -142,6 +143,7 @@ async function fitStage(
       progressHook(log, label, epochData.batchesPerEpoch, training.epochs),
       ...extraHooks,
       jsonlLogHook({ path: logPath }),
+      ...(training.tensorboard ? [tensorboardHook<TrackletBatch>(training.tensorboard, label, log)] : []),
       divergenceHook(),
       // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
       checkpointHook({ directory: checkpoints, every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
