@@ -1,6 +1,6 @@
 export { createReidModel } from './reid-model';
 export type { ReidModel, ForwardOptions, ForwardResult, FeatureMapsForwardOptions, WeightSpec } from './reid-model';
-export { validateReidModelOptions } from './model-options';
+export { validateReidModelOptions, ATTENTION_NAMES } from './model-options';
 export {
   getBackbone,
   registerBackbone,

@@ -15,6 +15,9 @@ export type BackboneName = string;
 /** `'bam'` adds the Bottleneck Attention Module after stages 1–3 (VKD's `resnet50bam` / `resnet101bam`). */
 export type AttentionName = 'none' | 'bam';
 
+/** Every {@link AttentionName}; which backbone supports which is `Backbone.attention`. */
+export const ATTENTION_NAMES: readonly AttentionName[] = ['none', 'bam'];
+
 /** Options of {@link createReidModel}. Defaults follow the VKD authors. */
 export interface ReidModelOptions {
   backbone: BackboneName;
@@ -73,8 +76,9 @@ export function validateReidModelOptions(options: ReidModelOptions): ReidModelCo
     const expected = names.map((name) => `"${name}"`).join(', ');
     throw new InvalidOptionError('backbone', options.backbone, `Expected one of ${expected}.`);
   }
-  if (options.attention !== undefined && options.attention !== 'none' && options.attention !== 'bam') {
-    throw new InvalidOptionError('attention', options.attention, 'Expected "none" or "bam".');
+  if (options.attention !== undefined && !ATTENTION_NAMES.includes(options.attention)) {
+    const expected = ATTENTION_NAMES.map((name) => `"${name}"`).join(' or ');
+    throw new InvalidOptionError('attention', options.attention, `Expected ${expected}.`);
   }
   // The authors' combined names (resnet50bam) resolve to the backbone and its attention.
   const { backbone, attention } = resolveBackboneName(options.backbone, options.attention);

@@ -35,9 +35,11 @@ function fields(bytes: Uint8Array): Map<number, Array<bigint | Uint8Array | Data
     const wire = key & 7;
     let value: bigint | Uint8Array | DataView;
     if (wire === 0) value = readVarint();
-    else if (wire === 1) value = new DataView(bytes.buffer, bytes.byteOffset + offset, 8), (offset += 8);
-    else if (wire === 5) value = new DataView(bytes.buffer, bytes.byteOffset + offset, 4), (offset += 4);
-    else if (wire === 2) {
+    else if (wire === 1 || wire === 5) {
+      const size = wire === 1 ? 8 : 4;
+      value = new DataView(bytes.buffer, bytes.byteOffset + offset, size);
+      offset += size;
+    } else if (wire === 2) {
       const length = Number(readVarint());
       value = bytes.subarray(offset, offset + length);
       offset += length;
@@ -69,7 +71,7 @@ export function readTensorBoardEvents(path: string): DecodedEvent[] {
     offset += 16 + length;
     const event = fields(data);
     const decoded: DecodedEvent = {
-      wallTime: (event.get(1)?.[0] as DataView).getFloat64(0, true),
+      wallTime: (event.get(1)?.[0] as DataView | undefined)?.getFloat64(0, true) ?? Number.NaN,
       step: Number((event.get(2)?.[0] as bigint | undefined) ?? 0n),
       scalars: [],
     };
@@ -78,7 +80,7 @@ export function readTensorBoardEvents(path: string): DecodedEvent[] {
     for (const summary of (event.get(5) ?? []) as Uint8Array[]) {
       for (const value of (fields(summary).get(1) ?? []) as Uint8Array[]) {
         const parts = fields(value);
-        decoded.scalars.push({ tag: new TextDecoder().decode(parts.get(1)?.[0] as Uint8Array), value: (parts.get(2)?.[0] as DataView).getFloat32(0, true) });
+        decoded.scalars.push({ tag: new TextDecoder().decode(parts.get(1)?.[0] as Uint8Array), value: (parts.get(2)?.[0] as DataView | undefined)?.getFloat32(0, true) ?? Number.NaN });
       }
     }
     events.push(decoded);
