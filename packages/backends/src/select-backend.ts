@@ -2,7 +2,7 @@ import { ready } from '@tensorflow/tfjs-core';
 import { InvalidOptionError, UnsupportedBackendError } from '@vkd/core';
 import type { BackendAttempt } from '@vkd/core';
 import type { AdapterDescription, CandidateResult } from './candidates/candidate';
-import { tryTensorflow } from './candidates/tensorflow-candidate';
+import { tensorflowInstallAdvice, tryTensorflow } from './candidates/tensorflow-candidate';
 import { tryCpu, tryWasm } from './candidates/wasm-candidate';
 import { tryWebGpu } from './candidates/webgpu-candidate';
 import type { WebGpuOptions } from './candidates/webgpu-candidate';
@@ -64,7 +64,8 @@ function tryBackend(name: BackendName, options: SelectBackendOptions): Promise<C
  *   `{ backend: 'wasm', tried: [{ backend: 'tensorflow', reason: 'tfjs-node-gpu: native addon not built (install
  *   script skipped); …' }, { backend: 'webgpu', reason: 'no adapter (Vulkan loader not found: libvulkan.so.1)' }] }`.
  * @throws InvalidOptionError for an unknown `device`.
- * @throws UnsupportedBackendError when no candidate works (`tried` lists each reason).
+ * @throws UnsupportedBackendError when no candidate works (`tried` lists each reason; for `'tensorflow'` the message
+ *   says what to install or enable, `tensorflowInstallAdvice`).
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<SelectedBackend> {
   const device = options.device ?? 'auto';
@@ -82,5 +83,6 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
     tried.push({ backend, reason: result.reason });
   }
-  throw new UnsupportedBackendError(device, tried);
+  // Asked for by name: say exactly what to install or enable (auto just moves on).
+  throw new UnsupportedBackendError(device, tried, device === 'tensorflow' ? tensorflowInstallAdvice() : undefined);
 }

@@ -7,7 +7,7 @@ import { InvalidOptionError, UnsupportedBackendError } from '@vkd/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inspectTensorflowPackage } from '../src/candidates/tensorflow-candidate';
 import { AUTO_BACKEND_ORDER, describeMissingAdapter, selectBackend } from '../src/index';
-import type { GpuFacts } from '../src/index';
+import type { Device, GpuFacts } from '../src/index';
 
 // What this machine has, found here without the code under test: whether each tfjs-node package is installed with
 // its native addon, and whether any GPU device node exists. The expectations below follow these facts, so the test
@@ -27,7 +27,7 @@ const TENSORFLOW_STATES = (['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'
 const tensorflowBuilt = TENSORFLOW_STATES.some(([, state]) => state === 'built');
 /** The reason the tensorflow candidate must give when no addon is built (the message format the README documents). */
 const TENSORFLOW_REASON = TENSORFLOW_STATES.map(
-  ([name, state]) => `${name.replace('@tensorflow/', '')}: ${state === 'absent' ? 'not installed (optional dependency)' : 'native addon not built (install script skipped)'}`,
+  ([name, state]) => `${name.replace('@tensorflow/', '')}: ${state === 'absent' ? 'not installed (optional peer dependency)' : 'native addon not built (install script skipped)'}`,
 ).join('; ');
 const gpuDevices = existsSync('/dev/dri') || existsSync('/dev/dxg') || readdirSync('/dev').some((name) => name.startsWith('nvidia'));
 
@@ -70,7 +70,7 @@ describe('selectBackend', () => {
     }
     // Each failure is reproducible when the candidate is asked for alone, with the same reason.
     for (const attempt of selected.tried) {
-      const error = await selectBackend({ device: attempt.backend }).catch((caught: unknown) => caught);
+      const error = await selectBackend({ device: attempt.backend as Device }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(UnsupportedBackendError);
       expect((error as UnsupportedBackendError).tried).toEqual([attempt]);
     }
@@ -84,6 +84,10 @@ describe('selectBackend', () => {
     expect((error as UnsupportedBackendError).tried).toEqual([{ backend: 'tensorflow', reason: TENSORFLOW_REASON }]);
     expect((error as Error).message).toContain(`tensorflow: ${TENSORFLOW_REASON.split(';')[0]}`);
     expect(tf.getBackend()).toBe('wasm'); // the active backend is left alone
+    // It says exactly what to install or enable, for npm and pnpm.
+    expect((error as Error).message).toContain(`npm install @tensorflow/tfjs-node@${tf.version_core}`);
+    expect((error as Error).message).toContain(`npm install @tensorflow/tfjs-node-gpu@${tf.version_core}`);
+    expect((error as Error).message).toMatch(/pnpm approve-builds.*onlyBuiltDependencies/s);
   });
 
   it.skipIf(gpuDevices)('reports webgpu without an adapter as an UnsupportedBackendError (no GPU device here)', async () => {
@@ -123,7 +127,7 @@ describe('inspectTensorflowPackage', () => {
 
   it('tells apart a missing package, a missing addon and a built one', () => {
     writeFileSync(join(root, 'package.json'), '{}');
-    expect(inspectTensorflowPackage('@tensorflow/tfjs-node-gpu', resolve)).toBe('not installed (optional dependency)');
+    expect(inspectTensorflowPackage('@tensorflow/tfjs-node-gpu', resolve)).toBe('not installed (optional peer dependency)');
     expect(inspectTensorflowPackage('@tensorflow/tfjs-node', resolve)).toBe('native addon not built (install script skipped)');
     mkdirSync(join(root, 'lib', 'napi-v8'), { recursive: true });
     writeFileSync(join(root, 'lib', 'napi-v8', 'tfjs_binding.node'), '');

@@ -1,7 +1,9 @@
 // @vkd/datasets: pure data (loaders return paths and labels), samplers and frame strategies. No sharp at module load:
 // functions that must decode or write images (generateSyntheticDataset, validateFrames) import it on first use.
 export type { Tracklet, ReidDataset, DatasetStatistics, SplitStatistics, DatasetEvaluation, LoadDatasetOptions, DatasetLoader, BadFramePolicy } from './types';
-export { loadDataset, registerDataset, datasetNames } from './dataset-registry';
+export { loadDataset, registerDataset, datasetNames, datasetEntry, findDatasetEntry, datasetEntries } from './dataset-registry';
+export { EVALUATION_PROTOCOLS } from './dataset-entry';
+export type { DatasetEntry, EvaluationProtocol, AuthorsRuns, AuthorsNetwork, AuthorsTeacherSettings } from './dataset-entry';
 export { CorruptImageError } from './corrupt-image-error';
 export type { DatasetName, DatasetOptionsByName } from './dataset-registry';
 export { loadMars, MARS_LAYOUT } from './mars';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DatasetFormatError, DatasetNotFoundError, DuplicateKeyError, InvalidOptionError, UnknownKeyError } from '@vkd/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { computeStatistics, datasetNames, formatStatistics, loadDataset, registerDataset } from '../src/index';
+import { computeStatistics, datasetEntry, datasetNames, findDatasetEntry, formatStatistics, loadDataset, registerDataset } from '../src/index';
 import type { LoadDatasetOptions, ReidDataset } from '../src/index';
 import { temporaryFolder, writeImage } from './helpers';
 
@@ -71,6 +71,28 @@ describe('dataset registry', () => {
     expect(dataset.protocol).toBe('custom');
     expect(() => registerDataset('mars', fake)).toThrow(DuplicateKeyError);
     expect(formatStatistics(dataset)).toMatch(/train\s+\|\s+1 \|\s+1 \|\s+1 \|\s+1\/1\/1\.0 \|\s+1/);
+  });
+
+  it('the table names each dataset\'s protocols, teacher defaults, load-existing options and preset hooks', async () => {
+    expect(datasetEntry('veri-776').protocols).toEqual(['i2v', 'v2v', 'i2i', 'v2i']);
+    expect(datasetEntry('veri-776').videoQueriesFromGallery).toBe(true);
+    expect(datasetEntry('atrw').protocols).toEqual(['i2i']);
+    expect(datasetEntry('mars').teacherDefaults?.('resnet18')).toEqual({ epochs: 300, milestones: [50, 100, 150, 200, 250] });
+    expect(datasetEntry('duke-video').teacherDefaults?.('resnet50')).toEqual({ epochs: 300, milestones: [100, 200] });
+    expect(datasetEntry('veri-776').teacherDefaults?.('resnet18')).toMatchObject({ identitiesPerBatch: 18, framesPerTracklet: 1, milestones: [200, 250] });
+    expect(datasetEntry('synthetic').loadExisting).toEqual({ generate: false });
+    expect(datasetEntry('mars').authors?.networks.map((network) => network.name)).toEqual(['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet50bam']);
+    expect(datasetEntry('veri-776').authors?.imageSize).toEqual([224, 224]);
+    expect(findDatasetEntry('nope')).toBeUndefined();
+    expect(() => datasetEntry('nope')).toThrow(UnknownKeyError);
+    const load = async () => { throw new Error('unused'); };
+    expect(() => registerDataset({ name: 'bad-protocols', description: '', load, protocols: [] })).toThrow(/bad-protocols.*protocols/);
+    expect(() => registerDataset({ name: 'bad-protocols', description: '', load, protocols: ['x2y' as 'i2i'] })).toThrow(/Use a non-empty list of i2v, v2v, i2i, v2i/);
+    expect(() => registerDataset({ name: 'bad-loader', description: '', load: undefined as never, protocols: ['i2i'] })).toThrow(/bad-loader.*load/);
+    expect(datasetNames()).not.toContain('bad-protocols');
+    registerDataset({ name: 'entry-form', description: 'an entry', load, protocols: ['i2i'] });
+    expect(datasetEntry('entry-form').protocols).toEqual(['i2i']);
+    expect(datasetEntry('mine').protocols).toEqual(['i2v', 'v2v']);
   });
 
   it('formatStatistics reports skipped frames', () => {

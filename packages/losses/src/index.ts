@@ -10,7 +10,7 @@ export { squaredEuclideanDistances, euclideanDistances, TRIPLET_DISTANCE_EPSILON
 export { stopGradient } from './stop-gradient';
 export { teacherObjective } from './teacher-objective';
 export type { TeacherObjectiveInputs, TeacherObjectiveOptions } from './teacher-objective';
-export { vkdObjective, validateVkdObjectiveOptions } from './vkd-objective';
+export { vkdObjective, validateVkdObjectiveOptions, VKD_WEIGHT_DEFAULTS } from './vkd-objective';
 export type { NetworkOutputs, VkdObjectiveInputs, VkdObjectiveOptions } from './vkd-objective';
 export type { ObjectiveResult, ObjectiveTerms, TeacherObjectiveTerms, VkdObjectiveTerms } from './objective-result';
 export { DtypeMismatchError } from './dtype-mismatch-error';

@@ -8,6 +8,9 @@ export interface LogitDistillationOptions {
   temperature?: number;
 }
 
+/** The authors' distillation temperature τ (`--temp 10`). */
+export const DEFAULT_TEMPERATURE = 10;
+
 const OPTION_KEYS = ['temperature'] as const;
 
 /** Validates {@link LogitDistillationOptions} and fills defaults. @throws InvalidOptionError */
@@ -16,7 +19,7 @@ export function validateLogitDistillationOptions(
   where = 'logitDistillation.options',
 ): Required<LogitDistillationOptions> {
   checkOptionKeys(options, where, OPTION_KEYS);
-  const temperature = checkNumber(options?.temperature ?? 10, `${where}.temperature`, { min: 0, minExclusive: true });
+  const temperature = checkNumber(options?.temperature ?? DEFAULT_TEMPERATURE, `${where}.temperature`, { min: 0, minExclusive: true });
   return { temperature };
 }
 

@@ -4,7 +4,7 @@ import { computeBatchHardTriplet, validateBatchHardTripletOptions } from './batc
 import type { TripletMargin } from './batch-hard-triplet';
 import { computeCrossEntropy, validateCrossEntropyOptions } from './cross-entropy';
 import { computeDistancePreserving } from './distance-preserving';
-import { computeLogitDistillation, validateLogitDistillationOptions } from './logit-distillation';
+import { computeLogitDistillation, DEFAULT_TEMPERATURE, validateLogitDistillationOptions } from './logit-distillation';
 import { computeLogitMatching } from './logit-matching';
 import type { ObjectiveResult, VkdObjectiveTerms } from './objective-result';
 import { checkLabels, checkMatrix, checkNumber, checkOptionKeys } from './validate';
@@ -25,15 +25,22 @@ export interface VkdObjectiveInputs {
   labels: tf.Tensor;
 }
 
-/** Weights and options of {@link vkdObjective}; defaults are the authors' (`tools/train_distill.py`). */
+/**
+ * The authors' VKD weights (`tools/train_distill.py`, `commands.txt`): α = λ_KD = 0.1 (`--kl_coeff`),
+ * β = λ_DP = 1e-4 (`--lambda_coeff`), τ = 10 (`--temp`). The one place these numbers are written; the trainer's
+ * `DISTILL_DEFAULTS` and the `vkd` CLI read them from here.
+ */
+export const VKD_WEIGHT_DEFAULTS = Object.freeze({ kdWeight: 0.1, dpWeight: 1e-4, temperature: DEFAULT_TEMPERATURE });
+
+/** Weights and options of {@link vkdObjective}; defaults are {@link VKD_WEIGHT_DEFAULTS}. */
 export interface VkdObjectiveOptions {
-  /** λ_KD, weight of the distillation term (`--kl_coeff`); default 0.1. */
-  kd?: number;
-  /** λ_DP, weight of the distance-preserving term (`--lambda_coeff`); default 1e-4. */
-  dp?: number;
+  /** α = λ_KD, weight of the distillation term (`--kl_coeff`); default 0.1. */
+  kdWeight?: number;
+  /** β = λ_DP, weight of the distance-preserving term (`--lambda_coeff`); default 1e-4. */
+  dpWeight?: number;
   /** KD temperature τ (`--temp`); default 10. Ignored by `logitsDistance: 'mse'`. */
   temperature?: number;
-  /** `'kl'` (default): τ²·KL; `'mse'`: logit MSE (`--logits_dist mse`), still weighted by `kd`. */
+  /** `'kl'` (default): τ²·KL; `'mse'`: logit MSE (`--logits_dist mse`), still weighted by `kdWeight`. */
   logitsDistance?: 'kl' | 'mse';
   /** Cross-entropy label smoothing in [0, 1); default 0. */
   labelSmoothing?: number;
@@ -41,11 +48,11 @@ export interface VkdObjectiveOptions {
   margin?: TripletMargin;
 }
 
-const OPTION_KEYS = ['kd', 'dp', 'temperature', 'logitsDistance', 'labelSmoothing', 'margin'] as const;
+const OPTION_KEYS = ['kdWeight', 'dpWeight', 'temperature', 'logitsDistance', 'labelSmoothing', 'margin'] as const;
 
 interface ResolvedVkdOptions {
-  kd: number;
-  dp: number;
+  kdWeight: number;
+  dpWeight: number;
   temperature: number;
   logitsDistance: 'kl' | 'mse';
   labelSmoothing: number;
@@ -60,8 +67,8 @@ export function validateVkdObjectiveOptions(options: VkdObjectiveOptions | undef
     throw new InvalidOptionError(`${where}.logitsDistance`, logitsDistance, "Expected 'kl' or 'mse'.");
   }
   return {
-    kd: checkNumber(options?.kd ?? 0.1, `${where}.kd`, { min: 0 }),
-    dp: checkNumber(options?.dp ?? 1e-4, `${where}.dp`, { min: 0 }),
+    kdWeight: checkNumber(options?.kdWeight ?? VKD_WEIGHT_DEFAULTS.kdWeight, `${where}.kdWeight`, { min: 0 }),
+    dpWeight: checkNumber(options?.dpWeight ?? VKD_WEIGHT_DEFAULTS.dpWeight, `${where}.dpWeight`, { min: 0 }),
     temperature: validateLogitDistillationOptions({ temperature: options?.temperature }, where).temperature,
     logitsDistance,
     labelSmoothing: validateCrossEntropyOptions({ labelSmoothing: options?.labelSmoothing }, where).labelSmoothing,
@@ -77,7 +84,7 @@ export function validateVkdObjectiveOptions(options: VkdObjectiveOptions | undef
  * Reference: VKD (Porrello et al., ECCV 2020) §3.2; `aimagelab/VKD: tools/train_distill.py` L86-90, L146-153.
  * @param inputs `{ teacher: { embeddings [B, D_T], logits [B, I] }, student: { embeddings [B, D_S], logits [B, I] },
  *   labels [B] int32 }`.
- * @param weights `kd`, `dp`, `temperature`, and `logitsDistance`, `labelSmoothing`, `margin`.
+ * @param weights `kdWeight`, `dpWeight`, `temperature`, and `logitsDistance`, `labelSmoothing`, `margin`.
  * @returns `{ total, terms: { crossEntropy, triplet, logitDistillation, distancePreserving } }`: scalars owned by
  *   the caller; terms are unweighted, total is weighted. Inside `tf.variableGrads(() => …)` only the returned
  *   tensor survives: `tf.keep` the terms you log.
@@ -103,8 +110,8 @@ export function vkdObjective(inputs: VkdObjectiveInputs, weights?: VkdObjectiveO
     const total = tf.addN([
       triplet,
       crossEntropy,
-      tf.mul(distancePreserving, options.dp),
-      tf.mul(logitDistillation, options.kd),
+      tf.mul(distancePreserving, options.dpWeight),
+      tf.mul(logitDistillation, options.kdWeight),
     ]) as tf.Scalar;
     return { total, terms: { crossEntropy, triplet, logitDistillation, distancePreserving } };
   });

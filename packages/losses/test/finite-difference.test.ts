@@ -82,7 +82,7 @@ describe('finite-difference gradient checks (cpu)', () => {
     const studentEmbeddings = randomMatrix(9, 4, 3, 2);
     const studentLogits = randomMatrix(10, 4, 3, 2);
     const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
-    const weights = { kd: 0.5, dp: 0.1 };
+    const weights = { kdWeight: 0.5, dpWeight: 0.1 };
     await checkGradient('vkd d/dlogits', (x) => vkdObjective({ teacher, student: { embeddings: studentEmbeddings, logits: x }, labels }, weights).total, studentLogits);
     await checkGradient('vkd d/dembeddings', (x) => vkdObjective({ teacher, student: { embeddings: x, logits: studentLogits }, labels }, weights).total, studentEmbeddings);
     tf.dispose([teacher.embeddings, teacher.logits, studentEmbeddings, studentLogits, labels]);

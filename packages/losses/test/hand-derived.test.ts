@@ -172,7 +172,7 @@ describe.each<TestBackend>(['cpu', 'wasm'])('hand-derived values on %s', (backen
     expect(total[0]).toBeCloseTo(ce[0]! + tr[0]!, 6);
     tf.dispose([teacherResult.total, ...Object.values(teacherResult.terms)]);
 
-    const weights = { kd: 0.5, dp: 0.01, temperature: 3 };
+    const weights = { kdWeight: 0.5, dpWeight: 0.01, temperature: 3 };
     const result = vkdObjective({ teacher, student, labels: y }, weights);
     const terms = Object.fromEntries(await Promise.all(Object.entries(result.terms).map(async ([k, v]) => [k, (await v.data())[0]!] as const)));
     expect(terms.logitDistillation).toBeCloseTo(await scalarOf(() => logitDistillation(teacher.logits, logits, { temperature: 3 })), 5);
@@ -183,7 +183,8 @@ describe.each<TestBackend>(['cpu', 'wasm'])('hand-derived values on %s', (backen
     expect((await result.total.data())[0]).toBeCloseTo(expectedTotal, 5);
     tf.dispose([result.total, ...Object.values(result.terms)]);
 
-    // Authors' defaults: kd 0.1, dp 1e-4, τ 10; 'mse' swaps the KD term for logit matching (still weighted by kd).
+    // Authors' defaults: kdWeight 0.1, dpWeight 1e-4, τ 10; 'mse' swaps the KD term for logit matching (still
+    // weighted by kdWeight).
     const defaults = vkdObjective({ teacher, student, labels: y });
     const mse = vkdObjective({ teacher, student, labels: y }, { logitsDistance: 'mse' });
     const [kdDefault, dpDefault, totalDefault] = await Promise.all([defaults.terms.logitDistillation.data(), defaults.terms.distancePreserving.data(), defaults.total.data()]);

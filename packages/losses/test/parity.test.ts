@@ -50,7 +50,7 @@ const cases: Array<[string, LossOf]> = [
           student: { embeddings: inputs.studentEmbeddings!, logits: inputs.studentLogits! },
           labels: inputs.labels!,
         },
-        { kd: options.kd as number, dp: options.dp as number, temperature: options.temperature as number },
+        { kdWeight: options.kd as number, dpWeight: options.dp as number, temperature: options.temperature as number },
       ).total,
   ],
 ];

@@ -124,4 +124,17 @@ describe("the VKD authors' run folders and torch.save files (tools/fixtures/torc
     model.dispose();
     narrow.dispose();
   });
+
+  it('a .pth holding a NaN weight is refused, naming the file and the tensor', async () => {
+    const bytes = new Uint8Array(await readFile(join(RUNS, 'base_mars_resnet18', 'chk', 'chk_di_1')));
+    const key = 'backbone.features_layers.0.1.running_var';
+    const entry = readWeightsFile(bytes, 'chk_di_1').entries[key]!;
+    expect(entry.data.buffer).toBe(bytes.buffer); // a stored zip member: the entry is a view of the file bytes
+    new DataView(entry.data.buffer, entry.data.byteOffset).setFloat32(4, Number.NaN, true);
+    const path = join(scratch, 'chk_nan');
+    await writeFile(path, bytes);
+    const model = createReidModel({ backbone: 'resnet18', numIdentities: 7, baseWidth: 4 });
+    await expect(importTorchWeights(model, path)).rejects.toThrow(`Checkpoint ${path}: "${key}" holds NaN (element 1`);
+    model.dispose();
+  });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, UnsafePickleError } from '@vkd/core';
+import { CheckpointError, UnsafePickleError, VkdError } from '@vkd/core';
 import { entryToFloat32, entryToInt32, readWeightsFile, type SafetensorsEntry } from '@vkd/models';
 import { TORCH_FILES_ROOT } from './torch-fixtures';
 
@@ -44,6 +44,8 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
   it.each([
     ['features-zip.pth', 'torch-zip'],
     ['features-legacy.pth', 'torch-legacy'],
+    ['features-protocol4-zip.pth', 'torch-zip'],
+    ['features-protocol5-legacy.pth', 'torch-legacy'],
     ['wrapped-state_dict-zip.pth', 'torch-zip'],
     ['wrapped-model-legacy.pt', 'torch-legacy'],
     ['wrapped-net-zip', 'torch-zip'],
@@ -69,6 +71,18 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     expect(error).toBeInstanceOf(UnsafePickleError);
     expect(error.global).toBe('torch.nn.modules.linear.Linear');
     expect(error.message).toMatch(/model\.state_dict\(\)/);
+  });
+
+  it('names an unsupported storage type (e.g. a float8 storage of newer torch) instead of calling it unsafe', async () => {
+    const bytes = await bytesOf('features-zip.pth');
+    const text = new TextDecoder('latin1').decode(bytes);
+    const at = text.indexOf('HalfStorage');
+    expect(at).toBeGreaterThan(0);
+    bytes.set(new TextEncoder().encode('XalfStorage'), at); // same length: the stored zip member stays readable
+    const error = thrownBy(() => readWeightsFile(bytes, 'patched.pth'));
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(error).not.toBeInstanceOf(UnsafePickleError);
+    expect(error.message).toMatch(/patched\.pth: storage type torch\.XalfStorage is not supported; supported: torch\.FloatStorage/);
   });
 
   it('refuses a zip without data.pkl, listing its members', async () => {
@@ -97,5 +111,23 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     // Only the zip's tail (end-of-central-directory record) reveals a cut zip; the legacy stream says "truncated".
     const tail = thrownBy(() => readWeightsFile(bytes.subarray(0, bytes.length - 1), name));
     expect(tail.message).toMatch(name.includes('zip') ? /truncated or not a complete zip/ : /truncated file/);
+  });
+
+  it.each(['features-zip.pth', 'features-legacy.pth'])('%s with random bytes overwritten: a typed error or a result, never a crash', async (name) => {
+    const original = await bytesOf(name);
+    let state = 12345;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    for (let trial = 0; trial < 300; trial++) {
+      const bytes = original.slice();
+      for (let flip = 0; flip < 1 + Math.floor(random() * 4); flip++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      try {
+        readWeightsFile(bytes, name);
+      } catch (error) {
+        expect(error, `trial ${trial}: ${(error as Error).message}`).toBeInstanceOf(VkdError);
+      }
+    }
   });
 });

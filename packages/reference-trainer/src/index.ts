@@ -10,7 +10,7 @@ export { resolveOptions, requireOption } from './options/resolve-options';
 export type { OptionSources } from './options/resolve-options';
 export { flagName, keyFromFlag } from './options/option-spec';
 export type { OptionKind, OptionSpec, OptionValue, OptionValues } from './options/option-spec';
-export { PRESETS, PRESET_NAMES, presetValues } from './config/presets';
+export { presetTable, presetNames, presetValues } from './config/presets';
 export type { Preset, Stage } from './config/presets';
 export { dataSettings, distillSettings, modelSettings, teacherSettings } from './config/stage-settings';
 export type { DataSettings, DistillSettings, ModelSettings, TrainingSettings } from './config/stage-settings';

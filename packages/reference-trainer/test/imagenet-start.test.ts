@@ -7,7 +7,7 @@ import { useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands';
 import { runCli } from '../src/cli/run-cli';
-import { PRESET_NAMES, presetRequiresImagenetWeights, presetValues } from '../src/config/presets';
+import { presetNames, presetRequiresImagenetWeights, presetValues } from '../src/config/presets';
 import { distillSettings, teacherSettings } from '../src/config/stage-settings';
 
 async function vkd(argv: string[], cwd = tmpdir()) {
@@ -41,7 +41,7 @@ beforeAll(async () => {
 
 describe('authors\' presets require ImageNet weights', () => {
   it('marks every dataset preset and no demo preset', () => {
-    for (const name of PRESET_NAMES) expect(presetRequiresImagenetWeights(name), name).toBe(!name.startsWith('demo'));
+    for (const name of presetNames()) expect(presetRequiresImagenetWeights(name), name).toBe(!name.startsWith('demo'));
   });
 
   it('stops before any work with exit 2 and the import-weights line; none opts out, recorded', async () => {

@@ -1,6 +1,6 @@
 import { InvalidOptionError, UnknownKeyError } from '@vkd/core';
 import { describe, expect, it } from 'vitest';
-import { PRESET_NAMES, presetValues } from '../src/config/presets';
+import { presetNames, presetValues } from '../src/config/presets';
 import { dataSettings, distillSettings, modelSettings, teacherSettings } from '../src/config/stage-settings';
 
 // Expected values are transcribed from vkd-method.md §3.2, §3.3, §3.5, §4.4, §4.6 and §8 (the authors' commands.txt).
@@ -39,7 +39,7 @@ describe('presets reproduce the authors\' runs', () => {
   });
 
   it('every preset yields valid settings for both stages', () => {
-    for (const name of PRESET_NAMES) {
+    for (const name of presetNames()) {
       expect(() => teacherSettings(presetValues(name, 'teacher')), name).not.toThrow();
       expect(() => distillSettings(presetValues(name, 'distill')), name).not.toThrow();
       expect(() => modelSettings(presetValues(name, 'evaluate')), name).not.toThrow();

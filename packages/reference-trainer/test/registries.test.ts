@@ -1,6 +1,10 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateSyntheticDataset, loadMars, registerDataset, type MarsOptions } from '@vkd/datasets';
 import { getBackbone, registerBackbone } from '@vkd/models';
+import { defaultProtocols, teacherDefaultsFor } from '@vkd/trainer';
 import { COMMANDS } from '../src/cli/commands';
 import { resolveCommandInput, runCli } from '../src/cli/run-cli';
 
@@ -28,4 +32,42 @@ describe('the CLI reads its choices from the @vkd/models backbone registry', () 
     const input = await resolveCommandInput(command('train-teacher'), ['--backbone', 'resnet50-wide-test', '--attention', 'bam'], tmpdir());
     expect(input.options.backbone).toBe('resnet50-wide-test');
   });
+});
+
+describe('the CLI and the trainer read the @vkd/datasets table', () => {
+  it('a registered dataset is listed, gets its preset, defaults and protocols, and trains with no other change', async () => {
+    const root = join(await mkdtemp(join(tmpdir(), 'vkd-registry-')), 'tiny');
+    await generateSyntheticDataset({ root, identities: 8, cameras: 2, trackletsPerIdentity: 2, framesPerTracklet: 4, height: 32, width: 16, seed: 3 });
+    expect((await vkd(['datasets', 'stats', '--dataset', 'tiny-test', '--root', root])).stderr).toMatch(/Invalid --dataset: "tiny-test"/);
+    // The worked example of contributing/add-a-dataset.md: a MARS-layout set under another name.
+    registerDataset<MarsOptions>({
+      name: 'tiny-test',
+      description: 'a tiny MARS-layout set',
+      load: (options) => loadMars({ ...options, name: 'tiny-test' }),
+      protocols: ['v2v', 'i2v'],
+      teacherDefaults: () => ({ epochs: 2, milestones: [1], identitiesPerBatch: 2, instancesPerIdentity: 2, framesPerTracklet: 2 }),
+      authors: { presetPrefix: 'tiny', imageSize: [32, 16], testFrames: 2, networks: [{ name: 'resnet18', backbone: 'resnet18', attention: 'none' }] },
+    });
+    expect((await vkd(['--help'])).stdout).toMatch(/Datasets \(--dataset\): mars, duke-video, veri-776, atrw, synthetic, folder.*tiny-test/);
+    const help = (await vkd(['train-teacher', '--help'])).stdout;
+    expect(help).toMatch(/--dataset <mars\|duke-video\|veri-776\|atrw\|synthetic\|folder\|[^>]*tiny-test>/);
+    expect(help).toMatch(/--preset <name>\s+the authors' settings: .*tiny-resnet18/);
+    expect(teacherDefaultsFor('tiny-test', 'resnet18')).toMatchObject({ epochs: 2, milestones: [1], identitiesPerBatch: 2, learningRate: 1e-4 });
+    expect(defaultProtocols('tiny-test')).toEqual(['v2v', 'i2v']);
+
+    const stats = await vkd(['datasets', 'stats', '--dataset', 'tiny-test', '--root', root]);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(stats.stdout).toMatch(/train\s+\|\s+4 \|/);
+
+    const out = join(root, '..', 'run');
+    const train = await vkd([
+      'train-teacher', '--preset', 'tiny-resnet18', '--imagenet-weights', 'none', '--root', root, '--out', out,
+      '--base-width', '4', '--device', 'cpu', '--eval-every', '0', '--quiet',
+    ]);
+    expect(train.code, train.stderr).toBe(0);
+    const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.settings.dataset.name).toBe('tiny-test');
+    expect(metrics.settings.teacher).toMatchObject({ epochs: 2, milestones: [1], identitiesPerBatch: 2, framesPerTracklet: 2 });
+    expect(metrics.teacher.v2v.mAP).toBeGreaterThan(0);
+  }, 120_000);
 });

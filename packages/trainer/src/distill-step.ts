@@ -6,6 +6,7 @@ import type { AdamWithL2 } from './adam-with-l2';
 import { batchTensors, type BatchArrays } from './batch';
 import { minimizeObjective, nonTrainableVariables } from './minimize-objective';
 import type { TrainingStep } from './training-step';
+import { AUTHORS_SEED } from './stage-defaults';
 
 /** Options of {@link distillStep}; defaults are the authors' (`tools/train_distill.py`). */
 export interface DistillStepOptions {
@@ -16,9 +17,9 @@ export interface DistillStepOptions {
   optimizer: AdamWithL2;
   /** M views given to the student out of the N of the batch (default 2). */
   studentFrames?: number;
-  /** Seed of the generator picking each tracklet's M-of-N subset (default 1897, the authors' seed). */
+  /** Seed of the generator picking each tracklet's M-of-N subset (default `AUTHORS_SEED`, 1897). */
   seed?: number;
-  /** `kd` (α, 0.1), `dp` (β, 1e-4), `temperature` (10), … passed to `vkdObjective`. */
+  /** `kdWeight` (α), `dpWeight` (β), `temperature` (τ), … passed to `vkdObjective` (defaults `VKD_WEIGHT_DEFAULTS`). */
   weights?: VkdObjectiveOptions;
 }
 
@@ -40,7 +41,7 @@ export function distillStep(options: DistillStepOptions): TrainingStep<BatchArra
   if (teacher === student) {
     throw new InvalidOptionError('distillStep.student', 'the teacher', 'The student must be a separate model: use createStudent(teacher).');
   }
-  let random: Random = createRandom(options.seed ?? 1897);
+  let random: Random = createRandom(options.seed ?? AUTHORS_SEED);
   return {
     kind: 'distill',
     model: student,

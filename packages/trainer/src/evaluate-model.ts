@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@vkd/core';
-import type { ReidDataset, Tracklet } from '@vkd/datasets';
+import { EVALUATION_PROTOCOLS, findDatasetEntry, type EvaluationProtocol, type ReidDataset, type Tracklet } from '@vkd/datasets';
 import { evaluateFeatures, type RankingResult } from '@vkd/metrics';
 import type { ReidModel } from '@vkd/models';
 import type { BatchArrays } from './batch';
@@ -7,10 +7,7 @@ import { extractFeatures, type ExtractedFeatures } from './extract-features';
 import { createFeatureCache } from './feature-cache';
 import { summarizeRanking, type RankingSummary } from './ranking-summary';
 
-/** Retrieval settings of the paper (`vkd-method.md` §5). */
-export type EvaluationProtocol = 'i2v' | 'v2v' | 'i2i' | 'v2i';
-
-const PROTOCOLS: readonly EvaluationProtocol[] = ['i2v', 'v2v', 'i2i', 'v2i'];
+export type { EvaluationProtocol };
 
 /** MARS gallery composition: `'official'` = query ∪ gallery (VKD, MATLAB script), `'torchreid'` = gallery only. */
 export type GalleryMode = 'official' | 'torchreid';
@@ -32,7 +29,10 @@ export interface EvaluateModelOptions {
   framesPerTracklet?: number;
   /** Frames per inference batch (default 256 = the authors' 32 tracklets × 8). */
   framesPerBatch?: number;
-  /** Default: `['i2v', 'v2v']` for video sets; all four for `veri-776`; `['i2i']` for `atrw`. */
+  /**
+   * Default: the dataset table's `protocols` (`@vkd/datasets`: `['i2v', 'v2v']` for video sets, all four for
+   * `veri-776`, `['i2i']` for `atrw`); `['i2v', 'v2v']` for a dataset that is not registered.
+   */
   protocols?: readonly EvaluationProtocol[];
   /**
    * For MARS-like sets: gallery modes to report. The dataset's own gallery is used as loaded; the other mode is
@@ -50,6 +50,11 @@ export interface EvaluateModelOptions {
    * `done`/`total` count its frames. Extraction dominates evaluation time.
    */
   onProgress?: (progress: EvaluationProgress) => void;
+  /**
+   * Keep the extracted features of the dataset's own query and gallery in the report (`features`), for exporting
+   * them, re-ranking or drawing ranked results. Default false.
+   */
+  keepFeatures?: boolean;
 }
 
 /** See {@link EvaluateModelOptions.onProgress}. */
@@ -68,6 +73,11 @@ export interface EvaluationReport {
   protocols: Partial<Record<EvaluationProtocol, RankingSummary>>;
   /** Metrics per gallery mode (only with `galleryModes`). */
   galleryModes?: Partial<Record<GalleryMode, Partial<Record<'i2v' | 'v2v', RankingSummary>>>>;
+  /**
+   * With `keepFeatures`: the features behind `protocols` — image queries (first frame; I2V, I2I), video queries
+   * (V2V, V2I), the gallery tracklets (I2V, V2V) and gallery frames as images (I2I, V2I).
+   */
+  features?: { queryImages?: ExtractedFeatures; queryVideos?: ExtractedFeatures; gallery?: ExtractedFeatures; galleryImages?: ExtractedFeatures };
   /** Fig. 3: I2V and V2V with n gallery frames. */
   galleryFramesSweep?: Array<{ frames: number; i2v: RankingSummary; v2v: RankingSummary }>;
   settings: {
@@ -103,9 +113,9 @@ export async function evaluateModel(
   if (dataset.query.length === 0) throw new InvalidOptionError('evaluateModel.dataset.query', 0, `Dataset '${dataset.name}' has no query tracklets.`);
   if (dataset.gallery.length === 0) throw new InvalidOptionError('evaluateModel.dataset.gallery', 0, `Dataset '${dataset.name}' has no gallery tracklets.`);
   const protocols = options.protocols ?? defaultProtocols(dataset.name);
-  const unknownProtocol = protocols.find((protocol) => !PROTOCOLS.includes(protocol));
+  const unknownProtocol = protocols.find((protocol) => !EVALUATION_PROTOCOLS.includes(protocol));
   if (protocols.length === 0 || unknownProtocol !== undefined) {
-    throw new InvalidOptionError('evaluateModel.protocols', unknownProtocol ?? protocols, `Use a non-empty list of ${PROTOCOLS.join(', ')}.`);
+    throw new InvalidOptionError('evaluateModel.protocols', unknownProtocol ?? protocols, `Use a non-empty list of ${EVALUATION_PROTOCOLS.join(', ')}.`);
   }
   const unknownMode = options.galleryModes?.find((mode) => mode !== 'official' && mode !== 'torchreid');
   if (unknownMode !== undefined) throw new InvalidOptionError('evaluateModel.galleryModes', unknownMode, "Use 'official' and/or 'torchreid'.");
@@ -180,6 +190,14 @@ export async function evaluateModel(
       gallery: dataset.gallery.length,
     },
   };
+  if (options.keepFeatures) {
+    report.features = {
+      ...(imageQuery ? { queryImages: imageQuery } : {}),
+      ...(videoQuery ? { queryVideos: videoQuery } : {}),
+      ...(galleryVideo ? { gallery: galleryVideo } : {}),
+      ...(galleryImages ? { galleryImages } : {}),
+    };
+  }
   if (imageQuery && galleryVideo && needs.has('i2v')) report.protocols.i2v = summarizeRanking(rank(imageQuery, galleryVideo, true), imageQuery.cameras, queryTypes);
   if (videoQuery && galleryVideo && needs.has('v2v')) report.protocols.v2v = summarizeRanking(rank(videoQuery, galleryVideo, true), videoQuery.cameras, queryTypes);
   if (imageQuery && galleryImages && needs.has('i2i')) {
@@ -220,11 +238,9 @@ export async function evaluateModel(
   return report;
 }
 
-/** Protocols reported by default for a dataset name. */
+/** Protocols reported by default for a dataset: its table entry's (`@vkd/datasets`), else I2V and V2V. */
 export function defaultProtocols(datasetName: string): EvaluationProtocol[] {
-  if (datasetName === 'veri-776') return ['i2v', 'v2v', 'i2i', 'v2i'];
-  if (datasetName === 'atrw') return ['i2i'];
-  return ['i2v', 'v2v'];
+  return [...(findDatasetEntry(datasetName)?.protocols ?? ['i2v', 'v2v'])];
 }
 
 /** Every frame of every tracklet as a 1-frame tracklet with the same identity and camera (I2I / V2I gallery). */
@@ -235,12 +251,13 @@ function splitIntoImages(tracklets: readonly Tracklet[]): Tracklet[] {
 /**
  * V2V / V2I queries. A query tracklet that names a gallery track in `metadata.galleryTrack` (VeRi query images) is
  * replaced by that track, as the authors do (a copy of the first gallery track of the same vehicle and camera, which
- * the same-camera junk rule then removes from its own ranking). On `veri-776` without that metadata the track is
- * looked up by (identity, camera). Other queries are used as they are.
+ * the same-camera junk rule then removes from its own ranking). Without that metadata, on a dataset whose table
+ * entry sets `videoQueriesFromGallery` (`veri-776`) the track is looked up by (identity, camera). Other queries are
+ * used as they are.
  */
 function videoQueries(dataset: ReidDataset): readonly Tracklet[] {
   const firstTrack = new Map<string, Tracklet>();
-  if (dataset.name === 'veri-776') {
+  if (findDatasetEntry(dataset.name)?.videoQueriesFromGallery === true) {
     for (const tracklet of dataset.gallery) {
       const key = `${tracklet.identity}/${tracklet.camera}`;
       if (!firstTrack.has(key)) firstTrack.set(key, tracklet);

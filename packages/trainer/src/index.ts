@@ -22,7 +22,7 @@ export type { AdamState, AdamUpdateMode, AdamWithL2, AdamWithL2Options } from '.
 export { multiStepLr, milestoneRange } from './lr-schedule';
 export type { MultiStepLr, MultiStepLrOptions } from './lr-schedule';
 export { learningRateHook } from './lr-hook';
-export { TEACHER_DEFAULTS, DISTILL_DEFAULTS, teacherDefaultsFor } from './stage-defaults';
+export { TEACHER_DEFAULTS, DISTILL_DEFAULTS, AUTHORS_SEED, teacherDefaultsFor } from './stage-defaults';
 export type { DistillDefaults, StageDefaults } from './stage-defaults';
 export { createStudent } from './create-student';
 export type { CreateStudentOptions, LastStageInit } from './create-student';

@@ -1,3 +1,5 @@
+import { findDatasetEntry } from '@vkd/datasets';
+import { VKD_WEIGHT_DEFAULTS } from '@vkd/losses';
 import { milestoneRange } from './lr-schedule';
 
 /** Settings of one training stage as the VKD authors ran it (`vkd-method.md` §3, §4, §8). */
@@ -24,9 +26,9 @@ export interface DistillDefaults extends StageDefaults {
   /** M frames of the N given to the student. */
   readonly studentFrames: number;
   /** α: weight of the τ²-scaled KL term. */
-  readonly kd: number;
+  readonly kdWeight: number;
   /** β: weight of the distance-preserving term. */
-  readonly dp: number;
+  readonly dpWeight: number;
   /** τ. */
   readonly temperature: number;
 }
@@ -58,19 +60,18 @@ export const DISTILL_DEFAULTS: DistillDefaults = Object.freeze({
   strategy: 'multiview',
   evaluateEvery: 50,
   studentFrames: 2,
-  kd: 0.1,
-  dp: 1e-4,
-  temperature: 10,
+  ...VKD_WEIGHT_DEFAULTS,
 });
 
+/** The authors' random seed (`--seed 1897` in `commands.txt`): sampling, augmentation, the student's view subsets. */
+export const AUTHORS_SEED = 1897;
+
 /**
- * Teacher-stage overrides per dataset and backbone (`vkd-method.md` §3.2, §3.3): ResNet-18 on MARS/Duke decays every
- * 50 epochs from 50; VeRi trains on single images (N=1), P=18, milestones 200 and 250.
+ * The authors' teacher-stage settings for a dataset and backbone: `TEACHER_DEFAULTS` with the dataset table's
+ * `teacherDefaults(backbone)` of `@vkd/datasets` on top (MARS/Duke: ResNet-18 decays every 50 epochs from 50;
+ * VeRi: single images, N=1, P=18, milestones 200 and 250). An unregistered dataset gets `TEACHER_DEFAULTS`.
  */
 export function teacherDefaultsFor(dataset: string, backbone: string): StageDefaults {
-  if (dataset === 'veri-776') {
-    return Object.freeze({ ...TEACHER_DEFAULTS, milestones: milestoneRange(200, 300, 50), identitiesPerBatch: 18, framesPerTracklet: 1 });
-  }
-  if (backbone === 'resnet18') return Object.freeze({ ...TEACHER_DEFAULTS, milestones: milestoneRange(50, 300, 50) });
-  return TEACHER_DEFAULTS;
+  const overrides = findDatasetEntry(dataset)?.teacherDefaults?.(backbone);
+  return overrides ? Object.freeze({ ...TEACHER_DEFAULTS, ...overrides }) : TEACHER_DEFAULTS;
 }

@@ -2,6 +2,7 @@ import { InvalidOptionError } from '@vkd/core';
 import { createIdentitySampler, mixSeed, type FrameStrategy, type IdentitySamplerState, type Tracklet } from '@vkd/datasets';
 import type { BatchArrays } from './batch';
 import type { EpochData } from './trainer';
+import { AUTHORS_SEED } from './stage-defaults';
 
 /** What {@link createTrainingData} asks its loader for: one epoch's batches of tracklet indices, to decode. */
 export interface TrainingLoaderRequest {
@@ -41,7 +42,7 @@ export interface TrainingDataOptions<Batch extends BatchArrays = BatchArrays> {
   imageSize: readonly [number, number];
   /** Train augmentation (default true: pad + crop, flip, random erasing). */
   augment?: boolean;
-  /** Seed of sampling and augmentation (default 1897, the authors' seed). */
+  /** Seed of sampling and augmentation (default `AUTHORS_SEED`, 1897). */
   seed?: number;
 }
 
@@ -60,7 +61,7 @@ export interface TrainingData<Batch extends BatchArrays = BatchArrays> extends E
  * @throws InvalidOptionError for bad sampler/loader options (e.g. fewer identities than P).
  */
 export function createTrainingData<Batch extends BatchArrays>(options: TrainingDataOptions<Batch>): TrainingData<Batch> {
-  const seed = options.seed ?? 1897;
+  const seed = options.seed ?? AUTHORS_SEED;
   const sampler = createIdentitySampler(options.tracklets, {
     identitiesPerBatch: options.identitiesPerBatch,
     instancesPerIdentity: options.instancesPerIdentity,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { findBackendFactory } from '@tensorflow/tfjs-core';
+import { findBackendFactory, version_core } from '@tensorflow/tfjs-core';
 import { activate, failed, firstLine, importOptional } from './candidate';
 import type { CandidateResult } from './candidate';
 
@@ -20,7 +20,7 @@ export function inspectTensorflowPackage(packageName: string, resolve: (id: stri
   try {
     root = dirname(resolve(`${packageName}/package.json`));
   } catch {
-    return 'not installed (optional dependency)';
+    return 'not installed (optional peer dependency)';
   }
   const lib = join(root, 'lib');
   const built = existsSync(lib) && readdirSync(lib).some((dir) => existsSync(join(lib, dir, 'tfjs_binding.node')));
@@ -49,4 +49,20 @@ export async function tryTensorflow(): Promise<CandidateResult> {
     reasons.push(`${short}: ${result.reason}`);
   }
   return failed(reasons.join('; '));
+}
+
+/**
+ * What to do when `device: 'tensorflow'` cannot load: tfjs-node(-gpu) are optional peer dependencies (so nobody
+ * downloads libtensorflow unasked); install the one you want at the tfjs-core version in use, and let its install
+ * script run (pnpm 10 runs no build script it was not told to).
+ */
+export function tensorflowInstallAdvice(version: string = version_core): string {
+  return [
+    'To use native TensorFlow, install ONE of (same version as @tensorflow/tfjs-core):',
+    `  CPU:          npm install @tensorflow/tfjs-node@${version}        (pnpm add @tensorflow/tfjs-node@${version})`,
+    `  NVIDIA CUDA:  npm install @tensorflow/tfjs-node-gpu@${version}    (pnpm add @tensorflow/tfjs-node-gpu@${version}; needs CUDA 11.2 + cuDNN 8.1)`,
+    'Its install script downloads libtensorflow. pnpm skips it unless allowed: run `pnpm approve-builds` and select it, or list it',
+    'under `onlyBuiltDependencies` (pnpm-workspace.yaml or package.json "pnpm"), then `pnpm rebuild @tensorflow/tfjs-node` (or -gpu).',
+    'With npm: if the script failed or was skipped (--ignore-scripts), `npm rebuild @tensorflow/tfjs-node`.',
+  ].join('\n');
 }

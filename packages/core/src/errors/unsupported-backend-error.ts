@@ -11,9 +11,10 @@ export class UnsupportedBackendError extends VkdError {
   readonly requested: string;
   readonly tried: readonly BackendAttempt[];
 
-  constructor(requested: string, tried: readonly BackendAttempt[]) {
+  /** @param advice what to install or enable, appended to the message (e.g. for `--device tensorflow`). */
+  constructor(requested: string, tried: readonly BackendAttempt[], advice?: string) {
     super(
-      `No usable backend for device "${requested}". Tried:\n${tried.map((t) => `  - ${t.backend}: ${t.reason}`).join('\n')}`,
+      `No usable backend for device "${requested}". Tried:\n${tried.map((t) => `  - ${t.backend}: ${t.reason}`).join('\n')}${advice ? `\n${advice}` : ''}`,
     );
     this.name = 'UnsupportedBackendError';
     this.requested = requested;

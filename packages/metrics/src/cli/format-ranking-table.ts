@@ -10,7 +10,7 @@ export function formatRankingTable(result: RankingResult, settings: { metric: st
     ['Rank-10', percent(at(10))],
     ['Rank-20', percent(at(20))],
     ['mAP', percent(result.mAP)],
-    ['mAP (trapezoid)', percent(result.mAPTrapezoid)],
+    ['mAPTrapezoid', percent(result.mAPTrapezoid)],
     ['mINP', percent(result.mINP)],
   ];
   const widths = columns.map(([name, value]) => Math.max(name.length, value.length));

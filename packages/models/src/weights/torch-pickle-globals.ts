@@ -52,6 +52,9 @@ export function torchGlobalResolver(source: string): (module: string, name: stri
     if (call) return { module, name, call };
     const dtype = module === 'torch' && Object.hasOwn(TORCH_STORAGE_DTYPES, name) ? TORCH_STORAGE_DTYPES[name] : undefined;
     if (dtype) return { module, name, dtype } satisfies TorchStorageType;
+    if (module === 'torch' && name.endsWith('Storage')) {
+      throw new CheckpointError(source, `storage type torch.${name} is not supported; supported: ${Object.keys(TORCH_STORAGE_DTYPES).map((type) => `torch.${type}`).join(', ')}. Convert the tensors to float32 in Python first.`);
+    }
     throw new UnsafePickleError(source, qualified, names.join(', '));
   };
 }

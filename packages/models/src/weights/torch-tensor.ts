@@ -1,6 +1,9 @@
 import { CheckpointError } from '@vkd/core';
 import { dtypeItemSize, type SafetensorsDtype, type SafetensorsEntry } from './safetensors';
 
+/** Largest tensor copied out of a storage (the 2 GiB limit of one typed array). */
+const MAX_TENSOR_BYTES = 2 ** 31 - 1;
+
 /** A storage named by a pickle's persistent id; its bytes are looked up by `key` once the pickle is read. */
 export interface TorchStorageReference {
   readonly kind: 'torch-storage';
@@ -45,6 +48,9 @@ export function materialiseTensor(record: TorchTensorRecord, storageBytes: Uint8
   for (let axis = 0; axis < shape.length; axis++) last += ((shape[axis] as number) - 1) * (stride[axis] as number);
   if (count > 0 && (record.storageOffset < 0 || last >= available || stride.some((step) => step < 0))) {
     throw new CheckpointError(source, `tensor "${name}" (offset ${record.storageOffset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches past its storage of ${available} elements.`);
+  }
+  if (count * itemSize > MAX_TENSOR_BYTES) {
+    throw new CheckpointError(source, `tensor "${name}" (size [${shape.join(', ')}]) would take ${count * itemSize} bytes, more than the ${MAX_TENSOR_BYTES} a typed array can hold (corrupt file?).`);
   }
   const base = (viewOffset + record.storageOffset) * itemSize;
   let contiguous = true;

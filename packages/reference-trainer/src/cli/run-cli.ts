@@ -2,7 +2,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { InvalidOptionError, UnknownKeyError, VkdError } from '@vkd/core';
 import { CorruptImageError } from '@vkd/datasets';
 import packageJson from '../../package.json';
-import { PRESET_NAMES, presetValues } from '../config/presets';
+import { presetNames, presetValues } from '../config/presets';
 import { loadConfigFile } from '../options/load-config-file';
 import { keyFromFlag, type OptionValues } from '../options/option-spec';
 import { parseArguments } from '../options/parse-arguments';
@@ -35,7 +35,7 @@ export async function resolveCommandInput(
   const presetName = (parsed.values.preset ?? file?.values.preset) as string | undefined;
   if (presetName !== undefined && !command.stage) throw new InvalidOptionError('--preset', presetName, `vkd ${command.name} does not take a preset.`);
   const presetSource = parsed.values.preset === undefined && file ? `preset in ${basename(file.path)}` : 'preset';
-  if (presetName !== undefined && command.stage && !PRESET_NAMES.includes(String(presetName))) throw new UnknownKeyError(presetSource, String(presetName), PRESET_NAMES);
+  if (presetName !== undefined && command.stage && !presetNames().includes(String(presetName))) throw new UnknownKeyError(presetSource, String(presetName), presetNames());
   const preset = presetName !== undefined && command.stage ? presetValues(String(presetName), command.stage) : undefined;
   const options = resolveOptions(command.options, { flags: parsed.values, ...(file ? { file } : {}), ...(preset ? { preset } : {}) });
   for (const spec of command.options) {

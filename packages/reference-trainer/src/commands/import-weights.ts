@@ -115,7 +115,12 @@ async function importRunFolder(folder: string, out: string, options: OptionValue
   await activateDevice(options.device as string, log, options.threads as number | undefined);
   let reid: ReidModel | undefined;
   try {
-    const imported = await importAuthorsRun(folder, { checkpoint, seed: options.seed as number });
+    const imported = await importAuthorsRun(folder, {
+      checkpoint,
+      seed: options.seed as number,
+      allowMissing: options.allowMissing as boolean,
+      allowUnexpected: options.allowUnexpected as boolean,
+    });
     reid = imported.model;
     checkRunFolderOptions(run, options, reid.config.baseWidth);
     await saveReidModel(reid, out);

@@ -15,8 +15,10 @@ export const reportCommand: CommandDefinition = {
   summary: 'write an HTML report with PNG charts (CMC, losses, gallery frames, per camera) and Grad-CAM heat maps',
   usage: '--run DIR [--out DIR] [--heatmaps N]',
   details: [
-    'Reads RUN/metrics.json and the stage logs (RUN/teacher/log.jsonl, RUN/student/log.jsonl). When the run\'s dataset',
-    'and models are still there, adds a Grad-CAM panel of teacher vs student on query frames. Default OUT: RUN/report.',
+    'Works on every run the CLI writes: vkd demo (RUN/{teacher,student}/…), train-teacher and distill (RUN/log.jsonl,',
+    'RUN/model; a distill run also finds the teacher it names) and evaluate --out. Draws CMC, losses, evaluation curves',
+    '(--eval-every), gallery frames, per camera, ranked results (evaluate --ranked) and, when the run\'s dataset and',
+    'models are still there, a Grad-CAM panel. What it cannot draw it lists, with the reason. Default OUT: RUN/report.',
   ].join('\n'),
   examples: ['vkd report --run runs/demo', 'vkd report --run runs/demo --out /tmp/report --heatmaps 0'],
   options: [
@@ -32,13 +34,16 @@ export const reportCommand: CommandDefinition = {
     const settings = metrics.settings as { dataset?: { name?: string; root?: string }; data?: { height?: number; width?: number } };
     const heatmaps = options.heatmaps as number;
     let dataset: ReidDataset | undefined;
+    let datasetProblem: string | undefined;
     const { name, root } = settings.dataset ?? {};
     if (heatmaps > 0 && name && root) {
       try {
         dataset = await loadRunDataset(name, root);
       } catch (error) {
-        log.warn(`cannot load the run's dataset (${(error as Error).message}); skipping the Grad-CAM panel`);
+        datasetProblem = `the run's dataset (${name} at ${root}) cannot be loaded: ${(error as Error).message}`;
       }
+    } else if (heatmaps > 0) {
+      datasetProblem = 'metrics.json names no dataset';
     }
     if (dataset) await activateDevice(options.device as string, log, options.threads as number | undefined);
     const height = settings.data?.height;
@@ -48,7 +53,9 @@ export const reportCommand: CommandDefinition = {
       outDirectory: (options.out as string | undefined) ?? join(runDirectory, RUN_FILES.report),
       metrics,
       heatmaps,
-      ...(dataset && height && width ? { dataset, imageSize: [height, width] as const } : {}),
+      ...(dataset ? { dataset } : {}),
+      ...(datasetProblem ? { datasetProblem } : {}),
+      ...(height && width ? { imageSize: [height, width] as const } : {}),
       log,
     });
     for (const chart of report.charts) log.info(`chart: ${displayPath(io.cwd, chart)}`);

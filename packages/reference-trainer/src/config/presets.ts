@@ -1,4 +1,6 @@
 import { UnknownKeyError } from '@vkd/core';
+import { datasetEntries, type AuthorsNetwork, type AuthorsRuns, type DatasetEntry } from '@vkd/datasets';
+import { DISTILL_DEFAULTS, teacherDefaultsFor, type StageDefaults } from '@vkd/trainer';
 import type { OptionValues } from '../options/option-spec';
 
 /** Which stage of VKD a command runs; a preset holds settings per stage. */
@@ -20,48 +22,58 @@ export interface Preset {
   readonly distill: OptionValues;
 }
 
-const range = (start: number, stop: number, step: number): number[] => {
-  const values: number[] = [];
-  for (let value = start; value < stop; value += step) values.push(value);
-  return values;
-};
-
-/** VKD student stage as run by `commands.txt` (vkd-method §4.6, §8.3): 500 epochs, milestones 300 and 450. */
-const AUTHORS_DISTILL: OptionValues = {
-  identitiesPerBatch: 12, instancesPerIdentity: 4, framesPerTracklet: 8, studentFrames: 2,
-  epochs: 500, milestones: range(300, 500, 150), learningRate: 1e-4, weightDecay: 1e-5, gamma: 0.1,
-  kdWeight: 0.1, dpWeight: 1e-4, temperature: 10, evalEvery: 50, saveEvery: 50,
-};
-
-/** Person video sets (MARS, Duke): P=8, K=4, N=8 at 256×128; milestones 100, 200 (r18: every 50) (vkd-method §3.2, §3.3). */
-function personPreset(dataset: 'mars' | 'duke-video', backbone: string, attention: 'none' | 'bam'): Preset {
-  const firstMilestone = backbone === 'resnet18' ? 50 : 100;
+/** A stage's defaults (`@vkd/trainer`) as option values: P, K, N, schedule and the evaluation/checkpoint period. */
+function stageValues(defaults: StageDefaults): OptionValues {
   return {
-    description: `${dataset} ${backbone}${attention === 'bam' ? '+BAM' : ''}: the authors' commands.txt run (teacher 300 epochs, student 500)`,
-    requiresImagenetWeights: true,
-    common: { dataset, height: 256, width: 128, backbone, attention, baseWidth: 64, testFrames: 8 },
-    teacher: {
-      identitiesPerBatch: 8, instancesPerIdentity: 4, framesPerTracklet: 8, epochs: 300,
-      milestones: range(firstMilestone, 300, firstMilestone), learningRate: 1e-4, weightDecay: 1e-5, gamma: 0.1,
-      evalEvery: 50, saveEvery: 50,
-    },
-    distill: AUTHORS_DISTILL,
+    identitiesPerBatch: defaults.identitiesPerBatch, instancesPerIdentity: defaults.instancesPerIdentity,
+    framesPerTracklet: defaults.framesPerTracklet, epochs: defaults.epochs, milestones: [...defaults.milestones],
+    learningRate: defaults.learningRate, weightDecay: defaults.weightDecay, gamma: defaults.gamma,
+    evalEvery: defaults.evaluateEvery, saveEvery: defaults.evaluateEvery,
   };
 }
 
-/** VeRi-776: teacher on single images (P=18, K=4, N=1) at 224×224, milestones 200, 250 (vkd-method §3.2, §4.6). */
-function veriPreset(backbone: string, attention: 'none' | 'bam'): Preset {
+/** The VKD weights and M of `DISTILL_DEFAULTS` (α, β, τ: `VKD_WEIGHT_DEFAULTS` of `@vkd/losses`). */
+const DISTILL_WEIGHTS: OptionValues = {
+  studentFrames: DISTILL_DEFAULTS.studentFrames, kdWeight: DISTILL_DEFAULTS.kdWeight,
+  dpWeight: DISTILL_DEFAULTS.dpWeight, temperature: DISTILL_DEFAULTS.temperature,
+};
+
+/**
+ * One of the authors' runs, from the dataset table of `@vkd/datasets` (`authors`: input size, test frames, networks)
+ * and the trainer's stage defaults for the dataset and backbone (`teacherDefaultsFor`, `DISTILL_DEFAULTS`).
+ */
+function authorsPreset(entry: DatasetEntry, runs: AuthorsRuns, network: AuthorsNetwork): Preset {
+  const teacher = teacherDefaultsFor(entry.name, network.backbone);
+  const [height, width] = runs.imageSize;
   return {
-    description: `veri-776 ${backbone}${attention === 'bam' ? '+BAM' : ''}: the authors' commands.txt run (teacher N=1, student N=8/M=2)`,
+    description:
+      `${entry.name} ${network.backbone}${network.attention === 'bam' ? '+BAM' : ''}: the authors' commands.txt run ` +
+      `(teacher ${teacher.epochs} epochs${teacher.framesPerTracklet === 1 ? ', N=1' : ''}, student ${DISTILL_DEFAULTS.epochs})`,
     requiresImagenetWeights: true,
-    common: { dataset: 'veri-776', height: 224, width: 224, backbone, attention, baseWidth: 64, testFrames: 8 },
-    teacher: {
-      identitiesPerBatch: 18, instancesPerIdentity: 4, framesPerTracklet: 1, epochs: 300, milestones: range(200, 300, 50),
-      learningRate: 1e-4, weightDecay: 1e-5, gamma: 0.1, evalEvery: 50, saveEvery: 50,
-    },
-    distill: AUTHORS_DISTILL,
+    common: { dataset: entry.name, height, width, backbone: network.backbone, attention: network.attention, baseWidth: 64, testFrames: runs.testFrames, ...runs.presetValues },
+    teacher: stageValues(teacher),
+    distill: { ...stageValues(DISTILL_DEFAULTS), ...DISTILL_WEIGHTS },
   };
 }
+
+/**
+ * ATRW (Amur tigers, paper Table 7). The authors never published their ATRW settings (aimagelab/VKD issue #22: "the
+ * public repo does not support the Amur Tigers dataset"; hyperparameters were shared by e-mail). This preset takes
+ * what their code does for a dataset it does not know (`data/misc.py`): 224×224 and random-erasing aspect 0.7–1.4
+ * (the table's `erasingAspect` for `atrw`); their letterbox resize (`AdaptiveResize`) is not implemented here, frames
+ * are resized to 224×224 like VeRi's. It trains the teacher on single images
+ * (N = 1, as for VeRi's images) with the VeRi schedule; the student stage is the authors' `commands.txt` one.
+ */
+const ATRW_PRESET: Preset = (() => {
+  const teacher = teacherDefaultsFor('veri-776', 'resnet50');
+  return {
+    description: 'atrw resnet50: 224×224, teacher N=1, erase aspect 0.7–1.4 (the authors never published ATRW settings: issue #22)',
+    requiresImagenetWeights: true,
+    common: { dataset: 'atrw', height: 224, width: 224, backbone: 'resnet50', attention: 'none', baseWidth: 64, testFrames: 1 },
+    teacher: stageValues(teacher),
+    distill: { ...stageValues(DISTILL_DEFAULTS), ...DISTILL_WEIGHTS },
+  };
+})();
 
 /** Settings of `vkd demo` (tuned for ≤ 10 minutes on 2 cores with the wasm backend). */
 const DEMO_COMMON: OptionValues = {
@@ -77,25 +89,11 @@ const DEMO_STAGE: OptionValues = {
   augment: false, evalEvery: 0, saveEvery: 10,
 };
 
-/** The student sees M = 2 of the teacher's N = 4 views, with the authors' loss weights (α = 0.1, β = 1e-4, τ = 10). */
-const DEMO_DISTILL: OptionValues = { studentFrames: 2, kdWeight: 0.1, dpWeight: 1e-4, temperature: 10 };
-
-/** Presets by name. Backbones: the ResNets `@vkd/models` implements (DenseNet/MobileNet are not ported). */
-export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
-  'mars-resnet18': personPreset('mars', 'resnet18', 'none'),
-  'mars-resnet34': personPreset('mars', 'resnet34', 'none'),
-  'mars-resnet50': personPreset('mars', 'resnet50', 'none'),
-  'mars-resnet101': personPreset('mars', 'resnet101', 'none'),
-  'mars-resnet50bam': personPreset('mars', 'resnet50', 'bam'),
-  'duke-resnet18': personPreset('duke-video', 'resnet18', 'none'),
-  'duke-resnet34': personPreset('duke-video', 'resnet34', 'none'),
-  'duke-resnet50': personPreset('duke-video', 'resnet50', 'none'),
-  'duke-resnet101': personPreset('duke-video', 'resnet101', 'none'),
-  'duke-resnet50bam': personPreset('duke-video', 'resnet50', 'bam'),
-  'veri-resnet34': veriPreset('resnet34', 'none'),
-  'veri-resnet50': veriPreset('resnet50', 'none'),
-  'veri-resnet101': veriPreset('resnet101', 'none'),
-  'veri-resnet50bam': veriPreset('resnet50', 'bam'),
+/**
+ * `vkd demo` and `vkd demo --quick` (synthetic data, not an authors' run); the student sees M = 2 of the teacher's
+ * N = 4 views, with the authors' loss weights.
+ */
+const DEMO_PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
   demo: {
     description: 'vkd demo: synthetic multi-view set, narrow ResNet-18 (baseWidth 16) at 64×32, teacher N=4, student M=2',
     common: DEMO_COMMON,
@@ -103,22 +101,39 @@ export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
     // floor of 0.43); 60 gave 25 %, 120 gave 31 %; lr, width, augmentation and more data did not help (see the
     // reference-trainer README, "Why the teacher learned little"). 60 is what fits the 5-seed benchmark's time.
     teacher: { ...DEMO_STAGE, framesPerTracklet: 4, epochs: 60, milestones: [40] },
-    distill: { ...DEMO_STAGE, ...DEMO_DISTILL, epochs: 20, milestones: [14] },
+    distill: { ...DEMO_STAGE, ...DISTILL_WEIGHTS, epochs: 20, milestones: [14] },
   },
   'demo-quick': {
     description: 'vkd demo --quick: the demo at CI-smoke-test size (≈ 2 minutes)',
     common: { ...DEMO_COMMON, testFrames: 4 },
     teacher: { ...DEMO_STAGE, epochs: 8, milestones: [6] },
-    distill: { ...DEMO_STAGE, ...DEMO_DISTILL, epochs: 6, milestones: [4] },
+    distill: { ...DEMO_STAGE, ...DISTILL_WEIGHTS, epochs: 6, milestones: [4] },
   },
 });
 
+/**
+ * Presets by name: one per network of each dataset's `authors` runs in the `@vkd/datasets` table
+ * (`<presetPrefix>-<network>`, e.g. `mars-resnet50`, `veri-resnet50bam`), then the demo presets. Read from the table
+ * on every call, so a dataset registered with `authors` gets its presets with no change here.
+ */
+export function presetTable(): Readonly<Record<string, Preset>> {
+  const presets: Record<string, Preset> = {};
+  for (const entry of datasetEntries()) {
+    const runs = entry.authors;
+    if (!runs) continue;
+    for (const network of runs.networks) presets[`${runs.presetPrefix}-${network.name}`] = authorsPreset(entry, runs, network);
+  }
+  return Object.freeze({ ...presets, atrw: ATRW_PRESET, ...DEMO_PRESETS });
+}
+
 /** Names accepted by `--preset`. */
-export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
+export function presetNames(): string[] {
+  return Object.keys(presetTable());
+}
 
 /** Whether `--preset name` needs `--imagenet-weights` (an authors' run); false for unknown names and no preset. */
 export function presetRequiresImagenetWeights(name: unknown): boolean {
-  return typeof name === 'string' && PRESETS[name]?.requiresImagenetWeights === true;
+  return typeof name === 'string' && presetTable()[name]?.requiresImagenetWeights === true;
 }
 
 /**
@@ -126,8 +141,9 @@ export function presetRequiresImagenetWeights(name: unknown): boolean {
  * @throws UnknownKeyError listing the preset names.
  */
 export function presetValues(name: string, stage: Stage): OptionValues {
-  const preset = PRESETS[name];
-  if (!preset) throw new UnknownKeyError('preset', name, PRESET_NAMES);
+  const presets = presetTable();
+  const preset = presets[name];
+  if (!preset) throw new UnknownKeyError('preset', name, Object.keys(presets));
   if (stage === 'evaluate') return { ...preset.common };
   return { ...preset.common, ...(stage === 'teacher' ? preset.teacher : preset.distill) };
 }

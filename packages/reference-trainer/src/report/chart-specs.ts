@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { LossPoint, ModelMetrics, RunMetrics } from './run-metrics';
+import type { EvaluationPoint, LossPoint, ModelMetrics, RunMetrics } from './run-metrics';
 
 /** Models of a run in display order, with their label. */
 export function modelsOf(metrics: RunMetrics): Array<{ label: string; metrics: ModelMetrics }> {
@@ -116,5 +116,33 @@ export function perCameraChartSpec(metrics: RunMetrics): TopLevelSpec | null {
       color: modelColor(values),
       tooltip: [{ field: 'queries', type: 'quantitative' }],
     },
+  };
+}
+
+/** Metrics drawn against the epoch: rank-1 and both mAPs of I2V and V2V. */
+const CURVE_METRICS = ['i2v.rank1', 'i2v.mAP', 'i2v.mAPTrapezoid', 'v2v.rank1', 'v2v.mAP', 'v2v.mAPTrapezoid'];
+
+/** Evaluation during training (`--eval-every`): metric vs epoch, one panel per stage. `null` without points. */
+export function evaluationCurveSpec(points: readonly EvaluationPoint[]): TopLevelSpec | null {
+  const values = points.filter((point) => CURVE_METRICS.includes(point.metric)).map((point) => ({ ...point, value: point.value * 100 }));
+  if (values.length === 0) return null;
+  return {
+    $schema: SCHEMA,
+    background: 'white',
+    title: 'Evaluation during training (--eval-every)',
+    data: { values },
+    facet: { column: { field: 'stage', type: 'nominal', title: null, sort: ['teacher', 'student'] } },
+    spec: {
+      width: 320,
+      height: 240,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
+        y: { field: 'value', type: 'quantitative', title: '%', scale: { zero: false } },
+        color: { field: 'metric', type: 'nominal', title: 'metric', sort: CURVE_METRICS },
+      },
+    },
+    resolve: { scale: { x: 'independent' } },
+    config: { font: 'sans-serif' },
   };
 }

@@ -40,8 +40,14 @@ export interface CameraAccuracy {
 export interface ModelMetrics {
   readonly i2v: ProtocolMetrics;
   readonly v2v?: ProtocolMetrics;
+  /** Image queries against every gallery frame as a single image (VeRi-776, with `i2v`; `vkd-method.md` §5.4). */
+  readonly i2i?: ProtocolMetrics;
+  /** Video queries against every gallery frame (VeRi-776). */
+  readonly v2i?: ProtocolMetrics;
   readonly galleryFrames?: readonly GalleryFramesPoint[];
   readonly perCamera?: readonly CameraAccuracy[];
+  /** `vkd evaluate --rerank`: the same protocols after k-reciprocal re-ranking (k1 20, k2 6, λ 0.3). */
+  readonly reranked?: { readonly i2v?: ProtocolMetrics; readonly v2v?: ProtocolMetrics; readonly i2i?: ProtocolMetrics; readonly v2i?: ProtocolMetrics };
 }
 
 /**
@@ -73,5 +79,16 @@ export interface LossPoint {
   readonly stage: 'teacher' | 'student';
   readonly epoch: number;
   readonly term: string;
+  readonly value: number;
+}
+
+/** One evaluation during training (`--eval-every`), read from an epoch line of a JSONL log. */
+export interface EvaluationPoint {
+  readonly stage: 'teacher' | 'student';
+  /** 1-based epoch after which the model was evaluated. */
+  readonly epoch: number;
+  /** `metrics.json` name with its protocol, e.g. `i2v.mAP`, `v2v.rank1`. */
+  readonly metric: string;
+  /** Fraction in [0, 1]. */
   readonly value: number;
 }

@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { cmcChartSpec, galleryFramesChartSpec, lossChartSpec, perCameraChartSpec } from './chart-specs';
+import { cmcChartSpec, evaluationCurveSpec, galleryFramesChartSpec, lossChartSpec, modelsOf, perCameraChartSpec } from './chart-specs';
 import { comparisonHeader, comparisonRows, verdict } from './comparison-table';
 import { renderChartPng } from './render-chart';
-import type { LossPoint, RunMetrics } from './run-metrics';
+import type { EvaluationPoint, LossPoint, RunMetrics } from './run-metrics';
 
 /** An image already written into the report directory (e.g. the Grad-CAM panel). */
 export interface ReportImage {
@@ -19,7 +19,11 @@ export interface ReportInput {
   readonly title?: string;
   readonly metrics: RunMetrics;
   readonly losses?: readonly LossPoint[];
+  /** Evaluations during training (`--eval-every`), drawn as metric-vs-epoch curves. */
+  readonly evaluations?: readonly EvaluationPoint[];
   readonly images?: readonly ReportImage[];
+  /** What the report could not draw, and why (one sentence each); listed in the page. */
+  readonly notes?: readonly string[];
 }
 
 /** What `writeReport` wrote. */
@@ -34,16 +38,26 @@ const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ '&': '&a
 
 /**
  * Writes `index.html` and PNG charts (Vega-Lite → SVG → PNG): `cmc.png` (teacher vs student, I2V and V2V),
- * `losses.png`, `gallery-frames.png` (paper Fig. 3), `per-camera.png`. Charts without data are skipped. Images in
- * `images` (already in `directory`) are embedded with their captions.
+ * `losses.png`, `evaluation-curves.png` (metric vs epoch), `gallery-frames.png` (paper Fig. 3), `per-camera.png`.
+ * Charts without data are skipped; captions name only what is drawn. Images in `images` (already in `directory`) are
+ * embedded with their captions; `notes` (what could not be drawn, and why) are listed.
  */
 export async function writeReport(input: ReportInput): Promise<ReportOutput> {
   await mkdir(input.directory, { recursive: true });
+  const models = modelsOf(input.metrics).map((model) => model.label);
+  const modelList = models.length > 1 ? `${models.slice(0, -1).join(', ')} and ${models.at(-1)}` : (models[0] ?? '');
+  const stages = [...new Set((input.losses ?? []).map((point) => point.stage))];
+  const distilled = stages.includes('student');
+  const lossCaption =
+    `Loss terms per epoch (mean over the epoch's steps), ${stages.join(' and ')} stage${stages.length > 1 ? 's' : ''}. Terms are unweighted; ` +
+    `total is the weighted sum${distilled ? ' (KD × α, DP × β)' : ''}.`;
+  const curveStages = [...new Set((input.evaluations ?? []).map((point) => point.stage))];
   const candidates: Array<[string, string, TopLevelSpec | null]> = [
-    ['cmc.png', 'CMC curves of the teacher and the student (I2V solid, V2V dashed).', cmcChartSpec(input.metrics)],
-    ['losses.png', 'Loss terms per epoch (mean over the epoch\'s steps), teacher and student stages. Terms are unweighted; total is the weighted sum (KD × α, DP × β).', lossChartSpec(input.losses ?? [])],
-    ['gallery-frames.png', 'V2V rank-1 and mAP against the number of frames per gallery tracklet (paper Fig. 3).', galleryFramesChartSpec(input.metrics)],
-    ['per-camera.png', 'I2V rank-1 by the camera of the query frame.', perCameraChartSpec(input.metrics)],
+    ['cmc.png', `CMC curves of the ${modelList} (I2V solid, V2V dashed).`, cmcChartSpec(input.metrics)],
+    ['losses.png', lossCaption, lossChartSpec(input.losses ?? [])],
+    ['evaluation-curves.png', `Rank-1, mAP and mAPTrapezoid (%) evaluated during training every --eval-every epochs, ${curveStages.join(' and ')}.`, evaluationCurveSpec(input.evaluations ?? [])],
+    ['gallery-frames.png', `V2V rank-1 and mAP of the ${modelList} against the number of frames per gallery tracklet (paper Fig. 3).`, galleryFramesChartSpec(input.metrics)],
+    ['per-camera.png', `I2V rank-1 of the ${modelList} by the camera of the query frame (the dataset's camera names, query counts in brackets).`, perCameraChartSpec(input.metrics)],
   ];
   const figures: ReportImage[] = [];
   const charts: string[] = [];
@@ -83,6 +97,7 @@ figcaption{color:#555;font-size:90%}pre{background:#f6f6f6;padding:1em;overflow:
 ${summary ? `<p><strong>${escapeHtml(summary)}</strong></p>` : ''}
 ${table}
 ${images}
+${input.notes?.length ? `<h2>Not drawn</h2><ul>${input.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>` : ''}
 <h2>Settings</h2><pre>${escapeHtml(JSON.stringify(input.metrics.settings, null, 2))}</pre>
 </body></html>
 `;

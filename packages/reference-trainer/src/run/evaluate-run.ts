@@ -11,7 +11,8 @@ type RankingSummary = NonNullable<EvaluationReport['protocols']['i2v']>;
 /** CMC points kept in `metrics.json` (charts show ranks 1..20). */
 const CMC_LENGTH = 20;
 
-function protocolMetrics(summary: RankingSummary): ProtocolMetrics {
+/** The `metrics.json` form of one protocol's summary. */
+export function protocolMetrics(summary: RankingSummary): ProtocolMetrics {
   return {
     rank1: summary.rank1,
     rank5: summary.rank5,
@@ -34,6 +35,9 @@ export function modelMetricsFromReport(report: EvaluationReport, datasetName: st
   return {
     i2v: protocolMetrics(main),
     ...(v2v ? { v2v: protocolMetrics(v2v) } : {}),
+    // VeRi's image-gallery protocols, kept next to I2V (an image-only set's I2I already stands in the i2v slot).
+    ...(i2v && report.protocols.i2i ? { i2i: protocolMetrics(report.protocols.i2i) } : {}),
+    ...(i2v && report.protocols.v2i ? { v2i: protocolMetrics(report.protocols.v2i) } : {}),
     ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAP, mAPTrapezoid: point.v2v.mAPTrapezoid })) } : {}),
     perCamera: main.perCamera.map((entry) => ({
       camera: entry.camera,
@@ -58,6 +62,19 @@ export async function evaluateRun(
   label: string,
   galleryFramesSweep: readonly number[] = [1, 2, 4, 8],
 ): Promise<ModelMetrics> {
+  return (await evaluateRunWithFeatures(model, dataset, data, log, label, galleryFramesSweep, false)).metrics;
+}
+
+/** {@link evaluateRun}, also returning the trainer's report (with the query/gallery features when `keepFeatures`). */
+export async function evaluateRunWithFeatures(
+  model: ReidModel,
+  dataset: ReidDataset,
+  data: DataSettings,
+  log: RunLog,
+  label: string,
+  galleryFramesSweep: readonly number[],
+  keepFeatures: boolean,
+): Promise<{ metrics: ModelMetrics; report: EvaluationReport }> {
   const sweep = galleryFramesSweep.filter((frames) => frames !== data.testFrames);
   const frames = (tracklets: number, count: number) => tracklets * count;
   const total =
@@ -77,7 +94,8 @@ export async function evaluateRun(
     framesPerTracklet: data.testFrames,
     framesPerBatch: data.testBatch * data.testFrames,
     galleryFramesSweep: [...new Set([...galleryFramesSweep])].sort((a, b) => a - b),
+    keepFeatures,
   });
   bar.done();
-  return modelMetricsFromReport(report, dataset.name);
+  return { metrics: modelMetricsFromReport(report, dataset.name), report };
 }

@@ -1,14 +1,14 @@
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReidDataset } from '@vkd/datasets';
-import { loadReidModel, type ReidModel } from '@vkd/models';
+import { loadReidModel, modelMetadata, type ReidModel } from '@vkd/models';
+import { readEvaluationLog } from '../report/read-evaluation-log';
 import { readLossLog } from '../report/read-loss-log';
-import type { RunMetrics } from '../report/run-metrics';
+import type { EvaluationPoint, LossPoint, RunMetrics } from '../report/run-metrics';
 import { writeReport, type ReportImage, type ReportOutput } from '../report/write-report';
 import { writeHeatmaps } from './heatmaps';
-import { RUN_FILES } from './run-files';
 import type { RunLog } from './run-log';
-import { STAGE_FILES } from './train-stage';
+import { locateRun } from './run-layout';
 
 /** Options of `reportRun`. */
 export interface ReportRunOptions {
@@ -19,56 +19,97 @@ export interface ReportRunOptions {
   readonly heatmaps: number;
   /** Needed for the Grad-CAM panel (query frames). */
   readonly dataset?: ReidDataset;
+  /** Why `dataset` is absent (said in the report when the Grad-CAM panel cannot be drawn). */
+  readonly datasetProblem?: string;
+  /** Input size when the models do not record theirs (the run's settings). */
   readonly imageSize?: readonly [number, number];
-  /** Models already in memory; otherwise `<run>/{teacher,student}/model` are loaded when present. */
+  /** Models already in memory; otherwise the run's model directories (`locateRun`) are loaded when present. */
   readonly teacher?: ReidModel;
   readonly student?: ReidModel;
   readonly log: RunLog;
   readonly title?: string;
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
-
-async function modelFor(given: ReidModel | undefined, directory: string): Promise<{ model: ReidModel; owned: boolean } | undefined> {
-  if (given) return { model: given, owned: false };
-  return (await exists(directory)) ? { model: await loadReidModel(directory), owned: true } : undefined;
-}
+/** Ranked-result pictures written by `vkd evaluate --ranked` into the run directory, embedded when present. */
+const RANKED_PICTURE = /^ranked-(i2v|v2v|i2i|v2i)\.png$/;
 
 /**
- * Writes the HTML report of a run: charts from `metrics` and the stage logs (`<run>/teacher/log.jsonl`,
- * `<run>/student/log.jsonl`, or `<run>/log.jsonl`), plus the Grad-CAM panel when both models and the dataset are there.
+ * Writes the HTML report of any run the CLI writes — `vkd demo`, `vkd train-teacher`, `vkd distill` (with the teacher
+ * it names) or `vkd evaluate --out` (`locateRun`): charts from `metrics` and the training logs (losses, evaluation
+ * curves), ranked-result pictures found in the run, and the Grad-CAM panel of the models found. Whatever cannot be
+ * drawn is listed in the report and logged, with the reason.
  */
 export async function reportRun(options: ReportRunOptions): Promise<ReportOutput> {
   const { runDirectory, log } = options;
   await mkdir(options.outDirectory, { recursive: true });
-  const losses = [
-    ...(await readLossLog(join(runDirectory, RUN_FILES.teacher, STAGE_FILES.log), 'teacher')),
-    ...(await readLossLog(join(runDirectory, RUN_FILES.student, STAGE_FILES.log), 'student')),
-  ];
-  if (losses.length === 0) losses.push(...(await readLossLog(join(runDirectory, STAGE_FILES.log), options.metrics.student ? 'student' : 'teacher')));
-  const images: ReportImage[] = [];
-  if (options.heatmaps > 0 && options.dataset && options.imageSize) {
-    const teacher = await modelFor(options.teacher, join(runDirectory, RUN_FILES.teacher, STAGE_FILES.model));
-    const student = await modelFor(options.student, join(runDirectory, RUN_FILES.student, STAGE_FILES.model));
-    try {
-      const models = [
-        ...(teacher ? [{ title: 'teacher', model: teacher.model }] : []),
-        ...(student ? [{ title: 'student (VKD)', model: student.model }] : []),
-      ];
-      if (models.length > 0) {
-        const file = 'heatmaps.png';
-        const { headError, queries } = await writeHeatmaps(models, options.dataset, options.imageSize, options.heatmaps, join(options.outDirectory, file));
-        images.push({
-          file,
-          caption: `Grad-CAM of the top identity logit on the last-stage feature maps, first frame of ${queries} query tracklets (one row each): where the teacher and the student look. Head reconstruction error ${headError.toExponential(1)}.`,
-        });
-      }
-    } finally {
-      if (teacher?.owned) teacher.model.dispose();
-      if (student?.owned) student.model.dispose();
-    }
-  } else if (options.heatmaps > 0) {
-    log.info('report: no dataset given, skipping the Grad-CAM panel');
+  const layout = await locateRun(runDirectory, options.metrics);
+  const notes = [...layout.missing];
+  const losses: LossPoint[] = [];
+  const evaluations: EvaluationPoint[] = [];
+  for (const { stage, path } of layout.logs) {
+    losses.push(...(await readLossLog(path, stage)));
+    const read = await readEvaluationLog(path, stage);
+    evaluations.push(...read.points);
+    if (read.skippedLines > 0) notes.push(`${path}: ${read.skippedLines} damaged line(s) skipped.`);
   }
-  return writeReport({ directory: options.outDirectory, metrics: options.metrics, losses, images, ...(options.title ? { title: options.title } : {}) });
+  if (layout.logs.length > 0 && evaluations.length === 0) {
+    notes.push('no evaluation curves: the training logs hold no evaluation (train with --eval-every N to evaluate every N epochs).');
+  }
+  const images: ReportImage[] = [];
+  const ranked = (await readdir(runDirectory).catch(() => [] as string[])).filter((file) => RANKED_PICTURE.test(file)).sort();
+  if (ranked.length > 0) {
+    const { copyFile } = await import('node:fs/promises');
+    for (const file of ranked) {
+      if (runDirectory !== options.outDirectory) await copyFile(join(runDirectory, file), join(options.outDirectory, file));
+      const protocol = (RANKED_PICTURE.exec(file)?.[1] ?? '').toUpperCase();
+      images.push({ file, caption: `${protocol} ranked results (vkd evaluate --ranked): each row a query (grey border), then its top-ranked gallery tracklets' first frames, green border correct, red wrong, distance under each.` });
+    }
+  }
+  if (options.heatmaps > 0) images.push(...(await heatmapPanel(options, layout.models, notes)));
+  for (const note of notes) log.info(`report: ${note}`);
+  return writeReport({ directory: options.outDirectory, metrics: options.metrics, losses, evaluations, images, notes, ...(options.title ? { title: options.title } : {}) });
+}
+
+/** The Grad-CAM panel of the models in memory or found in the run; a note saying why when it cannot be drawn. */
+async function heatmapPanel(options: ReportRunOptions, found: { teacher?: string; student?: string; model?: string }, notes: string[]): Promise<ReportImage[]> {
+  if (!options.dataset) {
+    notes.push(`no Grad-CAM panel: ${options.datasetProblem ?? 'the run\'s dataset is not available'}.`);
+    return [];
+  }
+  const owned: ReidModel[] = [];
+  const load = async (given: ReidModel | undefined, directory: string | undefined) => {
+    if (given) return given;
+    if (!directory) return undefined;
+    const model = await loadReidModel(directory);
+    owned.push(model);
+    return model;
+  };
+  try {
+    const candidates = [
+      { title: 'teacher', model: await load(options.teacher, found.teacher) },
+      { title: 'student (VKD)', model: await load(options.student, found.student) },
+      { title: 'model', model: await load(undefined, found.model) },
+    ];
+    const models = candidates.filter((entry): entry is { title: string; model: ReidModel } => entry.model !== undefined);
+    if (models.length === 0) {
+      notes.push('no Grad-CAM panel: no model of this run was found (see above).');
+      return [];
+    }
+    const recorded = modelMetadata(models[0]!.model)?.input;
+    const imageSize = recorded ? ([recorded.height, recorded.width] as const) : options.imageSize;
+    if (!imageSize) {
+      notes.push('no Grad-CAM panel: neither the model nor metrics.json records the input size.');
+      return [];
+    }
+    const file = 'heatmaps.png';
+    const { headError, queries } = await writeHeatmaps(models, options.dataset, imageSize, options.heatmaps, join(options.outDirectory, file));
+    const titles = models.map((entry) => entry.title);
+    const where = titles.length > 1 ? `where the ${titles.join(' and the ')} look` : `where the ${titles[0]} looks`;
+    return [{
+      file,
+      caption: `Grad-CAM of the top identity logit on the last-stage feature maps, first frame of ${queries} query tracklets (one row each): ${where}. Head reconstruction error ${headError.toExponential(1)}.`,
+    }];
+  } finally {
+    for (const model of owned) model.dispose();
+  }
 }

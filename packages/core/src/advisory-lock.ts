@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, basename, join } from 'node:path';
+
+/** Who holds an advisory lock (the lock file's content). */
+export interface LockHolder {
+  readonly pid: number;
+  readonly hostname: string;
+  /** Start of the holding process in clock ticks since boot (`/proc/<pid>/stat` field 22); absent off Linux. */
+  readonly processStart?: string;
+  readonly startedAt: string;
+  /** What the holder is doing, e.g. the command line. */
+  readonly command: string;
+}
+
+/** A held lock; `release` removes the lock file (only if it is still ours). */
+export interface AdvisoryLock {
+  readonly file: string;
+  readonly holder: LockHolder;
+  release(): Promise<void>;
+}
+
+/** The lock is taken: by `holder`, or by someone whose lock file cannot be read (`holder` undefined). */
+export interface LockRefusal {
+  readonly file: string;
+  readonly holder: LockHolder | undefined;
+}
+
+/** Field 22 of `/proc/<pid>/stat` (start time), or undefined when there is no such process or no `/proc`. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether the process that wrote `holder` is gone: same host, and no process with that pid, or one that started at
+ * another time (the pid was reused). A lock from another host is never called stale (it cannot be checked from here).
+ */
+export function isStaleLock(holder: LockHolder): boolean {
+  if (holder.hostname !== hostname()) return false;
+  if (!processAlive(holder.pid)) return true;
+  const start = processStartTime(holder.pid);
+  return holder.processStart !== undefined && start !== undefined && start !== holder.processStart;
+}
+
+/** The holder recorded in a lock file, or undefined when it is missing or unreadable. */
+export async function readLockHolder(file: string): Promise<LockHolder | undefined> {
+  try {
+    const holder = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
+    return typeof holder.pid === 'number' && typeof holder.hostname === 'string' ? holder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the advisory lock `file` (its directory must exist). The lock file is written whole under a temporary name
+ * and published with `link()`, which fails when a lock exists, so two writers never both succeed and a reader never
+ * sees a half-written holder. A stale lock (its process died, e.g. after `kill -9`) is taken over; `onStale` is told
+ * whose it was.
+ * @returns the lock, or a refusal naming the live holder (or an unreadable lock file) for the caller's own error.
+ */
+export async function acquireAdvisoryLock(
+  file: string,
+  command: string,
+  onStale: (holder: LockHolder) => void = () => {},
+): Promise<AdvisoryLock | LockRefusal> {
+  const start = processStartTime(process.pid);
+  const holder: LockHolder = {
+    pid: process.pid,
+    hostname: hostname(),
+    ...(start === undefined ? {} : { processStart: start }),
+    startedAt: new Date().toISOString(),
+    command,
+  };
+  const temporary = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFile(temporary, `${JSON.stringify(holder)}\n`);
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await link(temporary, file);
+        return {
+          file,
+          holder,
+          async release() {
+            const current = await readLockHolder(file);
+            if (current?.pid === holder.pid && current.startedAt === holder.startedAt) await rm(file, { force: true });
+          },
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const current = await readLockHolder(file);
+      if (current === undefined || !isStaleLock(current)) return { file, holder: current };
+      onStale(current);
+      await rm(file, { force: true });
+    }
+    return { file, holder: await readLockHolder(file) };
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/** Whether `acquireAdvisoryLock` returned the lock (rather than a refusal). */
+export function isHeldLock(outcome: AdvisoryLock | LockRefusal): outcome is AdvisoryLock {
+  return 'release' in outcome;
+}

@@ -1,0 +1,12 @@
+export { openGallery, DEFAULT_SEARCH, LOCK_FILE } from './gallery';
+export type { Gallery, GallerySearchOptions, GalleryStats, OpenGalleryOptions } from './gallery';
+export { evaluateThroughGallery } from './evaluate-through-gallery';
+export type { GalleryEvaluation, GalleryEvaluationInput } from './evaluate-through-gallery';
+export type { SearchFilter } from './search-filter';
+export type { GalleryHit, GalleryModel, TrackletRecord } from './tracklet-record';
+export type { ApproximateIndexSettings, GalleryStore, StoreLabels, StoreRows, StoreSearch } from './gallery-store';
+export { GalleryCorruptError } from './gallery-corrupt-error';
+export { GalleryLockedError } from './gallery-locked-error';
+export { ModelMismatchError } from './model-mismatch-error';
+export { MANIFEST_FILE } from './gallery-manifest';
+export type { LockHolder } from '@vkd/core/node';
