@@ -50,6 +50,7 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
     },
   },
   registryChoice({ key: 'dataset', description: 'dataset loader (@vkd/datasets registry)' }, datasetNames),
+  { key: 'trackletGrouping', kind: 'string', placeholder: 'rule', description: 'how the loader forms tracklets, where it offers a choice (duke-video: folder = one per tracklet folder, the default; vkd = the authors\' merge of consecutive files of one identity and camera, set by the duke-* presets)' },
   { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root directory' },
   { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame when loading the dataset and leave out corrupt or truncated ones (slow on large sets)' },
   { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels (evaluate, distill: the model\'s own from its model.json unless set)' },
