@@ -1,6 +1,6 @@
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
-import { backboneNames, backbonesWithAttention } from '@vkd/models';
+import { ATTENTION_NAMES, backboneNames, backbonesWithAttention } from '@vkd/models';
 import { AUTHORS_SEED, DISTILL_DEFAULTS, TEACHER_DEFAULTS } from '@vkd/trainer';
 import type { OptionSpec } from '../options/option-spec';
 import { FROM_SCRATCH } from './imagenet-start';
@@ -65,7 +65,7 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'attention',
     kind: 'choice',
-    choices: ['none', 'bam'],
+    choices: ATTENTION_NAMES,
     default: 'none',
     get description() {
       return `BAM attention (${backbonesWithAttention('bam').join(', ')})`;
