@@ -21,6 +21,7 @@ export interface MarsOptions extends LoadDatasetOptions {
   readonly name?: string;
 }
 
+/** The files the MARS loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const MARS_LAYOUT = `<root>/
   bbox_train/<PPPP>/<PPPP>C<c>T<tttt>F<fff>.jpg
   bbox_test/<PPPP>/...                 (0000 = distractors, 00-1 = junk)
@@ -129,7 +130,10 @@ async function readFromFileNames(splitFolder: string): Promise<Tracklet[]> {
       if (camera < 1) throw new DatasetFormatError(path, 'camera C0: MARS numbers cameras from 1 (C1..C6); rename the file');
       const key = `${pid}/${camera}/${tracklet}`;
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { pid, camera, tracklet, frames: [] }));
+      if (!group) {
+        group = { pid, camera, tracklet, frames: [] };
+        groups.set(key, group);
+      }
       group.frames.push({ frame, path });
     }
   }

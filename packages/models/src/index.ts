@@ -1,7 +1,15 @@
 export { createReidModel } from './reid-model';
 export type { ReidModel, ForwardOptions, ForwardResult, FeatureMapsForwardOptions, WeightSpec } from './reid-model';
-export { validateReidModelOptions } from './model-options';
-export { getBackbone, registerBackbone, backboneNames, backbonesWithAttention, checkBackboneAttention } from './backbones/backbone-registry';
+export { validateReidModelOptions, ATTENTION_NAMES } from './model-options';
+export {
+  getBackbone,
+  registerBackbone,
+  backboneNames,
+  backboneChoices,
+  resolveBackboneName,
+  backbonesWithAttention,
+  checkBackboneAttention,
+} from './backbones/backbone-registry';
 export type { Backbone, BackboneNetwork } from './backbones/backbone';
 export type { ForwardContext } from './layers/conv-unit';
 export type { BatchNormMode } from './layers/batch-norm';
@@ -24,6 +32,7 @@ export { rankBackbones } from './weights/backbone-match';
 export type { BackboneMatch } from './weights/backbone-match';
 export { resolveAuthorsBackbone } from './backbones/authors-backbone-name';
 export { saveReidModel, loadReidModel, serializeReidModel, deserializeReidModel, REID_MODEL_FORMAT } from './weights/reid-model-io';
+export { CHECKPOINT_MODEL_DIRECTORY, MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE } from './weights/reid-model-io';
 export type { ReidModelManifest } from './weights/reid-model-io';
 export { setModelMetadata, modelMetadata, validateModelMetadata } from './weights/model-metadata';
 export type { ModelMetadata, ModelInputSpec, ModelTrainingRecord } from './weights/model-metadata';

@@ -315,7 +315,9 @@ export async function explodingRuns(fixture: Fixture): Promise<AttackResult[]> {
     const checkpoints = (await readdir(join(out, 'checkpoints')).catch(() => [])).filter((name) => /^epoch-\d+$/.test(name));
     let bad = 0;
     for (const name of checkpoints) {
-      if (!(await finiteSafetensors(join(out, 'checkpoints', name, 'tensors.safetensors')))) bad += 1;
+      // Version 2: model/weights.safetensors + optimizer.safetensors (version 1: one tensors.safetensors).
+      const files = ['model/weights.safetensors', 'optimizer.safetensors', 'tensors.safetensors'].map((file) => join(out, 'checkpoints', name, file)).filter((file) => existsSync(file));
+      if (files.length === 0 || !(await Promise.all(files.map(finiteSafetensors))).every(Boolean)) bad += 1;
     }
     if (bad > 0) {
       results.push({ attack, outcome: 'data lost or corrupted', detail: `${bad} of ${checkpoints.length} checkpoints hold NaN/Inf or cannot be read` });

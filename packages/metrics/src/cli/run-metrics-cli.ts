@@ -9,6 +9,7 @@ import { MAX_RANK } from '../ranking-input';
 import { formatRankingTable } from './format-ranking-table';
 import { readDistances, readFeatures, readLabelColumn, readLabelTable } from './read-inputs';
 
+/** The text `vkd-metrics --help` prints. */
 export const METRICS_CLI_HELP = `vkd-metrics — Re-ID ranking metrics (CMC, mAP, trapezoid mAP, mINP) from features or distances
 
 Usage:

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, InvalidOptionError } from '@vkd/core';
-import type { ReidDataset } from '@vkd/datasets';
+import { findDatasetEntry, type ReidDataset } from '@vkd/datasets';
 import { createTrackletLoader, type TrackletBatch } from '@vkd/datasets/node';
 import { saveReidModel, type ReidModel } from '@vkd/models';
 import {
@@ -25,9 +25,10 @@ import {
   type TrainerHooks,
   type TrainingStep,
 } from '@vkd/trainer';
-import type { DataSettings, DistillSettings, TrainingSettings } from '../config/stage-settings';
+import { frameStrategyOf, type DataSettings, type DistillSettings, type TrainingSettings } from '../config/stage-settings';
 import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
+import { tensorboardHook } from './tensorboard-hook';
 import { checkResumeSettings, readStageSettings, type RecordedStageSettings } from './resume-settings';
 import type { RunDirectory } from './run-directory';
 import type { RunLog } from './run-log';
@@ -87,7 +88,6 @@ async function fitStage(
   dataset: ReidDataset,
   data: DataSettings,
   training: TrainingSettings,
-  strategy: 'chunk' | 'multiview',
   run: RunDirectory,
   directory: string,
   log: RunLog,
@@ -125,15 +125,18 @@ async function fitStage(
     await writeFile(settingsPath, `${JSON.stringify(recordedSettings, null, 2)}\n`);
   }
   await run.record(settingsPath);
+  const erasingAspect = findDatasetEntry(data.dataset)?.erasingAspect;
   const epochData = createTrainingData({
     loader: createTrackletLoader,
     tracklets: dataset.train,
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,
     framesPerTracklet: training.framesPerTracklet,
-    strategy,
+    strategy: frameStrategyOf(training.trainStrategy),
     imageSize: [data.height, data.width],
     augment: training.augment,
+    // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3).
+    ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
     seed: data.seed,
   });
   log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
@@ -144,6 +147,7 @@ async function fitStage(
       progressHook(log, label, epochData.batchesPerEpoch, training.epochs),
       ...extraHooks,
       jsonlLogHook({ path: logPath }),
+      ...(training.tensorboard ? [tensorboardHook<TrackletBatch>(training.tensorboard, label, log)] : []),
       divergenceHook(),
       // A checkpoint is listed in the run's manifest before it is written, so a run killed meanwhile still owns it.
       { afterEpoch: (context) => run.claim(...Object.values(CHECKPOINT_FILES).map((file) => join(checkpoints, checkpointName(context.epoch + 1), file))) },
@@ -192,7 +196,7 @@ export async function trainTeacher(
 ): Promise<StageResult> {
   const optimizer = adamWithL2({ learningRate: training.learningRate, weightDecay: training.weightDecay });
   try {
-    return await fitStage(teacherStep({ model, optimizer }), model, dataset, data, training, 'chunk', run, directory, log, 'teacher', extraHooks);
+    return await fitStage(teacherStep({ model, optimizer }), model, dataset, data, training, run, directory, log, 'teacher', extraHooks);
   } finally {
     optimizer.dispose();
   }
@@ -221,10 +225,10 @@ export async function distillStudent(
     optimizer,
     studentFrames: training.studentFrames,
     seed: data.seed,
-    weights: { kdWeight: training.kdWeight, dpWeight: training.dpWeight, temperature: training.temperature },
+    weights: { kdWeight: training.kdWeight, dpWeight: training.dpWeight, temperature: training.temperature, logitsDistance: training.logitsDistance },
   });
   try {
-    return await fitStage(step, student, dataset, data, training, 'multiview', run, directory, log, label, extraHooks);
+    return await fitStage(step, student, dataset, data, training, run, directory, log, label, extraHooks);
   } finally {
     optimizer.dispose();
   }
