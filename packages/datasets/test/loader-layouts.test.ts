@@ -1,7 +1,9 @@
 import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDataset, readMatFile, writeMatFile } from '../src/index';
+import { loadDataset } from '../src/index';
+import { readMatFile } from '../src/mat-file';
+import { writeMatFile } from '../src/mat-file-writer';
 import { marsName, SMALL_MARS, temporaryFolder, writeImage, writeMarsTree } from './helpers';
 
 // Loaders follow symbolic links and refuse, naming the file and the reason, every layout they do not understand
@@ -28,7 +30,7 @@ describe('symbolic links', () => {
     await rm(join(root, 'bbox_train', '0002', marsName(2, 1, 1, 9)));
     await symlink(join(root, 'bbox_train', 'loop-b'), join(root, 'bbox_train', 'loop-a'));
     await symlink(join(root, 'bbox_train', 'loop-a'), join(root, 'bbox_train', 'loop-b'));
-    await expect(loadDataset('mars', { root })).rejects.toThrow(/loop-a: is a symbolic link loop/);
+    await expect(loadDataset('mars', { root })).rejects.toThrow(/loop-[ab]: is a symbolic link loop/);
   });
 
   it('ATRW finds a listed image that is a link', async () => {

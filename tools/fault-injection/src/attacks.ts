@@ -4,7 +4,8 @@ import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { readMatFile, writeMatFile } from '../../../packages/datasets/src/index';
+import { readMatFile } from '../../../packages/datasets/src/mat-file';
+import { writeMatFile } from '../../../packages/datasets/src/mat-file-writer';
 import {
   classifyFailure,
   runCli,
