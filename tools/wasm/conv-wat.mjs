@@ -163,7 +163,7 @@ export function convWat(MR, NR, { shared = false } = {}) {
   L.push('    (local.set $p (i32.const 0))');
   L.push('    (block $pDone (loop $pLoop');
   L.push('      (br_if $pDone (i32.ge_u (local.get $p) (local.get $rows)))');
-  L.push('      (local.set $d (i32.add (local.get $dst) (i32.mul (i32.div_u (local.get $p) (i32.const ' + NR + ')) (local.get $panelStride))))');
+  L.push(`      (local.set $d (i32.add (local.get $dst) (i32.mul (i32.div_u (local.get $p) (i32.const ${NR})) (local.get $panelStride))))`);
   L.push('      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $p) (local.get $rowBytes))))');
   L.push('      (local.set $k (i32.const 0))');
   L.push('      (block $kDone (loop $kLoop');

@@ -49,7 +49,7 @@ function compile(base64: string): object | null {
   if (!compiled.has(base64)) {
     const wasm = webAssembly();
     const bytes = Buffer.from(base64, 'base64');
-    compiled.set(base64, wasm !== undefined && wasm.validate(bytes) ? new wasm.Module(bytes) : null);
+    compiled.set(base64, wasm?.validate(bytes) ? new wasm.Module(bytes) : null);
   }
   return compiled.get(base64) as object | null;
 }

@@ -8,6 +8,7 @@ const marker = Symbol.for('@vkd/datasets/corrupt-image-error');
  * said) lets an application such as the `vkd` CLI phrase its own advice in terms of its own flags.
  */
 export class CorruptImageError extends DatasetFormatError {
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read through the Symbol.for key by isInstance
   private readonly [marker] = true;
   /** The decoder's own message, e.g. `VipsJpeg: Premature end of input file`. */
   readonly decoderMessage: string;

@@ -116,7 +116,10 @@ async function readFromFileNames(splitFolder: string): Promise<Tracklet[]> {
       const [pid, camera, tracklet, frame] = [marsPid(match[1]), Number(match[2]), Number(match[3]), Number(match[4])];
       const key = `${pid}/${camera}/${tracklet}`;
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { pid, camera, tracklet, frames: [] }));
+      if (!group) {
+        group = { pid, camera, tracklet, frames: [] };
+        groups.set(key, group);
+      }
       group.frames.push({ frame, path });
     }
   }

@@ -23,7 +23,10 @@ export function indexGallery(identities: Int32Array, cameras: Int32Array, junkId
       continue;
     }
     let list = lists.get(id);
-    if (list === undefined) lists.set(id, (list = []));
+    if (list === undefined) {
+      list = [];
+      lists.set(id, list);
+    }
     list.push(j);
   }
   const byIdentity = new Map<number, Int32Array>();
@@ -90,6 +93,7 @@ export class QueryRanker {
           if (this.excludeSameCamera && cameras[j] === queryCamera) continue;
           if (hasExtra && marks[j] === 1) continue;
           const value = distances[offset + j] as number;
+          // biome-ignore lint/suspicious/noSelfCompare: the NaN test without a call, in the ranking's inner loop
           if (value !== value) throw nanError(queryIndex, j);
           // Insertion sort by (distance, index): candidates arrive in index order, so equal distances stay stable.
           let p = numGood++;
@@ -114,6 +118,7 @@ export class QueryRanker {
       for (let j = 0; j < size; j++) {
         const value = distances[offset + j] as number;
         if (value > farthest) continue; // the common case: behind every good item
+        // biome-ignore lint/suspicious/noSelfCompare: the NaN test without a call, in the ranking's inner loop
         if (value !== value) throw nanError(queryIndex, j);
         if (junk[j] === 1 || identities[j] === queryIdentity) continue; // junk, or good/same-camera junk
         if (hasExtra && marks[j] === 1) continue;

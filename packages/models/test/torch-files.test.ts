@@ -139,7 +139,10 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     async (name) => {
       const original = await bytesOf(name);
       let state = 12345;
-      const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const random = () => {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        return state / 2147483648;
+      };
       for (let trial = 0; trial < 300; trial++) {
         const bytes = original.slice();
         for (let flip = 0; flip < 1 + Math.floor(random() * 4); flip++)

@@ -120,7 +120,14 @@ describe('divergence without NaN stops the run and keeps the last good checkpoin
     const directory = path.join(root, 'diverging');
     const trainer = createTrainer({
       step,
-      hooks: [{ afterStep: (context) => void (context.divergence = context.epoch >= 2 ? 'simulated' : undefined) }, checkpointHook({ directory, keepLast: 1 })],
+      hooks: [
+        {
+          afterStep: (context) => {
+            context.divergence = context.epoch >= 2 ? 'simulated' : undefined;
+          },
+        },
+        checkpointHook({ directory, keepLast: 1 }),
+      ],
     });
     await trainer.fit(repeatedBatches([syntheticBatch({ identities: 2, frames: 1 })]), { epochs: 5 });
     const index = await readCheckpointIndex(directory);

@@ -71,7 +71,13 @@ describe('resume', () => {
     const make = (seed: number) => () => {
       const model = tinyModel(dataset.numTrainIdentities, seed);
       const optimizer = adamWithL2({ learningRate: 1e-3 });
-      return { step: teacherStep({ model, optimizer }), dispose: () => (optimizer.dispose(), model.dispose()) };
+      return {
+        step: teacherStep({ model, optimizer }),
+        dispose: () => {
+          optimizer.dispose();
+          model.dispose();
+        },
+      };
     };
     const full = await run(make(3), 'chunk', path.join(root, 'teacher-full'), 2);
     // Different initial weights: everything must come from the checkpoint.
@@ -87,7 +93,13 @@ describe('resume', () => {
     const make = () => () => {
       const student = createStudent(teacher);
       const optimizer = adamWithL2({ learningRate: 1e-3 });
-      return { step: distillStep({ teacher, student, optimizer, studentFrames: 2 }), dispose: () => (optimizer.dispose(), student.dispose()) };
+      return {
+        step: distillStep({ teacher, student, optimizer, studentFrames: 2 }),
+        dispose: () => {
+          optimizer.dispose();
+          student.dispose();
+        },
+      };
     };
     const full = await run(make(), 'multiview', path.join(root, 'distill-full'), 2);
     const resumed = await run(make(), 'multiview', path.join(root, 'distill-resumed'), 2, path.join(root, 'distill-full'));
@@ -109,7 +121,11 @@ describe('checkpointHook', () => {
     const trainer = createTrainer({
       step: step,
       hooks: [
-        { afterEpoch: (context) => void (context.metrics['v2v.mAP'] = scores[context.epoch]!) },
+        {
+          afterEpoch: (context) => {
+            context.metrics['v2v.mAP'] = scores[context.epoch]!;
+          },
+        },
         checkpointHook({ directory, keepLast: 2, best: { metric: 'v2v.mAP' } }),
         { afterEpoch: (context) => expect(context.lastCheckpoint).toBe(path.join(directory, `epoch-000${context.epoch + 1}`)) },
       ],

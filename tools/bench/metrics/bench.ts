@@ -94,5 +94,5 @@ const report = {
 };
 const out = path.resolve(here, '../results', small ? 'metrics-small.json' : 'metrics.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(JSON.stringify(report, null, 2));

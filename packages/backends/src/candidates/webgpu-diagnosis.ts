@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 
 /** What the machine offers a WebGPU (Dawn) adapter; gathered by `probeGpuFacts`. */
 export interface GpuFacts {

@@ -5,6 +5,7 @@ const marker = Symbol.for('@vkd/error');
  * callers can react without parsing messages; `VkdError.isInstance(e)` works across duplicate installs.
  */
 export class VkdError extends Error {
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read through the Symbol.for key by isInstance
   private readonly [marker] = true;
 
   constructor(message: string, options: { cause?: unknown } = {}) {

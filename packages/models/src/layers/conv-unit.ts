@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { convBatchNorm, type ConvBatchNormTail, type ConvGeometry } from './convolution';
 import type { BatchNormMode, BatchNormVariables } from './batch-norm';
 import { batchNormSpecs, convSpecs, type ParameterSpec } from '../parameters';

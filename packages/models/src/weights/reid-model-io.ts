@@ -66,7 +66,7 @@ export function deserializeReidModel(manifest: unknown, weights: Uint8Array, sou
   } catch (error) {
     throw new CheckpointError(source, `invalid model config: ${(error as Error).message}`, { cause: error });
   }
-  let entries;
+  let entries: ReturnType<typeof parseSafetensors>['entries'];
   try {
     entries = parseSafetensors(weights, `${source}/${MODEL_WEIGHTS_FILE}`).entries;
   } catch (error) {

@@ -39,7 +39,7 @@ export function parseArguments(argv: readonly string[], specs: readonly OptionSp
     const equals = token.indexOf('=');
     const name = equals >= 0 ? token.slice(0, equals) : token;
     let inline: string | undefined = equals >= 0 ? token.slice(equals + 1) : undefined;
-    let spec = name.startsWith('--') ? byKey.get(keyFromFlag(name)) : byAlias.get(name.slice(1));
+    const spec = name.startsWith('--') ? byKey.get(keyFromFlag(name)) : byAlias.get(name.slice(1));
     if (!spec && name.startsWith('--no-')) {
       const negated = byKey.get(keyFromFlag(`--${name.slice(5)}`));
       if (negated?.kind === 'boolean' && inline === undefined) {

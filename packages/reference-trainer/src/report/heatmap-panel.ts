@@ -73,12 +73,12 @@ export async function writeHeatmapPanel(options: HeatmapPanelOptions): Promise<v
   const scaledWidth = gridWidth * scale;
   const headerHeight = 28;
   const titles = ['frame', ...columns.map((column) => column.title)];
-  const escape = (text: string) => text.replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  const escapeXml = (text: string) => text.replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const header = titles
-    .map((title, column) => `<text x="${(labelWidth + gap + column * (width + gap) + width / 2) * scale}" y="19" font-family="sans-serif" font-size="14" text-anchor="middle">${escape(title)}</text>`)
+    .map((title, column) => `<text x="${(labelWidth + gap + column * (width + gap) + width / 2) * scale}" y="19" font-family="sans-serif" font-size="14" text-anchor="middle">${escapeXml(title)}</text>`)
     .join('');
   const rows = (options.rowLabels ?? [])
-    .map((label, row) => `<text transform="translate(${(labelWidth / 2) * scale + 5}, ${headerHeight + (gap + row * (height + gap) + height / 2) * scale}) rotate(-90)" font-family="sans-serif" font-size="13" text-anchor="middle">${escape(label)}</text>`)
+    .map((label, row) => `<text transform="translate(${(labelWidth / 2) * scale + 5}, ${headerHeight + (gap + row * (height + gap) + height / 2) * scale}) rotate(-90)" font-family="sans-serif" font-size="13" text-anchor="middle">${escapeXml(label)}</text>`)
     .join('');
   const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${scaledWidth}" height="${gridHeight * scale + headerHeight}">${header}${rows}</svg>`;
   const body = await sharp(Buffer.from(grid), { raw: { width: gridWidth, height: gridHeight, channels: 3 } })

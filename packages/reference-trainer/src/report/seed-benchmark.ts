@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@vkd/core';
-import type { ModelMetrics, ProtocolMetrics, RunMetrics } from './run-metrics';
+import type { ModelMetrics, ProtocolMetrics, } from './run-metrics';
 import { pairedDifference, summarize, type PairedDifference, type SeedSummary } from './seed-statistics';
 
 /** The measures a multi-seed benchmark summarises: `[protocol, key, label]`. mAP is the paper's trapezoid form. */
