@@ -35,9 +35,9 @@ export interface GalleryEvaluation {
 /**
  * Evaluates queries through a gallery index, as a deployment would retrieve: each query takes its `top` nearest
  * gallery tracklets from the index (junk removed by the search predicate, so it uses no slot), and every tracklet
- * not retrieved is ranked after them, in gallery order. Rank-k for k ≤ top is exactly what the index returns; mAP
- * is a lower bound of the full ranking's whenever good items fall outside the top (it equals the exact value when
- * `exact` is set and `top` covers every good item). Metrics come from `@vkd/metrics`' accumulator, so protocol,
+ * not retrieved is ranked after them, pessimistically: the query identity's tracklets last. Rank-k for k ≤ top is
+ * exactly what the index returns, and mAP is a lower bound of the mAP of any ranking that begins with the
+ * retrieved list (it equals the exact value when `exact` is set and `top` covers every good item). Metrics come from `@vkd/metrics`' accumulator, so protocol,
  * tie-breaking and AP definitions are the same as `evaluateFeatures`'.
  * @throws ShapeMismatchError, InvalidOptionError.
  */
@@ -86,6 +86,12 @@ export async function evaluateThroughGallery(
   });
   const junkClause =
     junkIdentities.length === 0 ? 'identity IS NOT NULL' : `identity IS NOT NULL AND identity NOT IN (${junkIdentities.join(', ')})`;
+  const byIdentity = new Map<number, number[]>();
+  identities.forEach((identity, index) => {
+    const list = byIdentity.get(identity);
+    if (list === undefined) byIdentity.set(identity, [index]);
+    else list.push(index);
+  });
   const row = new Float32Array(gallerySize);
   const query = new Float32Array(dimension);
   const started = performance.now();
@@ -105,7 +111,9 @@ export async function evaluateThroughGallery(
         `${junkClause}${sameCamera}`,
       ),
     );
-    row.fill(Number.POSITIVE_INFINITY);
+    // Not retrieved: after every retrieved item (cosine distances are at most 2), the query identity's last.
+    row.fill(3);
+    for (const index of byIdentity.get(identity) ?? []) row[index] = Number.POSITIVE_INFINITY;
     for (const hit of hits) {
       const index = indexOfPosition.get(hit.position);
       if (index !== undefined) row[index] = hit.distance;

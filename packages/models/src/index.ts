@@ -24,6 +24,7 @@ export { rankBackbones } from './weights/backbone-match';
 export type { BackboneMatch } from './weights/backbone-match';
 export { resolveAuthorsBackbone } from './backbones/authors-backbone-name';
 export { saveReidModel, loadReidModel, serializeReidModel, deserializeReidModel, REID_MODEL_FORMAT } from './weights/reid-model-io';
+export { CHECKPOINT_MODEL_DIRECTORY, MODEL_CONFIG_FILE, MODEL_WEIGHTS_FILE } from './weights/reid-model-io';
 export type { ReidModelManifest } from './weights/reid-model-io';
 export { setModelMetadata, modelMetadata, validateModelMetadata } from './weights/model-metadata';
 export type { ModelMetadata, ModelInputSpec, ModelTrainingRecord } from './weights/model-metadata';

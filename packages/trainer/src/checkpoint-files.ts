@@ -13,7 +13,11 @@ export async function writeDirectoryAtomically(target: string, files: Record<str
   const temporary = path.join(parent, `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(temporary);
   try {
-    for (const [name, content] of Object.entries(files)) await writeSynced(path.join(temporary, name), content);
+    for (const [name, content] of Object.entries(files)) {
+      // Names may hold one sub-directory level (`model/model.json`): the embedded model directory.
+      await mkdir(path.dirname(path.join(temporary, name)), { recursive: true });
+      await writeSynced(path.join(temporary, name), content);
+    }
     // rename() cannot replace a non-empty directory: move the old one aside, publish, then delete it.
     const previous = `${temporary}.old`;
     const hadPrevious = await rename(target, previous).then(

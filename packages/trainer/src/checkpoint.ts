@@ -2,22 +2,47 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, NonFiniteValueError, TrainingDivergedError } from '@vkd/core';
-import { createReidModel, readSafetensors, writeSafetensors, type ReidModel, type ReidModelOptions } from '@vkd/models';
+import {
+  CHECKPOINT_MODEL_DIRECTORY,
+  createReidModel,
+  loadReidModel,
+  MODEL_CONFIG_FILE,
+  MODEL_WEIGHTS_FILE,
+  readSafetensors,
+  serializeReidModel,
+  writeSafetensors,
+  type ReidModel,
+  type ReidModelOptions,
+} from '@vkd/models';
 import type { AdamWithL2Options } from './adam-with-l2';
 import { writeDirectoryAtomically } from './checkpoint-files';
 import { describeNonFinite, tensorHealth, validateCheckpointState } from './checkpoint-validation';
 import type { EpochData } from './trainer';
 import type { StepState, TrainableModel, TrainingStep } from './training-step';
 
-/** File names inside one checkpoint directory. */
-export const CHECKPOINT_FILES = { tensors: 'tensors.safetensors', state: 'state.json' } as const;
+/**
+ * File names inside one checkpoint directory: the model directory `saveReidModel` of `@vkd/models` writes
+ * (`model/model.json` + `model/weights.safetensors`, so `loadReidModel(checkpoint)` reads it), the Adam moments
+ * (`optimizer.safetensors`: `m.<i>` / `v.<i>` by trainable-variable position) and the run state (`state.json`).
+ */
+export const CHECKPOINT_FILES = {
+  modelConfig: `${CHECKPOINT_MODEL_DIRECTORY}/${MODEL_CONFIG_FILE}`,
+  modelWeights: `${CHECKPOINT_MODEL_DIRECTORY}/${MODEL_WEIGHTS_FILE}`,
+  optimizer: 'optimizer.safetensors',
+  state: 'state.json',
+} as const;
+
+/** The single tensors file of version-1 checkpoints (model.* and optimizer.* tensors), still read. */
+const VERSION_1_TENSORS = 'tensors.safetensors';
 
 const FORMAT = 'vkd-trainer-checkpoint';
+const VERSION = 2;
 
-/** The JSON half of a checkpoint (`state.json`); tensors live in `tensors.safetensors`. */
+/** The JSON run state of a checkpoint (`state.json`); the model and the optimiser moments are beside it. */
 export interface CheckpointState {
   format: typeof FORMAT;
-  version: 1;
+  /** 2: model directory + `optimizer.safetensors`; 1 (read only): one `tensors.safetensors` and `modelConfig`. */
+  version: 1 | 2;
   /** Next 0-based epoch to run (= epochs completed). */
   nextEpoch: number;
   globalStep: number;
@@ -30,8 +55,6 @@ export interface CheckpointState {
   /** State of the epoch data (identity sampler), if it has one. */
   data?: unknown;
   metrics: Record<string, number>;
-  /** `model.config`, enough to rebuild the architecture with `createReidModel`. */
-  modelConfig: unknown;
   /** Number of trainable variables (optimiser tensors are saved by position). */
   trainableVariables: number;
   savedAt: string;
@@ -76,10 +99,12 @@ export async function saveCheckpoint<Batch>(target: string, source: CheckpointSo
   const tensors: Record<string, tf.Tensor> = {};
   for (const [name, tensor] of Object.entries(weights)) tensors[`model.${name}`] = tensor;
   for (const [name, tensor] of Object.entries(optimizerState.tensors)) tensors[`optimizer.${name}`] = tensor;
-  let bytes: Uint8Array;
+  let model: Awaited<ReturnType<typeof serializeReidModel>>;
+  let optimizerBytes: Uint8Array;
   try {
     await checkWritable(target, tensors, source.weightBound ?? DEFAULT_WEIGHT_BOUND);
-    bytes = await writeSafetensors(tensors);
+    model = await serializeReidModel(step.model);
+    optimizerBytes = await writeSafetensors(optimizerState.tensors);
   } finally {
     // getWeights may hand out the variables themselves: dispose only copies.
     tf.dispose(Object.values(weights).filter((tensor) => !(tensor instanceof tf.Variable)));
@@ -87,7 +112,7 @@ export async function saveCheckpoint<Batch>(target: string, source: CheckpointSo
   }
   const state: CheckpointState = {
     format: FORMAT,
-    version: 1,
+    version: VERSION,
     nextEpoch: source.nextEpoch,
     globalStep: source.globalStep,
     learningRate: step.optimizer.learningRate,
@@ -96,12 +121,13 @@ export async function saveCheckpoint<Batch>(target: string, source: CheckpointSo
     step: step.getState(),
     ...(source.data?.getState ? { data: source.data.getState() } : {}),
     metrics: { ...(source.metrics ?? {}) },
-    modelConfig: step.model.config,
     trainableVariables: variables.length,
     savedAt: new Date().toISOString(),
   };
   await writeDirectoryAtomically(target, {
-    [CHECKPOINT_FILES.tensors]: bytes,
+    [CHECKPOINT_FILES.modelWeights]: model.weights,
+    [CHECKPOINT_FILES.modelConfig]: `${JSON.stringify(model.manifest, null, 2)}\n`,
+    [CHECKPOINT_FILES.optimizer]: optimizerBytes,
     [CHECKPOINT_FILES.state]: `${JSON.stringify(state, null, 2)}\n`,
   });
   return state;
@@ -115,36 +141,49 @@ export async function saveCheckpoint<Batch>(target: string, source: CheckpointSo
 export async function loadCheckpoint(location: string, options: { which?: 'latest' | 'best' } = {}): Promise<LoadedCheckpoint> {
   const directory = await resolveCheckpointDirectory(location, options.which ?? 'latest');
   const statePath = path.join(directory, CHECKPOINT_FILES.state);
-  const tensorsPath = path.join(directory, CHECKPOINT_FILES.tensors);
   let state: CheckpointState;
   try {
     state = JSON.parse(await readFile(statePath, 'utf8')) as CheckpointState;
   } catch (error) {
     throw new CheckpointError(statePath, 'cannot read the checkpoint state (missing or not JSON); pass a checkpoint directory written by @vkd/trainer', { cause: error });
   }
-  if (typeof state !== 'object' || state === null || state.format !== FORMAT || state.version !== 1) {
-    throw new CheckpointError(statePath, `unsupported format ${JSON.stringify(state?.format)} version ${state?.version}; expected ${FORMAT} version 1`);
+  if (typeof state !== 'object' || state === null || state.format !== FORMAT || (state.version !== 1 && state.version !== VERSION)) {
+    throw new CheckpointError(statePath, `unsupported format ${JSON.stringify(state?.format)} version ${state?.version}; expected ${FORMAT} version ${VERSION}`);
   }
   validateCheckpointState(state as unknown as Record<string, unknown>, statePath);
-  let bytes: Uint8Array;
+  const files: ReadonlyArray<readonly [string, string]> =
+    state.version === 1 ? [[VERSION_1_TENSORS, '']] : [[CHECKPOINT_FILES.modelWeights, 'model.'], [CHECKPOINT_FILES.optimizer, 'optimizer.']];
+  const tensors: Record<string, tf.Tensor> = {};
   try {
-    bytes = new Uint8Array(await readFile(tensorsPath));
+    for (const [file, prefix] of files) {
+      const tensorsPath = path.join(directory, file);
+      const part = await readTensorsFile(tensorsPath);
+      for (const [name, tensor] of Object.entries(part)) tensors[`${prefix}${name}`] = tensor;
+      const health = await tensorHealth(part);
+      if (health.some((entry) => entry.nonFinite > 0)) {
+        throw new CheckpointError(tensorsPath, `holds ${describeNonFinite(health, part)}; it comes from a diverged run: use an earlier checkpoint`);
+      }
+    }
   } catch (error) {
-    throw new CheckpointError(tensorsPath, 'cannot read the checkpoint tensors', { cause: error });
-  }
-  let tensors: Record<string, tf.Tensor>;
-  try {
-    tensors = readSafetensors(bytes).tensors;
-  } catch (error) {
-    throw new CheckpointError(tensorsPath, `is not a valid safetensors file: ${(error as Error).message}`, { cause: error });
-  }
-  const health = await tensorHealth(tensors);
-  if (health.some((entry) => entry.nonFinite > 0)) {
-    const detail = describeNonFinite(health, tensors);
     tf.dispose(Object.values(tensors));
-    throw new CheckpointError(tensorsPath, `holds ${detail}; it comes from a diverged run: use an earlier checkpoint`);
+    throw error;
   }
   return { path: directory, state, tensors };
+}
+
+/** Reads one safetensors file of a checkpoint. @throws CheckpointError naming it when missing or malformed. */
+async function readTensorsFile(file: string): Promise<Record<string, tf.Tensor>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (error) {
+    throw new CheckpointError(file, 'cannot read the checkpoint tensors', { cause: error });
+  }
+  try {
+    return readSafetensors(bytes).tensors;
+  } catch (error) {
+    throw new CheckpointError(file, `is not a valid safetensors file: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /**
@@ -201,8 +240,9 @@ export function setModelWeights(model: TrainableModel, tensors: Record<string, t
 }
 
 /**
- * Rebuilds the trained model of a checkpoint (architecture from `state.modelConfig`, weights incl. BN statistics),
- * e.g. the teacher for the VKD stage.
+ * Rebuilds the trained model of a checkpoint (its embedded model directory, read by `loadReidModel` of
+ * `@vkd/models`: config and weights incl. BN statistics), e.g. the teacher for the VKD stage. The weights are checked
+ * for NaN/Inf as by {@link loadCheckpoint}. Version-1 checkpoints (`modelConfig` in `state.json`) are read too.
  * @param location a checkpoint directory or a run directory (→ its latest checkpoint, or `which: 'best'`).
  * @returns a new model (caller disposes). @throws CheckpointError when the checkpoint cannot be read or applied.
  */
@@ -210,16 +250,19 @@ export async function loadModelFromCheckpoint(location: string, options: { which
   const checkpoint = await loadCheckpoint(location, options);
   try {
     let model: ReidModel;
+    const version1 = checkpoint.state as CheckpointState & { modelConfig?: unknown };
     try {
-      model = createReidModel(checkpoint.state.modelConfig as ReidModelOptions);
+      model = version1.version === 1 ? createReidModel(version1.modelConfig as ReidModelOptions) : await loadReidModel(checkpoint.path);
     } catch (error) {
-      throw new CheckpointError(checkpoint.path, `holds a model config that cannot be built: ${(error as Error).message}`, { cause: error });
+      throw new CheckpointError(checkpoint.path, `holds a model that cannot be built: ${(error as Error).message}`, { cause: error });
     }
-    try {
-      setModelWeights(model, checkpoint.tensors, checkpoint.path);
-    } catch (error) {
-      model.dispose();
-      throw error;
+    if (version1.version === 1) {
+      try {
+        setModelWeights(model, checkpoint.tensors, checkpoint.path);
+      } catch (error) {
+        model.dispose();
+        throw error;
+      }
     }
     return model;
   } finally {

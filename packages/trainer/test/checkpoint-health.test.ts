@@ -74,14 +74,14 @@ describe('checkpoints are checked finite when written and when read', () => {
     const { step, dispose } = tinyTeacherStep();
     const directory = path.join(root, 'damaged');
     await saveCheckpoint(directory, { step, nextEpoch: 1, globalStep: 1 });
-    const tensorsFile = path.join(directory, 'tensors.safetensors');
+    const tensorsFile = path.join(directory, 'model', 'weights.safetensors');
     const { tensors } = readSafetensors(new Uint8Array(await readFile(tensorsFile)));
     const [first] = Object.keys(tensors);
     const bad = tf.fill((tensors[first as string] as tf.Tensor).shape, Number.NaN);
     await writeFile(tensorsFile, await writeSafetensors({ ...tensors, [first as string]: bad }));
     tf.dispose([bad, ...Object.values(tensors)]);
     const count = tf.memory().numTensors;
-    await expect(loadCheckpoint(directory)).rejects.toThrow(new RegExp(`tensors.safetensors: holds \\d+ NaN/Inf values in 1 tensors: ${first!.replace(/\./g, '\\.')}`));
+    await expect(loadCheckpoint(directory)).rejects.toThrow(new RegExp(`weights.safetensors: holds \\d+ NaN/Inf values in 1 tensors: ${first!.replace(/\./g, '\\.')}`));
     expect(tf.memory().numTensors).toBe(count);
     const stateFile = path.join(directory, 'state.json');
     const state = JSON.parse(await readFile(stateFile, 'utf8'));

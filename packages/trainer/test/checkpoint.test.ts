@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,10 +21,12 @@ import {
   multiStepLr,
   readCheckpointIndex,
   restoreCheckpoint,
+  saveCheckpoint,
   teacherStep,
   type TrainingStep,
   type BatchArrays,
 } from '../src/index';
+import { loadReidModel, readSafetensors, saveReidModel, writeSafetensors } from '@vkd/models';
 import { repeatedBatches, syntheticBatch, tinyModel, tinyTeacherStep } from './helpers';
 
 let root = '';
@@ -138,9 +140,43 @@ describe('checkpointHook', () => {
     expect(index?.best).toEqual({ name: 'epoch-0002', metric: 'v2v.mAP', value: 0.9, mode: 'max' });
     const loaded = await loadCheckpoint(path.join(directory, 'epoch-0002'));
     expect(loaded.state).toMatchObject({ nextEpoch: 2, globalStep: 2, stepKind: 'teacher', metrics: { 'v2v.mAP': 0.9 } });
-    expect(loaded.state.modelConfig).toEqual(model.config);
+    // The checkpoint embeds the model directory saveReidModel writes: loadReidModel reads the checkpoint itself.
+    expect((await readdir(path.join(directory, 'epoch-0002'))).sort()).toEqual(['model', 'optimizer.safetensors', 'state.json']);
+    expect((await readdir(path.join(directory, 'epoch-0002', 'model'))).sort()).toEqual(['model.json', 'weights.safetensors']);
+    expect(loaded.state).not.toHaveProperty('modelConfig');
+    const embedded = await loadReidModel(path.join(directory, 'epoch-0002'));
+    expect(embedded.config).toEqual(model.config);
+    const saved = path.join(root, 'retention-model');
+    await saveReidModel(embedded, saved);
+    for (const file of ['model.json', 'weights.safetensors']) {
+      expect(await readFile(path.join(saved, file)), file).toEqual(await readFile(path.join(directory, 'epoch-0002', 'model', file)));
+    }
+    embedded.dispose();
     expect(Object.keys(loaded.tensors).filter((name) => name.startsWith('optimizer.m.'))).toHaveLength(model.trainableVariables().length);
     tf.dispose(Object.values(loaded.tensors));
+    dispose();
+  });
+
+  it('still reads version-1 checkpoints (one tensors.safetensors, modelConfig in state.json)', async () => {
+    const { model, step, dispose } = tinyTeacherStep();
+    const current = path.join(root, 'version-2');
+    await saveCheckpoint(current, { step, nextEpoch: 1, globalStep: 3 });
+    const old = path.join(root, 'version-1');
+    await mkdir(old, { recursive: true });
+    const weights = readSafetensors(new Uint8Array(await readFile(path.join(current, 'model', 'weights.safetensors')))).tensors;
+    const moments = readSafetensors(new Uint8Array(await readFile(path.join(current, 'optimizer.safetensors')))).tensors;
+    const tensors = { ...Object.fromEntries(Object.entries(weights).map(([name, tensor]) => [`model.${name}`, tensor])), ...Object.fromEntries(Object.entries(moments).map(([name, tensor]) => [`optimizer.${name}`, tensor])) };
+    await writeFile(path.join(old, 'tensors.safetensors'), await writeSafetensors(tensors));
+    tf.dispose(Object.values(tensors));
+    const state = JSON.parse(await readFile(path.join(current, 'state.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(old, 'state.json'), JSON.stringify({ ...state, version: 1, modelConfig: model.config }));
+    const [fromOld, fromNew] = [await loadModelFromCheckpoint(old), await loadModelFromCheckpoint(current)];
+    const [a, b] = [fromOld.getWeights(), fromNew.getWeights()];
+    for (const name of Object.keys(b)) expect(Array.from(await (a[name] as tf.Tensor).data()), name).toEqual(Array.from(await (b[name] as tf.Tensor).data()));
+    expect(await restoreCheckpoint(old, { step })).toMatchObject({ nextEpoch: 1, globalStep: 3 });
+    tf.dispose([...Object.values(a), ...Object.values(b)]);
+    fromOld.dispose();
+    fromNew.dispose();
     dispose();
   });
 
@@ -153,16 +189,20 @@ describe('checkpointHook', () => {
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as Record<string, unknown>;
     await writeFile(stateFile, JSON.stringify({ ...state, stepKind: 'distill' }));
     await expect(restoreCheckpoint(broken, { step })).rejects.toThrow(/written by a 'distill' step/);
-    await writeFile(stateFile, JSON.stringify({ ...state, modelConfig: { ...(state['modelConfig'] as object), backbone: 'vgg16' } }));
-    await expect(loadModelFromCheckpoint(broken)).rejects.toThrow(/model config that cannot be built: Invalid backbone/);
+    const manifestFile = path.join(broken, 'epoch-0001', 'model', 'model.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { config: object };
+    await writeFile(manifestFile, JSON.stringify({ ...manifest, config: { ...manifest.config, backbone: 'vgg16' } }));
+    await expect(loadModelFromCheckpoint(broken)).rejects.toThrow(/model that cannot be built: .*invalid model config: Invalid backbone/);
+    await writeFile(manifestFile, JSON.stringify(manifest));
     await expect(loadModelFromCheckpoint(broken, { which: 'best' })).rejects.toThrow(/records no best checkpoint/);
     await writeFile(stateFile, JSON.stringify({ ...state, trainableVariables: 3 }));
     await expect(restoreCheckpoint(broken, { step })).rejects.toThrow(/optimiser state for 3 variables/);
     await writeFile(stateFile, '{ not json');
     await expect(loadCheckpoint(broken)).rejects.toThrow(/cannot read the checkpoint state/);
     await writeFile(stateFile, JSON.stringify(state));
-    await writeFile(path.join(broken, 'epoch-0001', 'tensors.safetensors'), 'garbage');
+    await writeFile(path.join(broken, 'epoch-0001', 'optimizer.safetensors'), 'garbage');
     await expect(loadCheckpoint(broken)).rejects.toThrow(CheckpointError);
+    await expect(loadCheckpoint(broken)).rejects.toThrow(/optimizer\.safetensors: is not a valid safetensors file/);
     const count = tf.memory().numTensors;
     await writeFile(path.join(broken, 'checkpoints.json'), '[]');
     await expect(loadCheckpoint(broken)).rejects.toThrow(/not a valid checkpoint index/);

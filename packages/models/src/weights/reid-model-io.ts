@@ -11,6 +11,11 @@ export const REID_MODEL_FORMAT = 'vkd-ts-reid-model';
 const FORMAT_VERSION = 1;
 export const MODEL_CONFIG_FILE = 'model.json';
 export const MODEL_WEIGHTS_FILE = 'weights.safetensors';
+/**
+ * Where a training checkpoint of `@vkd/trainer` keeps its model: `<checkpoint>/model/` holds exactly the two files
+ * {@link saveReidModel} writes, so {@link loadReidModel} reads a checkpoint directory too.
+ */
+export const CHECKPOINT_MODEL_DIRECTORY = 'model';
 
 /** Contents of `model.json`. */
 export interface ReidModelManifest {
@@ -117,11 +122,20 @@ export async function saveReidModel(model: ReidModel, directory: string, options
 }
 
 /**
- * Loads a model saved by {@link saveReidModel}; the weights are bit-identical to the saved ones. Node only.
+ * Loads a model saved by {@link saveReidModel}, or the model of a training checkpoint of `@vkd/trainer` (whose
+ * `model/` sub-directory holds the same two files, {@link CHECKPOINT_MODEL_DIRECTORY}); the weights are
+ * bit-identical to the saved ones. Node only.
+ * @param directory a model directory (`model.json` + `weights.safetensors`) or a checkpoint directory.
  * @throws CheckpointError naming the file for missing files, bad JSON, or weights that do not match the config.
  */
 export async function loadReidModel(directory: string): Promise<ReidModel> {
   const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path', 'loadReidModel');
+  const { access } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'loadReidModel');
+  const exists = (file: string) => access(file).then(() => true, () => false);
+  const embedded = join(directory, CHECKPOINT_MODEL_DIRECTORY);
+  if (!(await exists(join(directory, MODEL_CONFIG_FILE))) && (await exists(join(embedded, MODEL_CONFIG_FILE)))) {
+    return loadReidModel(embedded);
+  }
   const manifestPath = join(directory, MODEL_CONFIG_FILE);
   const text = new TextDecoder().decode(await readFileBytes(manifestPath));
   let manifest: unknown;

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { loadReidModel, setModelMetadata } from '@vkd/models';
+import { loadReidModel, setModelMetadata, type ReidModel } from '@vkd/models';
 import { createStudent } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
 import { DATA_OPTIONS, DISTILL_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
-import { dataSettings, distillSettings } from '../config/stage-settings';
+import { dataSettings, distillSettings, generationLearningRate } from '../config/stage-settings';
 import { requireOption } from '../options/resolve-options';
 import { formatComparisonTable, verdict } from '../report/comparison-table';
 import { activateDevice } from '../run/activate-device';
@@ -13,6 +13,7 @@ import { evaluationHook } from '../run/evaluation-hook';
 import { findModelDirectory } from '../run/find-model-directory';
 import { checkBatchMemory } from '../run/memory-preflight';
 import { modelInputSize, readModelMetadata, trainedModelMetadata } from '../run/model-input';
+import type { ModelMetrics } from '../report/run-metrics';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
 import { loadRunDataset } from '../run/load-run-dataset';
 import { createRunLog, displayPath } from '../run/run-log';
@@ -63,7 +64,7 @@ export const distillCommand: CommandDefinition = {
     const run = await openRunDirectory(out, {
       mode: runDirectoryMode(training.resume, options.force === true),
       command: 'vkd distill',
-      writes: [...Object.values(STAGE_FILES), RUN_FILES.metrics],
+      writes: [...Object.values(STAGE_FILES), RUN_FILES.metrics, ...generationDirectories(training.generations)],
       onWarning: (text) => log.warn(text),
     });
     try {
@@ -77,21 +78,52 @@ export const distillCommand: CommandDefinition = {
     const source = studentPath ? await loadReidModel(studentPath) : teacher;
     const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
     const imagenetWeights = imagenet?.getWeights();
+    const reinit = !training.reinitLastStage ? ({ lastStage: 'keep' } as const) : imagenetWeights ? ({ lastStage: 'imagenet', imagenetWeights } as const) : ({ lastStage: 'random' } as const);
+    const metadataFor = (model: ReidModel, teacherOf: string) =>
+      setModelMetadata(model, trainedModelMetadata(data, { stage: 'student', dataset: data.dataset, numIdentities: model.config.numIdentities, framesPerTracklet: training.studentFrames, teacher: teacherOf }));
     try {
-      const student = createStudent(source, !training.reinitLastStage ? { lastStage: 'keep' } : imagenetWeights ? { lastStage: 'imagenet', imagenetWeights } : { lastStage: 'random' });
-      setModelMetadata(student, trainedModelMetadata(data, { stage: 'student', dataset: data.dataset, numIdentities: student.config.numIdentities, framesPerTracklet: training.studentFrames, teacher: teacherPath }));
+      let student = createStudent(source, reinit);
+      metadataFor(student, teacherPath);
       if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
       else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
       try {
         const memory = await checkBatchMemory(student, data, { training, studentFrames: training.studentFrames, teacher }, log);
-        const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, 'student')] : [];
-        const stage = await distillStudent(teacher, student, dataset, data, training, run, out, log, hooks);
+        // Born-again rounds (`--generations`, `train_distill.py` L215-225): each distilled student becomes the frozen
+        // teacher of a fresh copy of itself (head and last stage re-initialised as the first), at a decayed rate.
+        let currentTeacher = teacher;
+        const generations: Array<{ generation: number; learningRate: number; seconds: number; model: string; metrics?: ModelMetrics }> = [];
+        let stage: Awaited<ReturnType<typeof distillStudent>> | undefined;
+        for (let generation = 1; generation <= training.generations; generation++) {
+          const directory = training.generations === 1 ? out : join(out, generationDirectories(training.generations)[generation - 1] as string);
+          const learningRate = generationLearningRate(training, generation);
+          const label = training.generations === 1 ? 'student' : `student g${generation}`;
+          if (training.generations > 1) log.info(`distill: generation ${generation}/${training.generations}, learning rate ${learningRate}`);
+          const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, label)] : [];
+          stage = await distillStudent(currentTeacher, student, dataset, data, { ...training, learningRate }, run, directory, log, hooks, label);
+          const entry = { generation, learningRate, seconds: stage.seconds, model: stage.modelDirectory };
+          if (generation === training.generations) {
+            generations.push(entry);
+            break;
+          }
+          generations.push({ ...entry, metrics: await evaluateRun(student, dataset, data, log, label) });
+          if (currentTeacher !== teacher) currentTeacher.dispose();
+          currentTeacher = student;
+          student = createStudent(currentTeacher, reinit);
+          metadataFor(student, stage.modelDirectory);
+        }
+        if (currentTeacher !== teacher) currentTeacher.dispose();
+        if (!stage) throw new Error('internal: no generation ran');
         const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
         const studentMetrics = await evaluateRun(student, dataset, data, log, 'student');
+        const seconds = generations.reduce((sum, entry) => sum + entry.seconds, 0);
         const metrics = {
           teacher: teacherMetrics,
           student: studentMetrics,
-          settings: { command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, teacherModel: teacherPath, student: training, memory, seconds: { student: stage.seconds } },
+          settings: {
+            command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, teacherModel: teacherPath, student: training, memory,
+            seconds: { student: seconds },
+            ...(training.generations > 1 ? { generations } : {}),
+          },
         };
         await writeMetrics(join(out, RUN_FILES.metrics), metrics);
         await run.record(RUN_FILES.metrics);
@@ -113,3 +145,8 @@ export const distillCommand: CommandDefinition = {
     }
   },
 };
+
+/** Where born-again generation g (1-based) writes, when there are several: `generation-1/` … under `--out`. */
+function generationDirectories(generations: number): string[] {
+  return generations === 1 ? [] : Array.from({ length: generations }, (_, index) => `generation-${index + 1}`);
+}

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidOptionError } from '@vkd/core';
 import { loadReidModel } from '@vkd/models';
 import type { CommandDefinition } from '../cli/command';
@@ -12,6 +12,7 @@ import { protocolFeatures } from '../run/evaluation-features';
 import { writeRankedResults } from '../run/ranked-results';
 import { rerankEvaluation } from '../run/rerank-evaluation';
 import { saveFeatures } from '../run/save-features';
+import { evaluateThroughGalleryDb, formatGalleryDbTable } from '../run/gallery-evaluation';
 import { findModelDirectory } from '../run/find-model-directory';
 import { modelInputSize, readModelMetadata } from '../run/model-input';
 import { RUN_FILES, writeMetrics } from '../run/run-files';
@@ -22,7 +23,7 @@ import { createRunLog, displayPath } from '../run/run-log';
 export const evaluateCommand: CommandDefinition = {
   name: 'evaluate',
   summary: 'evaluate a saved model: I2V and V2V rank-k, mAP, mINP, CMC, gallery-frames sweep, per-camera accuracy',
-  usage: '--model DIR --dataset NAME --root DIR [--out DIR] [--ranked N] [--save-features DIR] [--rerank]',
+  usage: '--model DIR --dataset NAME --root DIR [--out DIR] [--ranked N] [--save-features DIR] [--rerank] [--gallery-db DIR]',
   details: [
     'Cosine distance between pre-BNNeck set embeddings (mean over chunk-first frames), same-identity-same-camera',
     'gallery items junked; mAP (non-interpolated) and mAPTrapezoid (the official MARS code). With --out writes',
@@ -40,6 +41,7 @@ export const evaluateCommand: CommandDefinition = {
     { key: 'rankedQueries', kind: 'integer-list', min: 0, placeholder: 'i,j,…', description: 'draw these query indices instead of the worst ones (with --ranked or alone)' },
     { key: 'rankedTop', kind: 'integer', min: 1, max: 50, default: 10, description: 'gallery tracklets per ranked-results row' },
     { key: 'saveFeatures', kind: 'path', placeholder: 'dir', description: 'write query/gallery features (.npy) and labels (.csv) that vkd-metrics reads' },
+    { key: 'galleryDb', kind: 'path', placeholder: 'dir', description: 'also rank the I2V/V2V queries through this gallery database (vkd index of the gallery split), exact results alongside' },
     { key: 'rerank', kind: 'boolean', default: false, description: 'also report k-reciprocal re-ranked metrics (k1 20, k2 6, λ 0.3; @vkd/metrics reRank)' },
   ],
   async run({ options, io, explicit }) {
@@ -58,16 +60,22 @@ export const evaluateCommand: CommandDefinition = {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const model = await loadReidModel(modelPath);
     try {
-      const keepFeatures = ranked || saveDirectory !== undefined || options.rerank === true;
+      const galleryDb = options.galleryDb as string | undefined;
+      const keepFeatures = ranked || saveDirectory !== undefined || options.rerank === true || galleryDb !== undefined;
       const evaluation = await evaluateRunWithFeatures(model, dataset, data, log, 'model', options.galleryFrames as readonly number[], keepFeatures);
       const pairs = keepFeatures ? protocolFeatures(evaluation.report) : [];
       const reranked = options.rerank === true ? rerankEvaluation(pairs, dataset) : undefined;
-      const metrics = { ...evaluation.metrics, ...(reranked ? { reranked } : {}) };
+      const throughIndex = galleryDb === undefined ? undefined : await evaluateThroughGalleryDb(resolve(io.cwd, galleryDb), modelPath, model, data, pairs, dataset, log);
+      const metrics = { ...evaluation.metrics, ...(reranked ? { reranked } : {}), ...(throughIndex ? { galleryDb: throughIndex } : {}) };
       log.result(formatModelTable(metrics));
       if (metrics.perCamera?.length) log.result(formatPerCamera(metrics));
       if (reranked) {
         log.result('after k-reciprocal re-ranking (k1 20, k2 6, λ 0.3):');
         log.result(formatModelTable({ i2v: reranked.i2v ?? metrics.i2v, ...(reranked.v2v ? { v2v: reranked.v2v } : {}) }));
+      }
+      if (throughIndex) {
+        log.result(`through the gallery database ${displayPath(io.cwd, galleryDb as string)}:`);
+        log.result(formatGalleryDbTable(metrics, throughIndex));
       }
       if (saveDirectory) {
         const saved = await saveFeatures(saveDirectory, pairs);

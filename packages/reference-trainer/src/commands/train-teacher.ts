@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createReidModel, loadReidModel, setModelMetadata, type ReidModel } from '@vkd/models';
 import { startFromImagenet } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
-import { DATA_OPTIONS, GENERAL_OPTIONS, MODEL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
+import { DATA_OPTIONS, GENERAL_OPTIONS, MODEL_OPTIONS, OUTPUT_OPTIONS, TEACHER_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
 import { dataSettings, modelSettings, teacherSettings } from '../config/stage-settings';
 import { requireOption } from '../options/resolve-options';
 import { formatModelTable } from '../report/comparison-table';
@@ -37,7 +37,7 @@ export const trainTeacherCommand: CommandDefinition = {
     'vkd train-teacher --config teacher.yaml --epochs 10 --device wasm',
   ],
   stage: 'teacher',
-  options: [...GENERAL_OPTIONS, ...OUTPUT_OPTIONS, ...DATA_OPTIONS, ...MODEL_OPTIONS, ...TRAINING_OPTIONS],
+  options: [...GENERAL_OPTIONS, ...OUTPUT_OPTIONS, ...DATA_OPTIONS, ...MODEL_OPTIONS, ...TRAINING_OPTIONS, ...TEACHER_OPTIONS],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
     const out = requireOption<string>(options, 'out', '--out', 'pass the run directory to write checkpoints, logs and the model to, e.g. --out runs/teacher.');

@@ -1,7 +1,7 @@
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
 import { backboneNames, backbonesWithAttention } from '@vkd/models';
-import { AUTHORS_SEED, DISTILL_DEFAULTS } from '@vkd/trainer';
+import { AUTHORS_SEED, DISTILL_DEFAULTS, TEACHER_DEFAULTS } from '@vkd/trainer';
 import type { OptionSpec } from '../options/option-spec';
 import { FROM_SCRATCH } from './imagenet-start';
 import { presetNames } from './presets';
@@ -79,14 +79,17 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'identitiesPerBatch', kind: 'integer', min: 2, max: 1024, description: 'P: identities per batch' },
   { key: 'instancesPerIdentity', kind: 'integer', min: 1, max: 64, description: 'K: tracklets per identity in a batch' },
   { key: 'framesPerTracklet', kind: 'integer', min: 1, max: 64, description: 'N: frames (views) per tracklet' },
-  { key: 'learningRate', kind: 'number', min: 0, max: 10, default: 1e-4, description: 'Adam learning rate' },
-  { key: 'weightDecay', kind: 'number', min: 0, max: 1, default: 1e-5, description: 'L2 weight decay added to gradients (PyTorch Adam)' },
-  { key: 'gamma', kind: 'number', min: 0, max: 1, default: 0.1, description: 'learning-rate decay factor at each milestone' },
+  // No `default` for the stage settings: unset, they take the stage's defaults (`teacherDefaultsFor`,
+  // `DISTILL_DEFAULTS` of @vkd/trainer), stated once there; the help quotes the teacher's.
+  { key: 'learningRate', kind: 'number', min: 0, max: 10, description: `Adam learning rate (default: ${TEACHER_DEFAULTS.learningRate}, the authors')` },
+  { key: 'weightDecay', kind: 'number', min: 0, max: 1, description: `L2 weight decay added to gradients, PyTorch Adam (default: ${TEACHER_DEFAULTS.weightDecay})` },
+  { key: 'gamma', kind: 'number', min: 0, max: 1, description: `learning-rate decay factor at each milestone (default: ${TEACHER_DEFAULTS.gamma})` },
   { key: 'milestones', kind: 'integer-list', min: 1, placeholder: 'e.g. 100,200', description: 'epochs at which the learning rate is multiplied by gamma' },
   { key: 'augment', kind: 'boolean', default: true, description: 'pad+crop, flip, random erasing per frame' },
-  { key: 'evalEvery', kind: 'integer', min: 0, default: 50, description: 'evaluate every n epochs (0: only at the end)' },
-  { key: 'saveEvery', kind: 'integer', min: 1, default: 50, description: 'checkpoint every n epochs' },
+  { key: 'evalEvery', kind: 'integer', min: 0, description: `evaluate every n epochs, 0: only at the end (default: ${TEACHER_DEFAULTS.evaluateEvery})` },
+  { key: 'saveEvery', kind: 'integer', min: 1, description: `checkpoint every n epochs (default: ${TEACHER_DEFAULTS.evaluateEvery})` },
   { key: 'keepLast', kind: 'integer', min: 1, default: 3, description: 'checkpoints kept besides the best' },
+  { key: 'tensorboard', kind: 'path', placeholder: 'dir', description: 'also write TensorBoard event files (losses, learning rate, --eval-every metrics) to DIR/<stage>/' },
   { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last good checkpoint in --out (settings that change the result must match)' },
   { key: 'allowChanged', kind: 'string', placeholder: 'keys', description: 'with --resume: settings that may differ from the run, e.g. learning-rate,epochs' },
   {
@@ -95,8 +98,17 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/** The teacher stage (`tools/train_v2v.py`). */
+export const TEACHER_OPTIONS: readonly OptionSpec[] = [
+  { key: 'trainStrategy', kind: 'choice', choices: ['chunk', 'multiview'], default: 'chunk', description: 'training frames (the authors\' --train_strategy): chunk = one random frame per chunk of the tracklet; multiview = frames from several tracklets of the identity' },
+];
+
 /** The VKD student stage. */
 export const DISTILL_OPTIONS: readonly OptionSpec[] = [
+  { key: 'trainStrategy', kind: 'choice', choices: ['multiview', 'temporal'], default: 'multiview', description: 'views of the teacher (the authors\' --train_strategy): multiview = one random frame from each of N tracklets of the identity; temporal = the first frame of each of N chunks of one tracklet' },
+  { key: 'logitsDistance', kind: 'choice', choices: ['kl', 'mse'], default: 'kl', description: 'distillation term on the logits (--logits_dist): kl = τ²·KL(teacher‖student); mse = mean squared logit difference' },
+  { key: 'generations', kind: 'integer', min: 1, max: 20, default: 1, description: 'born-again rounds (--num_generations): each distilled student becomes the next teacher' },
+  { key: 'generationLrDecay', kind: 'number', min: 0, max: 1, default: 0.1, description: 'learning rate of generation g = --learning-rate × this^(g−1), at least 1e-5 (--lr_decay)' },
   { key: 'teacher', kind: 'path', placeholder: 'dir', description: 'teacher run directory (from train-teacher) or model directory' },
   { key: 'studentFrames', kind: 'integer', min: 1, max: 64, default: DISTILL_DEFAULTS.studentFrames, description: 'M: views the student sees (of the teacher\'s N)' },
   { key: 'kdWeight', kind: 'number', min: 0, default: DISTILL_DEFAULTS.kdWeight, description: 'α: weight of the logit distillation (KL × τ²)' },

@@ -42,8 +42,15 @@ export interface TrainingSettings {
   readonly saveEvery: number;
   readonly keepLast: number;
   readonly resume: boolean;
+  /** `--tensorboard DIR`: also write TensorBoard event files to DIR/<stage>/. */
+  readonly tensorboard?: string;
   /** `--allow-changed`: result-changing settings a `--resume` may change (camelCase keys). */
   readonly allowChanged: readonly string[];
+  /**
+   * Training frames, by the authors' `--train_strategy` name: teacher `chunk` | `multiview`, student `multiview` |
+   * `temporal` (see {@link frameStrategyOf}).
+   */
+  readonly trainStrategy: 'chunk' | 'multiview' | 'temporal';
   /** Where the backbone starts (teacher) or the student's last stage is reloaded from (distill); in settings.json. */
   readonly imagenetStart: ImagenetStart;
 }
@@ -56,6 +63,12 @@ export interface DistillSettings extends TrainingSettings {
   readonly temperature: number;
   /** `--reinit-last-stage` (the authors' `--reinit_l4`, default true): reset layer4 before distilling. */
   readonly reinitLastStage: boolean;
+  /** `--logits-distance` (`--logits_dist`): `kl` (τ²-scaled KL) or `mse` (logit matching). */
+  readonly logitsDistance: 'kl' | 'mse';
+  /** `--generations` (`--num_generations`): born-again rounds, each student the next teacher. */
+  readonly generations: number;
+  /** `--generation-lr-decay` (`--lr_decay`): generation g trains at learningRate · decay^(g−1), at least 1e-5. */
+  readonly generationLrDecay: number;
 }
 
 /**
@@ -128,7 +141,9 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
     keepLast: pick('keepLast', 3),
     resume: pick('resume', false),
+    ...(typeof options.tensorboard === 'string' ? { tensorboard: options.tensorboard } : {}),
     allowChanged: allowedChanges(options.allowChanged),
+    trainStrategy: pick<'chunk' | 'multiview' | 'temporal'>('trainStrategy', defaults.strategy),
   };
   if (settings.allowChanged.length > 0 && !settings.resume) {
     throw new InvalidOptionError('--allow-changed', options.allowChanged, 'It only applies with --resume (a fresh run has nothing to compare with).');
@@ -148,6 +163,9 @@ export function distillSettings(options: OptionValues): DistillSettings {
     ...base,
     reinitLastStage,
     imagenetStart: { kind: 'unused' },
+    logitsDistance: (options.logitsDistance as 'kl' | 'mse' | undefined) ?? 'kl',
+    generations: (options.generations as number | undefined) ?? 1,
+    generationLrDecay: (options.generationLrDecay as number | undefined) ?? 0.1,
     studentFrames: (options.studentFrames as number | undefined) ?? DISTILL_DEFAULTS.studentFrames,
     kdWeight: (options.kdWeight as number | undefined) ?? DISTILL_DEFAULTS.kdWeight,
     dpWeight: (options.dpWeight as number | undefined) ?? DISTILL_DEFAULTS.dpWeight,
@@ -160,9 +178,27 @@ export function distillSettings(options: OptionValues): DistillSettings {
       `The student sees a subset of the teacher's ${settings.framesPerTracklet} views (--frames-per-tracklet); use at most ${settings.framesPerTracklet}.`,
     );
   }
+  if (settings.generations > 1 && settings.resume) {
+    throw new InvalidOptionError('--resume', true, `--resume continues one stage; with --generations ${settings.generations} rerun without --resume (or resume a generation-N/ directory as its own run with --generations 1).`);
+  }
   if (!reinitLastStage && options.imagenetWeights !== undefined) {
     throw new InvalidOptionError('--imagenet-weights', options.imagenetWeights, 'With --reinit-last-stage false the student keeps the teacher\'s last stage, so ImageNet weights would not be used; drop one of the two.');
   }
   const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)') : settings.imagenetStart;
   return { ...settings, imagenetStart };
+}
+
+/**
+ * The loader's frame strategy for a `--train-strategy` (`data/misc.py` `get_transforms` of aimagelab/VKD): `chunk` →
+ * `RandomTemporalChunkCrop` (one random frame per chunk), `temporal` → `TemporalChunkCrop` (the first frame of each
+ * chunk of the anchor tracklet, deterministic), `multiview` → `MultiViewTemporalTransform`.
+ */
+export function frameStrategyOf(trainStrategy: TrainingSettings['trainStrategy']): 'chunk' | 'chunk-first' | 'multiview' {
+  return trainStrategy === 'temporal' ? 'chunk-first' : trainStrategy;
+}
+
+/** Learning rate of born-again generation `generation` (1-based): `LearningRateGenDecayer` of `train_distill.py`. */
+export function generationLearningRate(training: Pick<DistillSettings, 'learningRate' | 'generationLrDecay'>, generation: number): number {
+  if (generation === 1) return training.learningRate;
+  return Math.max(training.learningRate * training.generationLrDecay ** (generation - 1), 1e-5);
 }

@@ -2,11 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import sharp, { type OverlayOptions } from 'sharp';
 import { InvalidOptionError } from '@vkd/core';
 
-/** One ranked gallery item: its first frame, its distance to the query, whether it is the query's identity. */
+/**
+ * One ranked gallery item: its first frame, its distance to the query, whether it is the query's identity
+ * (undefined when the query's identity is not known, e.g. `vkd search` on new images: drawn with the query's grey).
+ */
 export interface RankedItem {
   readonly frame: string;
   readonly distance: number;
-  readonly correct: boolean;
+  readonly correct: boolean | undefined;
 }
 
 /** One row of the picture: the query's frame(s) and its top-ranked gallery items. */
@@ -84,7 +87,8 @@ export async function writeRankedGrid(rows: readonly RankedRow[], path: string, 
       await cell(frame, RANKED_COLOURS.query, rankedCellOrigin(layout, queryColumns, rowIndex, column), column === 0 ? row.label : '');
     }
     for (const [rank, item] of row.results.entries()) {
-      const colour = item.correct ? RANKED_COLOURS.correct : RANKED_COLOURS.wrong;
+      const colour =
+        item.correct === undefined ? RANKED_COLOURS.query : item.correct ? RANKED_COLOURS.correct : RANKED_COLOURS.wrong;
       await cell(item.frame, colour, rankedCellOrigin(layout, queryColumns, rowIndex, queryColumns + rank), item.distance.toFixed(3));
     }
   }

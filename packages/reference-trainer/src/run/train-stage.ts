@@ -22,9 +22,10 @@ import {
   type TrainerHooks,
   type TrainingStep,
 } from '@vkd/trainer';
-import type { DataSettings, DistillSettings, TrainingSettings } from '../config/stage-settings';
+import { frameStrategyOf, type DataSettings, type DistillSettings, type TrainingSettings } from '../config/stage-settings';
 import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
+import { tensorboardHook } from './tensorboard-hook';
 import { checkResumeSettings, readStageSettings, type RecordedStageSettings } from './resume-settings';
 import type { RunDirectory } from './run-directory';
 import type { RunLog } from './run-log';
@@ -84,7 +85,6 @@ async function fitStage(
   dataset: ReidDataset,
   data: DataSettings,
   training: TrainingSettings,
-  strategy: 'chunk' | 'multiview',
   run: RunDirectory,
   directory: string,
   log: RunLog,
@@ -126,7 +126,7 @@ async function fitStage(
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,
     framesPerTracklet: training.framesPerTracklet,
-    strategy,
+    strategy: frameStrategyOf(training.trainStrategy),
     imageSize: [data.height, data.width],
     augment: training.augment,
     seed: data.seed,
@@ -140,6 +140,7 @@ async function fitStage(
       progressHook(log, label, epochData.batchesPerEpoch, training.epochs),
       ...extraHooks,
       jsonlLogHook({ path: logPath }),
+      ...(training.tensorboard ? [tensorboardHook<TrackletBatch>(training.tensorboard, label, log)] : []),
       divergenceHook(),
       // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
       checkpointHook({ directory: checkpoints, every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
@@ -186,7 +187,7 @@ export async function trainTeacher(
 ): Promise<StageResult> {
   const optimizer = adamWithL2({ learningRate: training.learningRate, weightDecay: training.weightDecay });
   try {
-    return await fitStage(teacherStep({ model, optimizer }), model, dataset, data, training, 'chunk', run, directory, log, 'teacher', extraHooks);
+    return await fitStage(teacherStep({ model, optimizer }), model, dataset, data, training, run, directory, log, 'teacher', extraHooks);
   } finally {
     optimizer.dispose();
   }
@@ -215,10 +216,10 @@ export async function distillStudent(
     optimizer,
     studentFrames: training.studentFrames,
     seed: data.seed,
-    weights: { kdWeight: training.kdWeight, dpWeight: training.dpWeight, temperature: training.temperature },
+    weights: { kdWeight: training.kdWeight, dpWeight: training.dpWeight, temperature: training.temperature, logitsDistance: training.logitsDistance },
   });
   try {
-    return await fitStage(step, student, dataset, data, training, 'multiview', run, directory, log, label, extraHooks);
+    return await fitStage(step, student, dataset, data, training, run, directory, log, label, extraHooks);
   } finally {
     optimizer.dispose();
   }
