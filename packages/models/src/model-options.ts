@@ -7,6 +7,9 @@ export type BackboneName = string;
 /** `'bam'` adds the Bottleneck Attention Module after stages 1–3 (VKD's `resnet50bam` / `resnet101bam`). */
 export type AttentionName = 'none' | 'bam';
 
+/** Every {@link AttentionName}; which backbone supports which is `Backbone.attention`. */
+export const ATTENTION_NAMES: readonly AttentionName[] = ['none', 'bam'];
+
 /** Options of {@link createReidModel}. Defaults follow the VKD authors. */
 export interface ReidModelOptions {
   backbone: BackboneName;
@@ -56,8 +59,8 @@ export function validateReidModelOptions(options: ReidModelOptions): ReidModelCo
     throw new InvalidOptionError('backbone', backbone, `Expected one of ${names.map((name) => `"${name}"`).join(', ')}.`);
   }
   const attention = options.attention ?? 'none';
-  if (attention !== 'none' && attention !== 'bam') {
-    throw new InvalidOptionError('attention', attention, 'Expected "none" or "bam".');
+  if (!ATTENTION_NAMES.includes(attention)) {
+    throw new InvalidOptionError('attention', attention, `Expected ${ATTENTION_NAMES.map((name) => `"${name}"`).join(' or ')}.`);
   }
   checkBackboneAttention(backbone, attention);
   const lastStride = options.lastStride ?? 1;

@@ -1,6 +1,6 @@
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
-import { backboneNames, backbonesWithAttention } from '@vkd/models';
+import { ATTENTION_NAMES, backboneNames, backbonesWithAttention } from '@vkd/models';
 import { AUTHORS_SEED, DISTILL_DEFAULTS, TEACHER_DEFAULTS } from '@vkd/trainer';
 import type { OptionSpec } from '../options/option-spec';
 import { FROM_SCRATCH } from './imagenet-start';
@@ -50,6 +50,7 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
     },
   },
   registryChoice({ key: 'dataset', description: 'dataset loader (@vkd/datasets registry)' }, datasetNames),
+  { key: 'trackletGrouping', kind: 'string', placeholder: 'rule', description: 'how the loader forms tracklets, where it offers a choice (duke-video: folder = one per tracklet folder, the default; vkd = the authors\' merge of consecutive files of one identity and camera, set by the duke-* presets)' },
   { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root directory' },
   { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame when loading the dataset and leave out corrupt or truncated ones (slow on large sets)' },
   { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels (evaluate, distill: the model\'s own from its model.json unless set)' },
@@ -64,7 +65,7 @@ export const MODEL_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'attention',
     kind: 'choice',
-    choices: ['none', 'bam'],
+    choices: ATTENTION_NAMES,
     default: 'none',
     get description() {
       return `BAM attention (${backbonesWithAttention('bam').join(', ')})`;

@@ -12,6 +12,8 @@ export interface DataSettings {
   readonly root: string;
   /** `--skip-bad-frames`: frames that cannot be decoded are left out when the dataset is loaded. */
   readonly skipBadFrames: boolean;
+  /** `--tracklet-grouping`: the loader's `grouping` (a value of the dataset's `groupings`); absent: its default. */
+  readonly trackletGrouping?: string;
   readonly height: number;
   readonly width: number;
   readonly testFrames: number;
@@ -80,6 +82,7 @@ export function dataSettings(options: OptionValues): DataSettings {
     dataset: requireOption<string>(options, 'dataset', '--dataset', `pass the dataset loader, e.g. --dataset mars (one of: ${datasetNames().join(', ')}), or a --preset that sets it.`),
     root: requireOption<string>(options, 'root', '--root', 'pass the dataset root directory, e.g. --root ./datasets/mars.'),
     skipBadFrames: options.skipBadFrames === true,
+    ...(typeof options.trackletGrouping === 'string' ? { trackletGrouping: options.trackletGrouping } : {}),
     height: options.height as number,
     width: options.width as number,
     testFrames: options.testFrames as number,

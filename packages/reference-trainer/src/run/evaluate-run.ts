@@ -35,6 +35,9 @@ export function modelMetricsFromReport(report: EvaluationReport, datasetName: st
   return {
     i2v: protocolMetrics(main),
     ...(v2v ? { v2v: protocolMetrics(v2v) } : {}),
+    // VeRi's image-gallery protocols, kept next to I2V (an image-only set's I2I already stands in the i2v slot).
+    ...(i2v && report.protocols.i2i ? { i2i: protocolMetrics(report.protocols.i2i) } : {}),
+    ...(i2v && report.protocols.v2i ? { v2i: protocolMetrics(report.protocols.v2i) } : {}),
     ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAP, mAPTrapezoid: point.v2v.mAPTrapezoid })) } : {}),
     perCamera: main.perCamera.map((entry) => ({
       camera: entry.camera,

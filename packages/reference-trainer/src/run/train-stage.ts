@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, InvalidOptionError } from '@vkd/core';
-import type { ReidDataset } from '@vkd/datasets';
+import { findDatasetEntry, type ReidDataset } from '@vkd/datasets';
 import { createTrackletLoader, type TrackletBatch } from '@vkd/datasets/node';
 import { saveReidModel, type ReidModel } from '@vkd/models';
 import {
@@ -120,6 +120,7 @@ async function fitStage(
     await writeFile(settingsPath, `${JSON.stringify(recordedSettings, null, 2)}\n`);
   }
   await run.record(settingsPath);
+  const erasingAspect = findDatasetEntry(data.dataset)?.erasingAspect;
   const epochData = createTrainingData({
     loader: createTrackletLoader,
     tracklets: dataset.train,
@@ -129,6 +130,8 @@ async function fitStage(
     strategy: frameStrategyOf(training.trainStrategy),
     imageSize: [data.height, data.width],
     augment: training.augment,
+    // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3).
+    ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
     seed: data.seed,
   });
   log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
