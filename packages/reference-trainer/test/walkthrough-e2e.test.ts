@@ -41,7 +41,7 @@ beforeAll(async () => {
       '--tensorboard', at('runs', 'tensorboard'), ...STAGE, ...RUN]],
     ['evaluate', ['evaluate', '--dataset', 'mars', '--root', at('mine'), '--model', at('runs', 'student'), '--out', at('runs', 'student', 'eval'),
       '--ranked', '3', '--save-features', at('runs', 'student', 'features'), '--rerank', ...RUN]],
-    ['report', ['report', '--run', at('runs', 'student'), '--heatmaps', '2', '--device', 'wasm', '--threads', '1']],
+    ['report', ['report', '--run', at('runs', 'student'), '--heatmaps', '2', '--ranked', '2', '--device', 'wasm', '--threads', '1']],
     ['reportEval', ['report', '--run', at('runs', 'student', 'eval'), '--heatmaps', '0']],
   ];
   for (const [name, argv] of steps) {
@@ -70,12 +70,19 @@ describe('README walk-through on a generated MARS-layout set', () => {
       'runs/student/features/gallery.npy', 'runs/student/features/gallery-labels.csv', 'runs/student/features/features.json',
       'runs/student/report/index.html', 'runs/student/report/cmc.png', 'runs/student/report/losses.png',
       'runs/student/report/evaluation-curves.png', 'runs/student/report/gallery-frames.png', 'runs/student/report/per-camera.png',
-      'runs/student/report/heatmaps.png', 'runs/student/eval/report/index.html', 'runs/student/eval/report/ranked-i2v.png',
+      'runs/student/report/heatmaps.png', 'runs/student/report/ranked-i2v.png', 'runs/student/report/ranked-v2v.png', 'runs/student/eval/report/index.html', 'runs/student/eval/report/ranked-i2v.png',
     ];
     const missing = [];
     for (const file of promised) if (!(await exists(at(...file.split('/'))))) missing.push(file);
     expect(missing).toEqual([]);
     for (const stage of ['teacher', 'student']) expect((await readdir(at('runs', 'tensorboard', stage)))[0]).toMatch(/^events\.out\.tfevents\./);
+    // Checkpoints embed the model directory, metadata included: a checkpoint is as usable as model/.
+    const index = await readJson<{ latest: string }>(at('runs', 'student', 'checkpoints', 'checkpoints.json'));
+    const checkpointModel = await readJson<{ metadata: { input: { height: number }; training: { stage: string } } }>(
+      at('runs', 'student', 'checkpoints', index.latest, 'model', 'model.json'),
+    );
+    expect(checkpointModel.metadata.input.height).toBe(64);
+    expect(checkpointModel.metadata.training.stage).toBe('student');
   });
 
   it('the report of a train-teacher → distill run has the teacher\'s losses and the Grad-CAM of both models', async () => {
@@ -84,6 +91,8 @@ describe('README walk-through on a generated MARS-layout set', () => {
     expect(html).toContain('where the teacher and the student (VKD) look');
     expect(html).toContain('evaluation-curves.png');
     expect(html).not.toContain('<h2>Not drawn</h2>');
+    expect(html).toContain('<img src="ranked-i2v.png"');
+    expect(html).toContain('ranked results of the student: the 2 queries with the lowest AP');
     const evaluationReport = await readFile(at('runs', 'student', 'eval', 'report', 'index.html'), 'utf8');
     expect(evaluationReport).toContain('<img src="ranked-i2v.png"');
     expect(evaluationReport).toContain('<h2>Not drawn</h2>');
