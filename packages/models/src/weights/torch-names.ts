@@ -4,6 +4,7 @@ import { getBackbone } from '../backbones/backbone-registry';
 /** Naming schemes of PyTorch state_dicts that {@link importTorchWeights} understands. */
 export type TorchWeightsFormat = 'torchvision' | 'timm' | 'vkd';
 
+/** Every PyTorch key-naming scheme `importTorchWeights` understands. */
 export const TORCH_WEIGHTS_FORMATS: readonly TorchWeightsFormat[] = ['torchvision', 'timm', 'vkd'];
 
 /** What a source key means for the model: a model weight, or a known key with no counterpart (ImageNet head, counters). */
