@@ -1,3 +1,4 @@
+import { getBackbone, validateReidModelOptions } from '@vkd/models';
 import { MissingOptionError } from '../options/missing-option-error';
 import type { OptionValues } from '../options/option-spec';
 import { presetRequiresImagenetWeights, presetValues } from './presets';
@@ -26,6 +27,15 @@ export type ImagenetStart =
   | { readonly kind: 'imagenet'; readonly directory: string }
   | { readonly kind: 'scratch'; readonly explicit: boolean }
   | { readonly kind: 'unused' };
+
+/**
+ * Whether the VKD student of `backbone` reloads a stage (`ReidModel.studentReinitPrefixes`: ResNet layer4, DenseNet
+ * denseblock4); false for MobileNet, whose student resets only the head (`TriNet.reinit_layers`).
+ */
+export function studentReloadsStage(backbone: string): boolean {
+  const config = validateReidModelOptions({ backbone, numIdentities: 1 });
+  return getBackbone(config.backbone).build(config).studentReinitPrefixes.length > 0;
+}
 
 /** The `vkd import-weights` line that makes the ImageNet model directory of a backbone. */
 export function imagenetImportCommand(backbone: string): string {
