@@ -46,16 +46,9 @@ const network = (backbone: string, attention: 'none' | 'bam' = 'none'): AuthorsN
   backbone,
   attention,
 });
-/** Every network of the authors' `commands.txt`, trained on MARS, Duke and VeRi alike. */
-const AUTHORS_NETWORKS = [
-  network('resnet18'),
-  network('resnet34'),
-  network('resnet50'),
-  network('resnet101'),
-  network('resnet50', 'bam'),
-  network('densenet121'),
-  network('mobilenet'),
-];
+const RESNETS = [network('resnet18'), network('resnet34'), network('resnet50'), network('resnet101'), network('resnet50', 'bam')];
+/** Every network `commands.txt` runs on MARS, Duke and VeRi: the ResNets, DenseNet-121 and MobileNet-V2. */
+const AUTHORS_NETWORKS = [...RESNETS, network('densenet121'), network('mobilenet')];
 
 const BUILT_IN: readonly DatasetEntry[] = [
   {
@@ -74,13 +67,7 @@ const BUILT_IN: readonly DatasetEntry[] = [
     teacherDefaults: personTeacher,
     groupings: ['folder', 'vkd'],
     // The authors merge consecutive sorted files of one (identity, camera) into a tracklet (`vkd-method.md` §6.2).
-    authors: {
-      presetPrefix: 'duke',
-      imageSize: [256, 128],
-      testFrames: 8,
-      networks: AUTHORS_NETWORKS,
-      presetValues: { trackletGrouping: 'vkd' },
-    },
+    authors: { presetPrefix: 'duke', imageSize: [256, 128], testFrames: 8, networks: AUTHORS_NETWORKS, presetValues: { trackletGrouping: 'vkd' } },
   },
   {
     name: 'veri-776',

@@ -3,8 +3,7 @@ import { datasetNames } from '@vkd/datasets';
 import { checkBackboneAttention, resolveBackboneName, type AttentionName, type BackboneName } from '@vkd/models';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
 import { flagName, keyFromFlag, type OptionValues } from '../options/option-spec';
-import { resolveImagenetStart, studentReloadsStage, type ImagenetStart } from './imagenet-start';
-import { presetValues } from './presets';
+import { resolveImagenetStart, type ImagenetStart } from './imagenet-start';
 import { requireOption } from '../options/resolve-options';
 
 /** Data and model settings shared by every stage. */
@@ -189,21 +188,7 @@ export function distillSettings(options: OptionValues): DistillSettings {
   if (!reinitLastStage && options.imagenetWeights !== undefined) {
     throw new InvalidOptionError('--imagenet-weights', options.imagenetWeights, 'With --reinit-last-stage false the student keeps the teacher\'s last stage, so ImageNet weights would not be used; drop one of the two.');
   }
-  // A preset's backbone whose student reloads nothing (MobileNet: the authors reset only the head) needs no weights.
-  const presetBackbone =
-    options.backbone ?? (options.preset ? presetValues(String(options.preset), 'evaluate').backbone : undefined);
-  if (reinitLastStage && presetBackbone !== undefined && !studentReloadsStage(String(presetBackbone))) {
-    if (options.imagenetWeights !== undefined) {
-      throw new InvalidOptionError(
-        '--imagenet-weights',
-        options.imagenetWeights,
-        `The ${String(presetBackbone)} student re-initialises only its head (the authors' reinit_layers), so ImageNet ` +
-          'weights would not be used; drop --imagenet-weights.',
-      );
-    }
-    return settings;
-  }
-  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)') : settings.imagenetStart;
+  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)', 'distill') : settings.imagenetStart;
   return { ...settings, imagenetStart };
 }
 
