@@ -14,6 +14,7 @@ export interface DukeVideoOptions extends LoadDatasetOptions {
   readonly grouping?: 'folder' | 'vkd';
 }
 
+/** The files the DukeMTMC-VideoReID loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const DUKE_VIDEO_LAYOUT = `<root>/{train,query,gallery}/<PPPP>/<TTTT>/<PPPP>_C<c>_F<ffff>_X<xxxxx>.jpg
   (or the old naming <PPPP>C<c>F<ffff>X<xxxxx>.jpg)`;
 

@@ -20,6 +20,7 @@ export interface FolderOptions extends LoadDatasetOptions {
   readonly protocol?: 'official' | 'torchreid';
 }
 
+/** The files the folder loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const FOLDER_LAYOUT = `<root>/<identity>/<camera or tracklet>/*.jpg
   or <root>/{train,query,gallery}/<identity>/<camera or tracklet>/*.jpg`;
 

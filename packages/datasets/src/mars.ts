@@ -21,6 +21,7 @@ export interface MarsOptions extends LoadDatasetOptions {
   readonly name?: string;
 }
 
+/** The files the MARS loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const MARS_LAYOUT = `<root>/
   bbox_train/<PPPP>/<PPPP>C<c>T<tttt>F<fff>.jpg
   bbox_test/<PPPP>/...                 (0000 = distractors, 00-1 = junk)

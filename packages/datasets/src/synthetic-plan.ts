@@ -53,6 +53,7 @@ export const VISIBLE_ATTRIBUTES: readonly (readonly (keyof AttributeSizes)[])[] 
 
 type Rgb = readonly [number, number, number];
 
+/** One identity of a synthetic plan: its attributes (what each viewpoint shows) and body proportions. */
 export interface SyntheticIdentity {
   /** 1-based identity as written in file names. */
   readonly id: number;
@@ -71,6 +72,7 @@ export interface SyntheticIdentity {
   readonly stature: number;
 }
 
+/** One camera of a synthetic plan: the viewpoints it sees, its background, light and noise. */
 export interface SyntheticCamera {
   /** Centre of the viewpoint range this camera sees, degrees (0 = front). */
   readonly viewCentre: number;
@@ -85,6 +87,7 @@ export interface SyntheticCamera {
   readonly noise: number;
 }
 
+/** What {@link planSyntheticDataset} decides before any file is written: identities, cameras, attribute sizes. */
 export interface SyntheticPlan {
   readonly options: Required<Omit<SyntheticDatasetOptions, 'root'>>;
   readonly identities: readonly SyntheticIdentity[];

@@ -25,6 +25,7 @@ export interface Veri776Options extends LoadDatasetOptions {
   readonly trackTokens?: 'vkd' | 'names';
 }
 
+/** The files the VeRi-776 loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const VERI_776_LAYOUT = `<root>/
   image_train/ image_query/ image_test/       <vid4>_c<cam3>_<frame8>_<n>.jpg
   name_train.txt name_query.txt name_test.txt test_track.txt

@@ -8,6 +8,7 @@ import { reRank, validateReRankOptions } from '../re-ranking';
 import { formatRankingTable } from './format-ranking-table';
 import { readDistances, readFeatures, readLabelColumn, readLabelTable } from './read-inputs';
 
+/** The text `vkd-metrics --help` prints. */
 export const METRICS_CLI_HELP = `vkd-metrics — Re-ID ranking metrics (CMC, mAP, trapezoid mAP, mINP) from features or distances
 
 Usage:

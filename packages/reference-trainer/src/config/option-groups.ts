@@ -1,6 +1,6 @@
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
-import { ATTENTION_NAMES, backboneNames, backbonesWithAttention } from '@vkd/models';
+import { ATTENTION_NAMES, backboneChoices, backbonesWithAttention } from '@vkd/models';
 import { AUTHORS_SEED, DISTILL_DEFAULTS, TEACHER_DEFAULTS } from '@vkd/trainer';
 import type { OptionSpec } from '../options/option-spec';
 import { FROM_SCRATCH } from './imagenet-start';
@@ -61,17 +61,34 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
 
 /** Network shape. */
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
-  registryChoice({ key: 'backbone', default: 'resnet50', description: 'backbone network (@vkd/models registry)' }, backboneNames),
+  registryChoice(
+    {
+      key: 'backbone',
+      default: 'resnet50',
+      description: 'backbone network (@vkd/models registry; resnet50bam = resnet50 with BAM)',
+    },
+    backboneChoices,
+  ),
   {
     key: 'attention',
     kind: 'choice',
     choices: ATTENTION_NAMES,
-    default: 'none',
+    // No default: unset means 'none', or 'bam' for the authors' combined names (resnet50bam, resnet101bam).
     get description() {
-      return `BAM attention (${backbonesWithAttention('bam').join(', ')})`;
+      const backbones = backbonesWithAttention('bam').join(', ');
+      return `BAM attention (${backbones}); default none, bam for resnet50bam / resnet101bam`;
     },
   },
-  { key: 'baseWidth', kind: 'integer', min: 4, max: 64, default: 64, description: 'channels of the first ResNet stage (64 = standard; 16 = narrow CPU demo)' },
+  {
+    key: 'baseWidth',
+    kind: 'integer',
+    min: 4,
+    max: 64,
+    default: 64,
+    description:
+      'network width, 64 = standard (ResNet stage-1 channels, DenseNet initial features, MobileNet width ' +
+      '×baseWidth/64); 16 = narrow CPU demo',
+  },
 ];
 
 /** Optimisation and schedule, shared by both stages. */

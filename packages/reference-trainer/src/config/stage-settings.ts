@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@vkd/core';
 import { datasetNames } from '@vkd/datasets';
-import { checkBackboneAttention, type AttentionName, type BackboneName } from '@vkd/models';
+import { checkBackboneAttention, resolveBackboneName, type AttentionName, type BackboneName } from '@vkd/models';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
 import { flagName, keyFromFlag, type OptionValues } from '../options/option-spec';
 import { resolveImagenetStart, type ImagenetStart } from './imagenet-start';
@@ -91,15 +91,16 @@ export function dataSettings(options: OptionValues): DataSettings {
   };
 }
 
-/** Model settings from resolved options (every key has a default). */
+/**
+ * Model settings from resolved options (backbone and baseWidth have defaults); the authors' combined names resolve to
+ * their backbone and attention (`--backbone resnet50bam` = `--backbone resnet50 --attention bam`).
+ * @throws InvalidOptionError for an attention the backbone lacks or that contradicts a combined name.
+ */
 export function modelSettings(options: OptionValues): ModelSettings {
-  const settings: ModelSettings = {
-    backbone: options.backbone as ModelSettings['backbone'],
-    attention: options.attention as ModelSettings['attention'],
-    baseWidth: options.baseWidth as number,
-  };
-  checkBackboneAttention(settings.backbone, settings.attention, '--attention');
-  return settings;
+  const given = options.attention as AttentionName | undefined;
+  const { backbone, attention } = resolveBackboneName(String(options.backbone), given, '--attention');
+  checkBackboneAttention(backbone, attention, '--attention');
+  return { backbone, attention, baseWidth: options.baseWidth as number };
 }
 
 /** `--allow-changed seed,learning-rate` → `['seed', 'learningRate']`. */
@@ -187,7 +188,7 @@ export function distillSettings(options: OptionValues): DistillSettings {
   if (!reinitLastStage && options.imagenetWeights !== undefined) {
     throw new InvalidOptionError('--imagenet-weights', options.imagenetWeights, 'With --reinit-last-stage false the student keeps the teacher\'s last stage, so ImageNet weights would not be used; drop one of the two.');
   }
-  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)') : settings.imagenetStart;
+  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)', 'distill') : settings.imagenetStart;
   return { ...settings, imagenetStart };
 }
 
