@@ -21,6 +21,18 @@ describe('presets of the authors\' commands.txt, plus veri-resnet18 and atrw', (
     expect(presetValues('veri-resnet18', 'evaluate')).toMatchObject({ dataset: 'veri-776', height: 224, width: 224, backbone: 'resnet18' });
   });
 
+  it('has the DenseNet-121 and MobileNet-V2 runs of commands.txt on MARS, Duke and VeRi; MobileNet\'s student needs no ImageNet', () => {
+    for (const prefix of ['mars', 'duke', 'veri']) {
+      for (const backbone of ['densenet121', 'mobilenet']) expect(presetValues(`${prefix}-${backbone}`, 'evaluate'), `${prefix}-${backbone}`).toMatchObject({ backbone });
+    }
+    expect(teacherSettings(presetValues('mars-densenet121', 'teacher')).milestones).toEqual([100, 200]);
+    const preset = (name: string, stage: 'teacher' | 'distill') => ({ ...presetValues(name, stage), preset: name });
+    expect(() => teacherSettings(preset('mars-mobilenet', 'teacher'))).toThrow(/mobilenet_v2-b0353104\.pth/);
+    // The authors' MobileNet student resets only its head; DenseNet's reloads denseblock4 from ImageNet.
+    expect(distillSettings(preset('mars-mobilenet', 'distill')).imagenetStart).toEqual({ kind: 'unused' });
+    expect(() => distillSettings(preset('duke-densenet121', 'distill'))).toThrow(/densenet121-a639ec97\.pth/);
+  });
+
   it('atrw: 224×224, teacher N=1, ImageNet required; tigers and vehicles erase with aspect 0.7–1.4, persons 0.3–3.3 (default)', () => {
     expect(presetValues('atrw', 'evaluate')).toMatchObject({ dataset: 'atrw', height: 224, width: 224, testFrames: 1 });
     expect(teacherSettings(presetValues('atrw', 'teacher'))).toMatchObject({ framesPerTracklet: 1 });
@@ -28,6 +40,8 @@ describe('presets of the authors\' commands.txt, plus veri-resnet18 and atrw', (
     expect(datasetEntry('atrw').erasingAspect).toEqual([0.7, 1.4]);
     expect(datasetEntry('veri-776').erasingAspect).toEqual([0.7, 1.4]);
     expect(datasetEntry('mars').erasingAspect).toBeUndefined();
+    expect(datasetEntry('atrw').resize).toBe('letterbox');
+    expect(datasetEntry('mars').resize).toBeUndefined();
   });
 
   it('duke-* presets group tracklets as the authors (consecutive files of one identity and camera)', () => {

@@ -96,3 +96,23 @@ describe('the CLI and the trainer read the @vkd/datasets table', () => {
     expect(metrics.teacher.v2v.mAP).toBeGreaterThan(0);
   }, 120_000);
 });
+
+describe('presets of the authors’ DenseNet-121 and MobileNet runs (commands.txt)', () => {
+  it('exist for MARS, Duke and VeRi; the teacher needs ImageNet weights, the MobileNet student none', async () => {
+    const { presetNames, presetValues } = await import('../src/config/presets');
+    const { distillSettings, teacherSettings } = await import('../src/config/stage-settings');
+    for (const dataset of ['mars', 'duke', 'veri']) {
+      for (const backbone of ['densenet121', 'mobilenet']) {
+        const preset = `${dataset}-${backbone}`;
+        expect(presetNames()).toContain(preset);
+        expect(presetValues(preset, 'teacher')).toMatchObject({ backbone, attention: 'none' });
+        const teacher = { ...presetValues(preset, 'teacher'), preset };
+        expect(() => teacherSettings(teacher)).toThrow(/--imagenet-weights is required/);
+      }
+    }
+    const densenet = { ...presetValues('mars-densenet121', 'distill'), preset: 'mars-densenet121' };
+    expect(() => distillSettings(densenet)).toThrow(/densenet121-a639ec97\.pth/);
+    const mobilenet = { ...presetValues('mars-mobilenet', 'distill'), preset: 'mars-mobilenet' };
+    expect(distillSettings(mobilenet).imagenetStart).toEqual({ kind: 'unused' });
+  });
+});

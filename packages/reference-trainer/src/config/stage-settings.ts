@@ -188,7 +188,7 @@ export function distillSettings(options: OptionValues): DistillSettings {
   if (!reinitLastStage && options.imagenetWeights !== undefined) {
     throw new InvalidOptionError('--imagenet-weights', options.imagenetWeights, 'With --reinit-last-stage false the student keeps the teacher\'s last stage, so ImageNet weights would not be used; drop one of the two.');
   }
-  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)') : settings.imagenetStart;
+  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)', 'distill') : settings.imagenetStart;
   return { ...settings, imagenetStart };
 }
 

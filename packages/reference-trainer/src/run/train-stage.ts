@@ -125,9 +125,17 @@ async function fitStage(
     await writeFile(settingsPath, `${JSON.stringify(recordedSettings, null, 2)}\n`);
   }
   await run.record(settingsPath);
-  const erasingAspect = findDatasetEntry(data.dataset)?.erasingAspect;
+  // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize.
+  const entry = findDatasetEntry(data.dataset);
+  const erasingAspect = entry?.erasingAspect;
+  const resize = entry?.resize;
   const epochData = createTrainingData({
-    loader: createTrackletLoader,
+    loader: (request) =>
+      createTrackletLoader({
+        ...request,
+        ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
+        ...(resize ? { resize } : {}),
+      }),
     tracklets: dataset.train,
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,
@@ -135,8 +143,6 @@ async function fitStage(
     strategy: frameStrategyOf(training.trainStrategy),
     imageSize: [data.height, data.width],
     augment: training.augment,
-    // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3).
-    ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
     seed: data.seed,
   });
   log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
