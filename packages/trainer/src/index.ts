@@ -34,7 +34,7 @@ export { createTrainingData } from './training-data';
 export type { TrainingData, TrainingDataOptions, TrainingLoader, TrainingLoaderRequest } from './training-data';
 export { saveCheckpoint, loadCheckpoint, loadModelFromCheckpoint, restoreCheckpoint, readCheckpointIndex, setModelWeights, CHECKPOINT_FILES, CHECKPOINT_INDEX, DEFAULT_WEIGHT_BOUND } from './checkpoint';
 export type { CheckpointEntry, CheckpointIndex, CheckpointSource, CheckpointState, LoadedCheckpoint } from './checkpoint';
-export { checkpointHook } from './checkpoint-hook';
+export { checkpointHook, checkpointName } from './checkpoint-hook';
 export type { CheckpointHookOptions } from './checkpoint-hook';
 export { divergenceHook } from './divergence-hook';
 export type { DivergenceHookOptions } from './divergence-hook';
