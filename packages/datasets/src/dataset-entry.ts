@@ -80,6 +80,11 @@ export interface DatasetEntry<Options extends LoadDatasetOptions = LoadDatasetOp
    */
   readonly erasingAspect?: readonly [number, number];
   /**
+   * How frames are resized to the input size, train and test: default exact (bicubic, aspect not kept, as MARS, Duke
+   * and VeRi); `'letterbox'` keeps the aspect and pads (the authors' `AdaptiveResize` for other datasets).
+   */
+  readonly resize?: 'letterbox';
+  /**
    * Values the loader's `grouping` option accepts (how frames form tracklets), the loader's default first; absent when
    * it has none. `vkd --tracklet-grouping` offers them.
    */

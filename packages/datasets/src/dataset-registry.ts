@@ -88,6 +88,7 @@ const BUILT_IN: readonly DatasetEntry[] = [
     teacherDefaults: personTeacher,
     // The authors' fallback for datasets other than MARS/Duke/VeRi (`data/misc.py`), hinting at their tiger runs.
     erasingAspect: [0.7, 1.4],
+    resize: 'letterbox',
   },
   {
     name: 'synthetic',

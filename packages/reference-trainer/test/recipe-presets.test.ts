@@ -40,6 +40,8 @@ describe('presets of the authors\' commands.txt, plus veri-resnet18 and atrw', (
     expect(datasetEntry('atrw').erasingAspect).toEqual([0.7, 1.4]);
     expect(datasetEntry('veri-776').erasingAspect).toEqual([0.7, 1.4]);
     expect(datasetEntry('mars').erasingAspect).toBeUndefined();
+    expect(datasetEntry('atrw').resize).toBe('letterbox');
+    expect(datasetEntry('mars').resize).toBeUndefined();
   });
 
   it('duke-* presets group tracklets as the authors (consecutive files of one identity and camera)', () => {

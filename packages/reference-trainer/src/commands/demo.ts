@@ -40,7 +40,7 @@ export const demoCommand: CommandDefinition = {
     'Runs VKD end to end in minutes on a CPU: a synthetic set in the MARS layout where each camera sees a person from its',
     'own viewpoints, a narrow ResNet-18 (baseWidth 16) at 64×32, a teacher trained on multi-frame tracklets, a student',
     'distilled from it seeing fewer views, I2V and V2V evaluation of both, and an HTML report with charts and Grad-CAM.',
-    'Writes OUT/{data,teacher,student,baseline,report}, OUT/metrics.json. About 5 minutes on 2 cores (wasm); --quick about 1.',
+    'Writes OUT/{data,teacher,student,baseline,report}, OUT/metrics.json. About 2 minutes of CPU on 2 cores (wasm); --quick under 1. --seeds N: about N times that (more with --ablation).',
   ].join('\n'),
   examples: ['vkd demo', 'vkd demo --quick --out /tmp/vkd-demo', 'vkd demo --seeds 5 --ablation --out runs/demo-seeds', 'vkd demo --device cpu --teacher-epochs 20 --student-epochs 20'],
   options: [

@@ -59,15 +59,14 @@ function authorsPreset(entry: DatasetEntry, runs: AuthorsRuns, network: AuthorsN
 /**
  * ATRW (Amur tigers, paper Table 7). The authors never published their ATRW settings (aimagelab/VKD issue #22: "the
  * public repo does not support the Amur Tigers dataset"; hyperparameters were shared by e-mail). This preset takes
- * what their code does for a dataset it does not know (`data/misc.py`): 224×224 and random-erasing aspect 0.7–1.4
- * (the table's `erasingAspect` for `atrw`); their letterbox resize (`AdaptiveResize`) is not implemented here, frames
- * are resized to 224×224 like VeRi's. It trains the teacher on single images
+ * what their code does for a dataset it does not know (`data/misc.py`): 224×224 letterboxed (`AdaptiveResize`) and
+ * random-erasing aspect 0.7–1.4 (the table's `resize` and `erasingAspect` for `atrw`). It trains the teacher on single images
  * (N = 1, as for VeRi's images) with the VeRi schedule; the student stage is the authors' `commands.txt` one.
  */
 const ATRW_PRESET: Preset = (() => {
   const teacher = teacherDefaultsFor('veri-776', 'resnet50');
   return {
-    description: 'atrw resnet50: 224×224, teacher N=1, erase aspect 0.7–1.4 (the authors never published ATRW settings: issue #22)',
+    description: 'atrw resnet50: 224×224 letterbox, teacher N=1, erase aspect 0.7–1.4 (the authors never published ATRW settings: issue #22)',
     requiresImagenetWeights: true,
     common: { dataset: 'atrw', height: 224, width: 224, backbone: 'resnet50', attention: 'none', baseWidth: 64, testFrames: 1 },
     teacher: stageValues(teacher),

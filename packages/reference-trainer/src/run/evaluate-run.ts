@@ -1,4 +1,4 @@
-import { cameraName, type ReidDataset } from '@vkd/datasets';
+import { cameraName, findDatasetEntry, type ReidDataset } from '@vkd/datasets';
 import { createEvaluationLoader } from '@vkd/datasets/node';
 import type { ReidModel } from '@vkd/models';
 import { evaluateModel, type EvaluationReport } from '@vkd/trainer';
@@ -88,8 +88,10 @@ export async function evaluateRunWithFeatures(
       return model.forward(input, options);
     },
   };
+  // ATRW letterboxes its frames at test time as in training (the dataset table's `resize`).
+  const resize = findDatasetEntry(data.dataset)?.resize;
   const report = await evaluateModel(counting, dataset, {
-    batches: createEvaluationLoader,
+    batches: resize ? (tracklets, request) => createEvaluationLoader(tracklets, { ...request, resize }) : createEvaluationLoader,
     imageSize: [data.height, data.width],
     framesPerTracklet: data.testFrames,
     framesPerBatch: data.testBatch * data.testFrames,

@@ -20,6 +20,7 @@ import {
   teacherStep,
   type FitResult,
   type TrainerHooks,
+  type TrainingLoader,
   type TrainingStep,
 } from '@vkd/trainer';
 import { frameStrategyOf, type DataSettings, type DistillSettings, type TrainingSettings } from '../config/stage-settings';
@@ -120,9 +121,9 @@ async function fitStage(
     await writeFile(settingsPath, `${JSON.stringify(recordedSettings, null, 2)}\n`);
   }
   await run.record(settingsPath);
-  const erasingAspect = findDatasetEntry(data.dataset)?.erasingAspect;
+  // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize.
   const epochData = createTrainingData({
-    loader: createTrackletLoader,
+    loader: trainingLoaderFor(data.dataset),
     tracklets: dataset.train,
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,
@@ -130,8 +131,6 @@ async function fitStage(
     strategy: frameStrategyOf(training.trainStrategy),
     imageSize: [data.height, data.width],
     augment: training.augment,
-    // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3).
-    ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
     seed: data.seed,
   });
   log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
@@ -226,4 +225,20 @@ export async function distillStudent(
   } finally {
     optimizer.dispose();
   }
+}
+
+/**
+ * The training loader of a dataset: `createTrackletLoader` with the table's random-erasing aspect (VeRi, ATRW:
+ * 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize (ATRW: letterbox).
+ */
+export function trainingLoaderFor(datasetName: string): TrainingLoader<TrackletBatch> {
+  const entry = findDatasetEntry(datasetName);
+  const erasingAspect = entry?.erasingAspect;
+  const resize = entry?.resize;
+  return (request) =>
+    createTrackletLoader({
+      ...request,
+      ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
+      ...(resize ? { resize } : {}),
+    });
 }
