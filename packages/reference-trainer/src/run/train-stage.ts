@@ -23,6 +23,7 @@ import {
   teacherStep,
   type FitResult,
   type TrainerHooks,
+  type TrainingLoader,
   type TrainingStep,
 } from '@vkd/trainer';
 import { frameStrategyOf, type DataSettings, type DistillSettings, type TrainingSettings } from '../config/stage-settings';
@@ -126,16 +127,8 @@ async function fitStage(
   }
   await run.record(settingsPath);
   // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize.
-  const entry = findDatasetEntry(data.dataset);
-  const erasingAspect = entry?.erasingAspect;
-  const resize = entry?.resize;
   const epochData = createTrainingData({
-    loader: (request) =>
-      createTrackletLoader({
-        ...request,
-        ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
-        ...(resize ? { resize } : {}),
-      }),
+    loader: trainingLoaderFor(data.dataset),
     tracklets: dataset.train,
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,
@@ -238,4 +231,20 @@ export async function distillStudent(
   } finally {
     optimizer.dispose();
   }
+}
+
+/**
+ * The training loader of a dataset: `createTrackletLoader` with the table's random-erasing aspect (VeRi, ATRW:
+ * 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize (ATRW: letterbox).
+ */
+export function trainingLoaderFor(datasetName: string): TrainingLoader<TrackletBatch> {
+  const entry = findDatasetEntry(datasetName);
+  const erasingAspect = entry?.erasingAspect;
+  const resize = entry?.resize;
+  return (request) =>
+    createTrackletLoader({
+      ...request,
+      ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
+      ...(resize ? { resize } : {}),
+    });
 }
