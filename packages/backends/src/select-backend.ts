@@ -18,6 +18,7 @@ export type BackendName = Exclude<Device, 'auto'>;
 /** The order `'auto'` tries backends in: native TensorFlow, GPU, then the CPU backends. */
 export const AUTO_BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
+/** Options of {@link selectBackend}. */
 export interface SelectBackendOptions {
   /** What to use. Default `'auto'`. */
   readonly device?: Device;

@@ -18,5 +18,5 @@ export { createRegistry } from './registry';
 export type { Registry } from './registry';
 export { assertShape, formatShape } from './shapes';
 export type { DimensionSpec } from './shapes';
-export { createRandom } from './random';
+export { createRandom, MAX_SEED } from './random';
 export type { Random } from './random';

@@ -13,6 +13,12 @@ export interface Random {
 }
 
 /**
+ * Largest seed the generator tells apart: its state is 32 bits, so `seed` and `seed + 2^32` give the same sequence.
+ * Seeds given by users are checked against `[0, MAX_SEED]` so that two different seeds never alias.
+ */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/**
  * Mulberry32: fast, 2^32 period, good enough for sampling and augmentation (not for cryptography).
  * @param seed any integer; the same seed gives the same sequence on every platform.
  */

@@ -18,6 +18,7 @@ export interface AtrwOptions extends LoadDatasetOptions {
   readonly testAnnotations?: string;
 }
 
+/** The files the ATRW loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const ATRW_LAYOUT = `<root>/
   atrw_reid_train/train/NNNNNN.jpg        atrw_anno_reid_train/reid_list_train.csv   (no header: entityid,filename)
   atrw_reid_test/test/NNNNNN.jpg          annotations/gt_test_plain.json             (from cvwc2019/ATRWEvalScript)`;

@@ -40,6 +40,11 @@ export interface AuthorsRuns {
   readonly testFrames: number;
   /** The networks they trained (one preset each). */
   readonly networks: readonly AuthorsNetwork[];
+  /**
+   * Further `vkd` option values of every preset of this dataset, camelCase, e.g. `{ trackletGrouping: 'vkd' }` for
+   * the authors' Duke grouping.
+   */
+  readonly presetValues?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /**
@@ -69,6 +74,21 @@ export interface DatasetEntry<Options extends LoadDatasetOptions = LoadDatasetOp
    * without it the trainer's `TEACHER_DEFAULTS` apply.
    */
   teacherDefaults?(backbone: string): AuthorsTeacherSettings;
+  /**
+   * Random-erasing aspect range of training frames, `[low, high]`; default the person range `[0.3, 3.3]`
+   * (`data/misc.py` `erase_ratio`: VeRi and every other dataset `[0.7, 1.4]`).
+   */
+  readonly erasingAspect?: readonly [number, number];
+  /**
+   * How frames are resized to the input size, train and test: default exact (bicubic, aspect not kept, as MARS, Duke
+   * and VeRi); `'letterbox'` keeps the aspect and pads (the authors' `AdaptiveResize` for other datasets).
+   */
+  readonly resize?: 'letterbox';
+  /**
+   * Values the loader's `grouping` option accepts (how frames form tracklets), the loader's default first; absent when
+   * it has none. `vkd --tracklet-grouping` offers them.
+   */
+  readonly groupings?: readonly string[];
   /** The authors' runs, one `vkd --preset` each; absent for datasets they did not use. */
   readonly authors?: AuthorsRuns;
 }

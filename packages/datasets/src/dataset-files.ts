@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { access, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetFormatError, DatasetNotFoundError } from '@vkd/core';
@@ -45,16 +46,37 @@ export async function readLines(file: string): Promise<NumberedLine[]> {
   return lines;
 }
 
-/** Sorted names of the sub-folders of `folder` (numeric-aware, so `2` < `10`). */
-export async function listFolders(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
-  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort(compareNames);
+/**
+ * What a directory entry is, following symbolic links (a linked frame or folder counts as what it points to).
+ * @throws DatasetFormatError for a broken link or a link loop, naming it.
+ */
+async function entryKind(folder: string, entry: Dirent): Promise<'directory' | 'file' | 'other'> {
+  if (entry.isDirectory()) return 'directory';
+  if (entry.isFile()) return 'file';
+  if (!entry.isSymbolicLink()) return 'other';
+  const path = join(folder, entry.name);
+  try {
+    const target = await stat(path);
+    return target.isDirectory() ? 'directory' : target.isFile() ? 'file' : 'other';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ELOOP' ? 'is a symbolic link loop' : code === 'ENOENT' ? 'is a broken symbolic link (its target does not exist)' : `is a symbolic link that cannot be followed (${code})`;
+    throw new DatasetFormatError(path, `${reason}; fix or remove the link.`, { cause: error });
+  }
 }
 
-/** Sorted image file names (`.jpg`, `.jpeg`, `.png`, `.bmp`, `.webp`) in `folder`. */
-export async function listImages(folder: string): Promise<string[]> {
+/** Sorted names of the sub-folders of `folder` (numeric-aware, so `2` < `10`); links to folders count. */
+export async function listFolders(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true });
-  return entries.filter((entry) => entry.isFile() && IMAGE_EXTENSION.test(entry.name)).map((entry) => entry.name).sort(compareNames);
+  const kinds = await Promise.all(entries.map((entry) => entryKind(folder, entry)));
+  return entries.filter((_, index) => kinds[index] === 'directory').map((entry) => entry.name).sort(compareNames);
+}
+
+/** Sorted image file names (`.jpg`, `.jpeg`, `.png`, `.bmp`, `.webp`) in `folder`; links to images count. */
+export async function listImages(folder: string): Promise<string[]> {
+  const entries = (await readdir(folder, { withFileTypes: true })).filter((entry) => IMAGE_EXTENSION.test(entry.name));
+  const kinds = await Promise.all(entries.map((entry) => entryKind(folder, entry)));
+  return entries.filter((_, index) => kinds[index] === 'file').map((entry) => entry.name).sort(compareNames);
 }
 
 /** Image file extensions the loaders accept. */

@@ -47,6 +47,8 @@ const network = (backbone: string, attention: 'none' | 'bam' = 'none'): AuthorsN
   attention,
 });
 const RESNETS = [network('resnet18'), network('resnet34'), network('resnet50'), network('resnet101'), network('resnet50', 'bam')];
+/** Every network `commands.txt` runs on MARS, Duke and VeRi: the ResNets, DenseNet-121 and MobileNet-V2. */
+const AUTHORS_NETWORKS = [...RESNETS, network('densenet121'), network('mobilenet')];
 
 const BUILT_IN: readonly DatasetEntry[] = [
   {
@@ -55,7 +57,7 @@ const BUILT_IN: readonly DatasetEntry[] = [
     load: loadMars as DatasetLoader,
     protocols: ['i2v', 'v2v'],
     teacherDefaults: personTeacher,
-    authors: { presetPrefix: 'mars', imageSize: [256, 128], testFrames: 8, networks: RESNETS },
+    authors: { presetPrefix: 'mars', imageSize: [256, 128], testFrames: 8, networks: AUTHORS_NETWORKS },
   },
   {
     name: 'duke-video',
@@ -63,7 +65,9 @@ const BUILT_IN: readonly DatasetEntry[] = [
     load: loadDukeVideo as DatasetLoader,
     protocols: ['i2v', 'v2v'],
     teacherDefaults: personTeacher,
-    authors: { presetPrefix: 'duke', imageSize: [256, 128], testFrames: 8, networks: RESNETS },
+    groupings: ['folder', 'vkd'],
+    // The authors merge consecutive sorted files of one (identity, camera) into a tracklet (`vkd-method.md` §6.2).
+    authors: { presetPrefix: 'duke', imageSize: [256, 128], testFrames: 8, networks: AUTHORS_NETWORKS, presetValues: { trackletGrouping: 'vkd' } },
   },
   {
     name: 'veri-776',
@@ -72,7 +76,9 @@ const BUILT_IN: readonly DatasetEntry[] = [
     protocols: EVALUATION_PROTOCOLS,
     videoQueriesFromGallery: true,
     teacherDefaults: veriTeacher,
-    authors: { presetPrefix: 'veri', imageSize: [224, 224], testFrames: 8, networks: RESNETS.slice(1) },
+    erasingAspect: [0.7, 1.4],
+    // commands.txt trains a VeRi ResNet-18 teacher (and distils no VeRi ResNet-18 student); veri-resnet18 has both.
+    authors: { presetPrefix: 'veri', imageSize: [224, 224], testFrames: 8, networks: AUTHORS_NETWORKS },
   },
   {
     name: 'atrw',
@@ -80,6 +86,9 @@ const BUILT_IN: readonly DatasetEntry[] = [
     load: loadAtrw as DatasetLoader,
     protocols: ['i2i'],
     teacherDefaults: personTeacher,
+    // The authors' fallback for datasets other than MARS/Duke/VeRi (`data/misc.py`), hinting at their tiger runs.
+    erasingAspect: [0.7, 1.4],
+    resize: 'letterbox',
   },
   {
     name: 'synthetic',

@@ -14,6 +14,7 @@ export interface DukeVideoOptions extends LoadDatasetOptions {
   readonly grouping?: 'folder' | 'vkd';
 }
 
+/** The files the DukeMTMC-VideoReID loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const DUKE_VIDEO_LAYOUT = `<root>/{train,query,gallery}/<PPPP>/<TTTT>/<PPPP>_C<c>_F<ffff>_X<xxxxx>.jpg
   (or the old naming <PPPP>C<c>F<ffff>X<xxxxx>.jpg)`;
 
@@ -46,6 +47,10 @@ export async function loadDukeVideo(options: DukeVideoOptions): Promise<ReidData
 async function readSplit(splitFolder: string): Promise<DukeFrame[]> {
   const frames: DukeFrame[] = [];
   for (const pidFolder of await listFolders(splitFolder)) {
+    const stray = await listImages(join(splitFolder, pidFolder));
+    if (stray.length > 0) {
+      throw new DatasetFormatError(join(splitFolder, pidFolder, stray[0] as string), `frames must sit in a tracklet folder <pid>/<tracklet>/, not directly in ${pidFolder}/ (${stray.length} such frames)`);
+    }
     for (const trackletFolder of await listFolders(join(splitFolder, pidFolder))) {
       const folder = join(splitFolder, pidFolder, trackletFolder);
       for (const file of await listImages(folder)) {

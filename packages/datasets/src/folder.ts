@@ -20,6 +20,7 @@ export interface FolderOptions extends LoadDatasetOptions {
   readonly protocol?: 'official' | 'torchreid';
 }
 
+/** The files the folder loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const FOLDER_LAYOUT = `<root>/<identity>/<camera or tracklet>/*.jpg
   or <root>/{train,query,gallery}/<identity>/<camera or tracklet>/*.jpg`;
 
@@ -42,12 +43,26 @@ export async function loadFolder(options: FolderOptions): Promise<ReidDataset> {
   const protocol = options.protocol ?? 'official';
   await requirePaths(root, [], FOLDER_LAYOUT);
   const pattern = options.cameraPattern ?? /c(\d+)/i;
-  const hasSplits = (await isDirectory(join(root, 'train'))) && (await isDirectory(join(root, 'query'))) && (await isDirectory(join(root, 'gallery')));
+  const splitFolders = await Promise.all(['train', 'query', 'gallery'].map((split) => isDirectory(join(root, split))));
+  const hasSplits = splitFolders.every(Boolean);
+  if (!hasSplits && splitFolders.some(Boolean)) {
+    const present = ['train', 'query', 'gallery'].filter((_, index) => splitFolders[index]);
+    const absent = ['train', 'query', 'gallery'].filter((_, index) => !splitFolders[index]);
+    throw new DatasetFormatError(root, `has ${present.map((name) => `${name}/`).join(' and ')} but no ${absent.map((name) => `${name}/`).join(' or ')}: give all three splits, or none (identity folders only). ${FOLDER_LAYOUT}`);
+  }
   const read = (folder: string) => readTree(folder, secondLevel, pattern);
   const splits = hasSplits ? { train: await read(join(root, 'train')), query: await read(join(root, 'query')), gallery: await read(join(root, 'gallery')) } : undefined;
   const all = splits ? [...splits.train, ...splits.query, ...splits.gallery] : await read(root);
   const identityNames = [...new Set(all.map((t) => t.identityName))].sort(compareNames);
   const numeric = identityNames.every((name) => /^\d+$/.test(name));
+  if (numeric) {
+    const byNumber = new Map<number, string>();
+    for (const name of identityNames) {
+      const earlier = byNumber.get(Number(name));
+      if (earlier !== undefined) throw new DatasetFormatError(join(root, name), `identity folders "${earlier}" and "${name}" both mean identity ${Number(name)}; rename one of them`);
+      byNumber.set(Number(name), name);
+    }
+  }
   const identityOf = (name: string) => (numeric ? Number(name) : identityNames.indexOf(name) + 1);
   const cameraKeys = [...new Set(all.map((t) => t.cameraKey))].sort(compareNames);
   const toTracklet = (raw: RawTracklet): Tracklet => ({ frames: raw.frames, identity: identityOf(raw.identityName), camera: cameraKeys.indexOf(raw.cameraKey), metadata: { folder: raw.secondName } });

@@ -11,6 +11,7 @@ import type { Tracklet } from './types';
  */
 export type FrameStrategy = 'chunk' | 'chunk-first' | 'multiview' | 'all';
 
+/** Every {@link FrameStrategy}, in the order error messages list them. */
 export const FRAME_STRATEGIES: readonly FrameStrategy[] = ['chunk', 'chunk-first', 'multiview', 'all'];
 
 function checkCount(count: number, where: string): void {

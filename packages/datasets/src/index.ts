@@ -19,17 +19,11 @@ export type { FolderOptions } from './folder';
 export { loadSynthetic } from './synthetic';
 export type { SyntheticOptions } from './synthetic';
 export { generateSyntheticDataset, SYNTHETIC_MANIFEST } from './synthetic-dataset';
-export { planSyntheticDataset, visibleSignature, SYNTHETIC_VIEWS, VISIBLE_ATTRIBUTES } from './synthetic-plan';
+export { planSyntheticDataset, visibleSignature, SYNTHETIC_LIMITS, SYNTHETIC_VIEWS, VISIBLE_ATTRIBUTES } from './synthetic-plan';
 export type { SyntheticDatasetOptions, SyntheticPlan, SyntheticIdentity, SyntheticCamera, AttributeSizes } from './synthetic-plan';
-export { renderSyntheticFrame } from './synthetic-render';
-export type { FramePose } from './synthetic-render';
 export { deriveQueryGallery } from './query-gallery';
 export { computeStatistics, formatStatistics } from './statistics';
 export { cameraName } from './camera-names';
-export { readMatFile, matrixRows } from './mat-file';
-export type { MatArray } from './mat-file';
-export { writeMatFile } from './mat-file-writer';
-export type { MatVariable, MatStorage } from './mat-file-writer';
 export { createIdentitySampler, mixSeed } from './identity-sampler';
 export type { IdentitySampler, IdentitySamplerOptions, IdentitySamplerState } from './identity-sampler';
 export {
@@ -37,9 +31,8 @@ export {
   chunkFrameIndices,
   chunkFirstFrameIndices,
   selectFrames,
-  groupByIdentity,
   sampleStudentViews,
   gatherViews,
 } from './frame-sampler';
-export type { FrameStrategy, FrameRef, TrackletsByIdentity } from './frame-sampler';
+export type { FrameStrategy, FrameRef } from './frame-sampler';
 export { IMAGENET_MEAN, IMAGENET_STD } from './image-normalization';

@@ -21,6 +21,7 @@ export interface MarsOptions extends LoadDatasetOptions {
   readonly name?: string;
 }
 
+/** The files the MARS loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const MARS_LAYOUT = `<root>/
   bbox_train/<PPPP>/<PPPP>C<c>T<tttt>F<fff>.jpg
   bbox_test/<PPPP>/...                 (0000 = distractors, 00-1 = junk)
@@ -82,6 +83,9 @@ async function readWithInfo(root: string, protocol: MarsProtocol) {
     if (!Number.isInteger(value) || value < 1 || value > testRows.length) {
       throw new DatasetFormatError(queryFile, `query_IDX entry ${index + 1} is ${value}, expected a 1-based row of track_test_info (1..${testRows.length})`, { line: index + 1 });
     }
+    if (isQuery[value - 1] === 1) {
+      throw new DatasetFormatError(queryFile, `query_IDX entry ${index + 1} repeats row ${value} (listed earlier too): each query is one row of track_test_info`, { line: index + 1 });
+    }
     isQuery[value - 1] = 1;
   });
   const query = queryRows.map((value) => testTracklets[value - 1] as Tracklet).filter((t) => t.identity !== -1);
@@ -93,7 +97,7 @@ interface TrackRow { readonly start: number; readonly end: number; readonly pid:
 
 async function readTrackRows(file: string, variable: string, nameCount: number): Promise<TrackRow[]> {
   const rows = matrixRows(readMatFile(await readFile(file), file), variable, file, 4);
-  return rows.map(([start = 0, end = 0, pid = 0, camera = 0], index) => {
+  const parsed = rows.map(([start = 0, end = 0, pid = 0, camera = 0], index) => {
     const line = index + 1;
     if (![start, end, pid, camera].every(Number.isInteger)) throw new DatasetFormatError(file, `row ${line} of ${variable} has non-integer values [${[start, end, pid, camera].join(', ')}]`, { line });
     if (start < 1 || end < start || end > nameCount) {
@@ -102,6 +106,15 @@ async function readTrackRows(file: string, variable: string, nameCount: number):
     if (camera < 1 || camera > 9) throw new DatasetFormatError(file, `row ${line} of ${variable}: camera ${camera} is outside 1..9`, { line });
     return { start, end, pid, camera, row: line, file };
   });
+  // Two tracks sharing frames would put the same frames in two tracklets (MARS's rows tile the name list).
+  const ordered = [...parsed].sort((a, b) => a.start - b.start);
+  for (let index = 1; index < ordered.length; index++) {
+    const [previous, current] = [ordered[index - 1] as TrackRow, ordered[index] as TrackRow];
+    if (current.start <= previous.end) {
+      throw new DatasetFormatError(file, `row ${current.row} of ${variable} [${current.start}, ${current.end}] overlaps row ${previous.row} [${previous.start}, ${previous.end}]: each frame belongs to one track`, { line: current.row });
+    }
+  }
+  return parsed;
 }
 
 /** Builds tracklets from `<split>/<PPPP>/<name>.jpg` names alone, grouped by (pid, camera, tracklet), frames by F number. */
@@ -114,6 +127,7 @@ async function readFromFileNames(splitFolder: string): Promise<Tracklet[]> {
       if (!match) throw new DatasetFormatError(path, 'not a MARS frame name PPPPCcTttttFfff.jpg (e.g. 0001C1T0001F001.jpg)');
       if (match[1] !== folder) throw new DatasetFormatError(path, `identity ${match[1]} is stored in folder ${folder}; MARS keeps each identity in its own folder`);
       const [pid, camera, tracklet, frame] = [marsPid(match[1]), Number(match[2]), Number(match[3]), Number(match[4])];
+      if (camera < 1) throw new DatasetFormatError(path, 'camera C0: MARS numbers cameras from 1 (C1..C6); rename the file');
       const key = `${pid}/${camera}/${tracklet}`;
       let group = groups.get(key);
       if (!group) {

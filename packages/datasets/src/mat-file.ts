@@ -69,6 +69,8 @@ export function readMatFile(bytes: Uint8Array, file: string): Map<string, MatArr
 type Fail = (reason: string, offset: number) => never;
 
 function readElement(view: DataView, offset: number, littleEndian: boolean, fail: Fail): Element {
+  // Every element starts with an 8-byte tag (a small one too: 4 bytes of tag, 4 of data).
+  if (offset + 8 > view.byteLength) fail(`element needs an 8-byte tag but only ${Math.max(0, view.byteLength - offset)} bytes remain (truncated file?)`, offset);
   const first = view.getUint32(offset, littleEndian);
   // Small data element: size in the upper 16 bits, type in the lower 16, data in the next 4 bytes.
   if (first >>> 16 !== 0) {

@@ -53,6 +53,7 @@ export const VISIBLE_ATTRIBUTES: readonly (readonly (keyof AttributeSizes)[])[] 
 
 type Rgb = readonly [number, number, number];
 
+/** One identity of a synthetic plan: its attributes (what each viewpoint shows) and body proportions. */
 export interface SyntheticIdentity {
   /** 1-based identity as written in file names. */
   readonly id: number;
@@ -71,6 +72,7 @@ export interface SyntheticIdentity {
   readonly stature: number;
 }
 
+/** One camera of a synthetic plan: the viewpoints it sees, its background, light and noise. */
 export interface SyntheticCamera {
   /** Centre of the viewpoint range this camera sees, degrees (0 = front). */
   readonly viewCentre: number;
@@ -85,6 +87,7 @@ export interface SyntheticCamera {
   readonly noise: number;
 }
 
+/** What {@link planSyntheticDataset} decides before any file is written: identities, cameras, attribute sizes. */
 export interface SyntheticPlan {
   readonly options: Required<Omit<SyntheticDatasetOptions, 'root'>>;
   readonly identities: readonly SyntheticIdentity[];
@@ -105,6 +108,20 @@ function checkInteger(option: string, value: number, min: number, max: number): 
   if (!Number.isInteger(value) || value < min || value > max) throw new InvalidOptionError(`generateSyntheticDataset.${option}`, value, `Use an integer in ${min}..${max}.`);
 }
 
+/**
+ * Inclusive ranges of the generator options (the CLI's `vkd datasets generate` flags read them from here), and the
+ * largest set in frames: the plan keeps every tracklet in memory, and MARS itself has about 1.2 M frames.
+ */
+export const SYNTHETIC_LIMITS = {
+  identities: { min: 2, max: 9999 },
+  cameras: { min: 2, max: 9 },
+  trackletsPerIdentity: { min: 1, max: 99 },
+  framesPerTracklet: { min: 1, max: 999 },
+  height: { min: 16, max: 1024 },
+  width: { min: 8, max: 1024 },
+  totalFrames: 2_000_000,
+} as const;
+
 /** Fills defaults and range-checks the generator options. @throws InvalidOptionError */
 export function validateSyntheticOptions(options: Omit<SyntheticDatasetOptions, 'root'>): SyntheticPlan['options'] {
   const identities = options.identities ?? 40;
@@ -119,15 +136,23 @@ export function validateSyntheticOptions(options: Omit<SyntheticDatasetOptions, 
     trainIdentities: options.trainIdentities ?? Math.ceil(identities / 2),
     quality: options.quality ?? 90,
   };
-  checkInteger('identities', resolved.identities, 2, 9999);
-  checkInteger('cameras', resolved.cameras, 2, 9);
-  checkInteger('trackletsPerIdentity', resolved.trackletsPerIdentity, 1, 99);
-  checkInteger('framesPerTracklet', resolved.framesPerTracklet, 1, 999);
-  checkInteger('height', resolved.height, 16, 1024);
-  checkInteger('width', resolved.width, 8, 1024);
+  checkInteger('identities', resolved.identities, SYNTHETIC_LIMITS.identities.min, SYNTHETIC_LIMITS.identities.max);
+  checkInteger('cameras', resolved.cameras, SYNTHETIC_LIMITS.cameras.min, SYNTHETIC_LIMITS.cameras.max);
+  checkInteger('trackletsPerIdentity', resolved.trackletsPerIdentity, SYNTHETIC_LIMITS.trackletsPerIdentity.min, SYNTHETIC_LIMITS.trackletsPerIdentity.max);
+  checkInteger('framesPerTracklet', resolved.framesPerTracklet, SYNTHETIC_LIMITS.framesPerTracklet.min, SYNTHETIC_LIMITS.framesPerTracklet.max);
+  checkInteger('height', resolved.height, SYNTHETIC_LIMITS.height.min, SYNTHETIC_LIMITS.height.max);
+  checkInteger('width', resolved.width, SYNTHETIC_LIMITS.width.min, SYNTHETIC_LIMITS.width.max);
   checkInteger('seed', resolved.seed, -(2 ** 31), 2 ** 32 - 1);
   checkInteger('trainIdentities', resolved.trainIdentities, 1, identities - 1);
   checkInteger('quality', resolved.quality, 1, 100);
+  const frames = resolved.identities * resolved.cameras * resolved.trackletsPerIdentity * resolved.framesPerTracklet;
+  if (frames > SYNTHETIC_LIMITS.totalFrames) {
+    throw new InvalidOptionError(
+      'generateSyntheticDataset.framesPerTracklet',
+      resolved.framesPerTracklet,
+      `identities × cameras × trackletsPerIdentity × framesPerTracklet = ${frames.toLocaleString('en-US')} frames; the generator makes at most ${SYNTHETIC_LIMITS.totalFrames.toLocaleString('en-US')}: use fewer identities, tracklets or frames.`,
+    );
+  }
   return resolved;
 }
 

@@ -14,8 +14,18 @@ export interface Veri776Options extends LoadDatasetOptions {
    * (when present) apply and are exposed through `evaluation`.
    */
   readonly view?: 'track' | 'image';
+  /**
+   * How a `test_track.txt` line is split (`'track'` view). `'vkd'` (default): the authors' rule
+   * (`data/veri/data_manager.py` `_process_gallery`): the line, newline removed, split on single spaces; the first
+   * token is the track key (vehicle and camera are read from it) and the last token is dropped too (their trailing
+   * space's empty token); when that last token is a real image name it is dropped as they drop it, and the track
+   * records it in `metadata.droppedLastImage`. `'names'`: every whitespace-separated token that is an image name of
+   * `name_test.txt` (a leading key token is skipped), robust to a missing trailing space.
+   */
+  readonly trackTokens?: 'vkd' | 'names';
 }
 
+/** The files the VeRi-776 loader expects under its root, as shown in error messages and `vkd datasets`. */
 export const VERI_776_LAYOUT = `<root>/
   image_train/ image_query/ image_test/       <vid4>_c<cam3>_<frame8>_<n>.jpg
   name_train.txt name_query.txt name_test.txt test_track.txt
@@ -44,6 +54,8 @@ function parseNames(lines: readonly NumberedLine[], file: string): VeriImage[] {
  */
 export async function loadVeri776(options: Veri776Options): Promise<ReidDataset> {
   const view = options.view ?? 'track';
+  const trackTokens = options.trackTokens ?? 'vkd';
+  if (trackTokens !== 'vkd' && trackTokens !== 'names') throw new InvalidOptionError('veri-776 trackTokens', trackTokens, 'Use "vkd" (the authors\' rule) or "names".');
   if (view !== 'track' && view !== 'image') throw new InvalidOptionError('veri-776 view', view, 'Use "track" (I2V/V2V) or "image" (I2I).');
   const { root } = options;
   await requirePaths(root, ['image_train', 'image_query', 'image_test', 'name_train.txt', 'name_query.txt', 'name_test.txt', ...(view === 'track' ? ['test_track.txt'] : [])], VERI_776_LAYOUT);
@@ -63,7 +75,7 @@ export async function loadVeri776(options: Veri776Options): Promise<ReidDataset>
     identity: (images[0] as VeriImage).vehicle,
     camera: (images[0] as VeriImage).camera,
   }));
-  const gallery = view === 'track' ? await readTracks(file('test_track.txt'), root, testImages) : testImages.map((image) => single(root, 'image_test', image));
+  const gallery = view === 'track' ? await readTracks(file('test_track.txt'), root, testImages, trackTokens) : testImages.map((image) => single(root, 'image_test', image));
   const firstTrack = new Map<string, number>();
   gallery.forEach((track, index) => {
     const key = `${track.identity}/${track.camera}`;
@@ -98,11 +110,25 @@ async function checkCameras(file: string, images: readonly VeriImage[]): Promise
  * `test_track.txt`: one track per line, space-separated, robust to a trailing space or none. The first token is
  * either a track key (`<vid>_c<cam>…`, VKD drops it) or already an image name of `name_test.txt`.
  */
-async function readTracks(file: string, root: string, testImages: readonly VeriImage[]): Promise<Tracklet[]> {
+async function readTracks(file: string, root: string, testImages: readonly VeriImage[], rule: 'vkd' | 'names'): Promise<Tracklet[]> {
   const testNames = new Set(testImages.map((image) => image.name));
-  return (await readLines(file)).map(({ text, line }) => {
-    const tokens = text.split(/\s+/).filter((token) => token.length > 0);
-    const names = testNames.has(tokens[0] as string) ? tokens : tokens.slice(1);
+  const lines = rule === 'vkd' ? await readRawLines(file) : await readLines(file);
+  return lines.map(({ text, line }) => {
+    let names: string[];
+    let dropped: string | undefined;
+    if (rule === 'vkd') {
+      const tokens = text.split(' ');
+      names = tokens.slice(1, tokens.length - 1);
+      const last = tokens[tokens.length - 1] as string;
+      if (tokens.length > 1 && testNames.has(last)) dropped = last;
+      const key = VERI_NAME.exec(`${tokens[0] as string}_`);
+      if (!key) throw new DatasetFormatError(file, `the first token "${tokens[0]}" is not a track key <vehicle>_c<camera>… (the authors' rule reads vehicle and camera from it); load with trackTokens: 'names' for lines that start with an image name`, { line });
+      if (names.some((name) => name.length === 0)) throw new DatasetFormatError(file, 'has two consecutive spaces; the authors\' rule splits on single spaces and would read an empty image name', { line });
+      if (names.length === 0) throw new DatasetFormatError(file, `track line has no image once the authors' rule drops its first and last token${dropped ? ` (it dropped ${dropped}: no trailing space?)` : ''}; load with trackTokens: 'names'`, { line });
+    } else {
+      const tokens = text.split(/\s+/).filter((token) => token.length > 0);
+      names = testNames.has(tokens[0] as string) ? tokens : tokens.slice(1);
+    }
     if (names.length === 0) throw new DatasetFormatError(file, 'track line has no image names', { line });
     const images = names.map((name) => {
       if (!testNames.has(name)) throw new DatasetFormatError(file, `"${name}" is not listed in name_test.txt`, { line });
@@ -111,7 +137,16 @@ async function readTracks(file: string, root: string, testImages: readonly VeriI
     const first = images[0] as VeriImage;
     const odd = images.find((image) => image.vehicle !== first.vehicle || image.camera !== first.camera);
     if (odd) throw new DatasetFormatError(file, `track mixes ${first.name} and ${odd.name} (different vehicle or camera)`, { line });
-    return { frames: images.map((image) => join(root, 'image_test', image.name)), identity: first.vehicle, camera: first.camera, metadata: { trackLine: line } };
+    return { frames: images.map((image) => join(root, 'image_test', image.name)), identity: first.vehicle, camera: first.camera, metadata: { trackLine: line, ...(dropped ? { droppedLastImage: dropped } : {}) } };
+  });
+}
+
+/** Non-empty lines with only the line ending removed (`\n`, `\r\n`): the authors' rule depends on trailing spaces. */
+async function readRawLines(file: string): Promise<NumberedLine[]> {
+  const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  return text.split('\n').flatMap((raw, index) => {
+    const line = raw.replace(/\r$/, '');
+    return line.trim().length > 0 ? [{ text: line, line: index + 1 }] : [];
   });
 }
 

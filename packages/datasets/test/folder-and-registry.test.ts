@@ -81,7 +81,7 @@ describe('dataset registry', () => {
     expect(datasetEntry('duke-video').teacherDefaults?.('resnet50')).toEqual({ epochs: 300, milestones: [100, 200] });
     expect(datasetEntry('veri-776').teacherDefaults?.('resnet18')).toMatchObject({ identitiesPerBatch: 18, framesPerTracklet: 1, milestones: [200, 250] });
     expect(datasetEntry('synthetic').loadExisting).toEqual({ generate: false });
-    expect(datasetEntry('mars').authors?.networks.map((network) => network.name)).toEqual(['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet50bam']);
+    expect(datasetEntry('mars').authors?.networks.map((network) => network.name)).toEqual(['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet50bam', 'densenet121', 'mobilenet']);
     expect(datasetEntry('veri-776').authors?.imageSize).toEqual([224, 224]);
     expect(findDatasetEntry('nope')).toBeUndefined();
     expect(() => datasetEntry('nope')).toThrow(UnknownKeyError);

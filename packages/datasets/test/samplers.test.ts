@@ -1,6 +1,7 @@
 import { createRandom, InvalidOptionError } from '@vkd/core';
 import { describe, expect, it } from 'vitest';
-import { chunkFirstFrameIndices, chunkFrameIndices, createIdentitySampler, gatherViews, groupByIdentity, sampleStudentViews, selectFrames } from '../src/index';
+import { chunkFirstFrameIndices, chunkFrameIndices, createIdentitySampler, gatherViews, sampleStudentViews, selectFrames } from '../src/index';
+import { groupByIdentity } from '../src/frame-sampler';
 
 /** identity i has (i % 3) + 1 tracklets: identities 0..9 */
 const tracklets = Array.from({ length: 10 }, (_, identity) => Array.from({ length: (identity % 3) + 1 }, () => ({ identity, frames: ['a', 'b', 'c'], camera: 0 }))).flat();

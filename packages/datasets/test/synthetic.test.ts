@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { InvalidOptionError } from '@vkd/core';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatStatistics, generateSyntheticDataset, loadDataset, planSyntheticDataset, readMatFile, renderSyntheticFrame, VISIBLE_ATTRIBUTES, visibleSignature } from '../src/index';
-import type { FramePose } from '../src/index';
+import { formatStatistics, generateSyntheticDataset, loadDataset, planSyntheticDataset, VISIBLE_ATTRIBUTES, visibleSignature } from '../src/index';
+import { readMatFile } from '../src/mat-file';
+import { renderSyntheticFrame, type FramePose } from '../src/synthetic-render';
 import { SMALL_MARS, temporaryFolder, writeMarsTree } from './helpers';
 
 const SMALL = { identities: 8, cameras: 3, trackletsPerIdentity: 2, framesPerTracklet: 3, height: 32, width: 16, seed: 5 } as const;

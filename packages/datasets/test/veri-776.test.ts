@@ -35,8 +35,8 @@ describe("loadDataset('veri-776')", () => {
     await writeVeri(root);
   });
 
-  it("'track' view: train = vehicle × camera, gallery = test_track.txt lines (with or without key token / trailing space)", async () => {
-    const dataset = await loadDataset('veri-776', { root });
+  it("'track' view, trackTokens 'names': train = vehicle × camera, gallery = test_track.txt lines (with or without key token / trailing space)", async () => {
+    const dataset = await loadDataset('veri-776', { root, trackTokens: 'names' });
     expect(dataset.protocol).toBe('track (I2V/V2V)');
     expect(dataset.train.map((t) => [t.originalIdentity, t.identity, t.camera, t.frames.length])).toEqual([[1, 0, 0, 2], [1, 0, 1, 1], [4, 1, 2, 1]]);
     expect(dataset.train[0]?.frames).toEqual([join(root, 'image_train', TRAIN[0] as string), join(root, 'image_train', TRAIN[1] as string)]);
@@ -71,27 +71,51 @@ describe("loadDataset('veri-776')", () => {
 
   it('camera_ID.txt is checked when present', async () => {
     await writeFile(join(root, 'camera_ID.txt'), 'c001 c002 c003 c004 c005 c006\n');
-    await expect(loadDataset('veri-776', { root })).resolves.toBeDefined();
+    await expect(loadDataset('veri-776', { root, trackTokens: 'names' })).resolves.toBeDefined();
     await writeFile(join(root, 'camera_ID.txt'), 'c001 c002 c003\n');
-    await expect(loadDataset('veri-776', { root })).rejects.toThrow(/camera c004 of 0007_c004_00050000_0\.jpg is not listed/);
+    await expect(loadDataset('veri-776', { root, trackTokens: 'names' })).rejects.toThrow(/camera c004 of 0007_c004_00050000_0\.jpg is not listed/);
     await rm(join(root, 'camera_ID.txt'));
   });
 
   it('bad lines → DatasetFormatError with file and line; missing files → DatasetNotFoundError', async () => {
     const broken = await temporaryFolder();
     await writeVeri(broken, { trackLines: [`0002_c002 ${TEST[0]}`, `0002_c002 ${TEST[0]} ${TEST[2]}`] });
-    const mixed = await loadDataset('veri-776', { root: broken }).then(() => undefined, (caught: unknown) => caught);
+    const mixed = await loadDataset('veri-776', { root: broken, trackTokens: 'names' }).then(() => undefined, (caught: unknown) => caught);
     expect(mixed).toBeInstanceOf(DatasetFormatError);
     expect((mixed as DatasetFormatError).line).toBe(2);
     expect((mixed as Error).message).toMatch(/test_track\.txt:2: track mixes/);
     await writeVeri(broken, { trackLines: ['0002_c002 9999_c002_1_0.jpg'] });
-    await expect(loadDataset('veri-776', { root: broken })).rejects.toThrow(/"9999_c002_1_0\.jpg" is not listed in name_test\.txt/);
+    await expect(loadDataset('veri-776', { root: broken, trackTokens: 'names' })).rejects.toThrow(/"9999_c002_1_0\.jpg" is not listed in name_test\.txt/);
     await writeVeri(broken);
     await writeFile(join(broken, 'name_query.txt'), 'car.jpg\n');
-    await expect(loadDataset('veri-776', { root: broken })).rejects.toThrow(/name_query\.txt:1: "car\.jpg" is not a VeRi image name/);
+    await expect(loadDataset('veri-776', { root: broken, trackTokens: 'names' })).rejects.toThrow(/name_query\.txt:1: "car\.jpg" is not a VeRi image name/);
     await rm(join(broken, 'test_track.txt'));
-    const missing = await loadDataset('veri-776', { root: broken }).then(() => undefined, (caught: unknown) => caught);
+    const missing = await loadDataset('veri-776', { root: broken, trackTokens: 'names' }).then(() => undefined, (caught: unknown) => caught);
     expect(missing).toBeInstanceOf(DatasetNotFoundError);
     expect((missing as DatasetNotFoundError).missing).toEqual([join(broken, 'test_track.txt')]);
+  });
+
+  it("trackTokens 'vkd' (default): the authors' rule drops the first and the last token of every line", async () => {
+    const authors = await temporaryFolder();
+    // Key, names, trailing space (the last token is empty): every name kept. Without the trailing space the last real
+    // name is dropped, exactly as data/veri/data_manager.py does, and recorded.
+    await writeVeri(authors, {
+      trackLines: [`0002_c002_t1 ${TEST[0]} ${TEST[1]} `, `0002_c005_t2 ${TEST[2]} `, `0007_c004 ${TEST[3]} `, `0007_c006 ${TEST[4]} ${TEST[4]}`, `0009_c002 ${TEST[5]} `],
+    });
+    const dataset = await loadDataset('veri-776', { root: authors });
+    expect(dataset.gallery.map((t) => [t.identity, t.camera, t.frames.length])).toEqual([[2, 1, 2], [2, 4, 1], [7, 3, 1], [7, 5, 1], [9, 1, 1]]);
+    expect(dataset.gallery[3]?.metadata?.droppedLastImage).toBe(TEST[4]);
+    expect(dataset.gallery[0]?.metadata?.droppedLastImage).toBeUndefined();
+    // CRLF line endings: only the line ending goes, the trailing space stays.
+    await writeFile(join(authors, 'test_track.txt'), `0002_c002_t1 ${TEST[0]} \r\n0009_c002 ${TEST[5]} \r\n`);
+    expect((await loadDataset('veri-776', { root: authors })).gallery.map((t) => t.frames.length)).toEqual([1, 1]);
+    // What the authors' rule cannot read, each with the line and the way out.
+    await writeFile(join(authors, 'test_track.txt'), `0002_c005_t2 ${TEST[2]}\n`);
+    await expect(loadDataset('veri-776', { root: authors })).rejects.toThrow(/test_track\.txt:1: track line has no image once the authors' rule drops its first and last token \(it dropped 0002_c005_00031000_0\.jpg: no trailing space\?\); load with trackTokens: 'names'/);
+    await writeFile(join(authors, 'test_track.txt'), `0002_c002 ${TEST[0]}  ${TEST[1]} \n`);
+    await expect(loadDataset('veri-776', { root: authors })).rejects.toThrow(/test_track\.txt:1: has two consecutive spaces/);
+    await writeFile(join(authors, 'test_track.txt'), `track ${TEST[0]} \n`);
+    await expect(loadDataset('veri-776', { root: authors })).rejects.toThrow(/the first token "track" is not a track key/);
+    await expect(loadDataset('veri-776', { root: authors, trackTokens: 'all' as never })).rejects.toThrow(/Invalid veri-776 trackTokens: "all"/);
   });
 });

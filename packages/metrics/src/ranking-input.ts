@@ -30,13 +30,19 @@ export interface ResolvedRankingOptions {
 }
 
 /**
+ * Longest CMC curve computed: ranks past the gallery size all equal the last one, and each rank costs 8 bytes per
+ * curve, so a larger `maxRank` only costs memory (1e9 would need 8 GB).
+ */
+export const MAX_RANK = 100_000;
+
+/**
  * Fills defaults and range-checks ranking options.
  * @throws InvalidOptionError naming the option.
  */
 export function validateRankingOptions(options: RankingOptions): ResolvedRankingOptions {
   const maxRank = options.maxRank ?? 50;
-  if (!Number.isInteger(maxRank) || maxRank < 1) {
-    throw new InvalidOptionError('maxRank', maxRank, 'Use a positive integer (default 50).');
+  if (!Number.isInteger(maxRank) || maxRank < 1 || maxRank > MAX_RANK) {
+    throw new InvalidOptionError('maxRank', maxRank, `Use an integer from 1 to ${MAX_RANK} (default 50); ranks past the gallery size add nothing.`);
   }
   const junkIdentities = options.junkIdentities ?? [-1];
   if (!Array.isArray(junkIdentities) || junkIdentities.some((id) => !Number.isInteger(id))) {

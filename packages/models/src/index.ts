@@ -1,7 +1,15 @@
 export { createReidModel } from './reid-model';
 export type { ReidModel, ForwardOptions, ForwardResult, FeatureMapsForwardOptions, WeightSpec } from './reid-model';
-export { validateReidModelOptions } from './model-options';
-export { getBackbone, registerBackbone, backboneNames, backbonesWithAttention, checkBackboneAttention } from './backbones/backbone-registry';
+export { validateReidModelOptions, ATTENTION_NAMES } from './model-options';
+export {
+  getBackbone,
+  registerBackbone,
+  backboneNames,
+  backboneChoices,
+  resolveBackboneName,
+  backbonesWithAttention,
+  checkBackboneAttention,
+} from './backbones/backbone-registry';
 export type { Backbone, BackboneNetwork } from './backbones/backbone';
 export type { ForwardContext } from './layers/conv-unit';
 export type { BatchNormMode } from './layers/batch-norm';

@@ -1,11 +1,22 @@
 import { InvalidOptionError } from '@vkd/core';
-import { backboneNames, checkBackboneAttention } from './backbones/backbone-registry';
+import {
+  backboneChoices,
+  checkBackboneAttention,
+  getBackbone,
+  resolveBackboneName,
+} from './backbones/backbone-registry';
 
-/** A name of the backbone registry: `'resnet18' | 'resnet34' | 'resnet50' | 'resnet101'` or a registered one. */
+/**
+ * A name of the backbone registry (`resnet18`, `resnet34`, `resnet50`, `resnet101`, `densenet121`, `mobilenet` or a
+ * registered one); options also accept aliases (`resnet50bam`, `resnet101bam`), which configs store resolved.
+ */
 export type BackboneName = string;
 
 /** `'bam'` adds the Bottleneck Attention Module after stages 1–3 (VKD's `resnet50bam` / `resnet101bam`). */
 export type AttentionName = 'none' | 'bam';
+
+/** Every {@link AttentionName}; which backbone supports which is `Backbone.attention`. */
+export const ATTENTION_NAMES: readonly AttentionName[] = ['none', 'bam'];
 
 /** Options of {@link createReidModel}. Defaults follow the VKD authors. */
 export interface ReidModelOptions {
@@ -14,11 +25,21 @@ export interface ReidModelOptions {
   attention?: AttentionName;
   /** Number of training identities I (classifier outputs). */
   numIdentities: number;
-  /** Stride of layer4; default 1 (output stride 16), as the authors. */
+  /**
+   * Stride of the last downsampling stage, default the backbone's first `lastStrides` value: 1 (output stride 16), as
+   * the authors, for the ResNets (layer4) and MobileNet (features[14]); DenseNet accepts only 2 (output stride 32).
+   */
   lastStride?: 1 | 2;
-  /** Remove every ReLU of the last layer4 block (default true, as the authors: `layer4[-1].relu = Sequential()`). */
+  /**
+   * Remove the last activations, as the authors (default true): every ReLU of the last layer4 block (ResNet:
+   * `layer4[-1].relu = Sequential()`), the final ReLU6 (MobileNet), torchvision's ReLU after norm5 (DenseNet).
+   */
   removeLastBlockReLU?: boolean;
-  /** Channels of the stem and of stage 1 (default 64 = the real ResNets); e.g. 16 or 8 for narrow test/demo nets. */
+  /**
+   * Width, default 64 = the real network; e.g. 16 or 8 for narrow test/demo nets. ResNet: channels of the stem and
+   * stage 1; DenseNet: initial features (growth rate baseWidth / 2, even only); MobileNet: width multiplier
+   * baseWidth / 64.
+   */
   baseWidth?: number;
   /** Seed of the random initialisation (default 0). */
   seed?: number;
@@ -50,18 +71,25 @@ export function validateReidModelOptions(options: ReidModelOptions): ReidModelCo
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('createReidModel.options', options, 'Pass an object such as { backbone: "resnet50", numIdentities: 625 }.');
   }
-  const { backbone } = options;
-  const names = backboneNames();
-  if (typeof backbone !== 'string' || !names.includes(backbone)) {
-    throw new InvalidOptionError('backbone', backbone, `Expected one of ${names.map((name) => `"${name}"`).join(', ')}.`);
+  const names = backboneChoices();
+  if (typeof options.backbone !== 'string' || !names.includes(options.backbone)) {
+    const expected = names.map((name) => `"${name}"`).join(', ');
+    throw new InvalidOptionError('backbone', options.backbone, `Expected one of ${expected}.`);
   }
-  const attention = options.attention ?? 'none';
-  if (attention !== 'none' && attention !== 'bam') {
-    throw new InvalidOptionError('attention', attention, 'Expected "none" or "bam".');
+  if (options.attention !== undefined && !ATTENTION_NAMES.includes(options.attention)) {
+    const expected = ATTENTION_NAMES.map((name) => `"${name}"`).join(' or ');
+    throw new InvalidOptionError('attention', options.attention, `Expected ${expected}.`);
   }
+  // The authors' combined names (resnet50bam) resolve to the backbone and its attention.
+  const { backbone, attention } = resolveBackboneName(options.backbone, options.attention);
   checkBackboneAttention(backbone, attention);
-  const lastStride = options.lastStride ?? 1;
-  if (lastStride !== 1 && lastStride !== 2) throw new InvalidOptionError('lastStride', lastStride, 'Expected 1 (VKD default) or 2 (torchvision).');
+  const lastStrides = getBackbone(backbone).lastStrides ?? [1, 2];
+  const lastStride = options.lastStride ?? lastStrides[0] ?? 1;
+  if (!(lastStrides as readonly unknown[]).includes(lastStride)) {
+    const meaning = (stride: number) => `${stride}${stride === 1 ? ' (VKD default)' : ' (torchvision)'}`;
+    const expected = lastStrides.map(meaning).join(' or ');
+    throw new InvalidOptionError('lastStride', lastStride, `Expected ${expected} for ${backbone}.`);
+  }
   const removeLastBlockReLU = options.removeLastBlockReLU ?? true;
   if (typeof removeLastBlockReLU !== 'boolean') throw new InvalidOptionError('removeLastBlockReLU', removeLastBlockReLU, 'Expected a boolean.');
   const baseWidth = positiveInteger('baseWidth', options.baseWidth ?? 64);

@@ -12,6 +12,8 @@ export type ParameterInit =
   | { kind: 'constant'; value: number }
   /** `kaiming_normal_(mode='fan_out', nonlinearity='relu')`: N(0, 2 / (out·kh·kw)). */
   | { kind: 'kaiming-normal-fan-out' }
+  /** `kaiming_normal_(mode='fan_in')` (torchvision DenseNet): N(0, 2 / (in·kh·kw)), `in` per group. */
+  | { kind: 'kaiming-normal-fan-in' }
   | { kind: 'normal'; std: number }
   /** U(−bound, bound), e.g. PyTorch's default Linear init with bound 1/√fan_in. */
   | { kind: 'uniform'; bound: number };
@@ -27,10 +29,27 @@ export interface ParameterSpec {
   init: ParameterInit;
 }
 
-/** Specs of a bias-free (unless `bias`) conv `[k, k, in, out]` named `<prefix>.weight` / `<prefix>.bias`. */
-export function convSpecs(prefix: string, kernel: number, inChannels: number, outChannels: number, bias = false): ParameterSpec[] {
+/**
+ * Specs of a bias-free (unless `bias`) conv `[k, k, in, out]` named `<prefix>.weight` / `<prefix>.bias`; `in` is the
+ * channels per group (1 for a depthwise conv, as PyTorch's `[out, in / groups, k, k]`). Default init kaiming-normal
+ * fan-out (torchvision ResNet, MobileNet-V2).
+ */
+export function convSpecs(
+  prefix: string,
+  kernel: number,
+  inChannels: number,
+  outChannels: number,
+  bias = false,
+  init: ParameterInit = { kind: 'kaiming-normal-fan-out' },
+): ParameterSpec[] {
   const specs: ParameterSpec[] = [
-    { name: `${prefix}.weight`, shape: [kernel, kernel, inChannels, outChannels], layout: 'conv', trainable: true, init: { kind: 'kaiming-normal-fan-out' } },
+    {
+      name: `${prefix}.weight`,
+      shape: [kernel, kernel, inChannels, outChannels],
+      layout: 'conv',
+      trainable: true,
+      init,
+    },
   ];
   if (bias) specs.push({ name: `${prefix}.bias`, shape: [outChannels], layout: 'vector', trainable: true, init: { kind: 'constant', value: 0 } });
   return specs;
@@ -76,8 +95,8 @@ export function initialValues(spec: ParameterSpec, random: Random): Float32Array
   let std: number;
   if (init.kind === 'normal') std = init.std;
   else {
-    const [kh, kw, , out] = spec.shape as [number, number, number, number];
-    std = Math.sqrt(2 / (out * kh * kw));
+    const [kh, kw, inChannels, out] = spec.shape as [number, number, number, number];
+    std = Math.sqrt(2 / ((init.kind === 'kaiming-normal-fan-in' ? inChannels : out) * kh * kw));
   }
   for (let i = 0; i < values.length; i++) values[i] = random.normal() * std;
   return values;

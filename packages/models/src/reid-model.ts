@@ -48,11 +48,19 @@ export type ForwardResult = {
 /** Public description of one weight (see {@link ReidModel.weightSpecs}). */
 export type WeightSpec = Readonly<Pick<ParameterSpec, 'name' | 'shape' | 'layout' | 'trainable'>>;
 
-/** A VKD re-identification network: ResNet backbone (+ BAM), GAP, temporal mean, BNNeck and classifier. */
+/**
+ * A VKD re-identification network: a registry backbone (ResNet ± BAM, DenseNet, MobileNet), GAP, temporal mean, BNNeck
+ * and classifier.
+ */
 export interface ReidModel {
   readonly config: ReidModelConfig;
-  /** D: channels of layer4 (512 for resnet18/34, 2048 for resnet50/101 at baseWidth 64). */
+  /** D, the last map's channels (width 64: resnet18/34 512, resnet50/101 2048, densenet121 1024, mobilenet 1280). */
   readonly embeddingDim: number;
+  /**
+   * Key prefixes of the weights the VKD student re-initialises (`reinitialiseLastStage`; `TriNet.reinit_layers`):
+   * ResNet layer4, DenseNet denseblock4; empty for MobileNet, whose student resets only the head.
+   */
+  readonly studentReinitPrefixes: readonly string[];
   /**
    * Runs the network (synchronous, tidy-safe; fine inside `optimizer.minimize` / `tf.variableGrads`).
    * @param frames [B, T, H, W, 3] tracklets or [N, H, W, 3] single frames (T = 1), float32 RGB normalised with the
@@ -126,6 +134,7 @@ function resolveBatchNormMode(options: ForwardOptions): BatchNormMode {
 class VkdReidModel implements ReidModel {
   readonly config: ReidModelConfig;
   readonly embeddingDim: number;
+  readonly studentReinitPrefixes: readonly string[];
   private readonly network: BackboneNetwork;
   private specs: ParameterSpec[];
   private readonly store = new Map<string, tf.Variable>();
@@ -138,6 +147,7 @@ class VkdReidModel implements ReidModel {
     this.random = random;
     this.network = getBackbone(config.backbone).build(config);
     this.embeddingDim = this.network.outChannels;
+    this.studentReinitPrefixes = this.network.studentReinitPrefixes;
     this.specs = architectureSpecs(this.network, config);
     this.prefix = `vkd-reid-model-${++modelCounter}-${Math.random().toString(36).slice(2, 8)}/`;
     for (const spec of this.specs) {

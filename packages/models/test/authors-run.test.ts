@@ -6,8 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, FileFormatError } from '@vkd/core';
 import { expectNoLeak, scaledDifference, useBackend } from '@vkd/testing';
 import {
-  createReidModel, entryToFloat32, importAuthorsRun, importTorchWeights, parseSafetensors, rankBackbones, readWeightsFile,
-  resolveAuthorsBackbone, validateReidModelOptions, type ReidModel, type SafetensorsEntry,
+  createReidModel,
+  entryToFloat32,
+  importAuthorsRun,
+  importTorchWeights,
+  parseSafetensors,
+  rankBackbones,
+  readWeightsFile,
+  resolveAuthorsBackbone,
+  validateReidModelOptions,
+  type ReidModel,
+  type SafetensorsEntry,
 } from '@vkd/models';
 import { TORCH_FILES_ROOT } from './torch-fixtures';
 
@@ -19,7 +28,12 @@ async function expectedOf(path: string): Promise<Record<string, SafetensorsEntry
   return parseSafetensors(new Uint8Array(await readFile(path)), path).entries;
 }
 
-async function expectEvalParity(model: ReidModel, expected: Record<string, SafetensorsEntry>, prefix: string, logits = true): Promise<void> {
+async function expectEvalParity(
+  model: ReidModel,
+  expected: Record<string, SafetensorsEntry>,
+  prefix: string,
+  logits = true,
+): Promise<void> {
   const input = expected.input as SafetensorsEntry;
   const x = tf.tensor(entryToFloat32(input), input.shape);
   const outputs = model.forward(x, { training: false });
@@ -46,15 +60,18 @@ describe("the VKD authors' run folders and torch.save files (tools/fixtures/torc
     ['base_mars_resnet18', 'chk_end', 'resnet18', 'none'],
     ['base_mars_resnet18', 'chk_di_1', 'resnet18', 'none'],
     ['base_mars_resnet50bam', 'chk_end', 'resnet50', 'bam'],
-  ])('%s/chk/%s: model from hparams.json, eval outputs match PyTorch', async (folder, checkpoint, backbone, attention) => {
-    const { model, report, run } = await importAuthorsRun(join(RUNS, folder), { checkpoint });
-    expect(run.backboneType).toBe(attention === 'bam' ? `${backbone}bam` : backbone);
-    expect(model.config).toMatchObject({ backbone, attention, numIdentities: 7, baseWidth: 4 });
-    expect([...report.missing, ...report.unexpected, ...report.untouched]).toEqual([]);
-    expect(report.source).toBe(join(RUNS, folder, 'chk', checkpoint));
-    await expectEvalParity(model, await expectedOf(join(RUNS, folder, 'expected.safetensors')), `${checkpoint}.`);
-    model.dispose();
-  });
+  ])(
+    '%s/chk/%s: model from hparams.json, eval outputs match PyTorch',
+    async (folder, checkpoint, backbone, attention) => {
+      const { model, report, run } = await importAuthorsRun(join(RUNS, folder), { checkpoint });
+      expect(run.backboneType).toBe(attention === 'bam' ? `${backbone}bam` : backbone);
+      expect(model.config).toMatchObject({ backbone, attention, numIdentities: 7, baseWidth: 4 });
+      expect([...report.missing, ...report.unexpected, ...report.untouched]).toEqual([]);
+      expect(report.source).toBe(join(RUNS, folder, 'chk', checkpoint));
+      await expectEvalParity(model, await expectedOf(join(RUNS, folder, 'expected.safetensors')), `${checkpoint}.`);
+      model.dispose();
+    },
+  );
 
   it('importAuthorsRun leaves no tensor behind once its model is disposed, and chk_end is the default', async () => {
     await expectNoLeak(async () => {
@@ -80,11 +97,15 @@ describe("the VKD authors' run folders and torch.save files (tools/fixtures/torc
     const error = (await importAuthorsRun(folder).catch((reason: unknown) => reason)) as CheckpointError;
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error.message).toContain(folder);
-    expect(error.message).toMatch(/has no params\/hparams\.json.*--source .*chk_end --backbone NAME --num-identities N/s);
+    expect(error.message).toMatch(
+      /has no params\/hparams\.json.*--source .*chk_end --backbone NAME --num-identities N/s,
+    );
   });
 
   it('names the checkpoints chk/ holds when --checkpoint names none of them', async () => {
-    const error = (await importAuthorsRun(join(RUNS, 'base_mars_resnet18'), { checkpoint: 'chk_di_9' }).catch((reason: unknown) => reason)) as Error;
+    const error = (await importAuthorsRun(join(RUNS, 'base_mars_resnet18'), { checkpoint: 'chk_di_9' }).catch(
+      (reason: unknown) => reason,
+    )) as Error;
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error.message).toMatch(/chk_di_9: no such checkpoint.*chk\/ holds: chk_di_1, chk_end/);
   });
@@ -95,14 +116,16 @@ describe("the VKD authors' run folders and torch.save files (tools/fixtures/torc
     const hparams = join(folder, 'params', 'hparams.json');
     await writeFile(hparams, JSON.stringify({ backbone_type: 'vgg16', num_classes: 7 }));
     await expect(importAuthorsRun(folder)).rejects.toThrow(FileFormatError);
-    await expect(importAuthorsRun(folder)).rejects.toThrow(/hparams\.json: "backbone_type": Unknown backbone "vgg16".*"resnet50bam"/);
+    await expect(importAuthorsRun(folder)).rejects.toThrow(
+      /hparams\.json: "backbone_type": Unknown backbone "vgg16".*"resnet50bam"/,
+    );
     await writeFile(hparams, JSON.stringify({ backbone_type: 'resnet18' }));
     await expect(importAuthorsRun(folder)).rejects.toThrow(/"num_classes" is undefined/);
     await writeFile(hparams, '{ not json');
     await expect(importAuthorsRun(folder)).rejects.toThrow(/hparams\.json: not valid JSON/);
   });
 
-  it('the authors\' backbone names: registered names as they are, <backbone><attention> for attention nets', () => {
+  it("the authors' backbone names: registered names as they are, <backbone><attention> for attention nets", () => {
     expect(resolveAuthorsBackbone('resnet50')).toEqual({ backbone: 'resnet50', attention: 'none' });
     expect(resolveAuthorsBackbone('resnet101bam')).toEqual({ backbone: 'resnet101', attention: 'bam' });
     expect(() => resolveAuthorsBackbone('resnet18bam')).toThrow(/Unknown backbone "resnet18bam"/);
@@ -111,11 +134,17 @@ describe("the VKD authors' run folders and torch.save files (tools/fixtures/torc
   it('a checkpoint of another backbone: the error names the closest registered backbone', async () => {
     const path = join(RUNS, 'base_mars_resnet50bam', 'chk', 'chk_end');
     const model = createReidModel({ backbone: 'resnet50', numIdentities: 7, baseWidth: 4 });
-    await expect(importTorchWeights(model, path)).rejects.toThrow(/match no weight.*Closest registered backbone: resnet50 \+ bam \(baseWidth 4\), (\d+) of \1 keys fit/s);
+    await expect(importTorchWeights(model, path)).rejects.toThrow(
+      /match no weight.*Closest registered backbone: resnet50 \+ bam \(baseWidth 4\), (\d+) of \1 keys fit/s,
+    );
     const narrow = createReidModel({ backbone: 'resnet18', numIdentities: 7, baseWidth: 4 });
-    await expect(importTorchWeights(narrow, path)).rejects.toThrow(/has shape .*Closest registered backbone: resnet50 \+ bam \(baseWidth 4\)/s);
+    await expect(importTorchWeights(narrow, path)).rejects.toThrow(
+      /has shape .*Closest registered backbone: resnet50 \+ bam \(baseWidth 4\)/s,
+    );
     const features = join(TORCH_FILES_ROOT, 'reader', 'features-zip.pth');
-    await expect(importTorchWeights(narrow, features)).rejects.toThrow(/features-zip\.pth: .*No registered backbone fits these keys/s);
+    await expect(importTorchWeights(narrow, features)).rejects.toThrow(
+      /features-zip\.pth: .*No registered backbone fits these keys/s,
+    );
     const { entries } = readWeightsFile(new Uint8Array(await readFile(path)), path);
     const ranking = rankBackbones(entries, 'vkd', validateReidModelOptions({ backbone: 'resnet18', numIdentities: 7 }));
     expect(ranking[0]).toMatchObject({ backbone: 'resnet50', attention: 'bam', baseWidth: 4 });

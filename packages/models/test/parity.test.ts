@@ -5,7 +5,17 @@ import { createReidModel, importTorchWeights, type ReidModel } from '@vkd/models
 import { toModelLayout } from '../src/weights/torch-layout';
 import { loadTorchFixture, scaledDifference, type TorchFixture } from './torch-fixtures';
 
-const VARIANTS = ['resnet18-w8', 'resnet18-w8-torchvision-stride', 'resnet34-w8', 'resnet50-w8', 'resnet50bam-w8', 'resnet101-w4'];
+const VARIANTS = [
+  'resnet18-w8', 'resnet18-w8-torchvision-stride', 'resnet34-w8', 'resnet50-w8', 'resnet50bam-w8', 'resnet101-w4',
+  'resnet101bam-w4', 'densenet121-w8', 'mobilenet-w16',
+];
+/** Parameters whose train-mode gradients each fixture records (make_fixtures.py GRAD_SUFFIXES + the head). */
+const GRADIENT_COUNTS: Record<string, number> = {
+  'resnet18-w8': 6,
+  'resnet50bam-w8': 18,
+  'densenet121-w8': 8,
+  'mobilenet-w16': 8,
+};
 /**
  * Relative tolerance: max|ours − reference| / max|reference| per tensor. The references are float64 PyTorch runs of
  * the same float32 weights; float32 PyTorch itself is within 6e-6 of them on these fixtures (make_fixtures.py prints it).
@@ -100,7 +110,7 @@ describe('4-D input', () => {
   });
 });
 
-describe.each(['resnet18-w8', 'resnet50bam-w8'])('PyTorch gradient parity of %s (cpu)', (name) => {
+describe.each(Object.keys(GRADIENT_COUNTS))('PyTorch gradient parity of %s (cpu)', (name) => {
   let fixture: TorchFixture;
   beforeAll(async () => {
     await useBackend('cpu');
@@ -119,7 +129,7 @@ describe.each(['resnet18-w8', 'resnet50bam-w8'])('PyTorch gradient parity of %s 
     }, model.trainableVariables());
     const gradByWeight = new Map(model.trainableVariables().map((variable, index) => [trainable[index]?.name, grads[variable.name]]));
     const gradKeys = Object.keys(fixture.entries).filter((key) => key.startsWith('grad.') && key !== 'grad.input');
-    expect(gradKeys.length).toBe(name.includes('bam') ? 18 : 6);
+    expect(gradKeys.length).toBe(GRADIENT_COUNTS[name]);
     for (const key of gradKeys) {
       const spec = trainable.find((candidate) => candidate.name === key.slice('grad.'.length));
       if (!spec) throw new Error(`no trainable weight for ${key}`);

@@ -39,7 +39,9 @@ function expectEntries(entries: Record<string, SafetensorsEntry>, expected: Reco
 }
 
 describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures/torch-files)', async () => {
-  const expected = JSON.parse(await readFile(join(READER, 'expected.json'), 'utf8')) as { features: Record<string, ExpectedTensor> };
+  const expected = JSON.parse(await readFile(join(READER, 'expected.json'), 'utf8')) as {
+    features: Record<string, ExpectedTensor>;
+  };
 
   it.each([
     ['features-zip.pth', 'torch-zip'],
@@ -55,15 +57,18 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     expectEntries(entries, expected.features);
   });
 
-  it.each(['unsafe-os-system-zip.pth', 'unsafe-os-system-legacy.pth'])('%s: refuses a pickle that calls os.system, naming it', async (name) => {
-    const bytes = await bytesOf(name);
-    const error = thrownBy(() => readWeightsFile(bytes, name)) as UnsafePickleError;
-    expect(error).toBeInstanceOf(UnsafePickleError);
-    expect(error).toBeInstanceOf(CheckpointError);
-    expect(error.global).toBe('posix.system');
-    expect(error.message).toContain(name);
-    expect(error.message).toContain('"posix.system"');
-  });
+  it.each(['unsafe-os-system-zip.pth', 'unsafe-os-system-legacy.pth'])(
+    '%s: refuses a pickle that calls os.system, naming it',
+    async (name) => {
+      const bytes = await bytesOf(name);
+      const error = thrownBy(() => readWeightsFile(bytes, name)) as UnsafePickleError;
+      expect(error).toBeInstanceOf(UnsafePickleError);
+      expect(error).toBeInstanceOf(CheckpointError);
+      expect(error.global).toBe('posix.system');
+      expect(error.message).toContain(name);
+      expect(error.message).toContain('"posix.system"');
+    },
+  );
 
   it('refuses a pickled nn.Module (torch.save(model)), naming its class and advising a state_dict', async () => {
     const bytes = await bytesOf('pickled-module-zip.pth');
@@ -82,7 +87,9 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     const error = thrownBy(() => readWeightsFile(bytes, 'patched.pth'));
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error).not.toBeInstanceOf(UnsafePickleError);
-    expect(error.message).toMatch(/patched\.pth: storage type torch\.XalfStorage is not supported; supported: torch\.FloatStorage/);
+    expect(error.message).toMatch(
+      /patched\.pth: storage type torch\.XalfStorage is not supported; supported: torch\.FloatStorage/,
+    );
   });
 
   it('refuses a zip without data.pkl, listing its members', async () => {
@@ -97,37 +104,55 @@ describe('torch.save files (written by Debian python3-torch 1.13, tools/fixtures
     const bytes = await bytesOf('no-state-dict-zip.pth');
     const error = thrownBy(() => readWeightsFile(bytes, 'no-state-dict-zip.pth')) as CheckpointError;
     expect(error).toBeInstanceOf(CheckpointError);
-    expect(error.message).toMatch(/no state_dict found: its top-level keys are: epoch, weights\..*"state_dict", "model", "net"/);
+    expect(error.message).toMatch(
+      /no state_dict found: its top-level keys are: epoch, weights\..*"state_dict", "model", "net"/,
+    );
   });
 
-  it.each(['features-zip.pth', 'features-legacy.pth'])('%s truncated anywhere: a CheckpointError naming the file, never a crash', async (name) => {
-    const bytes = await bytesOf(name);
-    const cuts = [1, 10, 16, 40, Math.floor(bytes.length / 3), Math.floor(bytes.length / 2), bytes.length - 30, bytes.length - 1];
-    for (const cut of cuts) {
-      const error = thrownBy(() => readWeightsFile(bytes.subarray(0, cut), `cut-${cut}.pth`));
-      expect(error, `cut at ${cut}`).toBeInstanceOf(CheckpointError);
-      expect(error.message, `cut at ${cut}`).toContain(`cut-${cut}.pth`);
-    }
-    // Only the zip's tail (end-of-central-directory record) reveals a cut zip; the legacy stream says "truncated".
-    const tail = thrownBy(() => readWeightsFile(bytes.subarray(0, bytes.length - 1), name));
-    expect(tail.message).toMatch(name.includes('zip') ? /truncated or not a complete zip/ : /truncated file/);
-  });
-
-  it.each(['features-zip.pth', 'features-legacy.pth'])('%s with random bytes overwritten: a typed error or a result, never a crash', async (name) => {
-    const original = await bytesOf(name);
-    let state = 12345;
-    const random = () => {
-      state = (state * 1103515245 + 12345) % 2147483648;
-      return state / 2147483648;
-    };
-    for (let trial = 0; trial < 300; trial++) {
-      const bytes = original.slice();
-      for (let flip = 0; flip < 1 + Math.floor(random() * 4); flip++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
-      try {
-        readWeightsFile(bytes, name);
-      } catch (error) {
-        expect(error, `trial ${trial}: ${(error as Error).message}`).toBeInstanceOf(VkdError);
+  it.each(['features-zip.pth', 'features-legacy.pth'])(
+    '%s truncated anywhere: a CheckpointError naming the file, never a crash',
+    async (name) => {
+      const bytes = await bytesOf(name);
+      const cuts = [
+        1,
+        10,
+        16,
+        40,
+        Math.floor(bytes.length / 3),
+        Math.floor(bytes.length / 2),
+        bytes.length - 30,
+        bytes.length - 1,
+      ];
+      for (const cut of cuts) {
+        const error = thrownBy(() => readWeightsFile(bytes.subarray(0, cut), `cut-${cut}.pth`));
+        expect(error, `cut at ${cut}`).toBeInstanceOf(CheckpointError);
+        expect(error.message, `cut at ${cut}`).toContain(`cut-${cut}.pth`);
       }
-    }
-  });
+      // Only the zip's tail (end-of-central-directory record) reveals a cut zip; the legacy stream says "truncated".
+      const tail = thrownBy(() => readWeightsFile(bytes.subarray(0, bytes.length - 1), name));
+      expect(tail.message).toMatch(name.includes('zip') ? /truncated or not a complete zip/ : /truncated file/);
+    },
+  );
+
+  it.each(['features-zip.pth', 'features-legacy.pth'])(
+    '%s with random bytes overwritten: a typed error or a result, never a crash',
+    async (name) => {
+      const original = await bytesOf(name);
+      let state = 12345;
+      const random = () => {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        return state / 2147483648;
+      };
+      for (let trial = 0; trial < 300; trial++) {
+        const bytes = original.slice();
+        for (let flip = 0; flip < 1 + Math.floor(random() * 4); flip++)
+          bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        try {
+          readWeightsFile(bytes, name);
+        } catch (error) {
+          expect(error, `trial ${trial}: ${(error as Error).message}`).toBeInstanceOf(VkdError);
+        }
+      }
+    },
+  );
 });

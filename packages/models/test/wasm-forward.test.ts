@@ -7,7 +7,8 @@ import { loadTorchFixture, scaledDifference } from './torch-fixtures';
 describe('forward on the wasm backend', () => {
   beforeAll(() => useBackend('wasm'));
 
-  it.each(['resnet18-w8', 'resnet50bam-w8'])('%s matches PyTorch in eval and batch-statistics modes', async (name) => {
+  const variants = ['resnet18-w8', 'resnet50bam-w8', 'densenet121-w8', 'mobilenet-w16'];
+  it.each(variants)('%s matches PyTorch in eval and batch-statistics modes', async (name) => {
     const fixture = await loadTorchFixture(name);
     const model = createReidModel(fixture.options);
     await importTorchWeights(model, fixture.weightsPath);

@@ -1,31 +1,6 @@
-export { runCli, resolveCommandInput, EXIT_FAILURE, EXIT_USAGE, VERSION } from './cli/run-cli';
+// @vkd/reference-trainer is an application (the `vkd` command); its API is the command line run in-process, plus
+// the types of the `metrics.json` it writes. Everything else is internal (tests import it from `src/` paths).
+export { runCli, EXIT_FAILURE, EXIT_USAGE, VERSION } from './cli/run-cli';
 export { COMMANDS } from './cli/commands';
 export type { CommandDefinition, CommandInput, CommandIo } from './cli/command';
-export { formatCommandHelp, formatGeneralHelp } from './cli/format-help';
-export { parseArguments } from './options/parse-arguments';
-export type { ParsedArguments } from './options/parse-arguments';
-export { coerceOptionValue } from './options/coerce-option-value';
-export { loadConfigFile } from './options/load-config-file';
-export { resolveOptions, requireOption } from './options/resolve-options';
-export type { OptionSources } from './options/resolve-options';
-export { flagName, keyFromFlag } from './options/option-spec';
-export type { OptionKind, OptionSpec, OptionValue, OptionValues } from './options/option-spec';
-export { presetTable, presetNames, presetValues } from './config/presets';
-export type { Preset, Stage } from './config/presets';
-export { dataSettings, distillSettings, modelSettings, teacherSettings } from './config/stage-settings';
-export type { DataSettings, DistillSettings, ModelSettings, TrainingSettings } from './config/stage-settings';
-export { createProgressBar, formatDuration, progressEnabled } from './output/progress-bar';
-export type { OutputStream, ProgressBar, ProgressBarOptions } from './output/progress-bar';
-export { writeReport } from './report/write-report';
-export type { ReportImage, ReportInput, ReportOutput } from './report/write-report';
-export { renderChartPng } from './report/render-chart';
-export { cmcChartSpec, galleryFramesChartSpec, lossChartSpec, perCameraChartSpec } from './report/chart-specs';
-export { comparisonRows, formatComparisonTable, formatModelTable, verdict } from './report/comparison-table';
-export { gradCam } from './report/grad-cam';
-export type { GradCamResult } from './report/grad-cam';
-export { jetColor, writeHeatmapPanel } from './report/heatmap-panel';
-export type { HeatmapColumn, HeatmapPanelOptions } from './report/heatmap-panel';
-export { readLossLog } from './report/read-loss-log';
 export type { CameraAccuracy, GalleryFramesPoint, LossPoint, ModelMetrics, ProtocolMetrics, RunMetrics } from './report/run-metrics';
-export { DEMO_DATA } from './commands/demo';
-export { formatImportReport } from './commands/import-weights';

@@ -61,6 +61,13 @@ describe('vkd help', () => {
     expect(stdout).toMatch(/--device <auto\|tensorflow\|webgpu\|wasm\|cpu>\s+compute backend.*\(default: "auto"\)/);
     expect(stdout).toContain('mars-resnet50');
   });
+
+  it('lists the --no- form of options that are on by default (--no-augment)', async () => {
+    const { stdout } = await vkd(['train-teacher', '--help']);
+    expect(stdout).toMatch(/--augment, --no-augment\s+pad\+crop, flip, random erasing per frame/);
+    expect((await vkd(['demo', '--help'])).stdout).toContain('--report, --no-report');
+    expect(stdout).not.toContain('--no-resume'); // off by default: nothing to negate
+  });
 });
 
 describe('vkd usage errors (exit 2, message names the option)', () => {

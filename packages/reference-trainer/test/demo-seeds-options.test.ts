@@ -42,3 +42,12 @@ describe('vkd demo --seeds', () => {
     expect(help.stdout).toMatch(/--ablation/);
   });
 });
+
+describe('single-seed noise line', () => {
+  it('quotes the measured spread over seeds for the full demo, not for --quick', async () => {
+    const { singleSeedNoise, DEMO_SEED_SPREAD } = await import('../src/commands/demo');
+    expect(singleSeedNoise(false)).toMatch(new RegExp(`standard deviation of ${DEMO_SEED_SPREAD.teacher.mAP.toFixed(1)} I2V mAP`));
+    expect(singleSeedNoise(false)).toMatch(/`vkd demo --seeds 5`/);
+    expect(singleSeedNoise(true)).not.toMatch(/standard deviation/);
+  });
+});

@@ -23,14 +23,39 @@ describe('the CLI reads its choices from the @vkd/models backbone registry', () 
     expect((await vkd(['train-teacher', '--backbone', 'resnet50-wide-test', '--out', '/o'])).stderr).toMatch(
       /Invalid --backbone: "resnet50-wide-test". Expected one of: resnet18, resnet34, resnet50, resnet101/,
     );
-    registerBackbone({ ...getBackbone('resnet50'), name: 'resnet50-wide-test', description: 'test entry' });
+    registerBackbone({ ...getBackbone('resnet50'), name: 'resnet50-wide-test', description: 'test entry', aliases: {} });
     const general = await vkd(['--help']);
-    expect(general.stdout).toMatch(/Backbones \(--backbone\): resnet18, resnet34, resnet50, resnet101.*resnet50-wide-test/);
+    expect(general.stdout).toMatch(/Backbones \(--backbone\): resnet18, resnet34, resnet50 .*resnet101 .*resnet50-wide-test/);
     const help = await vkd(['train-teacher', '--help']);
-    expect(help.stdout).toMatch(/--backbone <resnet18\|resnet34\|resnet50\|resnet101\|[^>]*resnet50-wide-test>/);
+    expect(help.stdout).toMatch(/--backbone <resnet18\|resnet34\|resnet50\|resnet101\|[^>]*resnet50-wide-test[|>]/);
     expect(help.stdout).toMatch(/--attention <none\|bam>\s+BAM attention \(resnet50, resnet101, [^)]*resnet50-wide-test\)/);
     const input = await resolveCommandInput(command('train-teacher'), ['--backbone', 'resnet50-wide-test', '--attention', 'bam'], tmpdir());
     expect(input.options.backbone).toBe('resnet50-wide-test');
+  });
+});
+
+describe('the authors’ backbone names on the CLI', () => {
+  it('accepts densenet121, mobilenet, resnet50bam / resnet101bam (= resnet50 / resnet101 + --attention bam)', async () => {
+    const { modelSettings } = await import('../src/config/stage-settings');
+    for (const [argv, expected] of [
+      [['--backbone', 'densenet121'], { backbone: 'densenet121', attention: 'none' }],
+      [['--backbone', 'mobilenet'], { backbone: 'mobilenet', attention: 'none' }],
+      [['--backbone', 'resnet50bam'], { backbone: 'resnet50', attention: 'bam' }],
+      [['--backbone', 'resnet101bam', '--attention', 'bam'], { backbone: 'resnet101', attention: 'bam' }],
+      [['--backbone', 'resnet50', '--attention', 'bam'], { backbone: 'resnet50', attention: 'bam' }],
+    ] as const) {
+      const input = await resolveCommandInput(command('train-teacher'), [...argv], tmpdir());
+      expect(modelSettings(input.options)).toEqual({ ...expected, baseWidth: 64 });
+    }
+    const help = await vkd(['train-teacher', '--help']);
+    expect(help.stdout).toMatch(/--backbone <[^>]*densenet121\|mobilenet[^>]*resnet50bam\|resnet101bam[^>]*>/);
+  });
+
+  it('refuses resnet50bam with --attention none, naming the option', async () => {
+    const argv = ['--dataset', 'mars', '--backbone', 'resnet50bam', '--attention', 'none', '--root', '/d', '--out', '/o'];
+    const { stderr, code } = await vkd(['train-teacher', ...argv]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Invalid --attention: "none". "resnet50bam" is resnet50 with attention "bam"/);
   });
 });
 
@@ -70,4 +95,24 @@ describe('the CLI and the trainer read the @vkd/datasets table', () => {
     expect(metrics.settings.teacher).toMatchObject({ epochs: 2, milestones: [1], identitiesPerBatch: 2, framesPerTracklet: 2 });
     expect(metrics.teacher.v2v.mAP).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('presets of the authors’ DenseNet-121 and MobileNet runs (commands.txt)', () => {
+  it('exist for MARS, Duke and VeRi; the teacher needs ImageNet weights, the MobileNet student none', async () => {
+    const { presetNames, presetValues } = await import('../src/config/presets');
+    const { distillSettings, teacherSettings } = await import('../src/config/stage-settings');
+    for (const dataset of ['mars', 'duke', 'veri']) {
+      for (const backbone of ['densenet121', 'mobilenet']) {
+        const preset = `${dataset}-${backbone}`;
+        expect(presetNames()).toContain(preset);
+        expect(presetValues(preset, 'teacher')).toMatchObject({ backbone, attention: 'none' });
+        const teacher = { ...presetValues(preset, 'teacher'), preset };
+        expect(() => teacherSettings(teacher)).toThrow(/--imagenet-weights is required/);
+      }
+    }
+    const densenet = { ...presetValues('mars-densenet121', 'distill'), preset: 'mars-densenet121' };
+    expect(() => distillSettings(densenet)).toThrow(/densenet121-a639ec97\.pth/);
+    const mobilenet = { ...presetValues('mars-mobilenet', 'distill'), preset: 'mars-mobilenet' };
+    expect(distillSettings(mobilenet).imagenetStart).toEqual({ kind: 'unused' });
+  });
 });

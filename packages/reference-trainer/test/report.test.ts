@@ -164,7 +164,16 @@ describe('readLossLog', () => {
       { stage: 'teacher', epoch: 2, term: 'crossEntropy', value: 2 },
     ]);
     expect(await readLossLog(join(directory, 'missing.jsonl'), 'student')).toEqual([]);
-    await writeFile(path, '{"type":"epoch"}\nnot json\n');
-    await expect(readLossLog(path, 'teacher')).rejects.toThrow(/log.jsonl:2: Not a JSON line/);
+  });
+
+  it('skips and counts damaged lines (a torn line after a full disk), and keeps the last of a repeated epoch', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-log-'));
+    const path = join(directory, 'log.jsonl');
+    const epoch = (index: number, total: number) => JSON.stringify({ type: 'epoch', epoch: index, total, losses: {} });
+    await writeFile(path, `${epoch(0, 4)}\n${epoch(1, 3)}\n{"type":"ep\n${epoch(1, 2.5)}\nnull\n${epoch(2, 2)}\n{"type":"step","tot`);
+    const reported: Array<[string, readonly number[]]> = [];
+    const points = await readLossLog(path, 'teacher', { onDamagedLines: (file, lines) => reported.push([file, lines]) });
+    expect(points.map((point) => [point.epoch, point.value])).toEqual([[1, 4], [2, 2.5], [3, 2]]);
+    expect(reported).toEqual([[path, [3, 5, 7]]]);
   });
 });

@@ -114,3 +114,18 @@ describe('vkd demo --out D never deletes the user\'s files', () => {
     expect((await readdir(directory)).sort()).toEqual(['notes.txt', 'report']);
   });
 });
+
+describe('vkd evaluate --out FILE', () => {
+  it('is refused before the evaluation (and before the backend is chosen)', async () => {
+    const directory = await folder();
+    await writeFile(join(directory, 'results.txt'), 'mine');
+    let stderr = '';
+    const io = { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: directory };
+    activateDevice.mockClear();
+    const code = await runCli(['evaluate', '--dataset', 'mars', '--root', join(directory, 'none'), '--model', directory, '--out', join(directory, 'results.txt')], io, COMMANDS);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Invalid --out: .*results.txt.*It is a file; --out takes a directory/);
+    expect(activateDevice).not.toHaveBeenCalled();
+    expect(await readFile(join(directory, 'results.txt'), 'utf8')).toBe('mine');
+  });
+});

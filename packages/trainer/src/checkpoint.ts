@@ -325,6 +325,7 @@ export interface CheckpointIndex {
   checkpoints: CheckpointEntry[];
 }
 
+/** The index file of a checkpoint directory (latest, best, every checkpoint kept). */
 export const CHECKPOINT_INDEX = 'checkpoints.json';
 
 /**

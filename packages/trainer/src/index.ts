@@ -13,7 +13,7 @@ export type {
 export type { StepOutput, StepState, TrainableModel, TrainingStep } from './training-step';
 export { teacherStep } from './teacher-step';
 export type { TeacherStepOptions } from './teacher-step';
-export { distillStep, studentSubsetIndices } from './distill-step';
+export { distillStep } from './distill-step';
 export type { DistillStepOptions } from './distill-step';
 export { checkBatch } from './batch';
 export type { BatchArrays } from './batch';
@@ -31,7 +31,7 @@ export { measureFrameMemory, estimateStepBytes } from './step-memory';
 export type { FrameMemory, StepBytes, StepShape } from './step-memory';
 export type { ImagenetStartReport } from './imagenet-start';
 export { createTrainingData } from './training-data';
-export type { TrainingData, TrainingDataOptions } from './training-data';
+export type { TrainingData, TrainingDataOptions, TrainingLoader, TrainingLoaderRequest } from './training-data';
 export { saveCheckpoint, loadCheckpoint, loadModelFromCheckpoint, restoreCheckpoint, readCheckpointIndex, setModelWeights, CHECKPOINT_FILES, CHECKPOINT_INDEX, DEFAULT_WEIGHT_BOUND } from './checkpoint';
 export type { CheckpointEntry, CheckpointIndex, CheckpointSource, CheckpointState, LoadedCheckpoint } from './checkpoint';
 export { checkpointHook, checkpointName } from './checkpoint-hook';

@@ -5,7 +5,8 @@ import { createRandom } from '@vkd/core';
 import { createReidModel, importTorchWeights, readSafetensors } from '@vkd/models';
 import { maxRelativeDifference, useBackend } from '@vkd/testing';
 import { beforeAll, expect, it } from 'vitest';
-import { adamWithL2, distillStep, studentSubsetIndices, teacherStep, type BatchArrays } from '../src/index';
+import { studentSubsetIndices } from '../src/distill-step';
+import { adamWithL2, distillStep, teacherStep, type BatchArrays } from '../src/index';
 
 interface StepLosses {
   total: number;

@@ -3,7 +3,8 @@ import { createRandom, InvalidOptionError, NonFiniteValueError, ShapeMismatchErr
 import { registerFastKernels } from '@vkd/backends';
 import { useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adamWithL2, createStudent, distillStep, studentSubsetIndices } from '../src/index';
+import { studentSubsetIndices } from '../src/distill-step';
+import { adamWithL2, createStudent, distillStep } from '../src/index';
 import type { ReidModel } from '@vkd/models';
 import { syntheticBatch, tinyModel, tinyTeacherStep } from './helpers';
 

@@ -1,8 +1,8 @@
 // Summarises the per-seed demo runs under a `vkd demo --seeds` output directory (OUT/seed-<s>/metrics.json) with the
 // same statistics as the command, e.g. for a run stopped before its last seed:
 //   tsx --conditions=@vkd/source tools/bench/demo/summarize-seeds.ts OUT [summary.json [report-directory]]
-// Seeds may come from several OUT directories: pass them joined by commas (the first holding a seed is used).
-import { readdir, writeFile } from 'node:fs/promises';
+// Seeds may come from several OUT directories: pass them joined by commas (the first with a finished seed is used).
+import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMetrics } from '../../../packages/reference-trainer/src/run/run-files';
 import { writeBenchmarkReport } from '../../../packages/reference-trainer/src/report/write-benchmark-report';
@@ -14,7 +14,8 @@ const found = new Map<number, string>();
 for (const directory of directories.split(',')) {
   for (const name of await readdir(directory)) {
     const seed = /^seed-(\d+)$/.exec(name)?.[1];
-    if (seed !== undefined && !found.has(Number(seed))) found.set(Number(seed), join(directory, name));
+    const finished = await access(join(directory, name, 'metrics.json')).then(() => true, () => false);
+    if (seed !== undefined && finished && !found.has(Number(seed))) found.set(Number(seed), join(directory, name));
   }
 }
 const seeds = [...found.keys()].sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '@vkd/core';
 import type { Tracklet } from '../types';
+import type { ReadImageOptions } from './read-image';
 import { createTrackletLoader, type TrackletBatch } from './tracklet-loader';
 
 /** Options of {@link createEvaluationLoader}. */
@@ -10,6 +11,8 @@ export interface EvaluationLoaderOptions {
   readonly trackletsPerBatch: number;
   /** `[H, W]`. */
   readonly imageSize: readonly [number, number];
+  /** How frames are resized (`decodeImage`'s `resize`; default `'pillow'`, `'letterbox'` for ATRW). */
+  readonly resize?: ReadImageOptions['resize'];
 }
 
 /**
@@ -35,5 +38,6 @@ export function createEvaluationLoader(tracklets: readonly Tracklet[], options: 
     imageSize: [options.imageSize[0], options.imageSize[1]],
     augment: false,
     seed: 0,
+    ...(options.resize ? { resize: options.resize } : {}),
   });
 }

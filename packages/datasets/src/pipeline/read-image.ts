@@ -15,8 +15,11 @@ export interface ReadImageOptions {
    * `'pillow'` (default): a port of Pillow's BICUBIC, bit-identical to VKD's `T.Resize((H, W), interpolation=3)`;
    * runs in JavaScript on the calling thread. `'sharp'`: libvips `cubic` on the libuv pool: faster; when shrinking
    * within about 1 grey level of Pillow on average, when enlarging a few levels (libvips samples other positions).
+   * `'letterbox'`: VKD's `AdaptiveResize` (`data/misc.py`, their resize for datasets other than MARS/Duke/VeRi): the
+   * aspect ratio is kept (Pillow BICUBIC to ⌊w·r⌋×⌊h·r⌋, r = min(W/w, H/h)), then zero (black) padding centred, the
+   * odd pixel on the top / left.
    */
-  readonly resize?: 'pillow' | 'sharp';
+  readonly resize?: 'pillow' | 'sharp' | 'letterbox';
 }
 
 /** A decoded frame. */
@@ -45,7 +48,7 @@ export async function decodeImage(path: string, options: ReadImageOptions = {}):
   validateImageSize(height, width, 'readImage');
   const sharp = await loadSharp();
   const mode = options.resize ?? 'pillow';
-  if (mode !== 'pillow' && mode !== 'sharp') throw new InvalidOptionError('readImage.resize', mode, 'Use "pillow" or "sharp".');
+  if (mode !== 'pillow' && mode !== 'sharp' && mode !== 'letterbox') throw new InvalidOptionError('readImage.resize', mode, 'Use "pillow", "sharp" or "letterbox".');
   let result: { data: Buffer; info: { channels: number; width: number; height: number } };
   try {
     let pipeline = sharp(path, { failOn: 'warning' });
@@ -59,6 +62,7 @@ export async function decodeImage(path: string, options: ReadImageOptions = {}):
   }
   if (result.info.channels !== 3) throw new DatasetFormatError(path, `decoded to ${result.info.channels} channels, expected 3 (RGB)`);
   const pixels = new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength);
+  if (mode === 'letterbox') return { data: letterbox(pixels, result.info.height, result.info.width, height, width), height, width };
   if (result.info.height !== height || result.info.width !== width) {
     return { data: resizeBicubicPillow(pixels, result.info.height, result.info.width, height, width), height, width };
   }
@@ -75,4 +79,25 @@ export async function readImage(path: string, options: ReadImageOptions & { norm
   const data = new Float32Array(frame.data.length);
   bytesToFloat(frame.data, data, 0, options.normalize === false ? UNIT_BYTE : NORMALIZED_BYTE);
   return { data, height: frame.height, width: frame.width };
+}
+
+/** `AdaptiveResize.get_padding`: the two sides of a padding, the odd pixel first. */
+function padding(total: number): [number, number] {
+  if (total === 0) return [0, 0];
+  return total % 2 === 0 ? [total / 2, total / 2] : [Math.floor(total / 2) + 1, Math.floor(total / 2)];
+}
+
+/** Aspect-preserving bicubic resize into H×W, zero-padded (VKD `AdaptiveResize`), uint8 RGB. */
+function letterbox(pixels: Uint8Array, sourceHeight: number, sourceWidth: number, height: number, width: number): Uint8Array {
+  const ratio = Math.min(width / sourceWidth, height / sourceHeight);
+  const innerWidth = Math.floor(sourceWidth * ratio);
+  const innerHeight = Math.floor(sourceHeight * ratio);
+  const inner = innerHeight === sourceHeight && innerWidth === sourceWidth ? pixels : resizeBicubicPillow(pixels, sourceHeight, sourceWidth, innerHeight, innerWidth);
+  const [top] = padding(height - innerHeight);
+  const [left] = padding(width - innerWidth);
+  const out = new Uint8Array(height * width * 3);
+  for (let row = 0; row < innerHeight; row++) {
+    out.set(inner.subarray(row * innerWidth * 3, (row + 1) * innerWidth * 3), ((row + top) * width + left) * 3);
+  }
+  return out;
 }

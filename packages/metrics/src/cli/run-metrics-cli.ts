@@ -5,9 +5,11 @@ import { evaluateRanking } from '../evaluate-ranking';
 import { validateMetric } from '../pairwise-distances';
 import type { RankingResult } from '../ranking-accumulator';
 import { reRank, validateReRankOptions } from '../re-ranking';
+import { MAX_RANK } from '../ranking-input';
 import { formatRankingTable } from './format-ranking-table';
 import { readDistances, readFeatures, readLabelColumn, readLabelTable } from './read-inputs';
 
+/** The text `vkd-metrics --help` prints. */
 export const METRICS_CLI_HELP = `vkd-metrics — Re-ID ranking metrics (CMC, mAP, trapezoid mAP, mINP) from features or distances
 
 Usage:
@@ -105,6 +107,9 @@ function integerOption(values: Values, name: 'max-rank' | 'k1' | 'k2'): number {
   const text = values[name] as string;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`--${name}`, text, 'Use a positive integer.');
+  if (name === 'max-rank' && value > MAX_RANK) {
+    throw new InvalidOptionError(`--${name}`, text, `Use at most ${MAX_RANK}: ranks past the gallery size add nothing, and each costs memory.`);
+  }
   return value;
 }
 

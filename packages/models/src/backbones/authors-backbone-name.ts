@@ -16,6 +16,8 @@ export function resolveAuthorsBackbone(name: string): { backbone: string; attent
     const attention = getBackbone(backbone).attention.find((option) => option !== 'none' && option === suffix);
     if (attention) return { backbone, attention };
   }
-  const accepted = names.flatMap((backbone) => getBackbone(backbone).attention.map((option) => (option === 'none' ? backbone : `${backbone}${option}`)));
+  const accepted = names.flatMap((backbone) =>
+    getBackbone(backbone).attention.map((option) => (option === 'none' ? backbone : `${backbone}${option}`)),
+  );
   throw new UnknownKeyError('backbone', name, accepted);
 }

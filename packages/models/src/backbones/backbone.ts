@@ -40,6 +40,18 @@ export interface Backbone {
   readonly description: string;
   /** Attention modules defined on it (VKD: BAM on the Bottleneck ResNets only); always contains `'none'`. */
   readonly attention: readonly AttentionName[];
+  /**
+   * Other names of this backbone, each with the attention it implies: the authors' `resnet50bam` is `resnet50` with
+   * `attention: 'bam'`. Options and the CLI accept them; saved configs hold the backbone's own name.
+   */
+  readonly aliases?: Readonly<Record<string, AttentionName>>;
+  /**
+   * The `lastStride` values it accepts, the default first; `[1, 2]` when omitted (VKD's 1, torchvision's 2). DenseNet,
+   * whose output stride the authors leave at 32, accepts only 2.
+   */
+  readonly lastStrides?: readonly (1 | 2)[];
+  /** Key prefixes of the ImageNet classifier in its torchvision / timm files, skipped on import (ResNet `fc.`). */
+  readonly imagenetHeadPrefixes?: readonly string[];
   /** The layer list of a validated model config (`baseWidth`, `lastStride`, `attention`, …). */
   build(config: ReidModelConfig): BackboneNetwork;
   /**

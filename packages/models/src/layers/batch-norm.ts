@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** PyTorch BatchNorm defaults, which the VKD checkpoints were trained with. */
 export const BATCH_NORM_EPSILON = 1e-5;
+/** PyTorch's BatchNorm momentum (the weight of a new batch in the moving statistics). */
 export const BATCH_NORM_MOMENTUM = 0.1;
 
 /**

@@ -27,7 +27,8 @@ type Paths = typeof import('node:path');
 export async function looksLikeAuthorsRunFolder(path: string): Promise<boolean> {
   const { stat } = await importNodeBuiltin<FileSystem>('node:fs/promises', 'reading a run folder');
   const { join } = await importNodeBuiltin<Paths>('node:path', 'reading a run folder');
-  const isDirectory = async (candidate: string) => (await stat(candidate).catch(() => undefined))?.isDirectory() ?? false;
+  const isDirectory = async (candidate: string) =>
+    (await stat(candidate).catch(() => undefined))?.isDirectory() ?? false;
   if (!(await isDirectory(path))) return false;
   return (await isDirectory(join(path, 'chk'))) || (await isDirectory(join(path, 'params')));
 }
@@ -39,16 +40,27 @@ export async function looksLikeAuthorsRunFolder(path: string): Promise<boolean> 
  *   an hparams.json that is not JSON, lacks a key, or names an unknown backbone; InvalidOptionError for a checkpoint
  *   name with a path separator.
  */
-export async function readAuthorsRunFolder(folder: string, checkpoint = AUTHORS_DEFAULT_CHECKPOINT): Promise<AuthorsRunFolder> {
+export async function readAuthorsRunFolder(
+  folder: string,
+  checkpoint = AUTHORS_DEFAULT_CHECKPOINT,
+): Promise<AuthorsRunFolder> {
   const { readFile, readdir, stat } = await importNodeBuiltin<FileSystem>('node:fs/promises', 'reading a run folder');
   const { join } = await importNodeBuiltin<Paths>('node:path', 'reading a run folder');
   if (checkpoint === '' || /[\\/]/.test(checkpoint)) {
-    throw new InvalidOptionError('--checkpoint', checkpoint, 'Give a checkpoint name inside the run folder\'s chk/, e.g. chk_end or chk_di_1.');
+    throw new InvalidOptionError(
+      '--checkpoint',
+      checkpoint,
+      "Give a checkpoint name inside the run folder's chk/, e.g. chk_end or chk_di_1.",
+    );
   }
   const hparamsPath = join(folder, 'params', 'hparams.json');
   const checkpointPath = join(folder, 'chk', checkpoint);
   const text = await readFile(hparamsPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new CheckpointError(folder, `${error.code === 'ENOENT' ? 'has no params/hparams.json' : `cannot read params/hparams.json (${error.message})`}. An authors' run folder (aimagelab/VKD) holds chk/<checkpoint> and params/hparams.json ({"backbone_type", "num_classes", …}); restore that file, or import the checkpoint itself: --source ${checkpointPath} --backbone NAME --num-identities N.`, { cause: error });
+    throw new CheckpointError(
+      folder,
+      `${error.code === 'ENOENT' ? 'has no params/hparams.json' : `cannot read params/hparams.json (${error.message})`}. An authors' run folder (aimagelab/VKD) holds chk/<checkpoint> and params/hparams.json ({"backbone_type", "num_classes", …}); restore that file, or import the checkpoint itself: --source ${checkpointPath} --backbone NAME --num-identities N.`,
+      { cause: error },
+    );
   });
   let hparams: Record<string, unknown>;
   try {
@@ -58,8 +70,16 @@ export async function readAuthorsRunFolder(folder: string, checkpoint = AUTHORS_
   }
   const backboneType = hparams?.backbone_type;
   const numClasses = hparams?.num_classes;
-  if (typeof backboneType !== 'string') throw new FileFormatError(hparamsPath, `"backbone_type" is ${JSON.stringify(backboneType)}; expected the authors' backbone name, e.g. "resnet50".`);
-  if (!Number.isInteger(numClasses) || (numClasses as number) < 1) throw new FileFormatError(hparamsPath, `"num_classes" is ${JSON.stringify(numClasses)}; expected the number of training identities, e.g. 625.`);
+  if (typeof backboneType !== 'string')
+    throw new FileFormatError(
+      hparamsPath,
+      `"backbone_type" is ${JSON.stringify(backboneType)}; expected the authors' backbone name, e.g. "resnet50".`,
+    );
+  if (!Number.isInteger(numClasses) || (numClasses as number) < 1)
+    throw new FileFormatError(
+      hparamsPath,
+      `"num_classes" is ${JSON.stringify(numClasses)}; expected the number of training identities, e.g. 625.`,
+    );
   let resolved: { backbone: string; attention: AttentionName };
   try {
     resolved = resolveAuthorsBackbone(backboneType);
@@ -68,7 +88,18 @@ export async function readAuthorsRunFolder(folder: string, checkpoint = AUTHORS_
   }
   if (!(await stat(checkpointPath).catch(() => undefined))?.isFile()) {
     const present = await readdir(join(folder, 'chk')).catch(() => undefined);
-    throw new CheckpointError(checkpointPath, `no such checkpoint in the run folder; ${present ? `chk/ holds: ${present.sort().join(', ') || 'nothing'}` : 'the folder has no chk/'}. Choose one with --checkpoint NAME.`);
+    throw new CheckpointError(
+      checkpointPath,
+      `no such checkpoint in the run folder; ${present ? `chk/ holds: ${present.sort().join(', ') || 'nothing'}` : 'the folder has no chk/'}. Choose one with --checkpoint NAME.`,
+    );
   }
-  return { folder, checkpoint, checkpointPath, hparamsPath, backboneType, ...resolved, numIdentities: numClasses as number };
+  return {
+    folder,
+    checkpoint,
+    checkpointPath,
+    hparamsPath,
+    backboneType,
+    ...resolved,
+    numIdentities: numClasses as number,
+  };
 }

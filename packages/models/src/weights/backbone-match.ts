@@ -19,9 +19,17 @@ export interface BackboneMatch {
   expected: number;
 }
 
-function fit(entries: Record<string, SafetensorsEntry>, format: TorchWeightsFormat, config: ReidModelConfig): BackboneMatch {
+function fit(
+  entries: Record<string, SafetensorsEntry>,
+  format: TorchWeightsFormat,
+  config: ReidModelConfig,
+): BackboneMatch {
   const backbone = getBackbone(config.backbone);
-  const specs = new Map(reidModelSpecs(config).filter((spec) => isProvidedBy(format, spec.name, backbone)).map((spec) => [spec.name, spec]));
+  const specs = new Map(
+    reidModelSpecs(config)
+      .filter((spec) => isProvidedBy(format, spec.name, backbone))
+      .map((spec) => [spec.name, spec]),
+  );
   let matched = 0;
   let keys = 0;
   for (const [key, entry] of Object.entries(entries)) {
@@ -31,14 +39,25 @@ function fit(entries: Record<string, SafetensorsEntry>, format: TorchWeightsForm
     const spec = mapped.kind === 'weight' ? specs.get(mapped.name) : undefined;
     if (spec && tf.util.arraysEqual(entry.shape, torchShape(spec))) matched += 1;
   }
-  return { backbone: config.backbone, attention: config.attention, baseWidth: config.baseWidth, matched, keys, expected: specs.size };
+  return {
+    backbone: config.backbone,
+    attention: config.attention,
+    baseWidth: config.baseWidth,
+    matched,
+    keys,
+    expected: specs.size,
+  };
 }
 
 /**
  * The `baseWidth` a state_dict was built with, read from its first convolution's output channels (64 for the real
  * networks, less for narrow ones); `config.baseWidth` when the file has no such weight.
  */
-export function inferBaseWidth(entries: Record<string, SafetensorsEntry>, format: TorchWeightsFormat, config: ReidModelConfig): number {
+export function inferBaseWidth(
+  entries: Record<string, SafetensorsEntry>,
+  format: TorchWeightsFormat,
+  config: ReidModelConfig,
+): number {
   const backbone = getBackbone(config.backbone);
   const reference = validateReidModelOptions({ ...config, baseWidth: 64 });
   const firstConv = reidModelSpecs(reference).find((spec) => spec.layout === 'conv');
@@ -57,7 +76,11 @@ export function inferBaseWidth(entries: Record<string, SafetensorsEntry>, format
  * Every registered backbone × attention (at the file's inferred baseWidth), best fit first: the share of source keys
  * and expected weights that match by name and shape.
  */
-export function rankBackbones(entries: Record<string, SafetensorsEntry>, format: TorchWeightsFormat, config: ReidModelConfig): BackboneMatch[] {
+export function rankBackbones(
+  entries: Record<string, SafetensorsEntry>,
+  format: TorchWeightsFormat,
+  config: ReidModelConfig,
+): BackboneMatch[] {
   const matches: BackboneMatch[] = [];
   for (const name of backboneNames()) {
     for (const attention of getBackbone(name).attention) {
@@ -75,11 +98,19 @@ export function rankBackbones(entries: Record<string, SafetensorsEntry>, format:
 }
 
 /** One sentence naming the best-fitting backbone when it is not the model's own configuration; '' otherwise. */
-export function closestBackboneHint(entries: Record<string, SafetensorsEntry>, format: TorchWeightsFormat, config: ReidModelConfig): string {
+export function closestBackboneHint(
+  entries: Record<string, SafetensorsEntry>,
+  format: TorchWeightsFormat,
+  config: ReidModelConfig,
+): string {
   const best = rankBackbones(entries, format, config)[0];
   if (!best) return '';
   const label = `${best.backbone}${best.attention === 'none' ? '' : ` + ${best.attention}`} (baseWidth ${best.baseWidth})`;
-  if (best.matched === 0) return ` No registered backbone fits these keys (best: ${label}, 0 of ${best.keys}); is this a ${format} file of a Re-ID or ImageNet ResNet?`;
-  const same = best.backbone === config.backbone && best.attention === config.attention && best.baseWidth === config.baseWidth;
-  return same ? '' : ` Closest registered backbone: ${label}, ${best.matched} of ${best.keys} keys fit by name and shape.`;
+  if (best.matched === 0)
+    return ` No registered backbone fits these keys (best: ${label}, 0 of ${best.keys}); is this a ${format} file of a Re-ID or ImageNet ResNet?`;
+  const same =
+    best.backbone === config.backbone && best.attention === config.attention && best.baseWidth === config.baseWidth;
+  return same
+    ? ''
+    : ` Closest registered backbone: ${label}, ${best.matched} of ${best.keys} keys fit by name and shape.`;
 }

@@ -24,11 +24,19 @@ export interface ImportAuthorsRunOptions {
  * @returns the model (the caller disposes it), the import report and what was read from the folder.
  * @throws as {@link readAuthorsRunFolder} and {@link importTorchWeights}.
  */
-export async function importAuthorsRun(folder: string, options: ImportAuthorsRunOptions = {}): Promise<{ model: ReidModel; report: ImportReport; run: AuthorsRunFolder }> {
+export async function importAuthorsRun(
+  folder: string,
+  options: ImportAuthorsRunOptions = {},
+): Promise<{ model: ReidModel; report: ImportReport; run: AuthorsRunFolder }> {
   const run = await readAuthorsRunFolder(folder, options.checkpoint);
   const bytes = await readFileBytes(run.checkpointPath);
   const { entries } = readWeightsFile(bytes, run.checkpointPath);
-  const config = validateReidModelOptions({ backbone: run.backbone, attention: run.attention, numIdentities: run.numIdentities, seed: options.seed ?? 0 });
+  const config = validateReidModelOptions({
+    backbone: run.backbone,
+    attention: run.attention,
+    numIdentities: run.numIdentities,
+    seed: options.seed ?? 0,
+  });
   const model = createReidModel({ ...config, baseWidth: inferBaseWidth(entries, 'vkd', config) });
   try {
     const report = await importTorchWeights(model, bytes, {

@@ -9,7 +9,9 @@ import { entryToFloat32, parseSafetensors, writeSafetensors } from './safetensor
 /** Identifies files written by {@link saveReidModel}. */
 export const REID_MODEL_FORMAT = 'vkd-ts-reid-model';
 const FORMAT_VERSION = 1;
+/** The manifest (format, version, model config) of a model directory written by `saveReidModel`. */
 export const MODEL_CONFIG_FILE = 'model.json';
+/** The weights file of a model directory written by `saveReidModel`. */
 export const MODEL_WEIGHTS_FILE = 'weights.safetensors';
 /**
  * Where a training checkpoint of `@vkd/trainer` keeps its model: `<checkpoint>/model/` holds exactly the two files

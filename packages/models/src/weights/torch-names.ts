@@ -4,6 +4,7 @@ import { getBackbone } from '../backbones/backbone-registry';
 /** Naming schemes of PyTorch state_dicts that {@link importTorchWeights} understands. */
 export type TorchWeightsFormat = 'torchvision' | 'timm' | 'vkd';
 
+/** Every PyTorch key-naming scheme `importTorchWeights` understands. */
 export const TORCH_WEIGHTS_FORMATS: readonly TorchWeightsFormat[] = ['torchvision', 'timm', 'vkd'];
 
 /** What a source key means for the model: a model weight, or a known key with no counterpart (ImageNet head, counters). */
@@ -11,22 +12,26 @@ export type MappedKey = { kind: 'weight'; name: string } | { kind: 'ignored' } |
 
 /**
  * Maps one source key to a VKD state_dict key. A leading `module.` (DataParallel) is dropped; `num_batches_tracked`
- * is ignored in every format, the ImageNet classifier `fc.*` / `classifier.*` in torchvision / timm files; other
- * ImageNet keys are renamed by the backbone (`Backbone.imagenetKey`).
+ * is ignored in every format, the ImageNet classifier (`Backbone.imagenetHeadPrefixes`: ResNet `fc.*`, DenseNet /
+ * MobileNet `classifier.*`) in torchvision / timm files; other ImageNet keys are renamed by the backbone
+ * (`Backbone.imagenetKey`).
  */
 export function mapTorchKey(key: string, format: TorchWeightsFormat, backbone: Backbone): MappedKey {
   const name = key.startsWith('module.') ? key.slice('module.'.length) : key;
   if (name.endsWith('.num_batches_tracked')) return { kind: 'ignored' };
   if (format === 'vkd') return { kind: 'weight', name };
-  if (name.startsWith('fc.')) return { kind: 'ignored' };
+  if (backbone.imagenetHeadPrefixes?.some((prefix) => name.startsWith(prefix))) return { kind: 'ignored' };
   const mapped = backbone.imagenetKey(name);
   return mapped === undefined ? { kind: 'unknown' } : { kind: 'weight', name: mapped };
 }
 
-/** Guesses the format from the keys: VKD checkpoints have `backbone.features_layers.*` / `classifier.*` keys. */
+/** Key prefixes only VKD `TriNet` checkpoints have (torchvision DenseNet / MobileNet files also have `classifier.*`). */
+const VKD_KEY_PREFIXES = ['backbone.features_layers.', 'classifier.bottleneck.', 'classifier.classifier.'];
+
+/** Guesses the format from the keys: VKD checkpoints have `backbone.features_layers.*` / BNNeck head keys. */
 export function detectTorchFormat(keys: readonly string[]): TorchWeightsFormat {
   const stripped = keys.map((key) => (key.startsWith('module.') ? key.slice('module.'.length) : key));
-  return stripped.some((key) => key.startsWith('backbone.features_layers.') || key.startsWith('classifier.')) ? 'vkd' : 'torchvision';
+  return stripped.some((key) => VKD_KEY_PREFIXES.some((prefix) => key.startsWith(prefix))) ? 'vkd' : 'torchvision';
 }
 
 /**

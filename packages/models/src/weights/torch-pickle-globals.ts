@@ -5,8 +5,16 @@ import type { TorchStorageReference, TorchTensorRecord } from './torch-tensor';
 
 /** `torch.<Name>Storage` types a `torch.save` pickle names, and the element type of each. */
 export const TORCH_STORAGE_DTYPES: Readonly<Record<string, SafetensorsDtype>> = {
-  FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64', LongStorage: 'I64',
-  IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  DoubleStorage: 'F64',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
 };
 
 /** A storage type marker (`torch.FloatStorage`, …) as the unpickler passes it around. */
@@ -30,8 +38,17 @@ function isStorage(value: unknown): value is TorchStorageReference {
 export function torchGlobalResolver(source: string): (module: string, name: string) => PickleGlobal {
   const rebuildTensor = (args: unknown[], what: string): TorchTensorRecord => {
     const [storage, storageOffset, shape, stride] = args;
-    if (!isStorage(storage) || !Number.isInteger(storageOffset) || !integers(shape) || !integers(stride) || shape.length !== stride.length) {
-      throw new CheckpointError(source, `${what} got arguments that are not (storage, offset, size, stride): the pickle is malformed.`);
+    if (
+      !isStorage(storage) ||
+      !Number.isInteger(storageOffset) ||
+      !integers(shape) ||
+      !integers(stride) ||
+      shape.length !== stride.length
+    ) {
+      throw new CheckpointError(
+        source,
+        `${what} got arguments that are not (storage, offset, size, stride): the pickle is malformed.`,
+      );
     }
     return { kind: 'torch-tensor', storage, storageOffset: storageOffset as number, shape, stride };
   };
@@ -50,10 +67,16 @@ export function torchGlobalResolver(source: string): (module: string, name: stri
     const qualified = `${module}.${name}`;
     const call = Object.hasOwn(allowed, qualified) ? allowed[qualified] : undefined;
     if (call) return { module, name, call };
-    const dtype = module === 'torch' && Object.hasOwn(TORCH_STORAGE_DTYPES, name) ? TORCH_STORAGE_DTYPES[name] : undefined;
+    const dtype =
+      module === 'torch' && Object.hasOwn(TORCH_STORAGE_DTYPES, name) ? TORCH_STORAGE_DTYPES[name] : undefined;
     if (dtype) return { module, name, dtype } satisfies TorchStorageType;
     if (module === 'torch' && name.endsWith('Storage')) {
-      throw new CheckpointError(source, `storage type torch.${name} is not supported; supported: ${Object.keys(TORCH_STORAGE_DTYPES).map((type) => `torch.${type}`).join(', ')}. Convert the tensors to float32 in Python first.`);
+      throw new CheckpointError(
+        source,
+        `storage type torch.${name} is not supported; supported: ${Object.keys(TORCH_STORAGE_DTYPES)
+          .map((type) => `torch.${type}`)
+          .join(', ')}. Convert the tensors to float32 in Python first.`,
+      );
     }
     throw new UnsafePickleError(source, qualified, names.join(', '));
   };
@@ -62,6 +85,7 @@ export function torchGlobalResolver(source: string): (module: string, name: stri
 /** The storage type named in a persistent id, or a CheckpointError. */
 export function storageDtype(value: unknown, source: string): SafetensorsDtype {
   const dtype = (value as Partial<TorchStorageType> | null)?.dtype;
-  if (typeof dtype !== 'string') throw new CheckpointError(source, 'a storage persistent id names no storage type: the pickle is malformed.');
+  if (typeof dtype !== 'string')
+    throw new CheckpointError(source, 'a storage persistent id names no storage type: the pickle is malformed.');
   return dtype;
 }

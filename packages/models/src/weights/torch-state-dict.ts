@@ -12,7 +12,8 @@ function isStateDict(value: unknown): value is Map<string, TorchTensorRecord> {
 }
 
 function describeKeys(value: unknown): string {
-  if (!(value instanceof Map)) return `the file holds a ${Array.isArray(value) ? 'list' : value === null ? 'None' : typeof value}`;
+  if (!(value instanceof Map))
+    return `the file holds a ${Array.isArray(value) ? 'list' : value === null ? 'None' : typeof value}`;
   const keys = [...value.keys()].map(String);
   const shown = keys.length <= 8 ? keys.join(', ') : `${keys.slice(0, 8).join(', ')}, … (${keys.length} in all)`;
   return `its top-level keys are: ${shown || '(none)'}`;
@@ -32,9 +33,13 @@ export function extractStateDict(contents: TorchFileContents, source: string): R
     if (key !== undefined) stateDict = object.get(key) as Map<string, TorchTensorRecord>;
   }
   if (!stateDict) {
-    throw new CheckpointError(source, `no state_dict found: ${describeKeys(object)}. Expected a dict of tensors (torch.save(model.state_dict(), path)) or a dict holding one under ${STATE_DICT_WRAPPER_KEYS.map((key) => `"${key}"`).join(', ')}.`);
+    throw new CheckpointError(
+      source,
+      `no state_dict found: ${describeKeys(object)}. Expected a dict of tensors (torch.save(model.state_dict(), path)) or a dict holding one under ${STATE_DICT_WRAPPER_KEYS.map((key) => `"${key}"`).join(', ')}.`,
+    );
   }
   const entries: Record<string, SafetensorsEntry> = {};
-  for (const [name, record] of stateDict) entries[name] = materialiseTensor(record, contents.storageBytes(record.storage.key), name, source);
+  for (const [name, record] of stateDict)
+    entries[name] = materialiseTensor(record, contents.storageBytes(record.storage.key), name, source);
   return entries;
 }

@@ -35,22 +35,36 @@ export function isTorchTensorRecord(value: unknown): value is TorchTensorRecord 
  * @param name the state_dict key, for error messages.
  * @throws CheckpointError naming `source` and `name` when the tensor reaches past its storage.
  */
-export function materialiseTensor(record: TorchTensorRecord, storageBytes: Uint8Array, name: string, source: string): SafetensorsEntry {
+export function materialiseTensor(
+  record: TorchTensorRecord,
+  storageBytes: Uint8Array,
+  name: string,
+  source: string,
+): SafetensorsEntry {
   const { storage, shape, stride } = record;
   const itemSize = dtypeItemSize(storage.dtype);
   const viewOffset = storage.view?.offset ?? 0;
   const available = storage.view?.numel ?? storage.numel;
   if (storageBytes.length < (viewOffset + available) * itemSize) {
-    throw new CheckpointError(source, `storage "${storage.key}" of "${name}" has ${storageBytes.length} bytes but needs ${(viewOffset + available) * itemSize} (truncated file?).`);
+    throw new CheckpointError(
+      source,
+      `storage "${storage.key}" of "${name}" has ${storageBytes.length} bytes but needs ${(viewOffset + available) * itemSize} (truncated file?).`,
+    );
   }
   const count = shape.reduce((product, dim) => product * dim, 1);
   let last = record.storageOffset;
   for (let axis = 0; axis < shape.length; axis++) last += ((shape[axis] as number) - 1) * (stride[axis] as number);
   if (count > 0 && (record.storageOffset < 0 || last >= available || stride.some((step) => step < 0))) {
-    throw new CheckpointError(source, `tensor "${name}" (offset ${record.storageOffset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches past its storage of ${available} elements.`);
+    throw new CheckpointError(
+      source,
+      `tensor "${name}" (offset ${record.storageOffset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches past its storage of ${available} elements.`,
+    );
   }
   if (count * itemSize > MAX_TENSOR_BYTES) {
-    throw new CheckpointError(source, `tensor "${name}" (size [${shape.join(', ')}]) would take ${count * itemSize} bytes, more than the ${MAX_TENSOR_BYTES} a typed array can hold (corrupt file?).`);
+    throw new CheckpointError(
+      source,
+      `tensor "${name}" (size [${shape.join(', ')}]) would take ${count * itemSize} bytes, more than the ${MAX_TENSOR_BYTES} a typed array can hold (corrupt file?).`,
+    );
   }
   const base = (viewOffset + record.storageOffset) * itemSize;
   let contiguous = true;
@@ -58,7 +72,8 @@ export function materialiseTensor(record: TorchTensorRecord, storageBytes: Uint8
     if ((shape[axis] as number) !== 1 && stride[axis] !== expected) contiguous = false;
     expected *= shape[axis] as number;
   }
-  if (contiguous) return { dtype: storage.dtype, shape: [...shape], data: storageBytes.subarray(base, base + count * itemSize) };
+  if (contiguous)
+    return { dtype: storage.dtype, shape: [...shape], data: storageBytes.subarray(base, base + count * itemSize) };
   const data = new Uint8Array(count * itemSize);
   const index = new Array<number>(shape.length).fill(0);
   for (let element = 0; element < count; element++) {
@@ -82,9 +97,15 @@ export interface TorchFileContents {
 }
 
 /** A storage persistent id's common fields, checked: `('storage', type, key, location, numel, …)`. */
-export function storageIdFields(id: unknown, source: string): { type: unknown; key: string; numel: number; rest: unknown[] } {
+export function storageIdFields(
+  id: unknown,
+  source: string,
+): { type: unknown; key: string; numel: number; rest: unknown[] } {
   if (!Array.isArray(id) || id[0] !== 'storage' || id.length < 5 || !Number.isInteger(id[4])) {
-    throw new CheckpointError(source, `persistent id ${JSON.stringify(String(id))} is not a torch storage: the pickle is malformed.`);
+    throw new CheckpointError(
+      source,
+      `persistent id ${JSON.stringify(String(id))} is not a torch storage: the pickle is malformed.`,
+    );
   }
   return { type: id[1], key: String(id[2]), numel: id[4] as number, rest: id.slice(5) };
 }

@@ -16,11 +16,20 @@ export function readTorchZipFile(bytes: Uint8Array, source: string): TorchFileCo
   const pickles = names.filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   if (pickles.length !== 1) {
     const listed = names.length <= 6 ? names.join(', ') : `${names.slice(0, 6).join(', ')}, … (${names.length} in all)`;
-    throw new CheckpointError(source, `${pickles.length === 0 ? 'the zip archive has no <folder>/data.pkl' : 'the zip archive has several data.pkl'}, so it is not a file written by torch.save (members: ${listed || 'none'}).`);
+    throw new CheckpointError(
+      source,
+      `${pickles.length === 0 ? 'the zip archive has no <folder>/data.pkl' : 'the zip archive has several data.pkl'}, so it is not a file written by torch.save (members: ${listed || 'none'}).`,
+    );
   }
   const folder = (pickles[0] as string).slice(0, -'data.pkl'.length);
-  const byteOrder = archive.members.has(`${folder}byteorder`) ? new TextDecoder().decode(archive.read(`${folder}byteorder`)).trim() : 'little';
-  if (byteOrder !== 'little') throw new CheckpointError(source, `the storages are ${byteOrder}-endian; only little-endian files are supported. Save it again on a little-endian machine.`);
+  const byteOrder = archive.members.has(`${folder}byteorder`)
+    ? new TextDecoder().decode(archive.read(`${folder}byteorder`)).trim()
+    : 'little';
+  if (byteOrder !== 'little')
+    throw new CheckpointError(
+      source,
+      `the storages are ${byteOrder}-endian; only little-endian files are supported. Save it again on a little-endian machine.`,
+    );
   const { value } = readPickle(archive.read(`${folder}data.pkl`), 0, {
     source,
     resolveGlobal: torchGlobalResolver(source),
@@ -33,7 +42,11 @@ export function readTorchZipFile(bytes: Uint8Array, source: string): TorchFileCo
     object: value,
     storageBytes(key) {
       const name = `${folder}data/${key}`;
-      if (!archive.members.has(name)) throw new CheckpointError(source, `the zip archive lacks the storage "${name}" its data.pkl refers to (truncated or edited file?).`);
+      if (!archive.members.has(name))
+        throw new CheckpointError(
+          source,
+          `the zip archive lacks the storage "${name}" its data.pkl refers to (truncated or edited file?).`,
+        );
       return archive.read(name);
     },
   };

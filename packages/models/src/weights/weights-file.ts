@@ -13,7 +13,9 @@ export type WeightsFileFormat = 'torch-zip' | 'torch-legacy' | 'safetensors';
  * magic-number pickle, else a safetensors header that fits in the file and parses.
  * @returns the format, or the reason each was ruled out.
  */
-export function detectWeightsFileFormat(bytes: Uint8Array): { format: WeightsFileFormat } | { format: undefined; reason: string } {
+export function detectWeightsFileFormat(
+  bytes: Uint8Array,
+): { format: WeightsFileFormat } | { format: undefined; reason: string } {
   if (hasZipSignature(bytes)) return { format: 'torch-zip' };
   if (hasTorchLegacyMagic(bytes)) return { format: 'torch-legacy' };
   try {
@@ -34,10 +36,16 @@ export function detectWeightsFileFormat(bytes: Uint8Array): { format: WeightsFil
  * @throws CheckpointError naming `source` for an unknown, truncated or malformed file; UnsafePickleError for a pickle
  *   naming a global outside the allow-list.
  */
-export function readWeightsFile(bytes: Uint8Array, source: string): { format: WeightsFileFormat; entries: Record<string, SafetensorsEntry> } {
+export function readWeightsFile(
+  bytes: Uint8Array,
+  source: string,
+): { format: WeightsFileFormat; entries: Record<string, SafetensorsEntry> } {
   const detected = detectWeightsFileFormat(bytes);
-  if (detected.format === undefined) throw new CheckpointError(source, `unknown weights file format: ${detected.reason}.`);
-  if (detected.format === 'safetensors') return { format: 'safetensors', entries: parseSafetensors(bytes, source).entries };
-  const contents = detected.format === 'torch-zip' ? readTorchZipFile(bytes, source) : readTorchLegacyFile(bytes, source);
+  if (detected.format === undefined)
+    throw new CheckpointError(source, `unknown weights file format: ${detected.reason}.`);
+  if (detected.format === 'safetensors')
+    return { format: 'safetensors', entries: parseSafetensors(bytes, source).entries };
+  const contents =
+    detected.format === 'torch-zip' ? readTorchZipFile(bytes, source) : readTorchLegacyFile(bytes, source);
   return { format: detected.format, entries: extractStateDict(contents, source) };
 }

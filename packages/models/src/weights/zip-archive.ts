@@ -40,10 +40,15 @@ export function hasZipSignature(bytes: Uint8Array): boolean {
 export function openZipArchive(bytes: Uint8Array, source: string): ZipArchive {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fail = (reason: string): never => {
-    throw new CheckpointError(source, `${reason}. The file is truncated or not a complete zip archive: download or save it again.`);
+    throw new CheckpointError(
+      source,
+      `${reason}. The file is truncated or not a complete zip archive: download or save it again.`,
+    );
   };
-  const u16 = (at: number) => (at + 2 <= bytes.length ? view.getUint16(at, true) : fail(`zip structure at byte ${at} past the end`));
-  const u32 = (at: number) => (at + 4 <= bytes.length ? view.getUint32(at, true) : fail(`zip structure at byte ${at} past the end`));
+  const u16 = (at: number) =>
+    at + 2 <= bytes.length ? view.getUint16(at, true) : fail(`zip structure at byte ${at} past the end`);
+  const u32 = (at: number) =>
+    at + 4 <= bytes.length ? view.getUint32(at, true) : fail(`zip structure at byte ${at} past the end`);
   const u64 = (at: number) => {
     if (at + 8 > bytes.length) fail(`zip structure at byte ${at} past the end`);
     const value = view.getBigUint64(at, true);
@@ -67,7 +72,8 @@ export function openZipArchive(bytes: Uint8Array, source: string): ZipArchive {
     directorySize = u64(zip64End + 40);
     directoryOffset = u64(zip64End + 48);
   }
-  if (directoryOffset + directorySize > bytes.length) fail(`the central directory (bytes ${directoryOffset}–${directoryOffset + directorySize}) lies past the end`);
+  if (directoryOffset + directorySize > bytes.length)
+    fail(`the central directory (bytes ${directoryOffset}–${directoryOffset + directorySize}) lies past the end`);
   const members = new Map<string, ZipMember>();
   let at = directoryOffset;
   for (let index = 0; index < count; index++) {
@@ -82,13 +88,19 @@ export function openZipArchive(bytes: Uint8Array, source: string): ZipArchive {
     if (at + 46 + nameLength > bytes.length) fail('a member name lies past the end');
     const name = new TextDecoder().decode(bytes.subarray(at + 46, at + 46 + nameLength));
     // zip64 extra field: the 64-bit values of those 32-bit fields that are 0xFFFFFFFF, in this order.
-    for (let extra = at + 46 + nameLength; extra + 4 <= at + 46 + nameLength + extraLength;) {
+    for (let extra = at + 46 + nameLength; extra + 4 <= at + 46 + nameLength + extraLength; ) {
       const id = u16(extra);
       const length = u16(extra + 2);
       if (id === ZIP64_EXTRA) {
         let field = extra + 4;
-        if (size === 0xffffffff) { size = u64(field); field += 8; }
-        if (compressedSize === 0xffffffff) { compressedSize = u64(field); field += 8; }
+        if (size === 0xffffffff) {
+          size = u64(field);
+          field += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = u64(field);
+          field += 8;
+        }
         if (localHeaderOffset === 0xffffffff) localHeaderOffset = u64(field);
       }
       extra += 4 + length;
@@ -107,10 +119,15 @@ export function openZipArchive(bytes: Uint8Array, source: string): ZipArchive {
     }
     const data = bytes.subarray(start, start + member.compressedSize);
     if (member.method === 0) return data;
-    if (member.method !== 8) throw new CheckpointError(source, `zip member "${name}" uses compression method ${member.method}; only stored (0) and deflate (8) are supported.`);
+    if (member.method !== 8)
+      throw new CheckpointError(
+        source,
+        `zip member "${name}" uses compression method ${member.method}; only stored (0) and deflate (8) are supported.`,
+      );
     try {
       const inflated = inflateSync(data, { out: new Uint8Array(member.size) });
-      if (inflated.length !== member.size) fail(`member "${name}" inflates to ${inflated.length} bytes, not ${member.size}`);
+      if (inflated.length !== member.size)
+        fail(`member "${name}" inflates to ${inflated.length} bytes, not ${member.size}`);
       return inflated;
     } catch (error) {
       if (error instanceof CheckpointError) throw error;

@@ -1,6 +1,6 @@
 import { describeValue } from '@vkd/core';
 import { datasetNames } from '@vkd/datasets';
-import { backboneNames } from '@vkd/models';
+import { backboneNames, getBackbone } from '@vkd/models';
 import { flagName, type OptionSpec } from '../options/option-spec';
 import type { CommandDefinition } from './command';
 
@@ -34,6 +34,14 @@ export function formatCommandHelp(command: CommandDefinition): string {
 }
 
 /** `vkd --help`. */
+
+/** `resnet50 (also resnet50bam = +BAM)`: a backbone with the authors' combined names that select it. */
+function withAliases(name: string): string {
+  const aliases = Object.entries(getBackbone(name).aliases ?? {}).map(
+    ([alias, attention]) => `${alias} = +${attention.toUpperCase()}`,
+  );
+  return aliases.length > 0 ? `${name} (also ${aliases.join(', ')})` : name;
+}
 export function formatGeneralHelp(commands: readonly CommandDefinition[], version: string): string {
   return [
     `vkd ${version}: Views Knowledge Distillation (Porrello et al., ECCV 2020) for video/multi-view re-identification on TensorFlow.js`,
@@ -44,7 +52,7 @@ export function formatGeneralHelp(commands: readonly CommandDefinition[], versio
     columns(commands.map((command) => [command.name, command.summary])),
     '',
     `Datasets (--dataset): ${datasetNames().join(', ')}`,
-    `Backbones (--backbone): ${backboneNames().join(', ')}`,
+    `Backbones (--backbone): ${backboneNames().map(withAliases).join(', ')}`,
     '',
     'Run `vkd <command> --help` for the options of a command. Start with `vkd demo`.',
     '',

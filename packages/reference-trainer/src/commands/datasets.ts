@@ -1,5 +1,5 @@
-import { InvalidOptionError } from '@vkd/core';
-import { datasetNames, formatStatistics, loadDataset } from '@vkd/datasets';
+import { InvalidOptionError, MAX_SEED } from '@vkd/core';
+import { datasetNames, formatStatistics, loadDataset, SYNTHETIC_LIMITS } from '@vkd/datasets';
 import type { CommandDefinition } from '../cli/command';
 import { registryChoice } from '../config/option-groups';
 import { requireOption } from '../options/resolve-options';
@@ -25,13 +25,13 @@ export const datasetsCommand: CommandDefinition = {
     { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root (stats)' },
     { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame and count those that cannot be decoded instead of failing (stats)' },
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'where to write the synthetic set (generate)' },
-    { key: 'identities', kind: 'integer', min: 4, max: 10000, default: 40, description: 'identities, half for training (generate)' },
-    { key: 'cameras', kind: 'integer', min: 2, max: 9, default: 4, description: 'cameras (generate)' },
-    { key: 'trackletsPerIdentity', kind: 'integer', min: 1, max: 100, default: 2, description: 'tracklets per identity per camera (generate)' },
-    { key: 'framesPerTracklet', kind: 'integer', min: 1, max: 1000, default: 8, description: 'frames per tracklet (generate)' },
-    { key: 'height', kind: 'integer', min: 16, max: 1024, default: 128, description: 'frame height (generate)' },
-    { key: 'width', kind: 'integer', min: 8, max: 1024, default: 64, description: 'frame width (generate)' },
-    { key: 'seed', kind: 'integer', min: 0, default: 0, description: 'random seed (generate)' },
+    { key: 'identities', kind: 'integer', min: 4, max: SYNTHETIC_LIMITS.identities.max, default: 40, description: 'identities, half for training (generate)' },
+    { key: 'cameras', kind: 'integer', min: SYNTHETIC_LIMITS.cameras.min, max: SYNTHETIC_LIMITS.cameras.max, default: 4, description: 'cameras (generate)' },
+    { key: 'trackletsPerIdentity', kind: 'integer', min: SYNTHETIC_LIMITS.trackletsPerIdentity.min, max: SYNTHETIC_LIMITS.trackletsPerIdentity.max, default: 2, description: 'tracklets per identity per camera (generate)' },
+    { key: 'framesPerTracklet', kind: 'integer', min: SYNTHETIC_LIMITS.framesPerTracklet.min, max: SYNTHETIC_LIMITS.framesPerTracklet.max, default: 8, description: 'frames per tracklet (generate)' },
+    { key: 'height', kind: 'integer', min: SYNTHETIC_LIMITS.height.min, max: SYNTHETIC_LIMITS.height.max, default: 128, description: 'frame height (generate)' },
+    { key: 'width', kind: 'integer', min: SYNTHETIC_LIMITS.width.min, max: SYNTHETIC_LIMITS.width.max, default: 64, description: 'frame width (generate)' },
+    { key: 'seed', kind: 'integer', min: 0, max: MAX_SEED, default: 0, description: 'random seed (generate)' },
     { key: 'regenerate', kind: 'boolean', default: false, description: 'replace a set generated there with other options (only the files it lists; generate)' },
   ],
   async run({ options, positionals, io }) {

@@ -84,7 +84,9 @@ export const distillCommand: CommandDefinition = {
     try {
       let student = createStudent(source, reinit);
       metadataFor(student, teacherPath);
-      if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
+      if (source.studentReinitPrefixes.length === 0) {
+        log.info(`distill: ${source.config.backbone}: the student re-initialises only its head, as the authors`);
+      } else if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
       else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
       try {
         const memory = await checkBatchMemory(student, data, { training, studentFrames: training.studentFrames, teacher }, log);

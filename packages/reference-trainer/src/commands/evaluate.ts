@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidOptionError } from '@vkd/core';
 import { loadReidModel } from '@vkd/models';
@@ -52,6 +53,10 @@ export const evaluateCommand: CommandDefinition = {
     const saveDirectory = options.saveFeatures as string | undefined;
     const out = options.out as string | undefined;
     if (ranked && !out) throw new InvalidOptionError('--ranked', options.ranked, 'The ranked-results pictures go into --out DIR; pass --out.');
+    // --out is a directory: a file there would fail only after the whole evaluation.
+    if (out && (await stat(out).then((info) => !info.isDirectory(), () => false))) {
+      throw new InvalidOptionError('--out', out, 'It is a file; --out takes a directory (metrics.json is written into it).');
+    }
     // The user's paths first: a mistyped --root or --model fails at once, before the backend is probed.
     const given = dataSettings(options);
     const dataset = await loadRunDataset(given.dataset, given.root, given);

@@ -26,6 +26,7 @@ export const reportCommand: CommandDefinition = {
     { key: 'run', kind: 'path', placeholder: 'dir', description: 'run directory (written by vkd demo, distill or evaluate --out)' },
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'report directory (default: RUN/report)' },
     { key: 'heatmaps', kind: 'integer', min: 0, max: 32, default: 4, description: 'query frames in the Grad-CAM panel (0: none)' },
+    { key: 'ranked', kind: 'integer', min: 0, max: 100, default: 0, description: 'also draw ranked results of the run\'s student (or model): the N worst queries per protocol' },
   ],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
@@ -36,13 +37,14 @@ export const reportCommand: CommandDefinition = {
     let dataset: ReidDataset | undefined;
     let datasetProblem: string | undefined;
     const { name, root } = settings.dataset ?? {};
-    if (heatmaps > 0 && name && root) {
+    const ranked = options.ranked as number;
+    if ((heatmaps > 0 || ranked > 0) && name && root) {
       try {
         dataset = await loadRunDataset(name, root);
       } catch (error) {
         datasetProblem = `the run's dataset (${name} at ${root}) cannot be loaded: ${(error as Error).message}`;
       }
-    } else if (heatmaps > 0) {
+    } else if (heatmaps > 0 || ranked > 0) {
       datasetProblem = 'metrics.json names no dataset';
     }
     if (dataset) await activateDevice(options.device as string, log, options.threads as number | undefined);
@@ -53,6 +55,7 @@ export const reportCommand: CommandDefinition = {
       outDirectory: (options.out as string | undefined) ?? join(runDirectory, RUN_FILES.report),
       metrics,
       heatmaps,
+      ranked,
       ...(dataset ? { dataset } : {}),
       ...(datasetProblem ? { datasetProblem } : {}),
       ...(height && width ? { imageSize: [height, width] as const } : {}),

@@ -1,3 +1,4 @@
+import { getBackbone, resolveBackboneName, validateReidModelOptions } from '@vkd/models';
 import { MissingOptionError } from '../options/missing-option-error';
 import type { OptionValues } from '../options/option-spec';
 import { presetRequiresImagenetWeights, presetValues } from './presets';
@@ -39,13 +40,15 @@ export function imagenetImportCommand(backbone: string): string {
  * @param what what the weights are for, completing "the authors …", e.g. `start the teacher from ImageNet`.
  * @throws MissingOptionError (`--imagenet-weights`, exit 2) under such a preset without it, saying how to get them.
  */
-export function resolveImagenetStart(options: OptionValues, what: string): ImagenetStart {
+export function resolveImagenetStart(options: OptionValues, what: string, stage: 'teacher' | 'distill' = 'teacher'): ImagenetStart {
   const value = options.imagenetWeights;
   if (value === FROM_SCRATCH) return { kind: 'scratch', explicit: true };
   if (typeof value === 'string') return { kind: 'imagenet', directory: value };
   if (!presetRequiresImagenetWeights(options.preset)) return { kind: 'scratch', explicit: false };
   // distill has no --backbone (the teacher's is used): name the preset's.
   const backbone = String(options.backbone ?? presetValues(String(options.preset), 'evaluate').backbone);
+  // The authors' MobileNet student resets only its head (`reinit_layers`): nothing to reload from ImageNet.
+  if (stage === 'distill' && !studentReloadsStage(backbone)) return { kind: 'unused' };
   const file = TORCHVISION_FILES[backbone];
   throw new MissingOptionError(
     '--imagenet-weights',
@@ -54,4 +57,11 @@ export function resolveImagenetStart(options: OptionValues, what: string): Image
       `${imagenetImportCommand(backbone)}, then pass --imagenet-weights models/${backbone}-imagenet. ` +
       `To train without ImageNet weights anyway (far below the paper's numbers), pass --imagenet-weights ${FROM_SCRATCH}.`,
   );
+}
+
+/** Whether the VKD student of this backbone reloads a stage (ResNet layer4, DenseNet denseblock4; not MobileNet). */
+function studentReloadsStage(name: string): boolean {
+  const { backbone } = resolveBackboneName(name);
+  const config = validateReidModelOptions({ backbone, numIdentities: 1 });
+  return getBackbone(config.backbone).build(config).studentReinitPrefixes.length > 0;
 }

@@ -1,7 +1,8 @@
+import { MAX_SEED } from '@vkd/core';
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
-import { backboneNames, backbonesWithAttention } from '@vkd/models';
-import { AUTHORS_SEED, DISTILL_DEFAULTS } from '@vkd/trainer';
+import { ATTENTION_NAMES, backboneChoices, backbonesWithAttention } from '@vkd/models';
+import { AUTHORS_SEED, DISTILL_DEFAULTS, TEACHER_DEFAULTS } from '@vkd/trainer';
 import type { OptionSpec } from '../options/option-spec';
 import { FROM_SCRATCH } from './imagenet-start';
 import { presetNames } from './presets';
@@ -27,7 +28,7 @@ export const GENERAL_OPTIONS: readonly OptionSpec[] = [
   { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options (camelCase or kebab-case keys); flags override it' },
   { key: 'threads', kind: 'integer', min: 1, max: 256, placeholder: 'n', description: 'threads of the wasm SIMD kernels (convolutions, BatchNorm sums, pooling gradients); default: all hardware threads' },
   { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors (no progress bars)' },
-  { key: 'seed', kind: 'integer', default: AUTHORS_SEED, min: 0, description: `random seed (the authors use ${AUTHORS_SEED})` },
+  { key: 'seed', kind: 'integer', default: AUTHORS_SEED, min: 0, max: MAX_SEED, description: `random seed (the authors use ${AUTHORS_SEED})` },
 ];
 
 /** Where results go. */
@@ -50,6 +51,7 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
     },
   },
   registryChoice({ key: 'dataset', description: 'dataset loader (@vkd/datasets registry)' }, datasetNames),
+  { key: 'trackletGrouping', kind: 'string', placeholder: 'rule', description: 'how the loader forms tracklets, where it offers a choice (duke-video: folder = one per tracklet folder, the default; vkd = the authors\' merge of consecutive files of one identity and camera, set by the duke-* presets)' },
   { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root directory' },
   { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame when loading the dataset and leave out corrupt or truncated ones (slow on large sets)' },
   { key: 'height', kind: 'integer', min: 8, max: 1024, default: 256, description: 'input height in pixels (evaluate, distill: the model\'s own from its model.json unless set)' },
@@ -60,17 +62,34 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
 
 /** Network shape. */
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
-  registryChoice({ key: 'backbone', default: 'resnet50', description: 'backbone network (@vkd/models registry)' }, backboneNames),
+  registryChoice(
+    {
+      key: 'backbone',
+      default: 'resnet50',
+      description: 'backbone network (@vkd/models registry; resnet50bam = resnet50 with BAM)',
+    },
+    backboneChoices,
+  ),
   {
     key: 'attention',
     kind: 'choice',
-    choices: ['none', 'bam'],
-    default: 'none',
+    choices: ATTENTION_NAMES,
+    // No default: unset means 'none', or 'bam' for the authors' combined names (resnet50bam, resnet101bam).
     get description() {
-      return `BAM attention (${backbonesWithAttention('bam').join(', ')})`;
+      const backbones = backbonesWithAttention('bam').join(', ');
+      return `BAM attention (${backbones}); default none, bam for resnet50bam / resnet101bam`;
     },
   },
-  { key: 'baseWidth', kind: 'integer', min: 4, max: 64, default: 64, description: 'channels of the first ResNet stage (64 = standard; 16 = narrow CPU demo)' },
+  {
+    key: 'baseWidth',
+    kind: 'integer',
+    min: 4,
+    max: 64,
+    default: 64,
+    description:
+      'network width, 64 = standard (ResNet stage-1 channels, DenseNet initial features, MobileNet width ' +
+      '×baseWidth/64); 16 = narrow CPU demo',
+  },
 ];
 
 /** Optimisation and schedule, shared by both stages. */
@@ -79,14 +98,17 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'identitiesPerBatch', kind: 'integer', min: 2, max: 1024, description: 'P: identities per batch' },
   { key: 'instancesPerIdentity', kind: 'integer', min: 1, max: 64, description: 'K: tracklets per identity in a batch' },
   { key: 'framesPerTracklet', kind: 'integer', min: 1, max: 64, description: 'N: frames (views) per tracklet' },
-  { key: 'learningRate', kind: 'number', min: 0, max: 10, default: 1e-4, description: 'Adam learning rate' },
-  { key: 'weightDecay', kind: 'number', min: 0, max: 1, default: 1e-5, description: 'L2 weight decay added to gradients (PyTorch Adam)' },
-  { key: 'gamma', kind: 'number', min: 0, max: 1, default: 0.1, description: 'learning-rate decay factor at each milestone' },
+  // No `default` for the stage settings: unset, they take the stage's defaults (`teacherDefaultsFor`,
+  // `DISTILL_DEFAULTS` of @vkd/trainer), stated once there; the help quotes the teacher's.
+  { key: 'learningRate', kind: 'number', min: 0, max: 10, description: `Adam learning rate (default: ${TEACHER_DEFAULTS.learningRate}, the authors')` },
+  { key: 'weightDecay', kind: 'number', min: 0, max: 1, description: `L2 weight decay added to gradients, PyTorch Adam (default: ${TEACHER_DEFAULTS.weightDecay})` },
+  { key: 'gamma', kind: 'number', min: 0, max: 1, description: `learning-rate decay factor at each milestone (default: ${TEACHER_DEFAULTS.gamma})` },
   { key: 'milestones', kind: 'integer-list', min: 1, placeholder: 'e.g. 100,200', description: 'epochs at which the learning rate is multiplied by gamma' },
   { key: 'augment', kind: 'boolean', default: true, description: 'pad+crop, flip, random erasing per frame' },
-  { key: 'evalEvery', kind: 'integer', min: 0, default: 50, description: 'evaluate every n epochs (0: only at the end)' },
-  { key: 'saveEvery', kind: 'integer', min: 1, default: 50, description: 'checkpoint every n epochs' },
+  { key: 'evalEvery', kind: 'integer', min: 0, description: `evaluate every n epochs, 0: only at the end (default: ${TEACHER_DEFAULTS.evaluateEvery})` },
+  { key: 'saveEvery', kind: 'integer', min: 1, description: `checkpoint every n epochs (default: ${TEACHER_DEFAULTS.evaluateEvery})` },
   { key: 'keepLast', kind: 'integer', min: 1, default: 3, description: 'checkpoints kept besides the best' },
+  { key: 'tensorboard', kind: 'path', placeholder: 'dir', description: 'also write TensorBoard event files (losses, learning rate, --eval-every metrics) to DIR/<stage>/' },
   { key: 'resume', kind: 'boolean', default: false, description: 'continue from the last good checkpoint in --out (settings that change the result must match)' },
   { key: 'allowChanged', kind: 'string', placeholder: 'keys', description: 'with --resume: settings that may differ from the run, e.g. learning-rate,epochs' },
   {

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@vkd/core';
 import { datasetNames } from '@vkd/datasets';
-import { checkBackboneAttention, type AttentionName, type BackboneName } from '@vkd/models';
+import { checkBackboneAttention, resolveBackboneName, type AttentionName, type BackboneName } from '@vkd/models';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
 import { flagName, keyFromFlag, type OptionValues } from '../options/option-spec';
 import { resolveImagenetStart, type ImagenetStart } from './imagenet-start';
@@ -12,6 +12,8 @@ export interface DataSettings {
   readonly root: string;
   /** `--skip-bad-frames`: frames that cannot be decoded are left out when the dataset is loaded. */
   readonly skipBadFrames: boolean;
+  /** `--tracklet-grouping`: the loader's `grouping` (a value of the dataset's `groupings`); absent: its default. */
+  readonly trackletGrouping?: string;
   readonly height: number;
   readonly width: number;
   readonly testFrames: number;
@@ -42,6 +44,8 @@ export interface TrainingSettings {
   readonly saveEvery: number;
   readonly keepLast: number;
   readonly resume: boolean;
+  /** `--tensorboard DIR`: also write TensorBoard event files to DIR/<stage>/. */
+  readonly tensorboard?: string;
   /** `--allow-changed`: result-changing settings a `--resume` may change (camelCase keys). */
   readonly allowChanged: readonly string[];
   /**
@@ -78,6 +82,7 @@ export function dataSettings(options: OptionValues): DataSettings {
     dataset: requireOption<string>(options, 'dataset', '--dataset', `pass the dataset loader, e.g. --dataset mars (one of: ${datasetNames().join(', ')}), or a --preset that sets it.`),
     root: requireOption<string>(options, 'root', '--root', 'pass the dataset root directory, e.g. --root ./datasets/mars.'),
     skipBadFrames: options.skipBadFrames === true,
+    ...(typeof options.trackletGrouping === 'string' ? { trackletGrouping: options.trackletGrouping } : {}),
     height: options.height as number,
     width: options.width as number,
     testFrames: options.testFrames as number,
@@ -86,15 +91,16 @@ export function dataSettings(options: OptionValues): DataSettings {
   };
 }
 
-/** Model settings from resolved options (every key has a default). */
+/**
+ * Model settings from resolved options (backbone and baseWidth have defaults); the authors' combined names resolve to
+ * their backbone and attention (`--backbone resnet50bam` = `--backbone resnet50 --attention bam`).
+ * @throws InvalidOptionError for an attention the backbone lacks or that contradicts a combined name.
+ */
 export function modelSettings(options: OptionValues): ModelSettings {
-  const settings: ModelSettings = {
-    backbone: options.backbone as ModelSettings['backbone'],
-    attention: options.attention as ModelSettings['attention'],
-    baseWidth: options.baseWidth as number,
-  };
-  checkBackboneAttention(settings.backbone, settings.attention, '--attention');
-  return settings;
+  const given = options.attention as AttentionName | undefined;
+  const { backbone, attention } = resolveBackboneName(String(options.backbone), given, '--attention');
+  checkBackboneAttention(backbone, attention, '--attention');
+  return { backbone, attention, baseWidth: options.baseWidth as number };
 }
 
 /** `--allow-changed seed,learning-rate` → `['seed', 'learningRate']`. */
@@ -139,6 +145,7 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
     keepLast: pick('keepLast', 3),
     resume: pick('resume', false),
+    ...(typeof options.tensorboard === 'string' ? { tensorboard: options.tensorboard } : {}),
     allowChanged: allowedChanges(options.allowChanged),
     trainStrategy: pick<'chunk' | 'multiview' | 'temporal'>('trainStrategy', defaults.strategy),
   };
@@ -181,7 +188,7 @@ export function distillSettings(options: OptionValues): DistillSettings {
   if (!reinitLastStage && options.imagenetWeights !== undefined) {
     throw new InvalidOptionError('--imagenet-weights', options.imagenetWeights, 'With --reinit-last-stage false the student keeps the teacher\'s last stage, so ImageNet weights would not be used; drop one of the two.');
   }
-  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)') : settings.imagenetStart;
+  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)', 'distill') : settings.imagenetStart;
   return { ...settings, imagenetStart };
 }
 

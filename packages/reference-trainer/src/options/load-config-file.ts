@@ -67,7 +67,19 @@ function parseYaml(path: string, text: string): unknown {
     const reason = `Invalid YAML${where}: ${summary}${lineExcerpt(text, position?.line)}. ${YAML_ADVICE[first.code] ?? CONFIG_ADVICE}`;
     throw new FileFormatError(path, reason, position === undefined ? { cause: first } : { line: position.line, cause: first });
   }
-  return document.toJS();
+  // Aliases (`*name`) expand to copies: a few lines can stand for billions of values ("billion laughs"). An options
+  // file never needs them, so any alias is refused with its line instead of being expanded.
+  const unquoted = text.replace(/#.*$/gm, '').replace(/"(?:[^"\\\n]|\\.)*"|'[^'\n]*'/g, '""'); // same lines
+  const alias = /(^|[\s,[{:-])\*[^\s,\]}]+/m.exec(unquoted);
+  if (alias) {
+    const line = unquoted.slice(0, alias.index + (alias[1] as string).length).split('\n').length;
+    throw new FileFormatError(path, `YAML aliases (\`*name\`) are not accepted in an options file${lineExcerpt(text, line)}. Write each value out.`, { line });
+  }
+  try {
+    return document.toJS({ maxAliasCount: 0 });
+  } catch (error) {
+    throw new FileFormatError(path, `Cannot read the YAML: ${(error as Error).message}. Write each value out (no aliases).`, { cause: error });
+  }
 }
 
 /** ` (the line reads \`…\`)` for a non-blank 1-based line (shortened past 80 characters), else ''. */

@@ -1,4 +1,5 @@
 import { noiseCaveat } from './noise-caveat';
+import { EVALUATION_PROTOCOLS } from '@vkd/datasets';
 import type { ModelMetrics, ProtocolMetrics, RunMetrics } from './run-metrics';
 
 const COLUMNS = [
@@ -24,7 +25,7 @@ export function comparisonHeader(metrics: RunMetrics): string[] {
  */
 export function comparisonRows(metrics: RunMetrics): string[][] {
   const rows: string[][] = [];
-  for (const protocol of ['i2v', 'v2v'] as const) {
+  for (const protocol of EVALUATION_PROTOCOLS) {
     if (!metrics.teacher?.[protocol] && !metrics.student?.[protocol]) continue;
     for (const [key, label] of COLUMNS) {
       const teacher = metrics.teacher?.[protocol]?.[key] as number | undefined;
@@ -49,7 +50,7 @@ export function formatComparisonTable(metrics: RunMetrics): string {
 /** Plain-text table of one model's metrics (`vkd evaluate`). */
 export function formatModelTable(model: ModelMetrics): string {
   const lines = ['protocol  rank-1  rank-5     mAP  mAPTrapezoid    mINP'];
-  for (const protocol of ['i2v', 'v2v'] as const) {
+  for (const protocol of EVALUATION_PROTOCOLS) {
     const values = model[protocol];
     if (!values) continue;
     lines.push(`${protocol.toUpperCase().padEnd(8)}  ${[values.rank1, values.rank5, values.mAP, values.mAPTrapezoid, values.mINP].map((v, i) => percent(v).padStart(i === 3 ? 12 : 6)).join('  ')}`);

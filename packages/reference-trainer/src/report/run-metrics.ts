@@ -40,6 +40,10 @@ export interface CameraAccuracy {
 export interface ModelMetrics {
   readonly i2v: ProtocolMetrics;
   readonly v2v?: ProtocolMetrics;
+  /** Image queries against every gallery frame as a single image (VeRi-776, with `i2v`; `vkd-method.md` §5.4). */
+  readonly i2i?: ProtocolMetrics;
+  /** Video queries against every gallery frame (VeRi-776). */
+  readonly v2i?: ProtocolMetrics;
   readonly galleryFrames?: readonly GalleryFramesPoint[];
   readonly perCamera?: readonly CameraAccuracy[];
   /** `vkd evaluate --rerank`: the same protocols after k-reciprocal re-ranking (k1 20, k2 6, λ 0.3). */

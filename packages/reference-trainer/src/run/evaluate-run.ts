@@ -1,4 +1,4 @@
-import { cameraName, type ReidDataset } from '@vkd/datasets';
+import { cameraName, findDatasetEntry, type ReidDataset } from '@vkd/datasets';
 import { createEvaluationLoader } from '@vkd/datasets/node';
 import type { ReidModel } from '@vkd/models';
 import { evaluateModel, type EvaluationReport } from '@vkd/trainer';
@@ -35,6 +35,9 @@ export function modelMetricsFromReport(report: EvaluationReport, datasetName: st
   return {
     i2v: protocolMetrics(main),
     ...(v2v ? { v2v: protocolMetrics(v2v) } : {}),
+    // VeRi's image-gallery protocols, kept next to I2V (an image-only set's I2I already stands in the i2v slot).
+    ...(i2v && report.protocols.i2i ? { i2i: protocolMetrics(report.protocols.i2i) } : {}),
+    ...(i2v && report.protocols.v2i ? { v2i: protocolMetrics(report.protocols.v2i) } : {}),
     ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAP, mAPTrapezoid: point.v2v.mAPTrapezoid })) } : {}),
     perCamera: main.perCamera.map((entry) => ({
       camera: entry.camera,
@@ -85,8 +88,10 @@ export async function evaluateRunWithFeatures(
       return model.forward(input, options);
     },
   };
+  // ATRW letterboxes its frames at test time as in training (the dataset table's `resize`).
+  const resize = findDatasetEntry(data.dataset)?.resize;
   const report = await evaluateModel(counting, dataset, {
-    batches: createEvaluationLoader,
+    batches: resize ? (tracklets, request) => createEvaluationLoader(tracklets, { ...request, resize }) : createEvaluationLoader,
     imageSize: [data.height, data.width],
     framesPerTracklet: data.testFrames,
     framesPerBatch: data.testBatch * data.testFrames,

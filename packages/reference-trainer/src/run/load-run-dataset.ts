@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '@vkd/core';
 import { datasetEntry, loadDataset, type LoadDatasetOptions, type ReidDataset } from '@vkd/datasets';
 
 /** How `vkd` loads a dataset beyond its name and root. */
@@ -7,6 +8,8 @@ export interface RunDatasetOptions {
    * (`validateFrames: true, onBadFrame: 'skip'`; counted in the statistics). Default false.
    */
   readonly skipBadFrames?: boolean;
+  /** `--tracklet-grouping`: passed as the loader's `grouping` when the dataset's table entry lists it. */
+  readonly trackletGrouping?: string;
 }
 
 /**
@@ -17,5 +20,13 @@ export interface RunDatasetOptions {
  */
 export function loadRunDataset(name: string, root: string, options: RunDatasetOptions = {}): Promise<ReidDataset> {
   const frames: Partial<LoadDatasetOptions> = options.skipBadFrames ? { validateFrames: true, onBadFrame: 'skip' } : {};
-  return loadDataset(name, { ...datasetEntry(name).loadExisting, root, ...frames });
+  const entry = datasetEntry(name);
+  const grouping = options.trackletGrouping;
+  if (grouping !== undefined && !entry.groupings?.includes(grouping)) {
+    const reason = entry.groupings
+      ? `${name} groups tracklets by one of: ${entry.groupings.join(', ')}.`
+      : `${name} offers no choice of tracklet grouping; leave --tracklet-grouping out.`;
+    return Promise.reject(new InvalidOptionError('--tracklet-grouping', grouping, reason));
+  }
+  return loadDataset(name, { ...entry.loadExisting, root, ...frames, ...(grouping !== undefined ? { grouping } : {}) } as LoadDatasetOptions);
 }

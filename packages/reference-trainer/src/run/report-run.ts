@@ -1,12 +1,16 @@
 import { mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ReidDataset } from '@vkd/datasets';
 import { loadReidModel, modelMetadata, type ReidModel } from '@vkd/models';
 import { readEvaluationLog } from '../report/read-evaluation-log';
 import { readLossLog } from '../report/read-loss-log';
 import type { EvaluationPoint, LossPoint, RunMetrics } from '../report/run-metrics';
 import { writeReport, type ReportImage, type ReportOutput } from '../report/write-report';
+import type { DataSettings } from '../config/stage-settings';
+import { evaluateRunWithFeatures } from './evaluate-run';
+import { protocolFeatures } from './evaluation-features';
 import { writeHeatmaps } from './heatmaps';
+import { writeRankedResults } from './ranked-results';
 import type { RunLog } from './run-log';
 import { locateRun } from './run-layout';
 
@@ -28,6 +32,8 @@ export interface ReportRunOptions {
   readonly student?: ReidModel;
   readonly log: RunLog;
   readonly title?: string;
+  /** `--ranked N`: also draw the N worst queries' ranked results of the run's (student) model (needs `dataset`). */
+  readonly ranked?: number;
 }
 
 /** Ranked-result pictures written by `vkd evaluate --ranked` into the run directory, embedded when present. */
@@ -47,7 +53,7 @@ export async function reportRun(options: ReportRunOptions): Promise<ReportOutput
   const losses: LossPoint[] = [];
   const evaluations: EvaluationPoint[] = [];
   for (const { stage, path } of layout.logs) {
-    losses.push(...(await readLossLog(path, stage)));
+    losses.push(...(await readLossLog(path, stage, { onDamagedLines: (file, lines) => notes.push(`${file}: ${lines.length} damaged line(s) skipped in the loss curves.`) })));
     const read = await readEvaluationLog(path, stage);
     evaluations.push(...read.points);
     if (read.skippedLines > 0) notes.push(`${path}: ${read.skippedLines} damaged line(s) skipped.`);
@@ -56,7 +62,7 @@ export async function reportRun(options: ReportRunOptions): Promise<ReportOutput
     notes.push('no evaluation curves: the training logs hold no evaluation (train with --eval-every N to evaluate every N epochs).');
   }
   const images: ReportImage[] = [];
-  const ranked = (await readdir(runDirectory).catch(() => [] as string[])).filter((file) => RANKED_PICTURE.test(file)).sort();
+  const ranked = (options.ranked ?? 0) > 0 ? [] : (await readdir(runDirectory).catch(() => [] as string[])).filter((file) => RANKED_PICTURE.test(file)).sort();
   if (ranked.length > 0) {
     const { copyFile } = await import('node:fs/promises');
     for (const file of ranked) {
@@ -65,9 +71,53 @@ export async function reportRun(options: ReportRunOptions): Promise<ReportOutput
       images.push({ file, caption: `${protocol} ranked results (vkd evaluate --ranked): each row a query (grey border), then its top-ranked gallery tracklets' first frames, green border correct, red wrong, distance under each.` });
     }
   }
+  if ((options.ranked ?? 0) > 0) images.push(...(await rankedPictures(options, layout.models, notes)));
   if (options.heatmaps > 0) images.push(...(await heatmapPanel(options, layout.models, notes)));
   for (const note of notes) log.info(`report: ${note}`);
   return writeReport({ directory: options.outDirectory, metrics: options.metrics, losses, evaluations, images, notes, ...(options.title ? { title: options.title } : {}) });
+}
+
+/** `--ranked N`: evaluates the run's student (or its only model) with features kept and draws the ranked results. */
+async function rankedPictures(options: ReportRunOptions, found: { teacher?: string; student?: string; model?: string }, notes: string[]): Promise<ReportImage[]> {
+  if (!options.dataset) {
+    notes.push(`no ranked results: ${options.datasetProblem ?? 'the run\'s dataset is not available'}.`);
+    return [];
+  }
+  const directory = found.student ?? found.model ?? found.teacher;
+  const given = options.student;
+  if (!given && !directory) {
+    notes.push('no ranked results: no model of this run was found (see above).');
+    return [];
+  }
+  const model = given ?? (await loadReidModel(directory as string));
+  try {
+    const recorded = modelMetadata(model);
+    const settings = (options.metrics.settings as { data?: Partial<DataSettings> }).data ?? {};
+    const imageSize = recorded ? [recorded.input.height, recorded.input.width] : options.imageSize;
+    if (!imageSize) {
+      notes.push('no ranked results: neither the model nor metrics.json records the input size.');
+      return [];
+    }
+    const data: DataSettings = {
+      dataset: options.dataset.name,
+      root: options.dataset.root,
+      skipBadFrames: false,
+      height: imageSize[0] as number,
+      width: imageSize[1] as number,
+      testFrames: settings.testFrames ?? recorded?.training?.testFrames ?? 8,
+      testBatch: settings.testBatch ?? 32,
+      seed: settings.seed ?? 0,
+    };
+    const label = given || found.student ? 'student' : found.model ? 'model' : 'teacher';
+    const { report } = await evaluateRunWithFeatures(model, options.dataset, data, options.log, `${label} (ranked results)`, [], true);
+    const pictures = await writeRankedResults(protocolFeatures(report), options.dataset, { worst: options.ranked ?? 0 }, options.outDirectory);
+    return pictures.map((path) => {
+      const file = basename(path);
+      return { file, caption: `${(RANKED_PICTURE.exec(file)?.[1] ?? '').toUpperCase()} ranked results of the ${label}: the ${options.ranked} queries with the lowest AP (grey border), their top-ranked gallery tracklets' first frames, green border correct, red wrong, cosine distance under each.` };
+    });
+  } finally {
+    if (!given) model.dispose();
+  }
 }
 
 /** The Grad-CAM panel of the models in memory or found in the run; a note saying why when it cannot be drawn. */

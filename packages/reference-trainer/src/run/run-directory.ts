@@ -54,6 +54,11 @@ export interface RunDirectory {
   readonly mode: RunDirectoryMode;
   /** Adds every file now under `entries` (paths in the run directory) to the manifest and saves it atomically. */
   record(...entries: string[]): Promise<void>;
+  /**
+   * Lists files this run is about to write (which need not exist yet), so that a run killed while writing them
+   * still owns them: `--force` can then remove them. Paths inside the run directory.
+   */
+  claim(...files: string[]): Promise<void>;
   /** Saves the manifest and releases the lock. */
   close(): Promise<void>;
 }
@@ -124,6 +129,18 @@ function createRunDirectory(root: string, options: RunDirectoryOptions, lock: Ru
         for (const file of await listFiles(root, relativePath)) files.add(file);
       }
       await save();
+    },
+    async claim(...claimed) {
+      let added = false;
+      for (const file of claimed) {
+        const relativePath = toManifestPath(isAbsolute(file) ? relative(root, file) : file);
+        if (relativePath.startsWith('..')) throw new RunDirectoryError(root, `cannot claim ${file}: it is outside the run directory.`);
+        if (!files.has(relativePath)) {
+          files.add(relativePath);
+          added = true;
+        }
+      }
+      if (added) await save();
     },
     async close() {
       try {

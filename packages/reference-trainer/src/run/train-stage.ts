@@ -1,12 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, InvalidOptionError } from '@vkd/core';
-import type { ReidDataset } from '@vkd/datasets';
+import { findDatasetEntry, type ReidDataset } from '@vkd/datasets';
 import { createTrackletLoader, type TrackletBatch } from '@vkd/datasets/node';
 import { saveReidModel, type ReidModel } from '@vkd/models';
 import {
   adamWithL2,
+  CHECKPOINT_FILES,
+  CHECKPOINT_INDEX,
   checkpointHook,
+  checkpointName,
   divergenceHook,
   createTrainer,
   createTrainingData,
@@ -20,11 +23,13 @@ import {
   teacherStep,
   type FitResult,
   type TrainerHooks,
+  type TrainingLoader,
   type TrainingStep,
 } from '@vkd/trainer';
 import { frameStrategyOf, type DataSettings, type DistillSettings, type TrainingSettings } from '../config/stage-settings';
 import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
+import { tensorboardHook } from './tensorboard-hook';
 import { checkResumeSettings, readStageSettings, type RecordedStageSettings } from './resume-settings';
 import type { RunDirectory } from './run-directory';
 import type { RunLog } from './run-log';
@@ -115,12 +120,15 @@ async function fitStage(
     resumeFrom = { path: join(checkpoints, name), nextEpoch: entry?.nextEpoch ?? 0 };
   }
   const recordedSettings = allowedChanges.length > 0 ? { ...settings, allowedChanges } : settings;
+  const logPath = join(directory, STAGE_FILES.log);
+  await run.claim(settingsPath, logPath, join(checkpoints, CHECKPOINT_INDEX));
   if (recorded === undefined || JSON.stringify(recorded) !== JSON.stringify(recordedSettings)) {
     await writeFile(settingsPath, `${JSON.stringify(recordedSettings, null, 2)}\n`);
   }
   await run.record(settingsPath);
+  // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize.
   const epochData = createTrainingData({
-    loader: createTrackletLoader,
+    loader: trainingLoaderFor(data.dataset),
     tracklets: dataset.train,
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,
@@ -131,7 +139,6 @@ async function fitStage(
     seed: data.seed,
   });
   log.info(stageStartLine(label, dataset, data, training, epochData.batchesPerEpoch));
-  const logPath = join(directory, STAGE_FILES.log);
   const trainer = createTrainer({
     step,
     hooks: [
@@ -139,7 +146,10 @@ async function fitStage(
       progressHook(log, label, epochData.batchesPerEpoch, training.epochs),
       ...extraHooks,
       jsonlLogHook({ path: logPath }),
+      ...(training.tensorboard ? [tensorboardHook<TrackletBatch>(training.tensorboard, label, log)] : []),
       divergenceHook(),
+      // A checkpoint is listed in the run's manifest before it is written, so a run killed meanwhile still owns it.
+      { afterEpoch: (context) => run.claim(...Object.values(CHECKPOINT_FILES).map((file) => join(checkpoints, checkpointName(context.epoch + 1), file))) },
       // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
       checkpointHook({ directory: checkpoints, every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
       { afterEpoch: () => run.record(directory) },
@@ -221,4 +231,20 @@ export async function distillStudent(
   } finally {
     optimizer.dispose();
   }
+}
+
+/**
+ * The training loader of a dataset: `createTrackletLoader` with the table's random-erasing aspect (VeRi, ATRW:
+ * 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize (ATRW: letterbox).
+ */
+export function trainingLoaderFor(datasetName: string): TrainingLoader<TrackletBatch> {
+  const entry = findDatasetEntry(datasetName);
+  const erasingAspect = entry?.erasingAspect;
+  const resize = entry?.resize;
+  return (request) =>
+    createTrackletLoader({
+      ...request,
+      ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
+      ...(resize ? { resize } : {}),
+    });
 }
