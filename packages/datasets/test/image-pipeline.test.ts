@@ -95,7 +95,7 @@ describe('readImage', () => {
       }
     }
     await expect(readImage(good, { height: 0 })).rejects.toThrow(InvalidOptionError);
-    await expect(readImage(good, { resize: 'box' as 'sharp' })).rejects.toThrow(/"pillow" or "sharp"/);
+    await expect(readImage(good, { resize: 'box' as 'sharp' })).rejects.toThrow(/Use "pillow", "sharp" or "letterbox"/);
   });
 });
 

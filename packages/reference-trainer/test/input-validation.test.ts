@@ -79,9 +79,13 @@ describe('input paths are checked before the backend is selected', () => {
   it('vkd import-weights: a missing --source or a directory as --source', async () => {
     const missing = await vkd(['import-weights', '--source', join(directory, 'chk_end.safetensors'), '--out', join(directory, 'model')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/Invalid --source: ".*chk_end.safetensors". No such file; give the weights file to import/);
+    expect(missing.stderr).toMatch(
+      /Invalid --source: ".*chk_end.safetensors". No such file or folder; give the weights file \(.pth, .pt, .safetensors\) or the authors' run folder/,
+    );
+    // A folder is taken as one of the authors' run folders: without params/hparams.json it says what that holds.
     const folder = await vkd(['import-weights', '--source', directory, '--out', join(directory, 'model')]);
-    expect(folder.stderr).toMatch(/Invalid --source: .* This is a directory, not a file/);
+    expect(folder.code).toBe(1); // a data error (the folder's content), not a usage error
+    expect(folder.stderr).toMatch(/has no params\/hparams.json\. An authors' run folder .* holds chk\/<checkpoint> and params\/hparams.json/);
     expect(activateDevice).not.toHaveBeenCalled();
   });
 
