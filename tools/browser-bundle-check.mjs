@@ -13,12 +13,18 @@ import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
-const isBuiltin = (specifier) => specifier.startsWith('node:') || builtins.has(specifier) || builtins.has(specifier.split('/')[0]);
+const isBuiltin = (specifier) =>
+  specifier.startsWith('node:') || builtins.has(specifier) || builtins.has(specifier.split('/')[0]);
 
 /** Entries that must bundle for browsers. */
 const BROWSER_ENTRIES = ['@vkd/metrics', '@vkd/losses', '@vkd/models'];
 /** Node entries and the modules they must never reach (by specifier, or by a path inside the repository). */
-const NODE_ENTRIES = [{ entry: '@vkd/trainer', forbidden: ['sharp', '@vkd/datasets/node', 'packages/datasets/src/node.ts', 'packages/datasets/src/pipeline/'] }];
+const NODE_ENTRIES = [
+  {
+    entry: '@vkd/trainer',
+    forbidden: ['sharp', '@vkd/datasets/node', 'packages/datasets/src/node.ts', 'packages/datasets/src/pipeline/'],
+  },
+];
 /** Peer dependencies the user's bundle provides. */
 const EXTERNAL = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers'];
 
@@ -52,7 +58,10 @@ async function bundle(entry, platform, imports) {
     logLevel: 'silent',
     plugins: [recorder(imports)],
   });
-  return { bytes: result.outputFiles.reduce((sum, file) => sum + file.contents.length, 0), inputs: Object.keys(result.metafile.inputs) };
+  return {
+    bytes: result.outputFiles.reduce((sum, file) => sum + file.contents.length, 0),
+    inputs: Object.keys(result.metafile.inputs),
+  };
 }
 
 const failures = [];
@@ -61,8 +70,13 @@ for (const entry of BROWSER_ENTRIES) {
   try {
     const { bytes, inputs } = await bundle(entry, 'browser', imports);
     const offending = imports.filter((record) => isBuiltin(record.specifier));
-    for (const record of offending) failures.push(`${entry} (browser): ${record.importer} imports the Node built-in "${record.specifier}" (${record.kind})`);
-    console.log(`${offending.length === 0 ? 'ok  ' : 'FAIL'} ${entry}: browser bundle ${(bytes / 1024).toFixed(0)} KiB from ${inputs.length} modules`);
+    for (const record of offending)
+      failures.push(
+        `${entry} (browser): ${record.importer} imports the Node built-in "${record.specifier}" (${record.kind})`,
+      );
+    console.log(
+      `${offending.length === 0 ? 'ok  ' : 'FAIL'} ${entry}: browser bundle ${(bytes / 1024).toFixed(0)} KiB from ${inputs.length} modules`,
+    );
   } catch (error) {
     failures.push(`${entry} (browser): esbuild failed: ${error.message}`);
     console.log(`FAIL ${entry}: browser bundle did not build`);
@@ -73,11 +87,16 @@ for (const { entry, forbidden } of NODE_ENTRIES) {
   try {
     const { inputs } = await bundle(entry, 'node', imports);
     const reached = [
-      ...imports.filter((record) => forbidden.includes(record.specifier) && record.kind !== 'dynamic-import').map((record) => `${record.importer} imports "${record.specifier}" (${record.kind})`),
-      ...inputs.filter((input) => forbidden.some((part) => part.includes('/') && input.includes(part))).map((input) => `its module graph contains ${input}`),
+      ...imports
+        .filter((record) => forbidden.includes(record.specifier) && record.kind !== 'dynamic-import')
+        .map((record) => `${record.importer} imports "${record.specifier}" (${record.kind})`),
+      ...inputs
+        .filter((input) => forbidden.some((part) => part.includes('/') && input.includes(part)))
+        .map((input) => `its module graph contains ${input}`),
     ];
     for (const line of reached) failures.push(`${entry} (node): ${line}`);
-    const verdict = reached.length === 0 ? `ok   ${entry}: node bundle of ${inputs.length} modules` : `FAIL ${entry}: node bundle`;
+    const verdict =
+      reached.length === 0 ? `ok   ${entry}: node bundle of ${inputs.length} modules` : `FAIL ${entry}: node bundle`;
     console.log(`${verdict} reaches ${reached.length === 0 ? 'none' : 'some'} of ${forbidden.join(', ')} (statically)`);
   } catch (error) {
     failures.push(`${entry} (node): esbuild failed: ${error.message}`);
@@ -86,7 +105,11 @@ for (const { entry, forbidden } of NODE_ENTRIES) {
 }
 if (failures.length > 0) {
   console.error(`\nLayering check failed:\n${failures.map((line) => `  - ${line}`).join('\n')}`);
-  console.error('Browser entries must not import Node built-ins (move Node-only code to a subpath such as /node or /cli, or load');
-  console.error("it at call time with importNodeBuiltin from @vkd/core); @vkd/trainer takes its image loader as an option.");
+  console.error(
+    'Browser entries must not import Node built-ins (move Node-only code to a subpath such as /node or /cli, or load',
+  );
+  console.error(
+    'it at call time with importNodeBuiltin from @vkd/core); @vkd/trainer takes its image loader as an option.',
+  );
   process.exit(1);
 }

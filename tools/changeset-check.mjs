@@ -19,7 +19,12 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const verbose = process.argv.includes('--verbose');
 const gitRaw = (...args) =>
-  execFileSync('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('git', args, {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 const git = (...args) => gitRaw(...args).trim();
 const lines = (text) => (text === '' ? [] : text.split('\n'));
 
@@ -65,9 +70,14 @@ const codePaths = (dir) => [`${dir}/src`, `${dir}/bin`, `:(exclude)${dir}/src/**
  */
 const changesetCommits = lines(git('rev-list', 'HEAD', '--', '.changeset')).map((commit) => {
   const named = new Set();
-  const isMerge = lines(git('rev-list', '--parents', '-n', '1', commit)).join(' ').split(' ').length > 2;
+  const isMerge =
+    lines(git('rev-list', '--parents', '-n', '1', commit))
+      .join(' ')
+      .split(' ').length > 2;
   const diff = isMerge ? ['--cc'] : ['--root'];
-  for (const line of lines(git('diff-tree', '--no-commit-id', '-r', '--name-status', ...diff, commit, '--', '.changeset'))) {
+  for (const line of lines(
+    git('diff-tree', '--no-commit-id', '-r', '--name-status', ...diff, commit, '--', '.changeset'),
+  )) {
     const [status, file] = line.split('\t');
     if (!/^[AM]+$/.test(status) || !file.endsWith('.md') || file.endsWith('README.md')) continue;
     for (const name of changesetPackages(git('show', `${commit}:${file}`))) named.add(name);
@@ -106,7 +116,10 @@ for (const pkg of packages) {
     if (covering.some((candidate) => descendants.has(candidate))) continue;
     failures.push({ pkg, commit, subject: message.split('\n')[0] });
   }
-  if (verbose) console.log(`${pkg.name}: ${changes.length} code commits since ${tag || 'the first commit'}, ${covering.length} changeset commits`);
+  if (verbose)
+    console.log(
+      `${pkg.name}: ${changes.length} code commits since ${tag || 'the first commit'}, ${covering.length} changeset commits`,
+    );
 }
 
 // Uncommitted work (local runs; a CI clone has none).
@@ -125,16 +138,25 @@ const pendingNames = new Set(
     }),
 );
 for (const pkg of packages) {
-  const code = changedFiles.filter((file) => (file.startsWith(`${pkg.dir}/src/`) && !file.endsWith('.test.ts')) || file.startsWith(`${pkg.dir}/bin/`));
-  if (code.length > 0 && !pendingNames.has(pkg.name)) failures.push({ pkg, commit: 'work tree', subject: code.slice(0, 3).join(', ') });
+  const code = changedFiles.filter(
+    (file) => (file.startsWith(`${pkg.dir}/src/`) && !file.endsWith('.test.ts')) || file.startsWith(`${pkg.dir}/bin/`),
+  );
+  if (code.length > 0 && !pendingNames.has(pkg.name))
+    failures.push({ pkg, commit: 'work tree', subject: code.slice(0, 3).join(', ') });
 }
 
 if (failures.length > 0) {
   console.error(`changeset check: ${failures.length} change(s) without a changeset:`);
   for (const { pkg, commit, subject } of failures) console.error(`  - ${pkg.name}: ${commit.slice(0, 10)} ${subject}`);
-  console.error('Add a changeset naming each package (.changeset/<short-name>.md, front matter `\'@vkd/x\': patch|minor`;');
-  console.error('see .changeset/README.md). For a change no user can see, a later changeset is still the way to cover an');
+  console.error(
+    "Add a changeset naming each package (.changeset/<short-name>.md, front matter `'@vkd/x': patch|minor`;",
+  );
+  console.error(
+    'see .changeset/README.md). For a change no user can see, a later changeset is still the way to cover an',
+  );
   console.error('existing commit; new commits can instead carry a `No-changeset: <reason>` line in their message.');
   process.exit(1);
 }
-console.log(`changeset check: ${checked} code commits of ${packages.length} packages, each followed by a changeset naming its package`);
+console.log(
+  `changeset check: ${checked} code commits of ${packages.length} packages, each followed by a changeset naming its package`,
+);

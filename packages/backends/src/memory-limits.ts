@@ -36,17 +36,33 @@ const gib = (bytes: number) => `${(bytes / GIB).toFixed(1)} GiB`;
 export function memoryLimits(backend: string = tf.getBackend()): MemoryLimits {
   switch (backend) {
     case 'wasm':
-      return { backend, totalBytes: WASM_HEAP_MAX_BYTES, largestTensorBytes: WASM_HEAP_MAX_BYTES, description: `wasm heap ${gib(WASM_HEAP_MAX_BYTES)} (wasm32 address space)` };
+      return {
+        backend,
+        totalBytes: WASM_HEAP_MAX_BYTES,
+        largestTensorBytes: WASM_HEAP_MAX_BYTES,
+        description: `wasm heap ${gib(WASM_HEAP_MAX_BYTES)} (wasm32 address space)`,
+      };
     case 'cpu':
-      return { backend, totalBytes: totalmem(), largestTensorBytes: constants.MAX_LENGTH, description: `RAM ${gib(totalmem())}, largest typed array ${gib(constants.MAX_LENGTH)}` };
+      return {
+        backend,
+        totalBytes: totalmem(),
+        largestTensorBytes: constants.MAX_LENGTH,
+        description: `RAM ${gib(totalmem())}, largest typed array ${gib(constants.MAX_LENGTH)}`,
+      };
     case 'tensorflow':
       return { backend, totalBytes: totalmem(), description: `RAM ${gib(totalmem())}` };
     case 'webgpu': {
       const device = (tf.findBackend('webgpu') as { device?: { limits?: WebGpuDeviceLimits } } | undefined)?.device;
-      const limits = [device?.limits?.maxBufferSize, device?.limits?.maxStorageBufferBindingSize].filter((value): value is number => typeof value === 'number');
+      const limits = [device?.limits?.maxBufferSize, device?.limits?.maxStorageBufferBindingSize].filter(
+        (value): value is number => typeof value === 'number',
+      );
       if (limits.length === 0) return { backend, description: 'GPU limits unknown' };
       const largest = Math.min(...limits);
-      return { backend, largestTensorBytes: largest, description: `GPU buffer limit ${gib(largest)} (maxBufferSize / maxStorageBufferBindingSize; total GPU memory not exposed by WebGPU)` };
+      return {
+        backend,
+        largestTensorBytes: largest,
+        description: `GPU buffer limit ${gib(largest)} (maxBufferSize / maxStorageBufferBindingSize; total GPU memory not exposed by WebGPU)`,
+      };
     }
     default:
       return { backend, description: `${backend}: limits unknown` };

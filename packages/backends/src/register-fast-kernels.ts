@@ -33,7 +33,10 @@ const conv2DBackpropFilter: FastKernelSpec = {
 };
 
 /** A kernel that replaces one the backend has, falling back to it for the cases it does not handle. */
-function replacing(kernelName: string, create: (backendName: string, original: KernelFunc) => KernelFunc): FastKernelSpec {
+function replacing(
+  kernelName: string,
+  create: (backendName: string, original: KernelFunc) => KernelFunc,
+): FastKernelSpec {
   return {
     kernelName,
     create: (backendName, original) => {
@@ -53,7 +56,8 @@ const FAST_KERNELS: Readonly<Record<string, readonly FastKernelSpec[]>> = {
       create: (backendName) => createWasmConv2DBackpropFilterKernel(createConv2DBackpropFilterKernel(backendName)),
     },
     replacing('Conv2DBackpropInput', (backendName, original) =>
-      createWasmConv2DBackpropInputKernel(createConv2DBackpropInputKernel(backendName, original))),
+      createWasmConv2DBackpropInputKernel(createConv2DBackpropInputKernel(backendName, original)),
+    ),
     replacing('BatchMatMul', (_backendName, original) => createWasmBatchMatMulKernel(original)),
     replacing('MaxPoolGrad', (_backendName, original) => createWasmMaxPoolGradKernel(original)),
     { kernelName: 'UnsortedSegmentSum', create: (backendName) => createUnsortedSegmentSumKernel(backendName) },
@@ -83,10 +87,18 @@ function isFast(config: KernelConfig | undefined): boolean {
 function resolveBackendName(backend: string | undefined, caller: string): string {
   const name = backend ?? getBackend();
   if (typeof name !== 'string' || name === '') {
-    throw new InvalidOptionError(`${caller}.backend`, backend, 'no backend is active: pass a backend name or call selectBackend() first');
+    throw new InvalidOptionError(
+      `${caller}.backend`,
+      backend,
+      'no backend is active: pass a backend name or call selectBackend() first',
+    );
   }
   if (findBackendFactory(name) == null) {
-    throw new InvalidOptionError(`${caller}.backend`, name, `no backend named '${name}' is registered: import it (or call selectBackend()) first`);
+    throw new InvalidOptionError(
+      `${caller}.backend`,
+      name,
+      `no backend named '${name}' is registered: import it (or call selectBackend()) first`,
+    );
   }
   return name;
 }

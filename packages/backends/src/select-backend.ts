@@ -71,7 +71,11 @@ function tryBackend(name: BackendName, options: SelectBackendOptions): Promise<C
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<SelectedBackend> {
   const device = options.device ?? 'auto';
   if (!DEVICES.includes(device)) {
-    throw new InvalidOptionError('selectBackend.device', device, `expected one of ${DEVICES.map((d) => `'${d}'`).join(', ')}`);
+    throw new InvalidOptionError(
+      'selectBackend.device',
+      device,
+      `expected one of ${DEVICES.map((d) => `'${d}'`).join(', ')}`,
+    );
   }
   const candidates = device === 'auto' ? AUTO_BACKEND_ORDER : [device];
   const tried: BackendAttempt[] = [];
@@ -80,7 +84,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     if (result.ok) {
       await ready();
       const fastKernels = registerFastKernels(backend);
-      return result.adapter === undefined ? { backend, tried, fastKernels } : { backend, tried, fastKernels, adapter: result.adapter };
+      return result.adapter === undefined
+        ? { backend, tried, fastKernels }
+        : { backend, tried, fastKernels, adapter: result.adapter };
     }
     tried.push({ backend, reason: result.reason });
   }

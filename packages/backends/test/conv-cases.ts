@@ -4,7 +4,11 @@ import { createRandom } from '@vkd/core';
 import { expect } from 'vitest';
 
 /** Padding forms a conv layer can use: 'same', 'valid', a number, or explicit NHWC pairs. */
-export type ConvPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+export type ConvPad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
 
 /** One convolution geometry: x `[N, H, W, Ci]`, filter `[k, k, Ci, Co]`. */
 export interface ConvCase {
@@ -24,20 +28,89 @@ export const CONV_CASES: readonly ConvCase[] = [
   { name: 'k1 s2 valid (odd H)', xShape: [2, 9, 11, 4], kernel: 1, outChannels: 6, stride: 2, pad: 'valid' },
   { name: 'k7 s2 numeric 3', xShape: [2, 16, 12, 3], kernel: 7, outChannels: 4, stride: 2, pad: 3 },
   { name: 'k7 s1 valid', xShape: [1, 14, 13, 2], kernel: 7, outChannels: 3, stride: 1, pad: 'valid' },
-  { name: 'k3 s2 explicit asymmetric', xShape: [2, 11, 10, 3], kernel: 3, outChannels: 4, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    name: 'k3 s2 explicit asymmetric',
+    xShape: [2, 11, 10, 3],
+    kernel: 3,
+    outChannels: 4,
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { name: 'k3 s1 numeric 1', xShape: [2, 8, 9, 3], kernel: 3, outChannels: 2, stride: 1, pad: 1 },
-  { name: 'k1 s1 explicit pad > kernel', xShape: [2, 8, 8, 2], kernel: 1, outChannels: 3, stride: 1, pad: [[0, 0], [2, 1], [1, 2], [0, 0]] },
-  { name: 'k1 s2 explicit pad > kernel', xShape: [2, 9, 8, 2], kernel: 1, outChannels: 3, stride: 2, pad: [[0, 0], [2, 1], [1, 0], [0, 0]] },
-  { name: 'k3 s3 valid (phases without taps)', xShape: [2, 11, 10, 3], kernel: 3, outChannels: 4, stride: 3, pad: 'valid' },
+  {
+    name: 'k1 s1 explicit pad > kernel',
+    xShape: [2, 8, 8, 2],
+    kernel: 1,
+    outChannels: 3,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [1, 2],
+      [0, 0],
+    ],
+  },
+  {
+    name: 'k1 s2 explicit pad > kernel',
+    xShape: [2, 9, 8, 2],
+    kernel: 1,
+    outChannels: 3,
+    stride: 2,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [1, 0],
+      [0, 0],
+    ],
+  },
+  {
+    name: 'k3 s3 valid (phases without taps)',
+    xShape: [2, 11, 10, 3],
+    kernel: 3,
+    outChannels: 4,
+    stride: 3,
+    pad: 'valid',
+  },
   { name: 'k7 s2 same, odd sizes', xShape: [2, 13, 11, 2], kernel: 7, outChannels: 3, stride: 2, pad: 'same' },
-  { name: 'k3 s1 same, large N·OH·OW (split-K on webgpu)', xShape: [2, 40, 32, 4], kernel: 3, outChannels: 6, stride: 1, pad: 'same' },
+  {
+    name: 'k3 s1 same, large N·OH·OW (split-K on webgpu)',
+    xShape: [2, 40, 32, 4],
+    kernel: 3,
+    outChannels: 6,
+    stride: 1,
+    pad: 'same',
+  },
   { name: 'k3 s2 same, tiny (dx fallback)', xShape: [1, 5, 5, 2], kernel: 3, outChannels: 3, stride: 2, pad: 'same' },
   // Channels that are multiples of 8: the SIMD kernels' path on wasm.
   { name: 'k3 s1 same, 8 → 16 channels', xShape: [2, 9, 7, 8], kernel: 3, outChannels: 16, stride: 1, pad: 'same' },
   { name: 'k3 s2 numeric 1, 16 → 8 channels', xShape: [2, 11, 9, 16], kernel: 3, outChannels: 8, stride: 2, pad: 1 },
-  { name: 'k7 s2 numeric 3, 3 → 8 channels (stem)', xShape: [2, 16, 12, 3], kernel: 7, outChannels: 8, stride: 2, pad: 3 },
+  {
+    name: 'k7 s2 numeric 3, 3 → 8 channels (stem)',
+    xShape: [2, 16, 12, 3],
+    kernel: 7,
+    outChannels: 8,
+    stride: 2,
+    pad: 3,
+  },
   { name: 'k1 s2 valid, 16 → 24 channels', xShape: [2, 9, 8, 16], kernel: 1, outChannels: 24, stride: 2, pad: 'valid' },
-  { name: 'k3 s2 explicit asymmetric, 8 → 8 channels', xShape: [2, 11, 10, 8], kernel: 3, outChannels: 8, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    name: 'k3 s2 explicit asymmetric, 8 → 8 channels',
+    xShape: [2, 11, 10, 8],
+    kernel: 3,
+    outChannels: 8,
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
 ];
 
 /** Seeded normal values, reproducible across backends. */
@@ -48,7 +121,13 @@ export function randomValues(size: number, seed: number): Float32Array {
 
 /** Output shape of the forward convolution of `c`. */
 export function outputShape(c: ConvCase): [number, number, number, number] {
-  const info = tf.backend_util.computeConv2DInfo(c.xShape, [c.kernel, c.kernel, c.xShape[3], c.outChannels], c.stride, 1, c.pad);
+  const info = tf.backend_util.computeConv2DInfo(
+    c.xShape,
+    [c.kernel, c.kernel, c.xShape[3], c.outChannels],
+    c.stride,
+    1,
+    c.pad,
+  );
   return info.outShape;
 }
 
@@ -70,9 +149,17 @@ export async function convGradients(c: ConvCase): Promise<ConvResults> {
   try {
     const common = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
     const y = tf.engine().runKernel('Conv2D', { x, filter }, { ...common, dilations: [1, 1] } as never) as tf.Tensor;
-    const fused = tf.engine().runKernel('FusedConv2D', { x, filter }, { ...common, dilations: [1, 1], activation: 'linear' } as never) as tf.Tensor;
-    const dW = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape } as never) as tf.Tensor;
-    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: c.xShape } as never) as tf.Tensor;
+    const fused = tf.engine().runKernel('FusedConv2D', { x, filter }, {
+      ...common,
+      dilations: [1, 1],
+      activation: 'linear',
+    } as never) as tf.Tensor;
+    const dW = tf
+      .engine()
+      .runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape } as never) as tf.Tensor;
+    const dx = tf
+      .engine()
+      .runKernel('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: c.xShape } as never) as tf.Tensor;
     try {
       const read = async (t: tf.Tensor) => (await t.data()) as Float32Array;
       return { y: await read(y), fused: await read(fused), dW: await read(dW), dx: await read(dx) };

@@ -51,7 +51,18 @@ describe('registerFastKernels', () => {
     const kernel = tf.getKernel('Conv2DBackpropInput', 'wasm');
     const second = registerFastKernels();
     expect(second).toEqual(first);
-    expect(first.kernels).toEqual(['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'UnsortedSegmentSum', 'Sum', 'Mean', 'Identity']);
+    expect(first.kernels).toEqual([
+      'Conv2D',
+      'FusedConv2D',
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'BatchMatMul',
+      'MaxPoolGrad',
+      'UnsortedSegmentSum',
+      'Sum',
+      'Mean',
+      'Identity',
+    ]);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(kernel);
   });
 
@@ -98,8 +109,12 @@ describe('NCHW convolution gradients on wasm', () => {
     const dy = tf.tensor4d(randomValues(2 * 4 * 5 * 5, 22), [2, 4, 5, 5]);
     const filter = tf.tensor4d(randomValues(3 * 3 * 3 * 4, 23), [3, 3, 3, 4]);
     const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', dimRoundingMode: undefined };
-    const dW = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 3, 3, 4] } as never) as tf.Tensor;
-    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: [2, 3, 10, 9] } as never) as tf.Tensor;
+    const dW = tf
+      .engine()
+      .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 3, 3, 4] } as never) as tf.Tensor;
+    const dx = tf
+      .engine()
+      .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: [2, 3, 10, 9] } as never) as tf.Tensor;
     const values = [(await dW.data()) as Float32Array, (await dx.data()) as Float32Array];
     tf.dispose([x, dy, filter, dW, dx]);
     return values;

@@ -46,7 +46,9 @@ describe.each(['wasm', 'cpu'] as const)('fast conv gradients on %s vs the cpu re
     await expectGradientsMatch(c, reference.get(c.name)!);
     // On cpu nothing runs on the WebAssembly engine; on wasm the SIMD cases must take it (needs WebAssembly SIMD,
     // which every Node >= 16.4 has).
-    expect(engineCalls()).toEqual(backend === 'wasm' ? expectedEngineCalls(c) : { forward: 0, filterGradient: 0, inputGradient: 0 });
+    expect(engineCalls()).toEqual(
+      backend === 'wasm' ? expectedEngineCalls(c) : { forward: 0, filterGradient: 0, inputGradient: 0 },
+    );
   });
 
   it('has cases on both paths (SIMD engine and fallback) for every kernel', () => {

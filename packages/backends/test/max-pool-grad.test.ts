@@ -4,15 +4,36 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerFastKernels } from '../src/index';
 import { randomValues } from './conv-cases';
 
-type Pool = { name: string; shape: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid' | number; zeros?: boolean };
+type Pool = {
+  name: string;
+  shape: [number, number, number, number];
+  size: number;
+  stride: number;
+  pad: 'same' | 'valid' | number;
+  zeros?: boolean;
+};
 
 // ResNet's stem pool (3×3/2, pad 1) with the ties a ReLU leaves, other geometries, a channel count that is not a
 // multiple of 4 (tfjs-wasm's own kernel disagrees with the cpu kernel on that 'same'-padded case).
 const POOLS: readonly Pool[] = [
-  { name: '3×3/2 pad 1 on ReLU output (many tied zeros), 64 channels', shape: [2, 16, 12, 64], size: 3, stride: 2, pad: 1, zeros: true },
+  {
+    name: '3×3/2 pad 1 on ReLU output (many tied zeros), 64 channels',
+    shape: [2, 16, 12, 64],
+    size: 3,
+    stride: 2,
+    pad: 1,
+    zeros: true,
+  },
   { name: '3×3/2 same, odd sizes, 8 channels', shape: [2, 11, 9, 8], size: 3, stride: 2, pad: 'same' },
   { name: '2×2/2 valid, 4 channels', shape: [3, 8, 6, 4], size: 2, stride: 2, pad: 'valid' },
-  { name: '3×3/1 same (overlapping windows), 12 channels, ties', shape: [1, 7, 7, 12], size: 3, stride: 1, pad: 'same', zeros: true },
+  {
+    name: '3×3/1 same (overlapping windows), 12 channels, ties',
+    shape: [1, 7, 7, 12],
+    size: 3,
+    stride: 1,
+    pad: 'same',
+    zeros: true,
+  },
   { name: '3×3/2 same, 3 channels (padded to 4 lanes)', shape: [2, 9, 9, 3], size: 3, stride: 2, pad: 'same' },
 ];
 

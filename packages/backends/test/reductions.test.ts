@@ -15,8 +15,20 @@ const REDUCTIONS: readonly Reduction[] = [
   { name: 'sum over the last axis (fallback)', shape: [4, 6], axis: 1, keepDims: false, op: 'sum' },
   { name: 'mean over all axes (fallback)', shape: [4, 6], axis: [0, 1], keepDims: false, op: 'mean' },
   { name: 'sum over a middle axis (fallback)', shape: [3, 4, 5], axis: 1, keepDims: false, op: 'sum' },
-  { name: 'mean over rows of [5000, 300] (threads split the columns)', shape: [5000, 300], axis: 0, keepDims: false, op: 'mean' },
-  { name: 'sum over rows of [70, 36] (wide and narrow column tiles)', shape: [70, 36], axis: 0, keepDims: false, op: 'sum' },
+  {
+    name: 'mean over rows of [5000, 300] (threads split the columns)',
+    shape: [5000, 300],
+    axis: 0,
+    keepDims: false,
+    op: 'mean',
+  },
+  {
+    name: 'sum over rows of [70, 36] (wide and narrow column tiles)',
+    shape: [70, 36],
+    axis: 0,
+    keepDims: false,
+    op: 'sum',
+  },
 ];
 
 async function reduce(r: Reduction): Promise<{ values: Float32Array; shape: number[] }> {

@@ -21,15 +21,21 @@ function tensorflowPackageState(name: string): 'absent' | 'no-addon' | 'built' {
     return 'absent';
   }
   const lib = join(root, 'lib');
-  return existsSync(lib) && readdirSync(lib).some((dir) => existsSync(join(lib, dir, 'tfjs_binding.node'))) ? 'built' : 'no-addon';
+  return existsSync(lib) && readdirSync(lib).some((dir) => existsSync(join(lib, dir, 'tfjs_binding.node')))
+    ? 'built'
+    : 'no-addon';
 }
-const TENSORFLOW_STATES = (['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const).map((name) => [name, tensorflowPackageState(name)] as const);
+const TENSORFLOW_STATES = (['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const).map(
+  (name) => [name, tensorflowPackageState(name)] as const,
+);
 const tensorflowBuilt = TENSORFLOW_STATES.some(([, state]) => state === 'built');
 /** The reason the tensorflow candidate must give when no addon is built (the message format the README documents). */
 const TENSORFLOW_REASON = TENSORFLOW_STATES.map(
-  ([name, state]) => `${name.replace('@tensorflow/', '')}: ${state === 'absent' ? 'not installed (optional peer dependency)' : 'native addon not built (install script skipped)'}`,
+  ([name, state]) =>
+    `${name.replace('@tensorflow/', '')}: ${state === 'absent' ? 'not installed (optional peer dependency)' : 'native addon not built (install script skipped)'}`,
 ).join('; ');
-const gpuDevices = existsSync('/dev/dri') || existsSync('/dev/dxg') || readdirSync('/dev').some((name) => name.startsWith('nvidia'));
+const gpuDevices =
+  existsSync('/dev/dri') || existsSync('/dev/dxg') || readdirSync('/dev').some((name) => name.startsWith('nvidia'));
 
 describe('selectBackend', () => {
   it('selects wasm when asked, with its fast kernels', async () => {
@@ -37,7 +43,21 @@ describe('selectBackend', () => {
     expect(selected).toEqual({
       backend: 'wasm',
       tried: [],
-      fastKernels: { backend: 'wasm', kernels: ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'UnsortedSegmentSum', 'Sum', 'Mean', 'Identity'] },
+      fastKernels: {
+        backend: 'wasm',
+        kernels: [
+          'Conv2D',
+          'FusedConv2D',
+          'Conv2DBackpropFilter',
+          'Conv2DBackpropInput',
+          'BatchMatMul',
+          'MaxPoolGrad',
+          'UnsortedSegmentSum',
+          'Sum',
+          'Mean',
+          'Identity',
+        ],
+      },
     });
     expect(tf.getBackend()).toBe('wasm');
   });
@@ -76,43 +96,65 @@ describe('selectBackend', () => {
     }
   });
 
-  it.skipIf(tensorflowBuilt)('throws UnsupportedBackendError listing the reason when tensorflow cannot work (no tfjs-node addon)', async () => {
-    await selectBackend({ device: 'wasm' });
-    const error = await selectBackend({ device: 'tensorflow' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnsupportedBackendError);
-    expect((error as UnsupportedBackendError).requested).toBe('tensorflow');
-    expect((error as UnsupportedBackendError).tried).toEqual([{ backend: 'tensorflow', reason: TENSORFLOW_REASON }]);
-    expect((error as Error).message).toContain(`tensorflow: ${TENSORFLOW_REASON.split(';')[0]}`);
-    expect(tf.getBackend()).toBe('wasm'); // the active backend is left alone
-    // It says exactly what to install or enable, for npm and pnpm.
-    expect((error as Error).message).toContain(`npm install @tensorflow/tfjs-node@${tf.version_core}`);
-    expect((error as Error).message).toContain(`npm install @tensorflow/tfjs-node-gpu@${tf.version_core}`);
-    expect((error as Error).message).toMatch(/pnpm approve-builds.*onlyBuiltDependencies/s);
-  });
+  it.skipIf(tensorflowBuilt)(
+    'throws UnsupportedBackendError listing the reason when tensorflow cannot work (no tfjs-node addon)',
+    async () => {
+      await selectBackend({ device: 'wasm' });
+      const error = await selectBackend({ device: 'tensorflow' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnsupportedBackendError);
+      expect((error as UnsupportedBackendError).requested).toBe('tensorflow');
+      expect((error as UnsupportedBackendError).tried).toEqual([{ backend: 'tensorflow', reason: TENSORFLOW_REASON }]);
+      expect((error as Error).message).toContain(`tensorflow: ${TENSORFLOW_REASON.split(';')[0]}`);
+      expect(tf.getBackend()).toBe('wasm'); // the active backend is left alone
+      // It says exactly what to install or enable, for npm and pnpm.
+      expect((error as Error).message).toContain(`npm install @tensorflow/tfjs-node@${tf.version_core}`);
+      expect((error as Error).message).toContain(`npm install @tensorflow/tfjs-node-gpu@${tf.version_core}`);
+      expect((error as Error).message).toMatch(/pnpm approve-builds.*onlyBuiltDependencies/s);
+    },
+  );
 
-  it.skipIf(gpuDevices)('reports webgpu without an adapter as an UnsupportedBackendError (no GPU device here)', async () => {
-    const error = await selectBackend({ device: 'webgpu' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnsupportedBackendError);
-    expect((error as UnsupportedBackendError).tried[0]!.reason).toMatch(/^no adapter \(.+\)$/);
-  });
+  it.skipIf(gpuDevices)(
+    'reports webgpu without an adapter as an UnsupportedBackendError (no GPU device here)',
+    async () => {
+      const error = await selectBackend({ device: 'webgpu' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnsupportedBackendError);
+      expect((error as UnsupportedBackendError).tried[0]!.reason).toMatch(/^no adapter \(.+\)$/);
+    },
+  );
 
   it('rejects an unknown device with InvalidOptionError', async () => {
     await expect(selectBackend({ device: 'cuda' as never })).rejects.toThrow(InvalidOptionError);
-    await expect(selectBackend({ device: 'cuda' as never })).rejects.toThrow(/'auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'/);
+    await expect(selectBackend({ device: 'cuda' as never })).rejects.toThrow(
+      /'auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'/,
+    );
   });
 });
 
 describe('describeMissingAdapter', () => {
-  const facts: GpuFacts = { platform: 'linux', vulkanLoader: true, vulkanDrivers: ['lvp_icd.x86_64.json'], gpuDevices: false, openGles: false };
+  const facts: GpuFacts = {
+    platform: 'linux',
+    vulkanLoader: true,
+    vulkanDrivers: ['lvp_icd.x86_64.json'],
+    gpuDevices: false,
+    openGles: false,
+  };
 
   it('names the missing Vulkan loader (the GPU machine before its debs are unpacked)', () => {
-    expect(describeMissingAdapter({ ...facts, vulkanLoader: false })).toBe('no adapter (Vulkan loader not found: libvulkan.so.1)');
+    expect(describeMissingAdapter({ ...facts, vulkanLoader: false })).toBe(
+      'no adapter (Vulkan loader not found: libvulkan.so.1)',
+    );
   });
 
   it('names missing drivers, missing GPU devices and the OpenGL ES path', () => {
-    expect(describeMissingAdapter({ ...facts, vulkanDrivers: [] })).toBe('no adapter (Vulkan loader found, but no Vulkan driver manifest (ICD))');
-    expect(describeMissingAdapter(facts)).toBe('no adapter (no GPU device: /dev/dri, /dev/dxg and /dev/nvidia* are absent; Vulkan drivers lvp; Dawn rejects Mesa lavapipe)');
-    expect(describeMissingAdapter({ ...facts, gpuDevices: true, vulkanDrivers: ['nvidia_icd.json'] })).toBe('no adapter (Dawn accepted no Vulkan device; drivers: nvidia)');
+    expect(describeMissingAdapter({ ...facts, vulkanDrivers: [] })).toBe(
+      'no adapter (Vulkan loader found, but no Vulkan driver manifest (ICD))',
+    );
+    expect(describeMissingAdapter(facts)).toBe(
+      'no adapter (no GPU device: /dev/dri, /dev/dxg and /dev/nvidia* are absent; Vulkan drivers lvp; Dawn rejects Mesa lavapipe)',
+    );
+    expect(describeMissingAdapter({ ...facts, gpuDevices: true, vulkanDrivers: ['nvidia_icd.json'] })).toBe(
+      'no adapter (Dawn accepted no Vulkan device; drivers: nvidia)',
+    );
     expect(describeMissingAdapter({ ...facts, openGles: true })).toMatch(/^no adapter \(OpenGL ES through EGL/);
   });
 });
@@ -127,8 +169,12 @@ describe('inspectTensorflowPackage', () => {
 
   it('tells apart a missing package, a missing addon and a built one', () => {
     writeFileSync(join(root, 'package.json'), '{}');
-    expect(inspectTensorflowPackage('@tensorflow/tfjs-node-gpu', resolve)).toBe('not installed (optional peer dependency)');
-    expect(inspectTensorflowPackage('@tensorflow/tfjs-node', resolve)).toBe('native addon not built (install script skipped)');
+    expect(inspectTensorflowPackage('@tensorflow/tfjs-node-gpu', resolve)).toBe(
+      'not installed (optional peer dependency)',
+    );
+    expect(inspectTensorflowPackage('@tensorflow/tfjs-node', resolve)).toBe(
+      'native addon not built (install script skipped)',
+    );
     mkdirSync(join(root, 'lib', 'napi-v8'), { recursive: true });
     writeFileSync(join(root, 'lib', 'napi-v8', 'tfjs_binding.node'), '');
     expect(inspectTensorflowPackage('@tensorflow/tfjs-node', resolve)).toBeUndefined();

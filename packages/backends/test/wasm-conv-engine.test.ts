@@ -3,12 +3,31 @@ import { WasmConvEngine, type ConvShape } from '../src/kernels/wasm-conv-engine'
 import { randomValues, scaledDifference } from './conv-cases';
 
 /** A convolution geometry from PyTorch-style arguments (pads may be asymmetric: bottom/right follow from out sizes). */
-function geometry(n: number, h: number, w: number, ci: number, co: number, k: number, stride: number, pad: [number, number, number, number]): ConvShape {
+function geometry(
+  n: number,
+  h: number,
+  w: number,
+  ci: number,
+  co: number,
+  k: number,
+  stride: number,
+  pad: [number, number, number, number],
+): ConvShape {
   const [top, bottom, left, right] = pad;
   return {
-    batch: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, filterHeight: k, filterWidth: k,
-    strideHeight: stride, strideWidth: stride, padTop: top, padLeft: left,
-    outHeight: Math.floor((h + top + bottom - k) / stride) + 1, outWidth: Math.floor((w + left + right - k) / stride) + 1,
+    batch: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: ci,
+    outChannels: co,
+    filterHeight: k,
+    filterWidth: k,
+    strideHeight: stride,
+    strideWidth: stride,
+    padTop: top,
+    padLeft: left,
+    outHeight: Math.floor((h + top + bottom - k) / stride) + 1,
+    outWidth: Math.floor((w + left + right - k) / stride) + 1,
   };
 }
 
@@ -17,22 +36,26 @@ function naive(s: ConvShape, x: Float32Array, w: Float32Array, dy: Float32Array)
   const out = new Float64Array(s.batch * s.outHeight * s.outWidth * s.outChannels);
   const dx = new Float64Array(x.length);
   const dw = new Float64Array(w.length);
-  for (let n = 0; n < s.batch; n++) for (let y = 0; y < s.outHeight; y++) for (let xo = 0; xo < s.outWidth; xo++) {
-    const o0 = ((n * s.outHeight + y) * s.outWidth + xo) * s.outChannels;
-    for (let kh = 0; kh < s.filterHeight; kh++) for (let kw = 0; kw < s.filterWidth; kw++) {
-      const row = y * s.strideHeight + kh - s.padTop;
-      const col = xo * s.strideWidth + kw - s.padLeft;
-      if (row < 0 || row >= s.inHeight || col < 0 || col >= s.inWidth) continue;
-      const i0 = ((n * s.inHeight + row) * s.inWidth + col) * s.inChannels;
-      const w0 = (kh * s.filterWidth + kw) * s.inChannels * s.outChannels;
-      for (let i = 0; i < s.inChannels; i++) for (let o = 0; o < s.outChannels; o++) {
-        const wi = w0 + i * s.outChannels + o;
-        out[o0 + o] = (out[o0 + o] as number) + (x[i0 + i] as number) * (w[wi] as number);
-        dx[i0 + i] = (dx[i0 + i] as number) + (dy[o0 + o] as number) * (w[wi] as number);
-        dw[wi] = (dw[wi] as number) + (x[i0 + i] as number) * (dy[o0 + o] as number);
+  for (let n = 0; n < s.batch; n++)
+    for (let y = 0; y < s.outHeight; y++)
+      for (let xo = 0; xo < s.outWidth; xo++) {
+        const o0 = ((n * s.outHeight + y) * s.outWidth + xo) * s.outChannels;
+        for (let kh = 0; kh < s.filterHeight; kh++)
+          for (let kw = 0; kw < s.filterWidth; kw++) {
+            const row = y * s.strideHeight + kh - s.padTop;
+            const col = xo * s.strideWidth + kw - s.padLeft;
+            if (row < 0 || row >= s.inHeight || col < 0 || col >= s.inWidth) continue;
+            const i0 = ((n * s.inHeight + row) * s.inWidth + col) * s.inChannels;
+            const w0 = (kh * s.filterWidth + kw) * s.inChannels * s.outChannels;
+            for (let i = 0; i < s.inChannels; i++)
+              for (let o = 0; o < s.outChannels; o++) {
+                const wi = w0 + i * s.outChannels + o;
+                out[o0 + o] = (out[o0 + o] as number) + (x[i0 + i] as number) * (w[wi] as number);
+                dx[i0 + i] = (dx[i0 + i] as number) + (dy[o0 + o] as number) * (w[wi] as number);
+                dw[wi] = (dw[wi] as number) + (x[i0 + i] as number) * (dy[o0 + o] as number);
+              }
+          }
       }
-    }
-  }
   return { out: Float32Array.from(out), dx: Float32Array.from(dx), dw: Float32Array.from(dw) };
 }
 
@@ -87,9 +110,12 @@ describe('WasmConvEngine (SIMD convolution kernels) vs naive loops', () => {
     const again = new Float32Array(first.length);
     engine.forward(s, x, w, first);
     const [, other] = CASES[7]!;
-    engine.forward(other, randomValues(other.batch * other.inHeight * other.inWidth * other.inChannels, 6),
+    engine.forward(
+      other,
+      randomValues(other.batch * other.inHeight * other.inWidth * other.inChannels, 6),
       randomValues(other.filterHeight * other.filterWidth * other.inChannels * other.outChannels, 7),
-      new Float32Array(other.batch * other.outHeight * other.outWidth * other.outChannels));
+      new Float32Array(other.batch * other.outHeight * other.outWidth * other.outChannels),
+    );
     engine.forward(s, x, w, again);
     expect(again).toEqual(first);
   });

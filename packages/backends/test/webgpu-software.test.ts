@@ -20,7 +20,9 @@ beforeAll(async () => {
 });
 
 describe('webgpu on llvmpipe (OpenGL ES, compatibility) vs the cpu reference kernels', () => {
-  it.each(CONV_CASES.map((c) => [c.name, c] as const))('conv gradients: %s', (_name, c) => expectGradientsMatch(c, reference.get(c.name)!));
+  it.each(CONV_CASES.map((c) => [c.name, c] as const))('conv gradients: %s', (_name, c) =>
+    expectGradientsMatch(c, reference.get(c.name)!),
+  );
 });
 
 // tfjs-webgpu keeps a tiled implicit-GEMM input-gradient program behind WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false
@@ -31,5 +33,7 @@ describe('webgpu on llvmpipe with the tiled (matmul) input-gradient program for 
     tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);
     return () => tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', true);
   });
-  it.each(CONV_CASES.map((c) => [c.name, c] as const))('conv gradients: %s', (_name, c) => expectGradientsMatch(c, reference.get(c.name)!));
+  it.each(CONV_CASES.map((c) => [c.name, c] as const))('conv gradients: %s', (_name, c) =>
+    expectGradientsMatch(c, reference.get(c.name)!),
+  );
 });

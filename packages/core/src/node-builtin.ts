@@ -10,7 +10,8 @@ type BuiltinGetter = (name: string) => unknown;
  * @throws NodeOnlyError outside Node.
  */
 export async function importNodeBuiltin<Module>(name: `node:${string}`, feature: string): Promise<Module> {
-  const processObject = (globalThis as { process?: { getBuiltinModule?: BuiltinGetter; versions?: { node?: string } } }).process;
+  const processObject = (globalThis as { process?: { getBuiltinModule?: BuiltinGetter; versions?: { node?: string } } })
+    .process;
   const fromGetter = processObject?.getBuiltinModule?.(name);
   if (fromGetter !== undefined) return fromGetter as Module;
   if (typeof processObject?.versions?.node !== 'string') throw new NodeOnlyError(feature, name);

@@ -26,10 +26,12 @@ export function assertShape(
   if (actual.length !== expected.length) throw new ShapeMismatchError(where, describeExpected(), formatShape(actual));
   expected.forEach((dim, axis) => {
     const size = actual[axis] as number;
-    if (typeof dim === 'number' && dim !== size) throw new ShapeMismatchError(where, describeExpected(), formatShape(actual));
+    if (typeof dim === 'number' && dim !== size)
+      throw new ShapeMismatchError(where, describeExpected(), formatShape(actual));
     if (typeof dim === 'string') {
       const bound = bindings[dim];
-      if (bound !== undefined && bound !== size) throw new ShapeMismatchError(where, describeExpected(), formatShape(actual));
+      if (bound !== undefined && bound !== size)
+        throw new ShapeMismatchError(where, describeExpected(), formatShape(actual));
       bindings[dim] = size;
     }
   });

@@ -67,7 +67,12 @@ export function instantiateWasmKernel(options: WasmKernelOptions): WasmKernelIns
   if (sharedModule !== null) {
     const memory = new wasm.Memory({ initial, maximum: MAX_PAGES, shared: true });
     const { exports } = new wasm.Instance(sharedModule, { env: { memory } });
-    return { exports, memory, shared: { module: sharedModule, memory, functions: options.functions }, threads: options.threads };
+    return {
+      exports,
+      memory,
+      shared: { module: sharedModule, memory, functions: options.functions },
+      threads: options.threads,
+    };
   }
   const module = compile(options.module);
   if (module === null) return null;

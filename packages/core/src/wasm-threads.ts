@@ -143,9 +143,9 @@ export function canUseWasmThreads(): boolean {
 
 /** Number of hardware threads (`os.availableParallelism()`), or 1 when unknown. */
 export function hardwareThreads(): number {
-  const os = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule?.('node:os') as
-    | { availableParallelism?: () => number }
-    | undefined;
+  const os = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule?.(
+    'node:os',
+  ) as { availableParallelism?: () => number } | undefined;
   return Math.max(1, os?.availableParallelism?.() ?? 1);
 }
 
@@ -155,7 +155,11 @@ function getWorkers(count: number): ThreadWorker[] {
   while (pool.length < count) {
     const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     const channel = new threads.MessageChannel();
-    const worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { control, port: channel.port2 }, transferList: [channel.port2] });
+    const worker = new threads.Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { control, port: channel.port2 },
+      transferList: [channel.port2],
+    });
     worker.unref();
     channel.port1.unref();
     pool.push({ control, port: channel.port1, boundKernel: undefined, boundJob: undefined });
@@ -187,7 +191,12 @@ function waitFor(worker: ThreadWorker): void {
  * @param threads threads to use, the calling thread included (default: one per chunk).
  * @throws Error when a worker's kernel call traps (e.g. out-of-bounds memory access).
  */
-export function runOnThreads(kernel: SharedWasmKernel, chunks: readonly CallList[], runLocal: (chunk: CallList) => void, threads = chunks.length): void {
+export function runOnThreads(
+  kernel: SharedWasmKernel,
+  chunks: readonly CallList[],
+  runLocal: (chunk: CallList) => void,
+  threads = chunks.length,
+): void {
   if (chunks.length === 0) return;
   const workers = getWorkers(Math.max(0, Math.min(threads, chunks.length) - 1));
   if (workers.length === 0) {
@@ -196,7 +205,8 @@ export function runOnThreads(kernel: SharedWasmKernel, chunks: readonly CallList
   }
   const words = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   const needed = OFFSETS + chunks.length + 1 + words;
-  if (jobBuffer.length < needed) jobBuffer = new Int32Array(new SharedArrayBuffer(Math.max(needed, 2 * jobBuffer.length, 4096) * 4));
+  if (jobBuffer.length < needed)
+    jobBuffer = new Int32Array(new SharedArrayBuffer(Math.max(needed, 2 * jobBuffer.length, 4096) * 4));
   const job = jobBuffer;
   let at = OFFSETS + chunks.length + 1;
   chunks.forEach((chunk, index) => {
@@ -221,7 +231,8 @@ export function runOnThreads(kernel: SharedWasmKernel, chunks: readonly CallList
     start(worker);
   }
   try {
-    for (let chunk = Atomics.add(job, CLAIM, 1); chunk < chunks.length; chunk = Atomics.add(job, CLAIM, 1)) runLocal(chunks[chunk] as CallList);
+    for (let chunk = Atomics.add(job, CLAIM, 1); chunk < chunks.length; chunk = Atomics.add(job, CLAIM, 1))
+      runLocal(chunks[chunk] as CallList);
   } finally {
     // Claim whatever is left, so that workers stop, then wait for them.
     Atomics.store(job, CLAIM, chunks.length);

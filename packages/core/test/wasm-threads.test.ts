@@ -18,7 +18,11 @@ function kernel(): { kernel: SharedWasmKernel; local: Array<(...args: number[]) 
   const module = new wasm.Module(Buffer.from(FILL_MODULE, 'base64'));
   const memory = new wasm.Memory({ initial: 1, maximum: 16, shared: true });
   const { exports } = new wasm.Instance(module, { env: { memory } });
-  return { kernel: { module, memory, functions: ['fill', 'trap'] }, local: [exports.fill!, exports.trap!], view: () => new Int32Array(memory.buffer) };
+  return {
+    kernel: { module, memory, functions: ['fill', 'trap'] },
+    local: [exports.fill!, exports.trap!],
+    view: () => new Int32Array(memory.buffer),
+  };
 }
 
 describe('runOnThreads (WebAssembly calls on worker threads sharing one memory)', () => {
@@ -32,19 +36,27 @@ describe('runOnThreads (WebAssembly calls on worker threads sharing one memory)'
       const shares = Array.from({ length: 4 }, (_, share) => {
         const list = new CallList();
         const per = Math.ceil(1000 / callsPerShare);
-        for (let start = 0; start < 1000; start += per) list.call(0, [(share * 1000 + start) * 4, Math.min(per, 1000 - start), share + 1 + callsPerShare]);
+        for (let start = 0; start < 1000; start += per)
+          list.call(0, [(share * 1000 + start) * 4, Math.min(per, 1000 - start), share + 1 + callsPerShare]);
         return list;
       });
       const ranLocally: CallList[] = [];
-      runOnThreads(fill, shares, (share) => {
-        ranLocally.push(share);
-        share.runWith(local);
-      }, 2);
+      runOnThreads(
+        fill,
+        shares,
+        (share) => {
+          ranLocally.push(share);
+          share.runWith(local);
+        },
+        2,
+      );
       // Chunks are claimed dynamically: the calling thread runs some (maybe all), never one twice.
       expect(new Set(ranLocally).size).toBe(ranLocally.length);
       const values = view().subarray(0, 4000);
       for (let share = 0; share < 4; share++) {
-        expect(values.subarray(share * 1000, share * 1000 + 1000).every((v) => v === share + 1 + callsPerShare)).toBe(true);
+        expect(values.subarray(share * 1000, share * 1000 + 1000).every((v) => v === share + 1 + callsPerShare)).toBe(
+          true,
+        );
       }
     }
   });
@@ -56,7 +68,9 @@ describe('runOnThreads (WebAssembly calls on worker threads sharing one memory)'
     const fine = new CallList();
     fine.call(0, [0, 10, 7]);
     // Whichever thread claims the failing chunk, the run throws (a worker's trap is reported after it finished).
-    expect(() => runOnThreads(fill, [fine, failing], (share) => share.runWith(local))).toThrow(/worker thread failed|unreachable/);
+    expect(() => runOnThreads(fill, [fine, failing], (share) => share.runWith(local))).toThrow(
+      /worker thread failed|unreachable/,
+    );
     // A calling thread that is slow to claim (50 ms) leaves the failing chunk to a worker: the error names the worker.
     const slow = (share: CallList) => {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);

@@ -23,7 +23,12 @@ export const ATRW_LAYOUT = `<root>/
   atrw_reid_train/train/NNNNNN.jpg        atrw_anno_reid_train/reid_list_train.csv   (no header: entityid,filename)
   atrw_reid_test/test/NNNNNN.jpg          annotations/gt_test_plain.json             (from cvwc2019/ATRWEvalScript)`;
 
-interface PlainEntry { readonly imgid: number; readonly entityid: number; readonly frame: readonly [number, number, number]; readonly query: 'sing' | 'multi' }
+interface PlainEntry {
+  readonly imgid: number;
+  readonly entityid: number;
+  readonly frame: readonly [number, number, number];
+  readonly query: 'sing' | 'multi';
+}
 
 /**
  * Loads ATRW, Amur Tiger Re-ID in the Wild (Li et al., ACM MM 2020). Reference: `cvwc2019/ATRWEvalScript`
@@ -36,12 +41,22 @@ interface PlainEntry { readonly imgid: number; readonly entityid: number; readon
  */
 export async function loadAtrw(options: AtrwOptions): Promise<ReidDataset> {
   const protocol = options.protocol ?? 'single-camera';
-  if (!['single-camera', 'cross-camera', 'all'].includes(protocol)) throw new InvalidOptionError('atrw protocol', protocol, 'Use "single-camera", "cross-camera" or "all".');
+  if (!['single-camera', 'cross-camera', 'all'].includes(protocol))
+    throw new InvalidOptionError('atrw protocol', protocol, 'Use "single-camera", "cross-camera" or "all".');
   const window = options.nearDuplicateFrames ?? 3;
-  if (!Number.isInteger(window) || window < 0) throw new InvalidOptionError('atrw nearDuplicateFrames', window, 'Use an integer ≥ 0.');
+  if (!Number.isInteger(window) || window < 0)
+    throw new InvalidOptionError('atrw nearDuplicateFrames', window, 'Use an integer ≥ 0.');
   const { root } = options;
-  await requirePaths(root, ['atrw_reid_train/train', 'atrw_anno_reid_train/reid_list_train.csv', 'atrw_reid_test/test'], ATRW_LAYOUT);
-  const annotations = options.testAnnotations ?? ((await pathExists(join(root, 'annotations', 'gt_test_plain.json'))) ? join(root, 'annotations', 'gt_test_plain.json') : join(root, 'gt_test_plain.json'));
+  await requirePaths(
+    root,
+    ['atrw_reid_train/train', 'atrw_anno_reid_train/reid_list_train.csv', 'atrw_reid_test/test'],
+    ATRW_LAYOUT,
+  );
+  const annotations =
+    options.testAnnotations ??
+    ((await pathExists(join(root, 'annotations', 'gt_test_plain.json')))
+      ? join(root, 'annotations', 'gt_test_plain.json')
+      : join(root, 'gt_test_plain.json'));
   if (!(await pathExists(annotations))) throw new DatasetNotFoundError(root, [annotations], ATRW_LAYOUT);
 
   const csv = join(root, 'atrw_anno_reid_train', 'reid_list_train.csv');
@@ -52,7 +67,8 @@ export async function loadAtrw(options: AtrwOptions): Promise<ReidDataset> {
     if (fields.length !== 2 || !/^\d+$/.test(fields[0] as string) || !/\.jpe?g$/i.test(fields[1] as string)) {
       throw new DatasetFormatError(csv, `expected "entityid,filename" (no header), found "${text}"`, { line });
     }
-    if (!trainFiles.has(fields[1] as string)) throw new DatasetNotFoundError(root, [join(trainFolder, fields[1] as string)], ATRW_LAYOUT);
+    if (!trainFiles.has(fields[1] as string))
+      throw new DatasetNotFoundError(root, [join(trainFolder, fields[1] as string)], ATRW_LAYOUT);
     return { frames: [join(trainFolder, fields[1] as string)], identity: Number(fields[0]), camera: 0 };
   });
 
@@ -60,19 +76,41 @@ export async function loadAtrw(options: AtrwOptions): Promise<ReidDataset> {
   const testFolder = join(root, 'atrw_reid_test', 'test');
   const testFiles = new Set(await listImages(testFolder));
   const missing = entries.map((entry) => imageName(entry.imgid)).filter((name) => !testFiles.has(name));
-  if (missing.length > 0) throw new DatasetNotFoundError(root, missing.slice(0, 10).map((name) => join(testFolder, name)), ATRW_LAYOUT);
+  if (missing.length > 0)
+    throw new DatasetNotFoundError(
+      root,
+      missing.slice(0, 10).map((name) => join(testFolder, name)),
+      ATRW_LAYOUT,
+    );
   const cameras = [...new Set(entries.map((entry) => entry.frame[1]))].sort((a, b) => a - b);
-  const gallery = entries.map((entry): Tracklet => ({
-    frames: [join(testFolder, imageName(entry.imgid))],
-    identity: entry.entityid,
-    camera: cameras.indexOf(entry.frame[1]),
-    metadata: { imageId: entry.imgid, video: `${entry.frame[0]}-${entry.frame[1]}`, frame: entry.frame[2], queryType: entry.query },
-  }));
-  const queryIndices = entries.flatMap((entry, index) => (protocol === 'all' || (protocol === 'single-camera') === (entry.query === 'sing') ? [index] : []));
+  const gallery = entries.map(
+    (entry): Tracklet => ({
+      frames: [join(testFolder, imageName(entry.imgid))],
+      identity: entry.entityid,
+      camera: cameras.indexOf(entry.frame[1]),
+      metadata: {
+        imageId: entry.imgid,
+        video: `${entry.frame[0]}-${entry.frame[1]}`,
+        frame: entry.frame[2],
+        queryType: entry.query,
+      },
+    }),
+  );
+  const queryIndices = entries.flatMap((entry, index) =>
+    protocol === 'all' || (protocol === 'single-camera') === (entry.query === 'sing') ? [index] : [],
+  );
   const junk = queryIndices.map((galleryIndex) => nearDuplicates(entries, galleryIndex, window));
   const evaluation: DatasetEvaluation = { excludeSameCamera: false, junkGallery: (queryIndex) => junk[queryIndex] };
   return finishDataset(
-    { name: 'atrw', root, protocol: `plain ${protocol}`, train, query: queryIndices.map((index) => gallery[index] as Tracklet), gallery, evaluation },
+    {
+      name: 'atrw',
+      root,
+      protocol: `plain ${protocol}`,
+      train,
+      query: queryIndices.map((index) => gallery[index] as Tracklet),
+      gallery,
+      evaluation,
+    },
     options,
   );
 }
@@ -85,7 +123,12 @@ function imageName(imgid: number): string {
 function nearDuplicates(entries: readonly PlainEntry[], queryIndex: number, window: number): number[] {
   const query = entries[queryIndex] as PlainEntry;
   return entries.flatMap((entry, index) =>
-    entry.entityid === query.entityid && entry.frame[0] === query.frame[0] && entry.frame[1] === query.frame[1] && Math.abs(entry.frame[2] - query.frame[2]) <= window ? [index] : [],
+    entry.entityid === query.entityid &&
+    entry.frame[0] === query.frame[0] &&
+    entry.frame[1] === query.frame[1] &&
+    Math.abs(entry.frame[2] - query.frame[2]) <= window
+      ? [index]
+      : [],
   );
 }
 
@@ -96,13 +139,24 @@ function parsePlain(text: string, file: string): PlainEntry[] {
   } catch (error) {
     throw new DatasetFormatError(file, `invalid JSON: ${(error as Error).message}`, { cause: error });
   }
-  if (!Array.isArray(data)) throw new DatasetFormatError(file, 'expected a JSON array of {imgid, entityid, frame: [a, b, f], query}');
+  if (!Array.isArray(data))
+    throw new DatasetFormatError(file, 'expected a JSON array of {imgid, entityid, frame: [a, b, f], query}');
   return data.map((entry: unknown, index): PlainEntry => {
     const record = entry as Record<string, unknown>;
     const frame = record?.frame;
     const valid =
-      Number.isInteger(record?.imgid) && Number.isInteger(record?.entityid) && Array.isArray(frame) && frame.length === 3 && frame.every(Number.isInteger) && (record.query === 'sing' || record.query === 'multi');
-    if (!valid) throw new DatasetFormatError(file, `entry ${index} is not {imgid: int, entityid: int, frame: [int, int, int], query: "sing" | "multi"}: ${JSON.stringify(entry)?.slice(0, 120)}`, { line: lineOfEntry(text, index) });
+      Number.isInteger(record?.imgid) &&
+      Number.isInteger(record?.entityid) &&
+      Array.isArray(frame) &&
+      frame.length === 3 &&
+      frame.every(Number.isInteger) &&
+      (record.query === 'sing' || record.query === 'multi');
+    if (!valid)
+      throw new DatasetFormatError(
+        file,
+        `entry ${index} is not {imgid: int, entityid: int, frame: [int, int, int], query: "sing" | "multi"}: ${JSON.stringify(entry)?.slice(0, 120)}`,
+        { line: lineOfEntry(text, index) },
+      );
     return record as unknown as PlainEntry;
   });
 }

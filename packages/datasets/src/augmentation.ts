@@ -40,15 +40,26 @@ interface ResolvedAugmentation {
 export function validateAugmentation(options: AugmentationOptions = {}): ResolvedAugmentation {
   const padding = options.padding ?? 10;
   const flipProbability = options.flipProbability ?? 0.5;
-  if (!Number.isInteger(padding) || padding < 0) throw new InvalidOptionError('augmentation.padding', padding, 'Use an integer ≥ 0.');
-  if (!(flipProbability >= 0 && flipProbability <= 1)) throw new InvalidOptionError('augmentation.flipProbability', flipProbability, 'Use a number in [0, 1].');
+  if (!Number.isInteger(padding) || padding < 0)
+    throw new InvalidOptionError('augmentation.padding', padding, 'Use an integer ≥ 0.');
+  if (!(flipProbability >= 0 && flipProbability <= 1))
+    throw new InvalidOptionError('augmentation.flipProbability', flipProbability, 'Use a number in [0, 1].');
   if (options.erasing === false) return { padding, flipProbability, erasing: false };
-  const erasing = { probability: 0.5, area: [0.02, 0.4] as const, aspect: [0.3, 3.3] as const, value: 0, ...(options.erasing ?? {}) };
-  if (!(erasing.probability >= 0 && erasing.probability <= 1)) throw new InvalidOptionError('augmentation.erasing.probability', erasing.probability, 'Use a number in [0, 1].');
+  const erasing = {
+    probability: 0.5,
+    area: [0.02, 0.4] as const,
+    aspect: [0.3, 3.3] as const,
+    value: 0,
+    ...(options.erasing ?? {}),
+  };
+  if (!(erasing.probability >= 0 && erasing.probability <= 1))
+    throw new InvalidOptionError('augmentation.erasing.probability', erasing.probability, 'Use a number in [0, 1].');
   const [areaLow, areaHigh] = erasing.area;
   const [aspectLow, aspectHigh] = erasing.aspect;
-  if (!(areaLow > 0 && areaLow <= areaHigh && areaHigh <= 1)) throw new InvalidOptionError('augmentation.erasing.area', erasing.area, 'Use [low, high] with 0 < low ≤ high ≤ 1.');
-  if (!(aspectLow > 0 && aspectLow <= aspectHigh)) throw new InvalidOptionError('augmentation.erasing.aspect', erasing.aspect, 'Use [low, high] with 0 < low ≤ high.');
+  if (!(areaLow > 0 && areaLow <= areaHigh && areaHigh <= 1))
+    throw new InvalidOptionError('augmentation.erasing.area', erasing.area, 'Use [low, high] with 0 < low ≤ high ≤ 1.');
+  if (!(aspectLow > 0 && aspectLow <= aspectHigh))
+    throw new InvalidOptionError('augmentation.erasing.aspect', erasing.aspect, 'Use [low, high] with 0 < low ≤ high.');
   return { padding, flipProbability, erasing };
 }
 
@@ -57,7 +68,12 @@ export function validateAugmentation(options: AugmentationOptions = {}): Resolve
  * then RandomErasing (torchvision 0.4.2, as pinned by VKD: up to 10 attempts; area·HW uniform in `area`, aspect
  * uniform (linear) in `aspect`; h = round(√(area·aspect)), w = round(√(area/aspect)); accepted when h < H and w < W).
  */
-export function drawAugmentation(random: Random, height: number, width: number, options: ResolvedAugmentation): AugmentationParameters {
+export function drawAugmentation(
+  random: Random,
+  height: number,
+  width: number,
+  options: ResolvedAugmentation,
+): AugmentationParameters {
   const cropTop = random.integer(2 * options.padding + 1);
   const cropLeft = random.integer(2 * options.padding + 1);
   const flip = random.next() < options.flipProbability;

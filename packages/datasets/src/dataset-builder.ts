@@ -26,18 +26,30 @@ export interface RawSplits {
  */
 export function buildDataset(raw: RawSplits): ReidDataset {
   const minFrames = raw.minFrames ?? 0;
-  const keep = (tracklets: readonly Tracklet[]) => (minFrames > 0 ? tracklets.filter((t) => t.frames.length >= minFrames) : tracklets);
+  const keep = (tracklets: readonly Tracklet[]) =>
+    minFrames > 0 ? tracklets.filter((t) => t.frames.length >= minFrames) : tracklets;
   const trainRaw = keep(raw.train);
   const query = keep(raw.query);
   const gallery = keep(raw.gallery);
-  for (const [split, tracklets] of [['train', trainRaw], ['query', query], ['gallery', gallery]] as const) {
+  for (const [split, tracklets] of [
+    ['train', trainRaw],
+    ['query', query],
+    ['gallery', gallery],
+  ] as const) {
     if (tracklets.length === 0 && !(raw.allowEmpty ?? []).includes(split)) {
-      throw new DatasetFormatError(raw.root, `the ${split} split of ${raw.name} is empty${minFrames > 0 ? ` after minFrames=${minFrames}` : ''}. Check the dataset layout (see the @vkd/datasets README) or lower minFrames.`);
+      throw new DatasetFormatError(
+        raw.root,
+        `the ${split} split of ${raw.name} is empty${minFrames > 0 ? ` after minFrames=${minFrames}` : ''}. Check the dataset layout (see the @vkd/datasets README) or lower minFrames.`,
+      );
     }
   }
   const originalIds = [...new Set(trainRaw.map((t) => t.identity))].sort((a, b) => a - b);
   const label = new Map(originalIds.map((id, index) => [id, index]));
-  const train = trainRaw.map((t) => ({ ...t, identity: label.get(t.identity) as number, originalIdentity: t.identity }));
+  const train = trainRaw.map((t) => ({
+    ...t,
+    identity: label.get(t.identity) as number,
+    originalIdentity: t.identity,
+  }));
   const cameras = new Set([...train, ...query, ...gallery].map((t) => t.camera));
   const dataset: ReidDataset = {
     name: raw.name,

@@ -60,7 +60,12 @@ async function entryKind(folder: string, entry: Dirent): Promise<'directory' | '
     return target.isDirectory() ? 'directory' : target.isFile() ? 'file' : 'other';
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ELOOP' ? 'is a symbolic link loop' : code === 'ENOENT' ? 'is a broken symbolic link (its target does not exist)' : `is a symbolic link that cannot be followed (${code})`;
+    const reason =
+      code === 'ELOOP'
+        ? 'is a symbolic link loop'
+        : code === 'ENOENT'
+          ? 'is a broken symbolic link (its target does not exist)'
+          : `is a symbolic link that cannot be followed (${code})`;
     throw new DatasetFormatError(path, `${reason}; fix or remove the link.`, { cause: error });
   }
 }
@@ -69,14 +74,20 @@ async function entryKind(folder: string, entry: Dirent): Promise<'directory' | '
 export async function listFolders(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true });
   const kinds = await Promise.all(entries.map((entry) => entryKind(folder, entry)));
-  return entries.filter((_, index) => kinds[index] === 'directory').map((entry) => entry.name).sort(compareNames);
+  return entries
+    .filter((_, index) => kinds[index] === 'directory')
+    .map((entry) => entry.name)
+    .sort(compareNames);
 }
 
 /** Sorted image file names (`.jpg`, `.jpeg`, `.png`, `.bmp`, `.webp`) in `folder`; links to images count. */
 export async function listImages(folder: string): Promise<string[]> {
   const entries = (await readdir(folder, { withFileTypes: true })).filter((entry) => IMAGE_EXTENSION.test(entry.name));
   const kinds = await Promise.all(entries.map((entry) => entryKind(folder, entry)));
-  return entries.filter((_, index) => kinds[index] === 'file').map((entry) => entry.name).sort(compareNames);
+  return entries
+    .filter((_, index) => kinds[index] === 'file')
+    .map((entry) => entry.name)
+    .sort(compareNames);
 }
 
 /** Image file extensions the loaders accept. */
@@ -99,6 +110,7 @@ export async function isDirectory(path: string): Promise<boolean> {
 /** Parses an integer field of a text/csv line. @throws DatasetFormatError with file and line. */
 export function parseInteger(value: string | undefined, file: string, line: number, what: string): number {
   const trimmed = (value ?? '').trim();
-  if (!/^-?\d+$/.test(trimmed)) throw new DatasetFormatError(file, `expected an integer ${what}, found "${trimmed}"`, { line });
+  if (!/^-?\d+$/.test(trimmed))
+    throw new DatasetFormatError(file, `expected an integer ${what}, found "${trimmed}"`, { line });
   return Number(trimmed);
 }

@@ -1,6 +1,11 @@
 import { createRegistry, InvalidOptionError } from '@vkd/core';
 import { loadAtrw, type AtrwOptions } from './atrw';
-import { EVALUATION_PROTOCOLS, type AuthorsNetwork, type AuthorsTeacherSettings, type DatasetEntry } from './dataset-entry';
+import {
+  EVALUATION_PROTOCOLS,
+  type AuthorsNetwork,
+  type AuthorsTeacherSettings,
+  type DatasetEntry,
+} from './dataset-entry';
 import { loadDukeVideo, type DukeVideoOptions } from './duke-video';
 import { loadFolder, type FolderOptions } from './folder';
 import { loadMars, type MarsOptions } from './mars';
@@ -46,7 +51,13 @@ const network = (backbone: string, attention: 'none' | 'bam' = 'none'): AuthorsN
   backbone,
   attention,
 });
-const RESNETS = [network('resnet18'), network('resnet34'), network('resnet50'), network('resnet101'), network('resnet50', 'bam')];
+const RESNETS = [
+  network('resnet18'),
+  network('resnet34'),
+  network('resnet50'),
+  network('resnet101'),
+  network('resnet50', 'bam'),
+];
 /** Every network `commands.txt` runs on MARS, Duke and VeRi: the ResNets, DenseNet-121 and MobileNet-V2. */
 const AUTHORS_NETWORKS = [...RESNETS, network('densenet121'), network('mobilenet')];
 
@@ -67,7 +78,13 @@ const BUILT_IN: readonly DatasetEntry[] = [
     teacherDefaults: personTeacher,
     groupings: ['folder', 'vkd'],
     // The authors merge consecutive sorted files of one (identity, camera) into a tracklet (`vkd-method.md` §6.2).
-    authors: { presetPrefix: 'duke', imageSize: [256, 128], testFrames: 8, networks: AUTHORS_NETWORKS, presetValues: { trackletGrouping: 'vkd' } },
+    authors: {
+      presetPrefix: 'duke',
+      imageSize: [256, 128],
+      testFrames: 8,
+      networks: AUTHORS_NETWORKS,
+      presetValues: { trackletGrouping: 'vkd' },
+    },
   },
   {
     name: 'veri-776',
@@ -107,7 +124,10 @@ const BUILT_IN: readonly DatasetEntry[] = [
   },
 ];
 
-const registry = createRegistry<DatasetEntry>('dataset', Object.fromEntries(BUILT_IN.map((entry) => [entry.name, entry])));
+const registry = createRegistry<DatasetEntry>(
+  'dataset',
+  Object.fromEntries(BUILT_IN.map((entry) => [entry.name, entry])),
+);
 
 /**
  * Loads a dataset by name: `'mars' | 'duke-video' | 'veri-776' | 'atrw' | 'synthetic' | 'folder'` or a name added
@@ -115,12 +135,19 @@ const registry = createRegistry<DatasetEntry>('dataset', Object.fromEntries(BUIL
  * @throws UnknownKeyError listing the valid names; InvalidOptionError without `options.root`;
  *         DatasetNotFoundError / DatasetFormatError from the loader.
  */
-export function loadDataset<Name extends DatasetName>(name: Name, options: DatasetOptionsByName[Name]): Promise<ReidDataset>;
+export function loadDataset<Name extends DatasetName>(
+  name: Name,
+  options: DatasetOptionsByName[Name],
+): Promise<ReidDataset>;
 export function loadDataset(name: string, options: LoadDatasetOptions): Promise<ReidDataset>;
 export async function loadDataset(name: string, options: LoadDatasetOptions): Promise<ReidDataset> {
   const entry = registry.get(name);
   if (typeof options?.root !== 'string' || options.root.length === 0) {
-    throw new InvalidOptionError(`loadDataset("${name}").root`, options?.root, 'Pass the dataset root folder, e.g. { root: "./data/mars" }.');
+    throw new InvalidOptionError(
+      `loadDataset("${name}").root`,
+      options?.root,
+      'Pass the dataset root folder, e.g. { root: "./data/mars" }.',
+    );
   }
   return entry.load(options);
 }
@@ -138,13 +165,28 @@ export function registerDataset<Options extends LoadDatasetOptions>(
   loader?: DatasetLoader<Options>,
 ): void {
   const entry: DatasetEntry<Options> =
-    typeof entryOrName === 'string' ? { name: entryOrName, description: 'registered dataset', load: loader as DatasetLoader<Options>, protocols: ['i2v', 'v2v'] } : entryOrName;
+    typeof entryOrName === 'string'
+      ? {
+          name: entryOrName,
+          description: 'registered dataset',
+          load: loader as DatasetLoader<Options>,
+          protocols: ['i2v', 'v2v'],
+        }
+      : entryOrName;
   if (typeof entry.load !== 'function') {
-    throw new InvalidOptionError(`registerDataset("${entry.name}").load`, entry.load, 'Pass the loader function, (options) => Promise<ReidDataset>.');
+    throw new InvalidOptionError(
+      `registerDataset("${entry.name}").load`,
+      entry.load,
+      'Pass the loader function, (options) => Promise<ReidDataset>.',
+    );
   }
   const unknown = entry.protocols.find((protocol) => !EVALUATION_PROTOCOLS.includes(protocol));
   if (entry.protocols.length === 0 || unknown !== undefined) {
-    throw new InvalidOptionError(`registerDataset("${entry.name}").protocols`, unknown ?? entry.protocols, `Use a non-empty list of ${EVALUATION_PROTOCOLS.join(', ')}.`);
+    throw new InvalidOptionError(
+      `registerDataset("${entry.name}").protocols`,
+      unknown ?? entry.protocols,
+      `Use a non-empty list of ${EVALUATION_PROTOCOLS.join(', ')}.`,
+    );
   }
   registry.register(entry.name, entry as unknown as DatasetEntry);
 }

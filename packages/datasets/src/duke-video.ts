@@ -21,7 +21,13 @@ export const DUKE_VIDEO_LAYOUT = `<root>/{train,query,gallery}/<PPPP>/<TTTT>/<PP
 /** `0001_C6_F0099_X30823.jpg` or `0001C6F0099X30823.jpg`: pid, camera 1–8, frame in tracklet, absolute frame. */
 const DUKE_NAME = /^(\d+)_?C(\d+)_?F(\d+)_?X(\d+)\.jpe?g$/i;
 
-interface DukeFrame { readonly pid: number; readonly camera: number; readonly frame: number; readonly path: string; readonly folder: string }
+interface DukeFrame {
+  readonly pid: number;
+  readonly camera: number;
+  readonly frame: number;
+  readonly path: string;
+  readonly folder: string;
+}
 
 /**
  * Loads DukeMTMC-VideoReID (Wu et al., CVPR 2018). Reference: `Yu-Wu/DukeMTMC-VideoReID` README; torchreid
@@ -32,14 +38,22 @@ interface DukeFrame { readonly pid: number; readonly camera: number; readonly fr
  */
 export async function loadDukeVideo(options: DukeVideoOptions): Promise<ReidDataset> {
   const grouping = options.grouping ?? 'folder';
-  if (grouping !== 'folder' && grouping !== 'vkd') throw new InvalidOptionError('duke-video grouping', grouping, 'Use "folder" or "vkd".');
+  if (grouping !== 'folder' && grouping !== 'vkd')
+    throw new InvalidOptionError('duke-video grouping', grouping, 'Use "folder" or "vkd".');
   await requirePaths(options.root, ['train', 'query', 'gallery'], DUKE_VIDEO_LAYOUT);
   const read = async (split: string) => {
     const frames = await readSplit(join(options.root, split));
     return grouping === 'folder' ? groupByFolder(frames) : groupVkd(frames);
   };
   return finishDataset(
-    { name: 'duke-video', root: options.root, protocol: grouping === 'folder' ? 'official' : 'official (VKD grouping by pid and camera)', train: await read('train'), query: await read('query'), gallery: await read('gallery') },
+    {
+      name: 'duke-video',
+      root: options.root,
+      protocol: grouping === 'folder' ? 'official' : 'official (VKD grouping by pid and camera)',
+      train: await read('train'),
+      query: await read('query'),
+      gallery: await read('gallery'),
+    },
     options,
   );
 }
@@ -49,16 +63,24 @@ async function readSplit(splitFolder: string): Promise<DukeFrame[]> {
   for (const pidFolder of await listFolders(splitFolder)) {
     const stray = await listImages(join(splitFolder, pidFolder));
     if (stray.length > 0) {
-      throw new DatasetFormatError(join(splitFolder, pidFolder, stray[0] as string), `frames must sit in a tracklet folder <pid>/<tracklet>/, not directly in ${pidFolder}/ (${stray.length} such frames)`);
+      throw new DatasetFormatError(
+        join(splitFolder, pidFolder, stray[0] as string),
+        `frames must sit in a tracklet folder <pid>/<tracklet>/, not directly in ${pidFolder}/ (${stray.length} such frames)`,
+      );
     }
     for (const trackletFolder of await listFolders(join(splitFolder, pidFolder))) {
       const folder = join(splitFolder, pidFolder, trackletFolder);
       for (const file of await listImages(folder)) {
         const path = join(folder, file);
         const match = DUKE_NAME.exec(file);
-        if (!match) throw new DatasetFormatError(path, 'not a DukeMTMC-VideoReID frame name (<pid>_C<cam>_F<frame>_X<abs>.jpg or <pid>C<cam>F<frame>X<abs>.jpg)');
+        if (!match)
+          throw new DatasetFormatError(
+            path,
+            'not a DukeMTMC-VideoReID frame name (<pid>_C<cam>_F<frame>_X<abs>.jpg or <pid>C<cam>F<frame>X<abs>.jpg)',
+          );
         const pid = Number(match[1]);
-        if (pid !== Number(pidFolder)) throw new DatasetFormatError(path, `identity ${match[1]} is stored in the folder of identity ${pidFolder}`);
+        if (pid !== Number(pidFolder))
+          throw new DatasetFormatError(path, `identity ${match[1]} is stored in the folder of identity ${pidFolder}`);
         frames.push({ pid, camera: Number(match[2]), frame: Number(match[3]), path, folder });
       }
     }
@@ -68,7 +90,12 @@ async function readSplit(splitFolder: string): Promise<DukeFrame[]> {
 
 function toTracklet(frames: DukeFrame[]): Tracklet {
   const first = frames[0] as DukeFrame;
-  return { frames: frames.map((f) => f.path), identity: first.pid, camera: first.camera - 1, metadata: { firstFrame: first.frame } };
+  return {
+    frames: frames.map((f) => f.path),
+    identity: first.pid,
+    camera: first.camera - 1,
+    metadata: { firstFrame: first.frame },
+  };
 }
 
 function groupByFolder(frames: readonly DukeFrame[]): Tracklet[] {
@@ -80,7 +107,11 @@ function groupByFolder(frames: readonly DukeFrame[]): Tracklet[] {
   }
   return [...folders.values()].map((list) => {
     const cameras = new Set(list.map((f) => f.camera));
-    if (cameras.size > 1) throw new DatasetFormatError((list[0] as DukeFrame).folder, `one tracklet folder holds frames of cameras ${[...cameras].join(', ')}`);
+    if (cameras.size > 1)
+      throw new DatasetFormatError(
+        (list[0] as DukeFrame).folder,
+        `one tracklet folder holds frames of cameras ${[...cameras].join(', ')}`,
+      );
     return toTracklet(list.sort((a, b) => a.frame - b.frame));
   });
 }

@@ -13,9 +13,11 @@ import type { LoadDatasetOptions, ReidDataset, Tracklet } from './types';
  */
 export async function finishDataset(raw: RawSplits, options: LoadDatasetOptions): Promise<ReidDataset> {
   const policy = options.onBadFrame ?? 'error';
-  if (policy !== 'error' && policy !== 'skip') throw new InvalidOptionError('onBadFrame', policy, 'Use "error" or "skip".');
+  if (policy !== 'error' && policy !== 'skip')
+    throw new InvalidOptionError('onBadFrame', policy, 'Use "error" or "skip".');
   const minFrames = options.minFrames ?? 0;
-  if (!Number.isInteger(minFrames) || minFrames < 0) throw new InvalidOptionError('minFrames', minFrames, 'Use an integer ≥ 0.');
+  if (!Number.isInteger(minFrames) || minFrames < 0)
+    throw new InvalidOptionError('minFrames', minFrames, 'Use an integer ≥ 0.');
   if (!options.validateFrames) return buildDataset({ ...raw, minFrames });
   const bad = await findBadFrames([raw.train, raw.query, raw.gallery].flat(), policy);
   let skippedTracklets = 0;
@@ -27,12 +29,30 @@ export async function finishDataset(raw: RawSplits, options: LoadDatasetOptions)
         skippedTracklets++;
         return [];
       }
-      return [{ ...tracklet, frames, metadata: { ...tracklet.metadata, skippedFrames: tracklet.frames.length - frames.length } }];
+      return [
+        {
+          ...tracklet,
+          frames,
+          metadata: { ...tracklet.metadata, skippedFrames: tracklet.frames.length - frames.length },
+        },
+      ];
     });
-  return buildDataset({ ...raw, train: clean(raw.train), query: clean(raw.query), gallery: clean(raw.gallery), skippedFrames: bad.size, skippedTracklets, minFrames });
+  return buildDataset({
+    ...raw,
+    train: clean(raw.train),
+    query: clean(raw.query),
+    gallery: clean(raw.gallery),
+    skippedFrames: bad.size,
+    skippedTracklets,
+    minFrames,
+  });
 }
 
-async function findBadFrames(tracklets: readonly Tracklet[], policy: 'error' | 'skip', concurrency = 4): Promise<Set<string>> {
+async function findBadFrames(
+  tracklets: readonly Tracklet[],
+  policy: 'error' | 'skip',
+  concurrency = 4,
+): Promise<Set<string>> {
   const sharp = await loadSharp();
   const paths = [...new Set(tracklets.flatMap((t) => t.frames))];
   const bad = new Set<string>();
@@ -45,7 +65,12 @@ async function findBadFrames(tracklets: readonly Tracklet[], policy: 'error' | '
       } catch (error) {
         if (policy === 'error') {
           const decoderMessage = (error as Error).message;
-          throw new CorruptImageError(path, decoderMessage, `cannot decode image: ${decoderMessage}. Replace the file, or pass onBadFrame: 'skip' to drop and count bad frames.`, { cause: error });
+          throw new CorruptImageError(
+            path,
+            decoderMessage,
+            `cannot decode image: ${decoderMessage}. Replace the file, or pass onBadFrame: 'skip' to drop and count bad frames.`,
+            { cause: error },
+          );
         }
         bad.add(path);
       }

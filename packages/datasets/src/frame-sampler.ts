@@ -23,7 +23,9 @@ function chunks(length: number, count: number): number[][] {
   if (length < count) return Array.from({ length: count }, (_, slot) => [Math.min(slot, length - 1)]);
   const chunkLength = Math.ceil(length / count);
   // Indices padded with the last index to chunkLength·count, then split into `count` consecutive chunks.
-  return Array.from({ length: count }, (_, slot) => Array.from({ length: chunkLength }, (_, offset) => Math.min(slot * chunkLength + offset, length - 1)));
+  return Array.from({ length: count }, (_, slot) =>
+    Array.from({ length: chunkLength }, (_, offset) => Math.min(slot * chunkLength + offset, length - 1)),
+  );
 }
 
 /**
@@ -79,7 +81,8 @@ export function selectFrames(
   byIdentity?: TrackletsByIdentity,
 ): FrameRef[] {
   const tracklet = tracklets[anchor];
-  if (!tracklet) throw new InvalidOptionError('selectFrames.anchor', anchor, `Use a tracklet index in 0..${tracklets.length - 1}.`);
+  if (!tracklet)
+    throw new InvalidOptionError('selectFrames.anchor', anchor, `Use a tracklet index in 0..${tracklets.length - 1}.`);
   const length = tracklet.frames.length;
   switch (strategy) {
     case 'chunk':
@@ -90,14 +93,20 @@ export function selectFrames(
       return tracklet.frames.map((_, frame) => ({ tracklet: anchor, frame }));
     case 'multiview': {
       checkCount(count, 'selectFrames.count');
-      const candidates = random.shuffle([...((byIdentity ?? groupByIdentity(tracklets)).get(tracklet.identity) ?? [anchor])]);
+      const candidates = random.shuffle([
+        ...((byIdentity ?? groupByIdentity(tracklets)).get(tracklet.identity) ?? [anchor]),
+      ]);
       return Array.from({ length: count }, (_, slot) => {
         const chosen = candidates[slot % candidates.length] as number;
         return { tracklet: chosen, frame: random.integer((tracklets[chosen] as Tracklet).frames.length) };
       });
     }
     default:
-      throw new InvalidOptionError('frame strategy', strategy, `Use one of ${FRAME_STRATEGIES.map((name) => `"${name}"`).join(', ')}.`);
+      throw new InvalidOptionError(
+        'frame strategy',
+        strategy,
+        `Use one of ${FRAME_STRATEGIES.map((name) => `"${name}"`).join(', ')}.`,
+      );
   }
 }
 
@@ -111,7 +120,12 @@ export function sampleStudentViews(batch: number, views: number, subset: number,
   checkCount(views, 'sampleStudentViews.views');
   checkCount(subset, 'sampleStudentViews.subset');
   if (subset > views) throw new InvalidOptionError('sampleStudentViews.subset', subset, `M must be ≤ N = ${views}.`);
-  return Array.from({ length: batch }, () => random.shuffle(Array.from({ length: views }, (_, view) => view)).slice(0, subset).sort((a, b) => a - b));
+  return Array.from({ length: batch }, () =>
+    random
+      .shuffle(Array.from({ length: views }, (_, view) => view))
+      .slice(0, subset)
+      .sort((a, b) => a - b),
+  );
 }
 
 /**
@@ -119,16 +133,26 @@ export function sampleStudentViews(batch: number, views: number, subset: number,
  * (pixels identical to the teacher's, as VKD does).
  * @param frameSize elements per frame (H·W·3).
  */
-export function gatherViews(frames: Float32Array, views: number, frameSize: number, selection: readonly (readonly number[])[]): Float32Array {
+export function gatherViews(
+  frames: Float32Array,
+  views: number,
+  frameSize: number,
+  selection: readonly (readonly number[])[],
+): Float32Array {
   const batch = selection.length;
   if (frames.length !== batch * views * frameSize) {
-    throw new InvalidOptionError('gatherViews.frames', frames, `Expected ${batch}·${views}·${frameSize} = ${batch * views * frameSize} values.`);
+    throw new InvalidOptionError(
+      'gatherViews.frames',
+      frames,
+      `Expected ${batch}·${views}·${frameSize} = ${batch * views * frameSize} values.`,
+    );
   }
   const subset = selection[0]?.length ?? 0;
   const out = new Float32Array(batch * subset * frameSize);
   selection.forEach((chosen, sample) => {
     chosen.forEach((view, slot) => {
-      if (!Number.isInteger(view) || view < 0 || view >= views) throw new InvalidOptionError(`gatherViews.selection[${sample}][${slot}]`, view, `Use 0..${views - 1}.`);
+      if (!Number.isInteger(view) || view < 0 || view >= views)
+        throw new InvalidOptionError(`gatherViews.selection[${sample}][${slot}]`, view, `Use 0..${views - 1}.`);
       const from = (sample * views + view) * frameSize;
       out.set(frames.subarray(from, from + frameSize), (sample * subset + slot) * frameSize);
     });

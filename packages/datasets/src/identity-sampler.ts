@@ -39,11 +39,19 @@ export interface IdentitySampler {
  * Every epoch's randomness derives from (seed, epoch), so state is just the epoch number.
  * @throws InvalidOptionError for non-positive P/K or when fewer than P identities exist.
  */
-export function createIdentitySampler(tracklets: readonly Pick<Tracklet, 'identity'>[], options: IdentitySamplerOptions, state?: IdentitySamplerState): IdentitySampler {
+export function createIdentitySampler(
+  tracklets: readonly Pick<Tracklet, 'identity'>[],
+  options: IdentitySamplerOptions,
+  state?: IdentitySamplerState,
+): IdentitySampler {
   const { identitiesPerBatch, instancesPerIdentity } = options;
   const seed = options.seed ?? 0;
-  for (const [name, value] of [['identitiesPerBatch', identitiesPerBatch], ['instancesPerIdentity', instancesPerIdentity]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`createIdentitySampler.${name}`, value, 'Use an integer ≥ 1.');
+  for (const [name, value] of [
+    ['identitiesPerBatch', identitiesPerBatch],
+    ['instancesPerIdentity', instancesPerIdentity],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new InvalidOptionError(`createIdentitySampler.${name}`, value, 'Use an integer ≥ 1.');
   }
   const byIdentity = new Map<number, number[]>();
   tracklets.forEach((tracklet, index) => {
@@ -53,7 +61,11 @@ export function createIdentitySampler(tracklets: readonly Pick<Tracklet, 'identi
   });
   const identities = [...byIdentity.keys()].sort((a, b) => a - b);
   if (identities.length < identitiesPerBatch) {
-    throw new InvalidOptionError('createIdentitySampler.identitiesPerBatch', identitiesPerBatch, `Only ${identities.length} identities are available; use at most ${identities.length}.`);
+    throw new InvalidOptionError(
+      'createIdentitySampler.identitiesPerBatch',
+      identitiesPerBatch,
+      `Only ${identities.length} identities are available; use at most ${identities.length}.`,
+    );
   }
   const batchesPerEpoch = Math.floor(identities.length / identitiesPerBatch);
   let epoch = state?.epoch ?? 0;
@@ -63,8 +75,12 @@ export function createIdentitySampler(tracklets: readonly Pick<Tracklet, 'identi
     return Array.from({ length: batchesPerEpoch }, (_, batch) =>
       order.slice(batch * identitiesPerBatch, (batch + 1) * identitiesPerBatch).flatMap((identity) => {
         const candidates = byIdentity.get(identity) as number[];
-        if (candidates.length >= instancesPerIdentity) return random.shuffle([...candidates]).slice(0, instancesPerIdentity);
-        return Array.from({ length: instancesPerIdentity }, () => candidates[random.integer(candidates.length)] as number);
+        if (candidates.length >= instancesPerIdentity)
+          return random.shuffle([...candidates]).slice(0, instancesPerIdentity);
+        return Array.from(
+          { length: instancesPerIdentity },
+          () => candidates[random.integer(candidates.length)] as number,
+        );
       }),
     );
   };
@@ -75,7 +91,12 @@ export function createIdentitySampler(tracklets: readonly Pick<Tracklet, 'identi
     nextEpoch: () => batchesForEpoch(epoch++),
     state: () => ({ epoch }),
     restore(saved) {
-      if (!Number.isInteger(saved?.epoch) || saved.epoch < 0) throw new InvalidOptionError('IdentitySampler.restore(state).epoch', saved?.epoch, 'Pass a state returned by sampler.state().');
+      if (!Number.isInteger(saved?.epoch) || saved.epoch < 0)
+        throw new InvalidOptionError(
+          'IdentitySampler.restore(state).epoch',
+          saved?.epoch,
+          'Pass a state returned by sampler.state().',
+        );
       epoch = saved.epoch;
     },
   };

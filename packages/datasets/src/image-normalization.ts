@@ -6,7 +6,8 @@ export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.
 /** Per-channel lookup tables byte → normalised value, so the per-pixel work is one table read. */
 export const NORMALIZED_BYTE: readonly Float32Array[] = [0, 1, 2].map((channel) => {
   const table = new Float32Array(256);
-  for (let value = 0; value < 256; value++) table[value] = (value / 255 - (IMAGENET_MEAN[channel] as number)) / (IMAGENET_STD[channel] as number);
+  for (let value = 0; value < 256; value++)
+    table[value] = (value / 255 - (IMAGENET_MEAN[channel] as number)) / (IMAGENET_STD[channel] as number);
   return table;
 });
 
@@ -18,7 +19,12 @@ export const UNIT_BYTE: readonly Float32Array[] = [0, 1, 2].map(() => {
 });
 
 /** Converts uint8 RGB `[H, W, 3]` into `out` (at `offset`) through the tables. */
-export function bytesToFloat(pixels: Uint8Array, out: Float32Array, offset: number, tables: readonly Float32Array[]): void {
+export function bytesToFloat(
+  pixels: Uint8Array,
+  out: Float32Array,
+  offset: number,
+  tables: readonly Float32Array[],
+): void {
   const [red, green, blue] = tables as [Float32Array, Float32Array, Float32Array];
   for (let i = 0; i < pixels.length; i += 3) {
     out[offset + i] = red[pixels[i] as number] as number;

@@ -1,9 +1,31 @@
 // @vkd/datasets: pure data (loaders return paths and labels), samplers and frame strategies. No sharp at module load:
 // functions that must decode or write images (generateSyntheticDataset, validateFrames) import it on first use.
-export type { Tracklet, ReidDataset, DatasetStatistics, SplitStatistics, DatasetEvaluation, LoadDatasetOptions, DatasetLoader, BadFramePolicy } from './types';
-export { loadDataset, registerDataset, datasetNames, datasetEntry, findDatasetEntry, datasetEntries } from './dataset-registry';
+export type {
+  Tracklet,
+  ReidDataset,
+  DatasetStatistics,
+  SplitStatistics,
+  DatasetEvaluation,
+  LoadDatasetOptions,
+  DatasetLoader,
+  BadFramePolicy,
+} from './types';
+export {
+  loadDataset,
+  registerDataset,
+  datasetNames,
+  datasetEntry,
+  findDatasetEntry,
+  datasetEntries,
+} from './dataset-registry';
 export { EVALUATION_PROTOCOLS } from './dataset-entry';
-export type { DatasetEntry, EvaluationProtocol, AuthorsRuns, AuthorsNetwork, AuthorsTeacherSettings } from './dataset-entry';
+export type {
+  DatasetEntry,
+  EvaluationProtocol,
+  AuthorsRuns,
+  AuthorsNetwork,
+  AuthorsTeacherSettings,
+} from './dataset-entry';
 export { CorruptImageError } from './corrupt-image-error';
 export type { DatasetName, DatasetOptionsByName } from './dataset-registry';
 export { loadMars, MARS_LAYOUT } from './mars';
@@ -19,8 +41,20 @@ export type { FolderOptions } from './folder';
 export { loadSynthetic } from './synthetic';
 export type { SyntheticOptions } from './synthetic';
 export { generateSyntheticDataset, SYNTHETIC_MANIFEST } from './synthetic-dataset';
-export { planSyntheticDataset, visibleSignature, SYNTHETIC_LIMITS, SYNTHETIC_VIEWS, VISIBLE_ATTRIBUTES } from './synthetic-plan';
-export type { SyntheticDatasetOptions, SyntheticPlan, SyntheticIdentity, SyntheticCamera, AttributeSizes } from './synthetic-plan';
+export {
+  planSyntheticDataset,
+  visibleSignature,
+  SYNTHETIC_LIMITS,
+  SYNTHETIC_VIEWS,
+  VISIBLE_ATTRIBUTES,
+} from './synthetic-plan';
+export type {
+  SyntheticDatasetOptions,
+  SyntheticPlan,
+  SyntheticIdentity,
+  SyntheticCamera,
+  AttributeSizes,
+} from './synthetic-plan';
 export { deriveQueryGallery } from './query-gallery';
 export { computeStatistics, formatStatistics } from './statistics';
 export { cameraName } from './camera-names';

@@ -28,7 +28,13 @@ export const MARS_LAYOUT = `<root>/
   info/train_name.txt test_name.txt tracks_train_info.mat tracks_test_info.mat query_IDX.mat
        (optional: without info/, tracklets and a query/gallery split are derived from file names)`;
 
-const INFO_FILES = ['train_name.txt', 'test_name.txt', 'tracks_train_info.mat', 'tracks_test_info.mat', 'query_IDX.mat'];
+const INFO_FILES = [
+  'train_name.txt',
+  'test_name.txt',
+  'tracks_train_info.mat',
+  'tracks_test_info.mat',
+  'query_IDX.mat',
+];
 /** `0001C1T0001F001.jpg`: pid (4 chars, `00-1` = junk), camera, tracklet, frame. */
 const MARS_NAME = /^(\d{4}|00-1)C(\d)T(\d{4})F(\d{3,})\.jpg$/;
 
@@ -43,18 +49,39 @@ export async function loadMars(options: MarsOptions): Promise<ReidDataset> {
   const { root } = options;
   const protocol = options.protocol ?? 'official';
   if (protocol !== 'official' && protocol !== 'torchreid') {
-    throw new InvalidOptionError('mars protocol', protocol, 'Use "official" (gallery includes the queries) or "torchreid" (gallery = test − query).');
+    throw new InvalidOptionError(
+      'mars protocol',
+      protocol,
+      'Use "official" (gallery includes the queries) or "torchreid" (gallery = test − query).',
+    );
   }
   await requirePaths(root, ['bbox_train', 'bbox_test'], MARS_LAYOUT);
   const name = options.name ?? 'mars';
   if (await pathExists(join(root, 'info'))) {
-    await requirePaths(root, INFO_FILES.map((file) => join('info', file)), MARS_LAYOUT);
+    await requirePaths(
+      root,
+      INFO_FILES.map((file) => join('info', file)),
+      MARS_LAYOUT,
+    );
     return finishDataset({ name, root, ...(await readWithInfo(root, protocol)) }, options);
   }
   const train = await readFromFileNames(join(root, 'bbox_train'));
   const test = (await readFromFileNames(join(root, 'bbox_test'))).filter((t) => t.identity !== -1);
   const { query, gallery } = deriveQueryGallery(test, protocol);
-  return finishDataset({ name, root, protocol: derivedSplitProtocol(protocol, 'no info/: tracklets from file names; query = first tracklet of each identity in each camera, for identities seen by ≥ 2 cameras'), train, query, gallery }, options);
+  return finishDataset(
+    {
+      name,
+      root,
+      protocol: derivedSplitProtocol(
+        protocol,
+        'no info/: tracklets from file names; query = first tracklet of each identity in each camera, for identities seen by ≥ 2 cameras',
+      ),
+      train,
+      query,
+      gallery,
+    },
+    options,
+  );
 }
 
 async function readWithInfo(root: string, protocol: MarsProtocol) {
@@ -65,45 +92,81 @@ async function readWithInfo(root: string, protocol: MarsProtocol) {
   const testRows = await readTrackRows(info('tracks_test_info.mat'), 'track_test_info', testNames.length);
   const queryFile = info('query_IDX.mat');
   const queryRows = matrixRows(readMatFile(await readFile(queryFile), queryFile), 'query_IDX', queryFile).flat();
-  const toTracklet = (folder: string, names: NumberedLine[], nameFile: string) => (row: TrackRow): Tracklet => {
-    const frames = names.slice(row.start - 1, row.end).map(({ text, line }) => {
-      const match = MARS_NAME.exec(text);
-      if (!match) throw new DatasetFormatError(nameFile, `"${text}" is not a MARS frame name (PPPPCcTttttFfff.jpg)`, { line });
-      if (marsPid(match[1]) !== row.pid || Number(match[2]) !== row.camera) {
-        throw new DatasetFormatError(nameFile, `"${text}" belongs to pid ${match[1]} camera ${match[2]} but track row ${row.row} of ${row.file} says pid ${row.pid} camera ${row.camera}`, { line });
-      }
-      return join(root, folder, text.slice(0, 4), text);
-    });
-    return { frames, identity: row.pid, camera: row.camera - 1, metadata: { trackRow: row.row } };
-  };
-  const train = trainRows.filter((row) => row.pid !== -1).map(toTracklet('bbox_train', trainNames, info('train_name.txt')));
+  const toTracklet =
+    (folder: string, names: NumberedLine[], nameFile: string) =>
+    (row: TrackRow): Tracklet => {
+      const frames = names.slice(row.start - 1, row.end).map(({ text, line }) => {
+        const match = MARS_NAME.exec(text);
+        if (!match)
+          throw new DatasetFormatError(nameFile, `"${text}" is not a MARS frame name (PPPPCcTttttFfff.jpg)`, { line });
+        if (marsPid(match[1]) !== row.pid || Number(match[2]) !== row.camera) {
+          throw new DatasetFormatError(
+            nameFile,
+            `"${text}" belongs to pid ${match[1]} camera ${match[2]} but track row ${row.row} of ${row.file} says pid ${row.pid} camera ${row.camera}`,
+            { line },
+          );
+        }
+        return join(root, folder, text.slice(0, 4), text);
+      });
+      return { frames, identity: row.pid, camera: row.camera - 1, metadata: { trackRow: row.row } };
+    };
+  const train = trainRows
+    .filter((row) => row.pid !== -1)
+    .map(toTracklet('bbox_train', trainNames, info('train_name.txt')));
   const testTracklets = testRows.map(toTracklet('bbox_test', testNames, info('test_name.txt')));
   const isQuery = new Uint8Array(testRows.length);
   queryRows.forEach((value, index) => {
     if (!Number.isInteger(value) || value < 1 || value > testRows.length) {
-      throw new DatasetFormatError(queryFile, `query_IDX entry ${index + 1} is ${value}, expected a 1-based row of track_test_info (1..${testRows.length})`, { line: index + 1 });
+      throw new DatasetFormatError(
+        queryFile,
+        `query_IDX entry ${index + 1} is ${value}, expected a 1-based row of track_test_info (1..${testRows.length})`,
+        { line: index + 1 },
+      );
     }
     if (isQuery[value - 1] === 1) {
-      throw new DatasetFormatError(queryFile, `query_IDX entry ${index + 1} repeats row ${value} (listed earlier too): each query is one row of track_test_info`, { line: index + 1 });
+      throw new DatasetFormatError(
+        queryFile,
+        `query_IDX entry ${index + 1} repeats row ${value} (listed earlier too): each query is one row of track_test_info`,
+        { line: index + 1 },
+      );
     }
     isQuery[value - 1] = 1;
   });
   const query = queryRows.map((value) => testTracklets[value - 1] as Tracklet).filter((t) => t.identity !== -1);
-  const gallery = testTracklets.filter((t, index) => t.identity !== -1 && (protocol === 'official' || isQuery[index] === 0));
+  const gallery = testTracklets.filter(
+    (t, index) => t.identity !== -1 && (protocol === 'official' || isQuery[index] === 0),
+  );
   return { protocol, train, query, gallery };
 }
 
-interface TrackRow { readonly start: number; readonly end: number; readonly pid: number; readonly camera: number; readonly row: number; readonly file: string }
+interface TrackRow {
+  readonly start: number;
+  readonly end: number;
+  readonly pid: number;
+  readonly camera: number;
+  readonly row: number;
+  readonly file: string;
+}
 
 async function readTrackRows(file: string, variable: string, nameCount: number): Promise<TrackRow[]> {
   const rows = matrixRows(readMatFile(await readFile(file), file), variable, file, 4);
   const parsed = rows.map(([start = 0, end = 0, pid = 0, camera = 0], index) => {
     const line = index + 1;
-    if (![start, end, pid, camera].every(Number.isInteger)) throw new DatasetFormatError(file, `row ${line} of ${variable} has non-integer values [${[start, end, pid, camera].join(', ')}]`, { line });
+    if (![start, end, pid, camera].every(Number.isInteger))
+      throw new DatasetFormatError(
+        file,
+        `row ${line} of ${variable} has non-integer values [${[start, end, pid, camera].join(', ')}]`,
+        { line },
+      );
     if (start < 1 || end < start || end > nameCount) {
-      throw new DatasetFormatError(file, `row ${line} of ${variable}: [start ${start}, end ${end}] is not a 1-based inclusive range within the ${nameCount} names of the matching *_name.txt`, { line });
+      throw new DatasetFormatError(
+        file,
+        `row ${line} of ${variable}: [start ${start}, end ${end}] is not a 1-based inclusive range within the ${nameCount} names of the matching *_name.txt`,
+        { line },
+      );
     }
-    if (camera < 1 || camera > 9) throw new DatasetFormatError(file, `row ${line} of ${variable}: camera ${camera} is outside 1..9`, { line });
+    if (camera < 1 || camera > 9)
+      throw new DatasetFormatError(file, `row ${line} of ${variable}: camera ${camera} is outside 1..9`, { line });
     return { start, end, pid, camera, row: line, file };
   });
   // Two tracks sharing frames would put the same frames in two tracklets (MARS's rows tile the name list).
@@ -111,7 +174,11 @@ async function readTrackRows(file: string, variable: string, nameCount: number):
   for (let index = 1; index < ordered.length; index++) {
     const [previous, current] = [ordered[index - 1] as TrackRow, ordered[index] as TrackRow];
     if (current.start <= previous.end) {
-      throw new DatasetFormatError(file, `row ${current.row} of ${variable} [${current.start}, ${current.end}] overlaps row ${previous.row} [${previous.start}, ${previous.end}]: each frame belongs to one track`, { line: current.row });
+      throw new DatasetFormatError(
+        file,
+        `row ${current.row} of ${variable} [${current.start}, ${current.end}] overlaps row ${previous.row} [${previous.start}, ${previous.end}]: each frame belongs to one track`,
+        { line: current.row },
+      );
     }
   }
   return parsed;
@@ -119,15 +186,24 @@ async function readTrackRows(file: string, variable: string, nameCount: number):
 
 /** Builds tracklets from `<split>/<PPPP>/<name>.jpg` names alone, grouped by (pid, camera, tracklet), frames by F number. */
 async function readFromFileNames(splitFolder: string): Promise<Tracklet[]> {
-  const groups = new Map<string, { pid: number; camera: number; tracklet: number; frames: { frame: number; path: string }[] }>();
+  const groups = new Map<
+    string,
+    { pid: number; camera: number; tracklet: number; frames: { frame: number; path: string }[] }
+  >();
   for (const folder of await listFolders(splitFolder)) {
     for (const file of await listImages(join(splitFolder, folder))) {
       const match = MARS_NAME.exec(file);
       const path = join(splitFolder, folder, file);
-      if (!match) throw new DatasetFormatError(path, 'not a MARS frame name PPPPCcTttttFfff.jpg (e.g. 0001C1T0001F001.jpg)');
-      if (match[1] !== folder) throw new DatasetFormatError(path, `identity ${match[1]} is stored in folder ${folder}; MARS keeps each identity in its own folder`);
+      if (!match)
+        throw new DatasetFormatError(path, 'not a MARS frame name PPPPCcTttttFfff.jpg (e.g. 0001C1T0001F001.jpg)');
+      if (match[1] !== folder)
+        throw new DatasetFormatError(
+          path,
+          `identity ${match[1]} is stored in folder ${folder}; MARS keeps each identity in its own folder`,
+        );
       const [pid, camera, tracklet, frame] = [marsPid(match[1]), Number(match[2]), Number(match[3]), Number(match[4])];
-      if (camera < 1) throw new DatasetFormatError(path, 'camera C0: MARS numbers cameras from 1 (C1..C6); rename the file');
+      if (camera < 1)
+        throw new DatasetFormatError(path, 'camera C0: MARS numbers cameras from 1 (C1..C6); rename the file');
       const key = `${pid}/${camera}/${tracklet}`;
       let group = groups.get(key);
       if (!group) {

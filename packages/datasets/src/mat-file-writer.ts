@@ -14,7 +14,10 @@ export interface MatVariable {
   readonly storage?: MatStorage;
 }
 
-const STORAGE: Record<MatStorage, { type: number; size: number; set: (view: DataView, offset: number, value: number) => void }> = {
+const STORAGE: Record<
+  MatStorage,
+  { type: number; size: number; set: (view: DataView, offset: number, value: number) => void }
+> = {
   double: { type: MI.DOUBLE, size: 8, set: (view, offset, value) => view.setFloat64(offset, value, true) },
   int32: { type: MI.INT32, size: 4, set: (view, offset, value) => view.setInt32(offset, value, true) },
   uint16: { type: MI.UINT16, size: 2, set: (view, offset, value) => view.setUint16(offset, value, true) },
@@ -47,7 +50,12 @@ function matrixElement({ name, rows, storage = 'double' }: MatVariable): Buffer 
   const rowCount = rows.length;
   const columnCount = rows[0]?.length ?? 0;
   rows.forEach((row, index) => {
-    if (row.length !== columnCount) throw new InvalidOptionError(`writeMatFile ${name} row ${index}`, row.length, `Every row needs ${columnCount} values.`);
+    if (row.length !== columnCount)
+      throw new InvalidOptionError(
+        `writeMatFile ${name} row ${index}`,
+        row.length,
+        `Every row needs ${columnCount} values.`,
+      );
   });
   const { type, size, set } = STORAGE[storage];
   const values = Buffer.alloc(rowCount * columnCount * size);
@@ -56,7 +64,11 @@ function matrixElement({ name, rows, storage = 'double' }: MatVariable): Buffer 
     for (let row = 0; row < rowCount; row++) {
       const value = (rows[row] as readonly number[])[col] as number;
       if (storage !== 'double' && (!Number.isInteger(value) || (storage !== 'int32' && value < 0))) {
-        throw new InvalidOptionError(`writeMatFile ${name}[${row}][${col}]`, value, `Storage "${storage}" holds only integers${storage === 'int32' ? '' : ' ≥ 0'}.`);
+        throw new InvalidOptionError(
+          `writeMatFile ${name}[${row}][${col}]`,
+          value,
+          `Storage "${storage}" holds only integers${storage === 'int32' ? '' : ' ≥ 0'}.`,
+        );
       }
       set(view, (col * rowCount + row) * size, value);
     }

@@ -13,14 +13,59 @@ export interface MatArray {
 }
 
 /** MAT v5 data types (`mi*`) and array classes (`mx*`). Reference: MathWorks "MAT-File Format", R2024a. */
-export const MI = { INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13, MATRIX: 14, COMPRESSED: 15, UTF8: 16 } as const;
+export const MI = {
+  INT8: 1,
+  UINT8: 2,
+  INT16: 3,
+  UINT16: 4,
+  INT32: 5,
+  UINT32: 6,
+  SINGLE: 7,
+  DOUBLE: 9,
+  INT64: 12,
+  UINT64: 13,
+  MATRIX: 14,
+  COMPRESSED: 15,
+  UTF8: 16,
+} as const;
 export const MX_NUMERIC_CLASSES: Readonly<Record<number, string>> = {
-  6: 'double', 7: 'single', 8: 'int8', 9: 'uint8', 10: 'int16', 11: 'uint16', 12: 'int32', 13: 'uint32', 14: 'int64', 15: 'uint64',
+  6: 'double',
+  7: 'single',
+  8: 'int8',
+  9: 'uint8',
+  10: 'int16',
+  11: 'uint16',
+  12: 'int32',
+  13: 'uint32',
+  14: 'int64',
+  15: 'uint64',
 };
-const MX_OTHER_CLASSES: Readonly<Record<number, string>> = { 1: 'cell', 2: 'struct', 3: 'object', 4: 'char', 5: 'sparse' };
-const ELEMENT_SIZES: Readonly<Record<number, number>> = { 1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 9: 8, 12: 8, 13: 8, 16: 1 };
+const MX_OTHER_CLASSES: Readonly<Record<number, string>> = {
+  1: 'cell',
+  2: 'struct',
+  3: 'object',
+  4: 'char',
+  5: 'sparse',
+};
+const ELEMENT_SIZES: Readonly<Record<number, number>> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 2,
+  5: 4,
+  6: 4,
+  7: 4,
+  9: 8,
+  12: 8,
+  13: 8,
+  16: 1,
+};
 
-interface Element { readonly type: number; readonly bytes: DataView; readonly next: number }
+interface Element {
+  readonly type: number;
+  readonly bytes: DataView;
+  readonly next: number;
+}
 
 /**
  * Reads the numeric matrices of a MATLAB v5 MAT-file (what MARS `info/*.mat` are): little- or big-endian,
@@ -32,7 +77,10 @@ interface Element { readonly type: number; readonly bytes: DataView; readonly ne
  */
 export function readMatFile(bytes: Uint8Array, file: string): Map<string, MatArray> {
   const fail = (reason: string, offset?: number): never => {
-    throw new DatasetFormatError(file, `${reason}${offset === undefined ? '' : ` (at byte ${offset})`}. Expected a MATLAB v5 MAT-file as written by save(..., '-v7') or '-v6'.`);
+    throw new DatasetFormatError(
+      file,
+      `${reason}${offset === undefined ? '' : ` (at byte ${offset})`}. Expected a MATLAB v5 MAT-file as written by save(..., '-v7') or '-v6'.`,
+    );
   };
   if (bytes.length < 128) fail(`file is ${bytes.length} bytes, shorter than the 128-byte MAT header`);
   const header = Buffer.from(bytes.buffer, bytes.byteOffset, 116).toString('latin1');
@@ -49,18 +97,23 @@ export function readMatFile(bytes: Uint8Array, file: string): Map<string, MatArr
       if (element.type === MI.COMPRESSED) {
         let inflated: Buffer;
         try {
-          inflated = inflateSync(new Uint8Array(element.bytes.buffer, element.bytes.byteOffset, element.bytes.byteLength));
+          inflated = inflateSync(
+            new Uint8Array(element.bytes.buffer, element.bytes.byteOffset, element.bytes.byteLength),
+          );
         } catch (error) {
           return fail(`corrupt zlib stream in a compressed element: ${(error as Error).message}`, baseOffset + offset);
         }
         readElements(new DataView(inflated.buffer, inflated.byteOffset, inflated.byteLength), 0, baseOffset + offset);
       } else if (element.type === MI.MATRIX) {
-        const array = readMatrix(element.bytes, littleEndian, (reason, at) => fail(reason, baseOffset + offset + 8 + at));
+        const array = readMatrix(element.bytes, littleEndian, (reason, at) =>
+          fail(reason, baseOffset + offset + 8 + at),
+        );
         if (array) arrays.set(array.name, array);
       }
       offset = element.next;
     }
-    if (offset !== view.byteLength && offset < view.byteLength) fail('trailing bytes after the last element', baseOffset + offset);
+    if (offset !== view.byteLength && offset < view.byteLength)
+      fail('trailing bytes after the last element', baseOffset + offset);
   };
   readElements(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 128, 0);
   return arrays;
@@ -70,17 +123,29 @@ type Fail = (reason: string, offset: number) => never;
 
 function readElement(view: DataView, offset: number, littleEndian: boolean, fail: Fail): Element {
   // Every element starts with an 8-byte tag (a small one too: 4 bytes of tag, 4 of data).
-  if (offset + 8 > view.byteLength) fail(`element needs an 8-byte tag but only ${Math.max(0, view.byteLength - offset)} bytes remain (truncated file?)`, offset);
+  if (offset + 8 > view.byteLength)
+    fail(
+      `element needs an 8-byte tag but only ${Math.max(0, view.byteLength - offset)} bytes remain (truncated file?)`,
+      offset,
+    );
   const first = view.getUint32(offset, littleEndian);
   // Small data element: size in the upper 16 bits, type in the lower 16, data in the next 4 bytes.
   if (first >>> 16 !== 0) {
     const size = first >>> 16;
     if (size > 4) fail(`small data element claims ${size} bytes (max 4)`, offset);
-    return { type: first & 0xffff, bytes: new DataView(view.buffer, view.byteOffset + offset + 4, size), next: offset + 8 };
+    return {
+      type: first & 0xffff,
+      bytes: new DataView(view.buffer, view.byteOffset + offset + 4, size),
+      next: offset + 8,
+    };
   }
   const size = view.getUint32(offset + 4, littleEndian);
   const end = offset + 8 + size;
-  if (end > view.byteLength) fail(`element of type ${first} needs ${size} bytes but only ${view.byteLength - offset - 8} remain (truncated file?)`, offset);
+  if (end > view.byteLength)
+    fail(
+      `element of type ${first} needs ${size} bytes but only ${view.byteLength - offset - 8} remain (truncated file?)`,
+      offset,
+    );
   // Every element except miCOMPRESSED is padded to a multiple of 8 bytes.
   const next = first === MI.COMPRESSED ? end : Math.min(view.byteLength, offset + 8 + Math.ceil(size / 8) * 8);
   return { type: first, bytes: new DataView(view.buffer, view.byteOffset + offset + 8, size), next };
@@ -97,7 +162,11 @@ function readMatrix(view: DataView, littleEndian: boolean, fail: Fail): MatArray
   if (dimsElement.type !== MI.INT32) fail('dimensions subelement is not miINT32', flags.next);
   const dims = Array.from(readNumbers(dimsElement, littleEndian, fail, flags.next));
   const nameElement = readElement(view, dimsElement.next, littleEndian, fail);
-  const name = Buffer.from(nameElement.bytes.buffer, nameElement.bytes.byteOffset, nameElement.bytes.byteLength).toString('latin1');
+  const name = Buffer.from(
+    nameElement.bytes.buffer,
+    nameElement.bytes.byteOffset,
+    nameElement.bytes.byteLength,
+  ).toString('latin1');
   const className = MX_NUMERIC_CLASSES[classId];
   if (className === undefined) {
     const other = MX_OTHER_CLASSES[classId] ?? `class ${classId}`;
@@ -107,7 +176,11 @@ function readMatrix(view: DataView, littleEndian: boolean, fail: Fail): MatArray
   const realElement = readElement(view, nameElement.next, littleEndian, fail);
   const data = readNumbers(realElement, littleEndian, fail, nameElement.next);
   const expected = dims.reduce((product, dim) => product * dim, 1);
-  if (data.length !== expected) fail(`variable "${name}" has ${data.length} values but dimensions [${dims.join(', ')}] need ${expected}`, nameElement.next);
+  if (data.length !== expected)
+    fail(
+      `variable "${name}" has ${data.length} values but dimensions [${dims.join(', ')}] need ${expected}`,
+      nameElement.next,
+    );
   return { name, dims, className: isLogical ? 'logical' : (className as string), data };
 }
 
@@ -115,7 +188,8 @@ function readNumbers(element: Element, littleEndian: boolean, fail: Fail, at: nu
   const size = ELEMENT_SIZES[element.type];
   if (size === undefined) return fail(`unsupported numeric storage type ${element.type}`, at);
   const view = element.bytes;
-  if (view.byteLength % size !== 0) fail(`numeric element of ${view.byteLength} bytes is not a multiple of ${size}`, at);
+  if (view.byteLength % size !== 0)
+    fail(`numeric element of ${view.byteLength} bytes is not a multiple of ${size}`, at);
   const count = view.byteLength / size;
   const out = new Float64Array(count);
   const get: (index: number) => number = {
@@ -141,10 +215,19 @@ function readNumbers(element: Element, littleEndian: boolean, fail: Fail, at: nu
  */
 export function matrixRows(arrays: Map<string, MatArray>, name: string, file: string, columns?: number): number[][] {
   const array = arrays.get(name);
-  if (!array) throw new DatasetFormatError(file, `variable "${name}" not found (found: ${[...arrays.keys()].join(', ') || 'none'})`);
+  if (!array)
+    throw new DatasetFormatError(
+      file,
+      `variable "${name}" not found (found: ${[...arrays.keys()].join(', ') || 'none'})`,
+    );
   const [rows = 0, cols = 0] = array.dims;
   if (array.dims.length !== 2 || (columns !== undefined && cols !== columns)) {
-    throw new DatasetFormatError(file, `variable "${name}" has dimensions [${array.dims.join(', ')}], expected [N, ${columns ?? 'M'}]`);
+    throw new DatasetFormatError(
+      file,
+      `variable "${name}" has dimensions [${array.dims.join(', ')}], expected [N, ${columns ?? 'M'}]`,
+    );
   }
-  return Array.from({ length: rows }, (_, row) => Array.from({ length: cols }, (_, col) => array.data[col * rows + row] as number));
+  return Array.from({ length: rows }, (_, row) =>
+    Array.from({ length: cols }, (_, col) => array.data[col * rows + row] as number),
+  );
 }

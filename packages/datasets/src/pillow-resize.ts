@@ -47,7 +47,10 @@ function coefficients(inSize: number, outSize: number): Coefficients {
     }
     for (let x = 0; x < count; x++) {
       const weight = total === 0 ? 0 : (floats[x] as number) / total;
-      weights[out * kernelSize + x] = weight < 0 ? Math.trunc(-0.5 + weight * (1 << PRECISION_BITS)) : Math.trunc(0.5 + weight * (1 << PRECISION_BITS));
+      weights[out * kernelSize + x] =
+        weight < 0
+          ? Math.trunc(-0.5 + weight * (1 << PRECISION_BITS))
+          : Math.trunc(0.5 + weight * (1 << PRECISION_BITS));
     }
     bounds[out * 2] = xmin;
     bounds[out * 2 + 1] = count;
@@ -68,7 +71,13 @@ function clip8(value: number): number {
  * Resizes uint8 RGB `[inHeight, inWidth, 3]` to `[outHeight, outWidth, 3]` exactly as Pillow's BICUBIC.
  * Returns the input unchanged when the size already matches.
  */
-export function resizeBicubicPillow(pixels: Uint8Array, inHeight: number, inWidth: number, outHeight: number, outWidth: number): Uint8Array {
+export function resizeBicubicPillow(
+  pixels: Uint8Array,
+  inHeight: number,
+  inWidth: number,
+  outHeight: number,
+  outWidth: number,
+): Uint8Array {
   let current = pixels;
   let width = inWidth;
   if (outWidth !== inWidth) {

@@ -7,7 +7,10 @@ import type { Tracklet } from './types';
  * (identity, camera). `'official'`: gallery = all test tracklets (queries included, junked by same id + camera);
  * `'torchreid'`: gallery = test − query.
  */
-export function deriveQueryGallery(test: readonly Tracklet[], protocol: 'official' | 'torchreid'): { query: Tracklet[]; gallery: Tracklet[] } {
+export function deriveQueryGallery(
+  test: readonly Tracklet[],
+  protocol: 'official' | 'torchreid',
+): { query: Tracklet[]; gallery: Tracklet[] } {
   const camerasPerIdentity = new Map<number, Set<number>>();
   for (const tracklet of test) {
     const cameras = camerasPerIdentity.get(tracklet.identity) ?? new Set<number>();
@@ -17,7 +20,8 @@ export function deriveQueryGallery(test: readonly Tracklet[], protocol: 'officia
   const seen = new Set<string>();
   const isQuery = test.map((tracklet) => {
     const key = `${tracklet.identity}/${tracklet.camera}`;
-    if (tracklet.identity <= 0 || (camerasPerIdentity.get(tracklet.identity)?.size ?? 0) < 2 || seen.has(key)) return false;
+    if (tracklet.identity <= 0 || (camerasPerIdentity.get(tracklet.identity)?.size ?? 0) < 2 || seen.has(key))
+      return false;
     seen.add(key);
     return true;
   });
@@ -33,6 +37,9 @@ export function deriveQueryGallery(test: readonly Tracklet[], protocol: 'officia
  * @param how how query and gallery were chosen, e.g. `no info/: query = first tracklet of each identity in each camera`.
  */
 export function derivedSplitProtocol(protocol: 'official' | 'torchreid', how: string): string {
-  const gallery = protocol === 'official' ? 'gallery includes the queries, as the official MARS protocol' : 'gallery excludes the queries, as torchreid';
+  const gallery =
+    protocol === 'official'
+      ? 'gallery includes the queries, as the official MARS protocol'
+      : 'gallery excludes the queries, as torchreid';
   return `derived split, not the dataset's official one (${how}; ${gallery})`;
 }

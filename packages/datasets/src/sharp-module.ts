@@ -7,6 +7,8 @@ let cached: Promise<typeof sharpType> | undefined;
  * unless a function that decodes or writes images runs.
  */
 export function loadSharp(): Promise<typeof sharpType> {
-  cached ??= import('sharp').then((module) => (module as unknown as { default: typeof sharpType }).default ?? (module as unknown as typeof sharpType));
+  cached ??= import('sharp').then(
+    (module) => (module as unknown as { default: typeof sharpType }).default ?? (module as unknown as typeof sharpType),
+  );
   return cached;
 }

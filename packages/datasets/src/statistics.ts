@@ -50,17 +50,34 @@ export function formatStatistics(dataset: Pick<ReidDataset, 'name' | 'protocol' 
     String(split.identities),
     String(split.tracklets),
     String(split.frames),
-    split.tracklets === 0 ? '-' : `${split.minFrames}/${split.maxFrames}/${(split.frames / split.tracklets).toFixed(1)}`,
+    split.tracklets === 0
+      ? '-'
+      : `${split.minFrames}/${split.maxFrames}/${(split.frames / split.tracklets).toFixed(1)}`,
     String(split.cameras),
   ];
-  const rows = [header, row('train', statistics.train), row('query', statistics.query), row('gallery', statistics.gallery)];
+  const rows = [
+    header,
+    row('train', statistics.train),
+    row('query', statistics.query),
+    row('gallery', statistics.gallery),
+  ];
   const widths = header.map((_, column) => Math.max(...rows.map((cells) => (cells[column] as string).length)));
-  const format = (cells: string[]) => `  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number))).join(' | ')}`;
+  const format = (cells: string[]) =>
+    `  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number))).join(' | ')}`;
   const rule = `  ${'-'.repeat(format(header).length - 2)}`;
-  const lines = [`=> Loaded ${dataset.name} (protocol: ${dataset.protocol})`, rule, format(header), rule, ...rows.slice(1).map(format), rule];
+  const lines = [
+    `=> Loaded ${dataset.name} (protocol: ${dataset.protocol})`,
+    rule,
+    format(header),
+    rule,
+    ...rows.slice(1).map(format),
+    rule,
+  ];
   lines.push('  (frames/tracklet = min/max/mean)');
   if (statistics.skippedFrames > 0 || statistics.skippedTracklets > 0) {
-    lines.push(`  skipped bad frames: ${statistics.skippedFrames}, tracklets left empty and dropped: ${statistics.skippedTracklets}`);
+    lines.push(
+      `  skipped bad frames: ${statistics.skippedFrames}, tracklets left empty and dropped: ${statistics.skippedTracklets}`,
+    );
   }
   return lines.join('\n');
 }

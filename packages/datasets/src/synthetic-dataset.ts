@@ -4,7 +4,13 @@ import { createRandom, InvalidOptionError, type Random } from '@vkd/core';
 import { createConcurrencyLimit } from './concurrency-limit';
 import { writeMatFile } from './mat-file-writer';
 import { loadSharp } from './sharp-module';
-import { planSyntheticDataset, VISIBLE_ATTRIBUTES, type SyntheticCamera, type SyntheticDatasetOptions, type SyntheticPlan } from './synthetic-plan';
+import {
+  planSyntheticDataset,
+  VISIBLE_ATTRIBUTES,
+  type SyntheticCamera,
+  type SyntheticDatasetOptions,
+  type SyntheticPlan,
+} from './synthetic-plan';
 import { renderSyntheticFrame, type FramePose } from './synthetic-render';
 
 /** File written next to `info/` describing how the set was generated (generator version, options, attributes). */
@@ -46,17 +52,29 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
   const { height, width, quality } = plan.options;
   const tracklets = planTracklets(plan);
   const sharp = await loadSharp();
-  for (const folder of new Set(tracklets.map((t) => join(root, t.split === 'train' ? 'bbox_train' : 'bbox_test', pad(t.pid, 4))))) {
+  for (const folder of new Set(
+    tracklets.map((t) => join(root, t.split === 'train' ? 'bbox_train' : 'bbox_test', pad(t.pid, 4))),
+  )) {
     await mkdir(folder, { recursive: true });
   }
   await mkdir(join(root, 'info'), { recursive: true });
-  const jobs = tracklets.flatMap((tracklet) => tracklet.names.map((name, index) => ({ tracklet, name, pose: tracklet.poses[index] as FramePose })));
+  const jobs = tracklets.flatMap((tracklet) =>
+    tracklet.names.map((name, index) => ({ tracklet, name, pose: tracklet.poses[index] as FramePose })),
+  );
   const limit = createConcurrencyLimit(4);
   const write = ({ tracklet, name, pose }: (typeof jobs)[number]) =>
     limit(async () => {
-      const pixels = renderSyntheticFrame(plan.identities[tracklet.pid - 1] as SyntheticPlan['identities'][number], plan.cameras[tracklet.camera] as SyntheticCamera, pose, height, width);
+      const pixels = renderSyntheticFrame(
+        plan.identities[tracklet.pid - 1] as SyntheticPlan['identities'][number],
+        plan.cameras[tracklet.camera] as SyntheticCamera,
+        pose,
+        height,
+        width,
+      );
       const folder = join(root, tracklet.split === 'train' ? 'bbox_train' : 'bbox_test', name.slice(0, 4));
-      await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality, chromaSubsampling: '4:4:4' }).toFile(join(folder, name));
+      await sharp(pixels, { raw: { width, height, channels: 3 } })
+        .jpeg({ quality, chromaSubsampling: '4:4:4' })
+        .toFile(join(folder, name));
     });
   await Promise.all(jobs.map(write));
   await writeInfo(root, tracklets);
@@ -65,8 +83,16 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
     options: plan.options,
     attributeSizes: plan.attributeSizes,
     visibleAttributes: VISIBLE_ATTRIBUTES,
-    identities: plan.identities.map((identity) => ({ id: identity.id, split: identity.split, attributes: identity.attributes })),
-    cameras: plan.cameras.map((camera) => ({ viewCentre: camera.viewCentre, viewSpread: camera.viewSpread, noise: camera.noise })),
+    identities: plan.identities.map((identity) => ({
+      id: identity.id,
+      split: identity.split,
+      attributes: identity.attributes,
+    })),
+    cameras: plan.cameras.map((camera) => ({
+      viewCentre: camera.viewCentre,
+      viewSpread: camera.viewSpread,
+      noise: camera.noise,
+    })),
   };
   await writeFile(join(root, SYNTHETIC_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return { root };
@@ -74,8 +100,17 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
 
 async function refuseExistingSet(root: string): Promise<void> {
   for (const entry of ['bbox_train', 'bbox_test', 'info', SYNTHETIC_MANIFEST]) {
-    if (await lstat(join(root, entry)).then(() => true, () => false)) {
-      throw new InvalidOptionError('root', root, `It already holds ${entry}; generate into a folder without bbox_train/, bbox_test/, info/ and ${SYNTHETIC_MANIFEST} (nothing is overwritten).`);
+    if (
+      await lstat(join(root, entry)).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      throw new InvalidOptionError(
+        'root',
+        root,
+        `It already holds ${entry}; generate into a folder without bbox_train/, bbox_test/, info/ and ${SYNTHETIC_MANIFEST} (nothing is overwritten).`,
+      );
     }
   }
 }
@@ -93,8 +128,17 @@ function planTracklets(plan: SyntheticPlan): PlannedTracklet[] {
       for (let k = 0; k < trackletsPerIdentity; k++) {
         const random = createRandom((seed * 7919) ^ (identity.id * 104729) ^ ((cameraIndex * 100 + k) * 1299709));
         const trackletNumber = cameraIndex * trackletsPerIdentity + k + 1;
-        const names = Array.from({ length: framesPerTracklet }, (_, f) => `${pad(identity.id, 4)}C${cameraIndex + 1}T${pad(trackletNumber, 4)}F${pad(f + 1, 3)}.jpg`);
-        tracklets.push({ split: identity.split, pid: identity.id, camera: cameraIndex, names, poses: walk(random, camera, framesPerTracklet, width, height) });
+        const names = Array.from(
+          { length: framesPerTracklet },
+          (_, f) => `${pad(identity.id, 4)}C${cameraIndex + 1}T${pad(trackletNumber, 4)}F${pad(f + 1, 3)}.jpg`,
+        );
+        tracklets.push({
+          split: identity.split,
+          pid: identity.id,
+          camera: cameraIndex,
+          names,
+          poses: walk(random, camera, framesPerTracklet, width, height),
+        });
       }
     });
   }
@@ -143,9 +187,21 @@ async function writeInfo(root: string, tracklets: readonly PlannedTracklet[]): P
       }
     }
     await writeFile(join(root, 'info', `${split}_name.txt`), names.map((name) => `${name}\r\n`).join(''));
-    await writeFile(join(root, 'info', `tracks_${split}_info.mat`), writeMatFile([{ name: `track_${split}_info`, rows, storage: 'int32' }]));
+    await writeFile(
+      join(root, 'info', `tracks_${split}_info.mat`),
+      writeMatFile([{ name: `track_${split}_info`, rows, storage: 'int32' }]),
+    );
     if (split === 'test') {
-      await writeFile(join(root, 'info', 'query_IDX.mat'), writeMatFile([{ name: 'query_IDX', rows: [queries], storage: queries.length > 0 && Math.max(...queries) > 65535 ? 'int32' : 'uint16' }]));
+      await writeFile(
+        join(root, 'info', 'query_IDX.mat'),
+        writeMatFile([
+          {
+            name: 'query_IDX',
+            rows: [queries],
+            storage: queries.length > 0 && Math.max(...queries) > 65535 ? 'int32' : 'uint16',
+          },
+        ]),
+      );
     }
   }
 }

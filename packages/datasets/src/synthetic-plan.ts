@@ -80,7 +80,12 @@ export interface SyntheticCamera {
   readonly viewSpread: number;
   readonly background: readonly [number, number, number];
   readonly backgroundGradient: readonly [number, number, number];
-  readonly texture: { readonly amplitude: number; readonly frequencyX: number; readonly frequencyY: number; readonly phase: number };
+  readonly texture: {
+    readonly amplitude: number;
+    readonly frequencyX: number;
+    readonly frequencyY: number;
+    readonly phase: number;
+  };
   /** Multiplicative gain per channel (lighting and colour cast). */
   readonly gain: readonly [number, number, number];
   /** Standard deviation of the pixel noise (0..255 units). */
@@ -97,15 +102,29 @@ export interface SyntheticPlan {
 }
 
 const PALETTE: readonly (readonly [number, number, number])[] = [
-  [200, 40, 40], [40, 150, 60], [40, 70, 190], [220, 200, 50], [50, 190, 200], [190, 60, 170],
-  [225, 225, 225], [60, 60, 60], [230, 130, 40], [120, 70, 40],
+  [200, 40, 40],
+  [40, 150, 60],
+  [40, 70, 190],
+  [220, 200, 50],
+  [50, 190, 200],
+  [190, 60, 170],
+  [225, 225, 225],
+  [60, 60, 60],
+  [230, 130, 40],
+  [120, 70, 40],
 ];
 /** One skin tone for everyone, so that heads do not identify people on their own. */
 export const SKIN: readonly [number, number, number] = [215, 170, 135];
-const HAIR: readonly (readonly [number, number, number])[] = [[30, 25, 20], [200, 170, 90], [110, 70, 30], [150, 150, 150]];
+const HAIR: readonly (readonly [number, number, number])[] = [
+  [30, 25, 20],
+  [200, 170, 90],
+  [110, 70, 30],
+  [150, 150, 150],
+];
 
 function checkInteger(option: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw new InvalidOptionError(`generateSyntheticDataset.${option}`, value, `Use an integer in ${min}..${max}.`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new InvalidOptionError(`generateSyntheticDataset.${option}`, value, `Use an integer in ${min}..${max}.`);
 }
 
 /**
@@ -138,8 +157,18 @@ export function validateSyntheticOptions(options: Omit<SyntheticDatasetOptions, 
   };
   checkInteger('identities', resolved.identities, SYNTHETIC_LIMITS.identities.min, SYNTHETIC_LIMITS.identities.max);
   checkInteger('cameras', resolved.cameras, SYNTHETIC_LIMITS.cameras.min, SYNTHETIC_LIMITS.cameras.max);
-  checkInteger('trackletsPerIdentity', resolved.trackletsPerIdentity, SYNTHETIC_LIMITS.trackletsPerIdentity.min, SYNTHETIC_LIMITS.trackletsPerIdentity.max);
-  checkInteger('framesPerTracklet', resolved.framesPerTracklet, SYNTHETIC_LIMITS.framesPerTracklet.min, SYNTHETIC_LIMITS.framesPerTracklet.max);
+  checkInteger(
+    'trackletsPerIdentity',
+    resolved.trackletsPerIdentity,
+    SYNTHETIC_LIMITS.trackletsPerIdentity.min,
+    SYNTHETIC_LIMITS.trackletsPerIdentity.max,
+  );
+  checkInteger(
+    'framesPerTracklet',
+    resolved.framesPerTracklet,
+    SYNTHETIC_LIMITS.framesPerTracklet.min,
+    SYNTHETIC_LIMITS.framesPerTracklet.max,
+  );
   checkInteger('height', resolved.height, SYNTHETIC_LIMITS.height.min, SYNTHETIC_LIMITS.height.max);
   checkInteger('width', resolved.width, SYNTHETIC_LIMITS.width.min, SYNTHETIC_LIMITS.width.max);
   checkInteger('seed', resolved.seed, -(2 ** 31), 2 ** 32 - 1);
@@ -172,18 +201,24 @@ export function planSyntheticDataset(options: Omit<SyntheticDatasetOptions, 'roo
   const lowerColours = random.shuffle([...PALETTE.keys()]).slice(0, attributeSizes.lower);
   const accessoryColours = random.shuffle([...PALETTE.keys()]);
   const tuples = drawTuples(random, resolved.identities, attributeSizes);
-  const identities = tuples.map((attributes, index): SyntheticIdentity => ({
-    id: index + 1,
-    split: index < resolved.trainIdentities ? 'train' : 'test',
-    attributes,
-    upper: PALETTE[upperColours[attributes.upper] as number] as Rgb,
-    lower: PALETTE[lowerColours[attributes.lower] as number] as Rgb,
-    hair: HAIR[attributes.hair % HAIR.length] as Rgb,
-    pattern: attributes.pattern,
-    backpack: attributes.backpack === 0 ? undefined : (PALETTE[accessoryColours[attributes.backpack - 1] as number] as Rgb),
-    bag: attributes.bag === 0 ? undefined : (PALETTE[accessoryColours[accessoryColours.length - attributes.bag] as number] as Rgb),
-    stature: 0.92 + 0.08 * random.next(),
-  }));
+  const identities = tuples.map(
+    (attributes, index): SyntheticIdentity => ({
+      id: index + 1,
+      split: index < resolved.trainIdentities ? 'train' : 'test',
+      attributes,
+      upper: PALETTE[upperColours[attributes.upper] as number] as Rgb,
+      lower: PALETTE[lowerColours[attributes.lower] as number] as Rgb,
+      hair: HAIR[attributes.hair % HAIR.length] as Rgb,
+      pattern: attributes.pattern,
+      backpack:
+        attributes.backpack === 0 ? undefined : (PALETTE[accessoryColours[attributes.backpack - 1] as number] as Rgb),
+      bag:
+        attributes.bag === 0
+          ? undefined
+          : (PALETTE[accessoryColours[accessoryColours.length - attributes.bag] as number] as Rgb),
+      stature: 0.92 + 0.08 * random.next(),
+    }),
+  );
   const cameras = Array.from({ length: resolved.cameras }, (_, camera): SyntheticCamera => {
     const light = 0.7 + 0.5 * random.next();
     return {
@@ -191,8 +226,17 @@ export function planSyntheticDataset(options: Omit<SyntheticDatasetOptions, 'roo
       viewSpread: 50,
       background: [60 + 150 * random.next(), 60 + 150 * random.next(), 60 + 150 * random.next()],
       backgroundGradient: [60 * (random.next() - 0.5), 60 * (random.next() - 0.5), 60 * (random.next() - 0.5)],
-      texture: { amplitude: 10 + 25 * random.next(), frequencyX: 0.5 * random.next(), frequencyY: 0.5 * random.next(), phase: 6.283 * random.next() },
-      gain: [light * (0.85 + 0.3 * random.next()), light * (0.85 + 0.3 * random.next()), light * (0.85 + 0.3 * random.next())],
+      texture: {
+        amplitude: 10 + 25 * random.next(),
+        frequencyX: 0.5 * random.next(),
+        frequencyY: 0.5 * random.next(),
+        phase: 6.283 * random.next(),
+      },
+      gain: [
+        light * (0.85 + 0.3 * random.next()),
+        light * (0.85 + 0.3 * random.next()),
+        light * (0.85 + 0.3 * random.next()),
+      ],
       noise: 3 + 9 * random.next(),
     };
   });
@@ -225,7 +269,10 @@ function drawTuples(random: Random, count: number, sizes: AttributeSizes): Recor
   const seen = new Set<string>();
   const tuples: Record<keyof AttributeSizes, number>[] = [];
   while (tuples.length < count) {
-    const candidate = Object.fromEntries(ATTRIBUTE_ORDER.map((name) => [name, random.integer(sizes[name])])) as Record<keyof AttributeSizes, number>;
+    const candidate = Object.fromEntries(ATTRIBUTE_ORDER.map((name) => [name, random.integer(sizes[name])])) as Record<
+      keyof AttributeSizes,
+      number
+    >;
     const key = ATTRIBUTE_ORDER.map((name) => candidate[name]).join('/');
     if (seen.has(key)) continue;
     seen.add(key);

@@ -58,7 +58,8 @@ async function rollForward(root: string, journal: Journal): Promise<void> {
   await mkdir(outgoing, { recursive: true });
   // An entry still in `incoming` has not been published yet, so what `root` holds under that name is the old one.
   for (const entry of [...GENERATED_ENTRIES].reverse()) {
-    if ((await exists(join(incoming, entry))) && (await exists(join(root, entry)))) await rename(join(root, entry), join(outgoing, entry));
+    if ((await exists(join(incoming, entry))) && (await exists(join(root, entry))))
+      await rename(join(root, entry), join(outgoing, entry));
   }
   for (const entry of GENERATED_ENTRIES) {
     if (await exists(join(incoming, entry))) await rename(join(incoming, entry), join(root, entry));

@@ -38,7 +38,13 @@ const viewWidth = (view: number) => (view % 2 === 0 ? 1 : 0.62);
  * gradually): upper/lower colours and hair always, the front pattern from the front, the backpack from the back
  * (and as a strip from the sides), the bag from the left; then camera noise.
  */
-export function renderSyntheticFrame(identity: SyntheticIdentity, camera: SyntheticCamera, pose: FramePose, height: number, width: number): Uint8Array {
+export function renderSyntheticFrame(
+  identity: SyntheticIdentity,
+  camera: SyntheticCamera,
+  pose: FramePose,
+  height: number,
+  width: number,
+): Uint8Array {
   const pixels = new Uint8Array(height * width * 3);
   const angle = ((pose.angle % 360) + 360) % 360;
   const firstView = Math.floor(angle / 90) % SYNTHETIC_VIEWS;
@@ -91,7 +97,14 @@ export function renderSyntheticFrame(identity: SyntheticIdentity, camera: Synthe
         const view = (frontFacing ? across >= blend : across < 1 - blend) ? firstView : secondView;
         if (view === 1 && bag && inBag && across > 0.2 && across < 0.62) colour = bag;
         else if (isUpper) {
-          const packVisible = view === 2 ? Math.abs(across - 0.5) < 0.36 : view === 1 ? across > 0.76 : view === 3 ? across < 0.24 : false;
+          const packVisible =
+            view === 2
+              ? Math.abs(across - 0.5) < 0.36
+              : view === 1
+                ? across > 0.76
+                : view === 3
+                  ? across < 0.24
+                  : false;
           if (backpack && inPack && packVisible) colour = backpack;
           else {
             colour = upper;

@@ -80,7 +80,9 @@ async function checkOnlyGeneratedFiles(root: string, recorded: readonly string[]
   const listed = new Set(recorded);
   for (const entry of GENERATED_ENTRIES.filter((name) => name !== SYNTHETIC_MANIFEST)) {
     if (!(await pathExists(join(root, entry)))) continue;
-    const foreign = (await listGeneratedFiles(join(root, entry))).map((file) => `${entry}/${file}`).find((file) => !listed.has(file));
+    const foreign = (await listGeneratedFiles(join(root, entry)))
+      .map((file) => `${entry}/${file}`)
+      .find((file) => !listed.has(file));
     if (foreign !== undefined) {
       throw new DatasetFormatError(
         join(root, foreign),
@@ -118,9 +120,14 @@ async function generatedState(root: string, wanted: object): Promise<GeneratedSt
       { cause: error },
     );
   }
-  const files = Array.isArray(recorded.files) && recorded.files.every((file) => typeof file === 'string') ? (recorded.files as string[]) : undefined;
-  const sameOptions = recorded.generator === SYNTHETIC_GENERATOR && JSON.stringify(recorded.options) === JSON.stringify(wanted);
-  if (sameOptions && files === undefined && (await pathExists(join(root, 'info', 'tracks_test_info.mat')))) return { kind: 'current' };
+  const files =
+    Array.isArray(recorded.files) && recorded.files.every((file) => typeof file === 'string')
+      ? (recorded.files as string[])
+      : undefined;
+  const sameOptions =
+    recorded.generator === SYNTHETIC_GENERATOR && JSON.stringify(recorded.options) === JSON.stringify(wanted);
+  if (sameOptions && files === undefined && (await pathExists(join(root, 'info', 'tracks_test_info.mat'))))
+    return { kind: 'current' };
   if (sameOptions && files !== undefined) {
     const missing = await firstMissing(root, files);
     if (missing === undefined) return { kind: 'current' };
@@ -142,7 +149,8 @@ async function firstMissing(root: string, files: readonly string[]): Promise<str
 }
 
 function describeDifference(recorded: RecordedManifest, wanted: object): string {
-  if (recorded.generator !== SYNTHETIC_GENERATOR) return `by ${JSON.stringify(recorded.generator)}, not ${JSON.stringify(SYNTHETIC_GENERATOR)}`;
+  if (recorded.generator !== SYNTHETIC_GENERATOR)
+    return `by ${JSON.stringify(recorded.generator)}, not ${JSON.stringify(SYNTHETIC_GENERATOR)}`;
   const before = recorded.options ?? {};
   const after = wanted as Record<string, unknown>;
   const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])]

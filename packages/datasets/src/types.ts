@@ -86,4 +86,6 @@ export interface LoadDatasetOptions {
 }
 
 /** A dataset loader: reads a root and returns tracklets. */
-export type DatasetLoader<Options extends LoadDatasetOptions = LoadDatasetOptions> = (options: Options) => Promise<ReidDataset>;
+export type DatasetLoader<Options extends LoadDatasetOptions = LoadDatasetOptions> = (
+  options: Options,
+) => Promise<ReidDataset>;

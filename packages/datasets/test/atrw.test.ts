@@ -17,12 +17,26 @@ const PLAIN: [number, number, [number, number, number], 'sing' | 'multi'][] = [
 ];
 
 async function writeAtrw(root: string) {
-  await Promise.all(['000001.jpg', '000002.jpg', '000003.jpg'].map((name) => writeImage(join(root, 'atrw_reid_train', 'train', name))));
+  await Promise.all(
+    ['000001.jpg', '000002.jpg', '000003.jpg'].map((name) => writeImage(join(root, 'atrw_reid_train', 'train', name))),
+  );
   await mkdir(join(root, 'atrw_anno_reid_train'), { recursive: true });
-  await writeFile(join(root, 'atrw_anno_reid_train', 'reid_list_train.csv'), '7,000002.jpg\r\n3,000001.jpg\r\n7,000003.jpg\r\n');
-  await Promise.all(PLAIN.map(([imgid]) => writeImage(join(root, 'atrw_reid_test', 'test', `${String(imgid).padStart(6, '0')}.jpg`))));
+  await writeFile(
+    join(root, 'atrw_anno_reid_train', 'reid_list_train.csv'),
+    '7,000002.jpg\r\n3,000001.jpg\r\n7,000003.jpg\r\n',
+  );
+  await Promise.all(
+    PLAIN.map(([imgid]) => writeImage(join(root, 'atrw_reid_test', 'test', `${String(imgid).padStart(6, '0')}.jpg`))),
+  );
   await mkdir(join(root, 'annotations'), { recursive: true });
-  await writeFile(join(root, 'annotations', 'gt_test_plain.json'), JSON.stringify(PLAIN.map(([imgid, entityid, frame, query]) => ({ imgid, entityid, frame, query })), null, 1));
+  await writeFile(
+    join(root, 'annotations', 'gt_test_plain.json'),
+    JSON.stringify(
+      PLAIN.map(([imgid, entityid, frame, query]) => ({ imgid, entityid, frame, query })),
+      null,
+      1,
+    ),
+  );
 }
 
 describe("loadDataset('atrw')", () => {
@@ -35,7 +49,11 @@ describe("loadDataset('atrw')", () => {
   it('train from the headerless csv (relabelled), single-camera queries, gallery = every test image, near-duplicates as junk', async () => {
     const dataset = await loadDataset('atrw', { root });
     expect(dataset.protocol).toBe('plain single-camera');
-    expect(dataset.train.map((t) => [t.originalIdentity, t.identity])).toEqual([[7, 1], [3, 0], [7, 1]]);
+    expect(dataset.train.map((t) => [t.originalIdentity, t.identity])).toEqual([
+      [7, 1],
+      [3, 0],
+      [7, 1],
+    ]);
     expect(dataset.gallery).toHaveLength(7);
     expect(dataset.query.map((t) => t.metadata?.imageId)).toEqual([10, 11, 12, 13, 14]);
     expect(dataset.gallery[5]?.metadata).toEqual({ imageId: 20, video: '5-2', frame: 7, queryType: 'multi' });
@@ -54,7 +72,9 @@ describe("loadDataset('atrw')", () => {
     const all = await loadDataset('atrw', { root, protocol: 'all', nearDuplicateFrames: 10 });
     expect(all.query).toHaveLength(7);
     expect(all.evaluation?.junkGallery(0)).toEqual([0, 1, 2]);
-    await expect(loadDataset('atrw', { root, protocol: 'wild' as 'all' })).rejects.toThrow(/"single-camera", "cross-camera" or "all"/);
+    await expect(loadDataset('atrw', { root, protocol: 'wild' as 'all' })).rejects.toThrow(
+      /"single-camera", "cross-camera" or "all"/,
+    );
   });
 
   it('malformed csv / JSON → DatasetFormatError with file and line; missing files → DatasetNotFoundError', async () => {
@@ -62,7 +82,10 @@ describe("loadDataset('atrw')", () => {
     await writeAtrw(broken);
     const csv = join(broken, 'atrw_anno_reid_train', 'reid_list_train.csv');
     await writeFile(csv, 'file,Class\n000001.jpg,3\n');
-    const header = await loadDataset('atrw', { root: broken }).then(() => undefined, (caught: unknown) => caught);
+    const header = await loadDataset('atrw', { root: broken }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     expect(header).toBeInstanceOf(DatasetFormatError);
     expect((header as DatasetFormatError).line).toBe(1);
     expect((header as Error).message).toMatch(/expected "entityid,filename" \(no header\), found "file,Class"/);
@@ -70,8 +93,14 @@ describe("loadDataset('atrw')", () => {
     await expect(loadDataset('atrw', { root: broken })).rejects.toThrow(DatasetNotFoundError);
     await writeFile(csv, '3,000001.jpg\n');
     const json = join(broken, 'annotations', 'gt_test_plain.json');
-    await writeFile(json, '[\n {"imgid": 10, "entityid": 1, "frame": [1, 1, 100], "query": "sing"},\n {"imgid": 11, "entityid": 1, "frame": [1, 1], "query": "sing"}\n]');
-    const entry = await loadDataset('atrw', { root: broken }).then(() => undefined, (caught: unknown) => caught);
+    await writeFile(
+      json,
+      '[\n {"imgid": 10, "entityid": 1, "frame": [1, 1, 100], "query": "sing"},\n {"imgid": 11, "entityid": 1, "frame": [1, 1], "query": "sing"}\n]',
+    );
+    const entry = await loadDataset('atrw', { root: broken }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     expect(entry).toBeInstanceOf(DatasetFormatError);
     expect((entry as DatasetFormatError).line).toBe(3);
     expect((entry as Error).message).toMatch(/entry 1 is not \{imgid/);
@@ -80,7 +109,10 @@ describe("loadDataset('atrw')", () => {
     await writeFile(json, JSON.stringify([{ imgid: 99, entityid: 1, frame: [1, 1, 1], query: 'sing' }]));
     await expect(loadDataset('atrw', { root: broken })).rejects.toThrow(/000099\.jpg/);
     await rm(json);
-    const missing = await loadDataset('atrw', { root: broken }).then(() => undefined, (caught: unknown) => caught);
+    const missing = await loadDataset('atrw', { root: broken }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     expect(missing).toBeInstanceOf(DatasetNotFoundError);
     expect((missing as Error).message).toMatch(/gt_test_plain\.json[\s\S]*Expected layout/);
   });

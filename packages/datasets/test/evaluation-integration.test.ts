@@ -9,7 +9,9 @@ import { SMALL_MARS, temporaryFolder, writeImage, writeMarsTree } from './helper
 /** Feeds a dataset's labels and evaluation protocol to @vkd/metrics with a distance function. */
 function evaluate(dataset: ReidDataset, distance: (queryIndex: number, galleryIndex: number) => number) {
   const distances = new Float32Array(dataset.query.length * dataset.gallery.length);
-  dataset.query.forEach((_, q) => dataset.gallery.forEach((_, g) => (distances[q * dataset.gallery.length + g] = distance(q, g))));
+  dataset.query.forEach((_, q) =>
+    dataset.gallery.forEach((_, g) => (distances[q * dataset.gallery.length + g] = distance(q, g))),
+  );
   return evaluateRanking({
     distances,
     queryIdentities: dataset.query.map((t) => t.identity),
@@ -50,7 +52,11 @@ describe('datasets → @vkd/metrics evaluateRanking', () => {
       { imgid: 4, entityid: 6, frame: [2, 1, 10], query: 'sing' },
       { imgid: 5, entityid: 6, frame: [2, 1, 30], query: 'sing' },
     ];
-    await Promise.all(plain.map((entry) => writeImage(join(root, 'atrw_reid_test', 'test', `${String(entry.imgid).padStart(6, '0')}.jpg`))));
+    await Promise.all(
+      plain.map((entry) =>
+        writeImage(join(root, 'atrw_reid_test', 'test', `${String(entry.imgid).padStart(6, '0')}.jpg`)),
+      ),
+    );
     await mkdir(join(root, 'annotations'), { recursive: true });
     await writeFile(join(root, 'annotations', 'gt_test_plain.json'), JSON.stringify(plain));
     const dataset = await loadDataset('atrw', { root });
@@ -64,7 +70,10 @@ describe('datasets → @vkd/metrics evaluateRanking', () => {
     expect(result.cmc[3]).toBeCloseTo(1, 6);
     expect(result.mAP).toBeCloseTo((0.5 + 1 + 1 + 0.25 + 0.25) / 5, 6);
     // without the exclusion each query finds itself at distance 0: a perfect, meaningless score
-    const naive = evaluate({ ...dataset, evaluation: { excludeSameCamera: false, junkGallery: () => undefined } }, distance);
+    const naive = evaluate(
+      { ...dataset, evaluation: { excludeSameCamera: false, junkGallery: () => undefined } },
+      distance,
+    );
     expect(naive.cmc[0]).toBe(1);
   });
 });

@@ -19,15 +19,27 @@ afterAll(async () => {
 });
 
 /** Writes a solid-colour JPEG (or PNG when the path ends in .png), creating folders. */
-export async function writeImage(path: string, colour: readonly [number, number, number] = [120, 60, 200], size: readonly [number, number] = [8, 4]): Promise<void> {
+export async function writeImage(
+  path: string,
+  colour: readonly [number, number, number] = [120, 60, 200],
+  size: readonly [number, number] = [8, 4],
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const [height, width] = size;
-  const image = sharp({ create: { width, height, channels: 3, background: { r: colour[0], g: colour[1], b: colour[2] } } });
+  const image = sharp({
+    create: { width, height, channels: 3, background: { r: colour[0], g: colour[1], b: colour[2] } },
+  });
   await (path.endsWith('.png') ? image.png() : image.jpeg({ quality: 95 })).toFile(path);
 }
 
 /** A MARS tracklet for {@link writeMarsTree}: pid (−1 junk, 0 distractor), camera 1..6, frames, split. */
-export interface MarsFixtureTracklet { pid: number; camera: number; frames: number; split: 'train' | 'test'; query?: boolean }
+export interface MarsFixtureTracklet {
+  pid: number;
+  camera: number;
+  frames: number;
+  split: 'train' | 'test';
+  query?: boolean;
+}
 
 export function marsName(pid: number, camera: number, tracklet: number, frame: number): string {
   const pidText = pid === -1 ? '00-1' : String(pid).padStart(4, '0');
@@ -38,7 +50,11 @@ export function marsName(pid: number, camera: number, tracklet: number, frame: n
  * Writes a MARS tree (images + info/ with CRLF lists and MAT files from our writer).
  * @returns the ordered test rows (1-based row numbers of queries in `queries`).
  */
-export async function writeMarsTree(root: string, tracklets: readonly MarsFixtureTracklet[], options: { info?: boolean; images?: boolean } = {}): Promise<void> {
+export async function writeMarsTree(
+  root: string,
+  tracklets: readonly MarsFixtureTracklet[],
+  options: { info?: boolean; images?: boolean } = {},
+): Promise<void> {
   const counter = new Map<number, number>();
   const rows: Record<'train' | 'test', number[][]> = { train: [], test: [] };
   const names: Record<'train' | 'test', string[]> = { train: [], test: [] };
@@ -47,7 +63,9 @@ export async function writeMarsTree(root: string, tracklets: readonly MarsFixtur
     const number = (counter.get(tracklet.pid) ?? 0) + 1;
     counter.set(tracklet.pid, number);
     const folder = join(root, tracklet.split === 'train' ? 'bbox_train' : 'bbox_test');
-    const frameNames = Array.from({ length: tracklet.frames }, (_, f) => marsName(tracklet.pid, tracklet.camera, number, f + 1));
+    const frameNames = Array.from({ length: tracklet.frames }, (_, f) =>
+      marsName(tracklet.pid, tracklet.camera, number, f + 1),
+    );
     const list = names[tracklet.split];
     rows[tracklet.split].push([list.length + 1, list.length + frameNames.length, tracklet.pid, tracklet.camera]);
     list.push(...frameNames);
@@ -62,9 +80,15 @@ export async function writeMarsTree(root: string, tracklets: readonly MarsFixtur
     await mkdir(join(root, 'info'), { recursive: true });
     for (const split of ['train', 'test'] as const) {
       await writeFile(join(root, 'info', `${split}_name.txt`), names[split].map((name) => `${name}\r\n`).join(''));
-      await writeFile(join(root, 'info', `tracks_${split}_info.mat`), writeMatFile([{ name: `track_${split}_info`, rows: rows[split], storage: 'int32' }]));
+      await writeFile(
+        join(root, 'info', `tracks_${split}_info.mat`),
+        writeMatFile([{ name: `track_${split}_info`, rows: rows[split], storage: 'int32' }]),
+      );
     }
-    await writeFile(join(root, 'info', 'query_IDX.mat'), writeMatFile([{ name: 'query_IDX', rows: [queries], storage: 'uint16' }]));
+    await writeFile(
+      join(root, 'info', 'query_IDX.mat'),
+      writeMatFile([{ name: 'query_IDX', rows: [queries], storage: 'uint16' }]),
+    );
   }
 }
 

@@ -10,18 +10,25 @@ import { resizeBicubicPillow } from '../src/pillow-resize';
 import { temporaryFolder, writeImage } from './helpers';
 
 const fixtures = fileURLToPath(new URL('../../../tools/fixtures/datasets/', import.meta.url));
-interface Reference { source: [number, number]; outputs: Record<string, number[]>; jpeg: { decoded: number[]; torchvision: number[] } }
-const reference = async (): Promise<Reference> => JSON.parse(await readFile(join(fixtures, 'resize-reference.json'), 'utf8'));
+interface Reference {
+  source: [number, number];
+  outputs: Record<string, number[]>;
+  jpeg: { decoded: number[]; torchvision: number[] };
+}
+const reference = async (): Promise<Reference> =>
+  JSON.parse(await readFile(join(fixtures, 'resize-reference.json'), 'utf8'));
 
 function formulaImage(height: number, width: number): Uint8Array {
   const pixels = new Uint8Array(height * width * 3);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) pixels.set([(x * 37 + y * 11) % 256, (x * 5 + y * 23 + 40) % 256, ((x ^ y) * 9) % 256], (y * width + x) * 3);
+    for (let x = 0; x < width; x++)
+      pixels.set([(x * 37 + y * 11) % 256, (x * 5 + y * 23 + 40) % 256, ((x ^ y) * 9) % 256], (y * width + x) * 3);
   }
   return pixels;
 }
 
-const normalised = (value: number, channel: number) => (value / 255 - (IMAGENET_MEAN[channel] as number)) / (IMAGENET_STD[channel] as number);
+const normalised = (value: number, channel: number) =>
+  (value / 255 - (IMAGENET_MEAN[channel] as number)) / (IMAGENET_STD[channel] as number);
 
 describe('resize and decode parity with PIL / torchvision (tools/fixtures/datasets/resize_reference.py)', () => {
   it('resizeBicubicPillow is bit-identical to PIL BICUBIC when enlarging, shrinking and at odd sizes', async () => {
@@ -39,7 +46,9 @@ describe('resize and decode parity with PIL / torchvision (tools/fixtures/datase
     expect(Array.from(decoded.data)).toEqual(jpeg.decoded); // same baseline IDCT (islow) in libjpeg-turbo and libvips
     const frame = await readImage(join(fixtures, 'frame.jpg'), { height: 48, width: 24 });
     expect(frame.data).toHaveLength(48 * 24 * 3);
-    const worst = Math.max(...Array.from(frame.data, (value, index) => Math.abs(value - (jpeg.torchvision[index] as number))));
+    const worst = Math.max(
+      ...Array.from(frame.data, (value, index) => Math.abs(value - (jpeg.torchvision[index] as number))),
+    );
     expect(worst).toBeLessThan(1e-5); // float32 rounding only
   });
 });
@@ -61,9 +70,14 @@ describe('readImage', () => {
   it('converts grey and RGBA images to RGB and resizes with either mode', async () => {
     const folder = await temporaryFolder();
     const grey = join(folder, 'grey.png');
-    await sharp({ create: { width: 10, height: 20, channels: 3, background: { r: 90, g: 90, b: 90 } } }).toColourspace('b-w').png().toFile(grey);
+    await sharp({ create: { width: 10, height: 20, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(grey);
     const rgba = join(folder, 'rgba.png');
-    await sharp({ create: { width: 10, height: 20, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 1 } } }).png().toFile(rgba);
+    await sharp({ create: { width: 10, height: 20, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 1 } } })
+      .png()
+      .toFile(rgba);
     for (const resize of ['pillow', 'sharp'] as const) {
       const greyFrame = await decodeImage(grey, { height: 8, width: 4, resize });
       expect(Array.from(greyFrame.data.slice(0, 3))).toEqual([90, 90, 90]);
@@ -75,14 +89,23 @@ describe('readImage', () => {
   it('missing, corrupt and truncated files → DatasetFormatError naming the file', async () => {
     const folder = await temporaryFolder();
     const good = join(folder, 'good.jpg');
-    await sharp({ create: { width: 32, height: 64, channels: 3, background: { r: 1, g: 2, b: 3 } } }).jpeg().toFile(good);
+    await sharp({ create: { width: 32, height: 64, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+      .jpeg()
+      .toFile(good);
     const truncated = join(folder, 'truncated.jpg');
     const bytes = await readFile(good);
     await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
     const garbage = join(folder, 'garbage.jpg');
     await writeFile(garbage, 'hello');
-    for (const [path, message] of [[join(folder, 'missing.jpg'), /does not exist/], [truncated, /corrupt or truncated/], [garbage, /corrupt or truncated/]] as const) {
-      const error = await readImage(path).then(() => undefined, (caught: unknown) => caught);
+    for (const [path, message] of [
+      [join(folder, 'missing.jpg'), /does not exist/],
+      [truncated, /corrupt or truncated/],
+      [garbage, /corrupt or truncated/],
+    ] as const) {
+      const error = await readImage(path).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
       expect(error).toBeInstanceOf(DatasetFormatError);
       expect((error as DatasetFormatError).file).toBe(path);
       expect((error as Error).message).toMatch(message);
@@ -91,7 +114,9 @@ describe('readImage', () => {
       expect(CorruptImageError.isInstance(error), path).toBe(path !== join(folder, 'missing.jpg'));
       if (CorruptImageError.isInstance(error)) {
         expect(error.name).toBe('CorruptImageError');
-        expect(error.message).toContain(`cannot decode image (${error.decoderMessage}). The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".`);
+        expect(error.message).toContain(
+          `cannot decode image (${error.decoderMessage}). The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".`,
+        );
       }
     }
     await expect(readImage(good, { height: 0 })).rejects.toThrow(InvalidOptionError);
@@ -101,19 +126,33 @@ describe('readImage', () => {
 
 describe('augmentation (pad 10 → random crop → flip → normalise → random erasing)', () => {
   // 2×3 image, pixel value encodes (y, x): byte = 10·y + x + 1 on every channel
-  const pixels = Uint8Array.from({ length: 18 }, (_, index) => 10 * Math.floor(index / 9) + Math.floor((index % 9) / 3) + 1);
+  const pixels = Uint8Array.from(
+    { length: 18 },
+    (_, index) => 10 * Math.floor(index / 9) + Math.floor((index % 9) / 3) + 1,
+  );
   const red = (byte: number) => normalised(byte, 0);
 
   it('crop offsets shift the image and pad with black; flip mirrors; erasing writes the fill value', () => {
     const out = new Float32Array(18);
     // crop at (top 10, left 11) of the image padded by 10: output x reads source x + 1
     applyAugmentation(pixels, 2, 3, { cropTop: 10, cropLeft: 11, flip: false }, 10, out, 0);
-    expect([out[0], out[3], out[6]].map((v) => v as number)).toEqual([red(2), red(3), red(0)].map((v) => Math.fround(v)));
+    expect([out[0], out[3], out[6]].map((v) => v as number)).toEqual(
+      [red(2), red(3), red(0)].map((v) => Math.fround(v)),
+    );
     applyAugmentation(pixels, 2, 3, { cropTop: 9, cropLeft: 10, flip: true }, 10, out, 0);
     // row 0 comes from source row −1 (padding); row 1 from source row 0, mirrored: x=0 ← source x=2
     expect(out[0]).toBeCloseTo(red(0), 6);
     expect([out[9], out[12], out[15]]).toEqual([red(3), red(2), red(1)].map((v) => Math.fround(v)));
-    applyAugmentation(pixels, 2, 3, { cropTop: 10, cropLeft: 10, flip: false, erase: { top: 1, left: 1, height: 1, width: 2 } }, 10, out, 0, 0);
+    applyAugmentation(
+      pixels,
+      2,
+      3,
+      { cropTop: 10, cropLeft: 10, flip: false, erase: { top: 1, left: 1, height: 1, width: 2 } },
+      10,
+      out,
+      0,
+      0,
+    );
     expect(Array.from(out.slice(12, 18))).toEqual([0, 0, 0, 0, 0, 0]);
     expect(out[9]).toBeCloseTo(red(11), 6);
   });

@@ -14,9 +14,14 @@ describe("decodeImage resize 'letterbox'", () => {
     const { data, height, width } = await decodeImage(path, { height: 32, width: 32, resize: 'letterbox' });
     expect([height, width]).toEqual([32, 32]);
     const row = (r: number) => Array.from(data.subarray(r * 32 * 3, (r + 1) * 32 * 3));
-    for (const r of [0, 7, 25, 31]) expect(row(r).every((value) => value === 0), `row ${r}`).toBe(true);
+    for (const r of [0, 7, 25, 31])
+      expect(
+        row(r).every((value) => value === 0),
+        `row ${r}`,
+      ).toBe(true);
     for (const r of [8, 16, 24]) {
-      for (let column = 0; column < 32; column++) expect(row(r).slice(column * 3, column * 3 + 3), `row ${r} column ${column}`).toEqual([200, 100, 50]);
+      for (let column = 0; column < 32; column++)
+        expect(row(r).slice(column * 3, column * 3 + 3), `row ${r} column ${column}`).toEqual([200, 100, 50]);
     }
   });
 
@@ -28,6 +33,8 @@ describe("decodeImage resize 'letterbox'", () => {
     const pixel = (r: number, c: number) => Array.from(data.subarray((r * 16 + c) * 3, (r * 16 + c) * 3 + 3));
     for (const c of [0, 3, 12, 15]) expect(pixel(10, c), `column ${c}`).toEqual([0, 0, 0]);
     for (const c of [4, 8, 11]) expect(pixel(10, c), `column ${c}`).toEqual([10, 20, 30]);
-    await expect(decodeImage(path, { height: 32, width: 16, resize: 'fit' as never })).rejects.toThrow(/Use "pillow", "sharp" or "letterbox"/);
+    await expect(decodeImage(path, { height: 32, width: 16, resize: 'fit' as never })).rejects.toThrow(
+      /Use "pillow", "sharp" or "letterbox"/,
+    );
   });
 });

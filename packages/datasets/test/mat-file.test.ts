@@ -5,7 +5,10 @@ import { matrixRows, readMatFile } from '../src/mat-file';
 import { writeMatFile } from '../src/mat-file-writer';
 
 /** Hand-assembles a MAT v5 file from the MathWorks spec, independently of writeMatFile. */
-function header(endian: 'IM' | 'MI' = 'IM', text = 'MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024'): Buffer {
+function header(
+  endian: 'IM' | 'MI' = 'IM',
+  text = 'MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024',
+): Buffer {
   const bytes = Buffer.alloc(128, 0x20);
   bytes.write(text, 0, 'latin1');
   bytes.fill(0, 116, 124);
@@ -41,7 +44,12 @@ function matrix(name: string, dims: number[], values: Buffer, valueType: number,
   const dimBytes = Buffer.alloc(4 * dims.length);
   dims.forEach((dim, index) => dimBytes.writeInt32LE(dim, 4 * index));
   const nameBytes = Buffer.from(name, 'latin1');
-  const body = Buffer.concat([element(6, flags), element(5, dimBytes), nameBytes.length <= 4 ? smallElement(1, nameBytes) : element(1, nameBytes), element(valueType, values)]);
+  const body = Buffer.concat([
+    element(6, flags),
+    element(5, dimBytes),
+    nameBytes.length <= 4 ? smallElement(1, nameBytes) : element(1, nameBytes),
+    element(valueType, values),
+  ]);
   return element(14, body);
 }
 
@@ -64,7 +72,10 @@ describe('readMatFile', () => {
     const array = arrays.get('track_test_info');
     expect(array?.dims).toEqual([2, 4]);
     expect(array?.className).toBe('double');
-    expect(matrixRows(arrays, 'track_test_info', 'x.mat', 4)).toEqual([[1, 3, 5, 1], [4, 9, -1, 2]]);
+    expect(matrixRows(arrays, 'track_test_info', 'x.mat', 4)).toEqual([
+      [1, 3, 5, 1],
+      [4, 9, -1, 2],
+    ]);
   });
 
   it('reads uint16 storage, a small-element name and several variables uncompressed', () => {
@@ -88,7 +99,12 @@ describe('readMatFile', () => {
     const values = Buffer.alloc(16);
     values.writeDoubleBE(1.5, 0);
     values.writeDoubleBE(42, 8);
-    const body = Buffer.concat([element(6, flags, false), element(5, dims, false), element(1, Buffer.from('big'), false), element(9, values, false)]);
+    const body = Buffer.concat([
+      element(6, flags, false),
+      element(5, dims, false),
+      element(1, Buffer.from('big'), false),
+      element(9, values, false),
+    ]);
     const file = Buffer.concat([header('MI'), element(14, body, false)]);
     expect(Array.from(readMatFile(file, 'b.mat').get('big')?.data ?? [])).toEqual([1.5, 42]);
   });
@@ -96,8 +112,17 @@ describe('readMatFile', () => {
   it('round-trips writeMatFile for every storage, compressed or not', () => {
     for (const compress of [true, false]) {
       for (const storage of ['double', 'int32', 'uint16', 'uint8'] as const) {
-        const rows = [[1, 2, 3], [4, 5, 250]];
-        const bytes = writeMatFile([{ name: 'm', rows, storage }, { name: 'single', rows: [[7]] }], { compress });
+        const rows = [
+          [1, 2, 3],
+          [4, 5, 250],
+        ];
+        const bytes = writeMatFile(
+          [
+            { name: 'm', rows, storage },
+            { name: 'single', rows: [[7]] },
+          ],
+          { compress },
+        );
         const arrays = readMatFile(bytes, 'm.mat');
         expect(matrixRows(arrays, 'm', 'm.mat', 3)).toEqual(rows);
         expect(matrixRows(arrays, 'single', 'm.mat')).toEqual([[7]]);
@@ -115,7 +140,10 @@ describe('readMatFile', () => {
       [Buffer.concat([header(), element(15, Buffer.from('not zlib at all'))]), /corrupt zlib/],
       [Buffer.concat([header(), matrix('s', [1, 1], Buffer.alloc(0), 9, 2)]), /struct array/],
       [Buffer.concat([header(), matrix('c', [1, 2], Buffer.alloc(16), 9, 6, 0x800)]), /complex/],
-      [Buffer.concat([header(), matrix('n', [2, 2], Buffer.alloc(16), 9)]), /has 2 values but dimensions \[2, 2\] need 4/],
+      [
+        Buffer.concat([header(), matrix('n', [2, 2], Buffer.alloc(16), 9)]),
+        /has 2 values but dimensions \[2, 2\] need 4/,
+      ],
     ];
     for (const [bytes, message] of cases) {
       let error: unknown;

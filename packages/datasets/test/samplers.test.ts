@@ -1,10 +1,19 @@
 import { createRandom, InvalidOptionError } from '@vkd/core';
 import { describe, expect, it } from 'vitest';
-import { chunkFirstFrameIndices, chunkFrameIndices, createIdentitySampler, gatherViews, sampleStudentViews, selectFrames } from '../src/index';
+import {
+  chunkFirstFrameIndices,
+  chunkFrameIndices,
+  createIdentitySampler,
+  gatherViews,
+  sampleStudentViews,
+  selectFrames,
+} from '../src/index';
 import { groupByIdentity } from '../src/frame-sampler';
 
 /** identity i has (i % 3) + 1 tracklets: identities 0..9 */
-const tracklets = Array.from({ length: 10 }, (_, identity) => Array.from({ length: (identity % 3) + 1 }, () => ({ identity, frames: ['a', 'b', 'c'], camera: 0 }))).flat();
+const tracklets = Array.from({ length: 10 }, (_, identity) =>
+  Array.from({ length: (identity % 3) + 1 }, () => ({ identity, frames: ['a', 'b', 'c'], camera: 0 })),
+).flat();
 
 describe('createIdentitySampler (P×K)', () => {
   it('each identity at most once per epoch, P identities × K instances, remainder dropped', () => {
@@ -50,10 +59,18 @@ describe('createIdentitySampler (P×K)', () => {
   });
 
   it('rejects bad options', () => {
-    expect(() => createIdentitySampler(tracklets, { identitiesPerBatch: 0, instancesPerIdentity: 2 })).toThrow(InvalidOptionError);
-    expect(() => createIdentitySampler(tracklets, { identitiesPerBatch: 11, instancesPerIdentity: 2 })).toThrow(/Only 10 identities/);
-    expect(() => createIdentitySampler(tracklets, { identitiesPerBatch: 2, instancesPerIdentity: 1.5 })).toThrow(/instancesPerIdentity/);
-    expect(() => createIdentitySampler(tracklets, { identitiesPerBatch: 2, instancesPerIdentity: 1 }).restore({ epoch: -1 })).toThrow(/restore/);
+    expect(() => createIdentitySampler(tracklets, { identitiesPerBatch: 0, instancesPerIdentity: 2 })).toThrow(
+      InvalidOptionError,
+    );
+    expect(() => createIdentitySampler(tracklets, { identitiesPerBatch: 11, instancesPerIdentity: 2 })).toThrow(
+      /Only 10 identities/,
+    );
+    expect(() => createIdentitySampler(tracklets, { identitiesPerBatch: 2, instancesPerIdentity: 1.5 })).toThrow(
+      /instancesPerIdentity/,
+    );
+    expect(() =>
+      createIdentitySampler(tracklets, { identitiesPerBatch: 2, instancesPerIdentity: 1 }).restore({ epoch: -1 }),
+    ).toThrow(/restore/);
   });
 });
 
@@ -72,12 +89,25 @@ describe('frame strategies', () => {
       chunkFrameIndices(10, 8, random).forEach((index, slot) => seen[slot]?.add(index));
     }
     // F = 10, N = 8 → chunk length 2; chunks [0,1],[2,3],[4,5],[6,7],[8,9],[9,9],[9,9],[9,9]
-    expect(seen.map((set) => [...set].sort((a, b) => a - b))).toEqual([[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [9], [9], [9]]);
+    expect(seen.map((set) => [...set].sort((a, b) => a - b))).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7],
+      [8, 9],
+      [9],
+      [9],
+      [9],
+    ]);
     expect(chunkFrameIndices(3, 5, random)).toEqual([0, 1, 2, 2, 2]);
   });
 
   it("'multiview' takes frames from different tracklets of the identity, cycling when there are fewer", () => {
-    const many = Array.from({ length: 5 }, (_, index) => ({ identity: index < 4 ? 1 : 2, frames: ['x', 'y'], camera: index }));
+    const many = Array.from({ length: 5 }, (_, index) => ({
+      identity: index < 4 ? 1 : 2,
+      frames: ['x', 'y'],
+      camera: index,
+    }));
     const byIdentity = groupByIdentity(many);
     const random = createRandom(9);
     const refs = selectFrames(many, 2, 'multiview', 8, random, byIdentity);
@@ -92,7 +122,9 @@ describe('frame strategies', () => {
   it("'all' returns every frame; unknown strategies and indices are rejected", () => {
     const random = createRandom(1);
     expect(selectFrames(tracklets, 0, 'all', 1, random).map((ref) => ref.frame)).toEqual([0, 1, 2]);
-    expect(() => selectFrames(tracklets, 0, 'evenly' as 'all', 4, random)).toThrow(/"chunk", "chunk-first", "multiview", "all"/);
+    expect(() => selectFrames(tracklets, 0, 'evenly' as 'all', 4, random)).toThrow(
+      /"chunk", "chunk-first", "multiview", "all"/,
+    );
     expect(() => selectFrames(tracklets, 999, 'chunk', 4, random)).toThrow(InvalidOptionError);
     expect(() => chunkFrameIndices(0, 4, random)).toThrow(/length/);
   });
@@ -107,9 +139,21 @@ describe('frame strategies', () => {
     }
     // frames [B=2, N=3, frameSize=2]: value = 10·b + view
     const frames = Float32Array.from([0, 0, 1, 1, 2, 2, 10, 10, 11, 11, 12, 12]);
-    expect(Array.from(gatherViews(frames, 3, 2, [[0, 2], [1, 2]]))).toEqual([0, 0, 2, 2, 11, 11, 12, 12]);
+    expect(
+      Array.from(
+        gatherViews(frames, 3, 2, [
+          [0, 2],
+          [1, 2],
+        ]),
+      ),
+    ).toEqual([0, 0, 2, 2, 11, 11, 12, 12]);
     expect(() => sampleStudentViews(1, 2, 3, random)).toThrow(/M must be ≤ N = 2/);
-    expect(() => gatherViews(frames, 3, 2, [[0, 5], [1, 2]])).toThrow(/Use 0\.\.2/);
+    expect(() =>
+      gatherViews(frames, 3, 2, [
+        [0, 5],
+        [1, 2],
+      ]),
+    ).toThrow(/Use 0\.\.2/);
     expect(() => gatherViews(frames, 4, 2, [[0], [1]])).toThrow(/Expected/);
   });
 });

@@ -18,7 +18,9 @@ describe('the synthetic generator never deletes or overwrites a file it did not 
     const root = await generated();
     const note = join(root, 'notes.txt');
     await writeFile(note, 'mine');
-    await expect(loadDataset('synthetic', { root, generate: { ...OPTIONS, seed: 3 } })).rejects.toThrow(/with other options: seed 0 \(wanted 3\)/);
+    await expect(loadDataset('synthetic', { root, generate: { ...OPTIONS, seed: 3 } })).rejects.toThrow(
+      /with other options: seed 0 \(wanted 3\)/,
+    );
     const replaced = await loadDataset('synthetic', { root, generate: { ...OPTIONS, seed: 3 }, regenerate: true });
     expect(replaced.train).toHaveLength(4);
     expect(await readFile(note, 'utf8')).toBe('mine');
@@ -30,9 +32,9 @@ describe('the synthetic generator never deletes or overwrites a file it did not 
     const mine = join(root, 'bbox_train', '0001', 'my-frame.jpg');
     await writeFile(mine, 'user data');
     const before = (await readdir(root, { recursive: true })).sort();
-    await expect(loadDataset('synthetic', { root, generate: { ...OPTIONS, seed: 9 }, regenerate: true })).rejects.toThrow(
-      /my-frame.jpg: was not written by the synthetic generator/,
-    );
+    await expect(
+      loadDataset('synthetic', { root, generate: { ...OPTIONS, seed: 9 }, regenerate: true }),
+    ).rejects.toThrow(/my-frame.jpg: was not written by the synthetic generator/);
     expect(await readFile(mine, 'utf8')).toBe('user data');
     expect((await readdir(root, { recursive: true })).sort()).toEqual(before);
   });
@@ -40,17 +42,22 @@ describe('the synthetic generator never deletes or overwrites a file it did not 
   it.each([
     ['truncated', async (manifest: string) => writeFile(manifest, (await readFile(manifest, 'utf8')).slice(0, 40))],
     ['a directory', async (manifest: string) => rm(manifest).then(() => mkdir(manifest))],
-    ['without a file list (a MARS tree of the user\'s own frames)', async (manifest: string) => {
-      const parsed = JSON.parse(await readFile(manifest, 'utf8'));
-      delete parsed.files;
-      parsed.options.seed = 77;
-      await writeFile(manifest, JSON.stringify(parsed));
-    }],
+    [
+      "without a file list (a MARS tree of the user's own frames)",
+      async (manifest: string) => {
+        const parsed = JSON.parse(await readFile(manifest, 'utf8'));
+        delete parsed.files;
+        parsed.options.seed = 77;
+        await writeFile(manifest, JSON.stringify(parsed));
+      },
+    ],
   ])('refuses, changing nothing, when the manifest is %s', async (_name, damage) => {
     const root = await generated();
     await damage(join(root, 'synthetic.json'));
     const before = (await readdir(root, { recursive: true })).sort();
-    await expect(loadDataset('synthetic', { root, generate: OPTIONS, regenerate: true })).rejects.toThrow(/synthetic.json.*nothing was changed/);
+    await expect(loadDataset('synthetic', { root, generate: OPTIONS, regenerate: true })).rejects.toThrow(
+      /synthetic.json.*nothing was changed/,
+    );
     expect((await readdir(root, { recursive: true })).sort()).toEqual(before);
   });
 

@@ -3,12 +3,27 @@ import { join } from 'node:path';
 import { InvalidOptionError } from '@vkd/core';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatStatistics, generateSyntheticDataset, loadDataset, planSyntheticDataset, VISIBLE_ATTRIBUTES, visibleSignature } from '../src/index';
+import {
+  formatStatistics,
+  generateSyntheticDataset,
+  loadDataset,
+  planSyntheticDataset,
+  VISIBLE_ATTRIBUTES,
+  visibleSignature,
+} from '../src/index';
 import { readMatFile } from '../src/mat-file';
 import { renderSyntheticFrame, type FramePose } from '../src/synthetic-render';
 import { SMALL_MARS, temporaryFolder, writeMarsTree } from './helpers';
 
-const SMALL = { identities: 8, cameras: 3, trackletsPerIdentity: 2, framesPerTracklet: 3, height: 32, width: 16, seed: 5 } as const;
+const SMALL = {
+  identities: 8,
+  cameras: 3,
+  trackletsPerIdentity: 2,
+  framesPerTracklet: 3,
+  height: 32,
+  width: 16,
+  seed: 5,
+} as const;
 
 describe('generateSyntheticDataset', () => {
   let root: string;
@@ -19,7 +34,12 @@ describe('generateSyntheticDataset', () => {
   it('writes the MARS layout with CRLF lists and MAT v5 info files', async () => {
     expect((await readdir(join(root, 'bbox_train'))).sort()).toEqual(['0001', '0002', '0003', '0004']);
     expect((await readdir(join(root, 'bbox_test'))).sort()).toEqual(['0005', '0006', '0007', '0008']);
-    expect((await readdir(join(root, 'bbox_test', '0005'))).slice(0, 4)).toEqual(['0005C1T0001F001.jpg', '0005C1T0001F002.jpg', '0005C1T0001F003.jpg', '0005C1T0002F001.jpg']);
+    expect((await readdir(join(root, 'bbox_test', '0005'))).slice(0, 4)).toEqual([
+      '0005C1T0001F001.jpg',
+      '0005C1T0001F002.jpg',
+      '0005C1T0001F003.jpg',
+      '0005C1T0002F001.jpg',
+    ]);
     const names = await readFile(join(root, 'info', 'train_name.txt'), 'utf8');
     expect(names.startsWith('0001C1T0001F001.jpg\r\n0001C1T0001F002.jpg\r\n')).toBe(true);
     expect(names.split('\r\n').filter(Boolean)).toHaveLength(4 * 3 * 2 * 3);
@@ -54,7 +74,9 @@ describe('generateSyntheticDataset', () => {
     const file = join('bbox_test', '0006', '0006C2T0003F002.jpg');
     expect(Buffer.compare(await readFile(join(root, file)), await readFile(join(again, file)))).toBe(0);
     expect(Buffer.compare(await readFile(join(root, file)), await readFile(join(other, file)))).not.toBe(0);
-    expect(await readFile(join(root, 'info', 'tracks_test_info.mat'))).toEqual(await readFile(join(again, 'info', 'tracks_test_info.mat')));
+    expect(await readFile(join(root, 'info', 'tracks_test_info.mat'))).toEqual(
+      await readFile(join(again, 'info', 'tracks_test_info.mat')),
+    );
   });
 
   it("loadDataset('synthetic') generates into an empty root, regenerates on request, never touches a foreign tree", async () => {
@@ -66,10 +88,16 @@ describe('generateSyntheticDataset', () => {
     const manifest = await readFile(join(fresh, 'synthetic.json'), 'utf8');
     await loadDataset('synthetic', { root: fresh, generate: options });
     expect(await readFile(join(fresh, 'synthetic.json'), 'utf8')).toBe(manifest);
-    await expect(loadDataset('synthetic', { root: fresh, generate: { ...options, identities: 6, trainIdentities: 2 } })).rejects.toThrow(
+    await expect(
+      loadDataset('synthetic', { root: fresh, generate: { ...options, identities: 6, trainIdentities: 2 } }),
+    ).rejects.toThrow(
       /synthetic.json: holds a synthetic set generated with other options: identities 4 \(wanted 6\).*regenerate: true/,
     );
-    const bigger = await loadDataset('synthetic', { root: fresh, generate: { ...options, identities: 6, trainIdentities: 2 }, regenerate: true });
+    const bigger = await loadDataset('synthetic', {
+      root: fresh,
+      generate: { ...options, identities: 6, trainIdentities: 2 },
+      regenerate: true,
+    });
     expect(bigger.statistics.gallery.identities).toBe(4);
     expect(bigger.statistics.train.frames).toBe(8);
     const foreign = await temporaryFolder();
@@ -81,7 +109,9 @@ describe('generateSyntheticDataset', () => {
   it('rejects out-of-range options', async () => {
     const folder = await temporaryFolder();
     await expect(generateSyntheticDataset({ root: folder, cameras: 12 })).rejects.toThrow(InvalidOptionError);
-    await expect(generateSyntheticDataset({ root: folder, identities: 4, trainIdentities: 4 })).rejects.toThrow(/trainIdentities/);
+    await expect(generateSyntheticDataset({ root: folder, identities: 4, trainIdentities: 4 })).rejects.toThrow(
+      /trainIdentities/,
+    );
     await expect(generateSyntheticDataset({ root: folder, height: 10.5 })).rejects.toThrow(/height/);
   });
 });
@@ -89,25 +119,36 @@ describe('generateSyntheticDataset', () => {
 describe('the synthetic set is a multi-view problem', () => {
   const plan = planSyntheticDataset({ identities: 40, cameras: 4, seed: 0 });
   const sharing = (view: number) =>
-    plan.identities.filter((identity) => plan.identities.some((other) => other !== identity && visibleSignature(other, view) === visibleSignature(identity, view))).length / plan.identities.length;
+    plan.identities.filter((identity) =>
+      plan.identities.some(
+        (other) => other !== identity && visibleSignature(other, view) === visibleSignature(identity, view),
+      ),
+    ).length / plan.identities.length;
 
   it('what one viewpoint shows is shared by several identities; all views together are unique', () => {
     expect(plan.attributeSizes).toEqual({ upper: 2, lower: 2, hair: 1, pattern: 3, backpack: 3, bag: 3 });
     for (const view of [0, 2, 3]) expect(sharing(view), `view ${view}`).toBeGreaterThan(0.8);
     expect(sharing(1)).toBeGreaterThanOrEqual(0.3); // the left side shows the most (backpack strip and bag)
     const names = Object.keys(plan.attributeSizes) as (keyof typeof plan.attributeSizes)[];
-    const allViews = plan.identities.map((identity) => [0, 1, 2, 3].map((view) => visibleSignature(identity, view)).join(' | '));
+    const allViews = plan.identities.map((identity) =>
+      [0, 1, 2, 3].map((view) => visibleSignature(identity, view)).join(' | '),
+    );
     expect(new Set(allViews).size).toBe(40);
     // two complementary views (front + left) already tell every identity apart
-    expect(new Set(plan.identities.map((identity) => `${visibleSignature(identity, 0)} | ${visibleSignature(identity, 1)}`)).size).toBe(40);
+    expect(
+      new Set(plan.identities.map((identity) => `${visibleSignature(identity, 0)} | ${visibleSignature(identity, 1)}`))
+        .size,
+    ).toBe(40);
     // every attribute is visible from some view, and upper/lower/hair from all (views of one person are correlated)
     expect(new Set(VISIBLE_ATTRIBUTES.flat())).toEqual(new Set(names));
-    for (const shared of ['upper', 'lower', 'hair'] as const) expect(VISIBLE_ATTRIBUTES.every((visible) => visible.includes(shared))).toBe(true);
+    for (const shared of ['upper', 'lower', 'hair'] as const)
+      expect(VISIBLE_ATTRIBUTES.every((visible) => visible.includes(shared))).toBe(true);
   });
 
   it('cameras see different viewpoint ranges with their own background, light and noise', () => {
     const centres = plan.cameras.map((camera) => camera.viewCentre);
-    for (let c = 1; c < centres.length; c++) expect((centres[c] as number) - (centres[c - 1] as number)).toBeGreaterThan(60);
+    for (let c = 1; c < centres.length; c++)
+      expect((centres[c] as number) - (centres[c - 1] as number)).toBeGreaterThan(60);
     expect(new Set(plan.cameras.map((camera) => camera.background.join())).size).toBe(4);
     expect(new Set(plan.cameras.map((camera) => camera.noise)).size).toBe(4);
   });
@@ -115,7 +156,14 @@ describe('the synthetic set is a multi-view problem', () => {
   it('pixels: identities that look alike from the front differ from the back (backpack) and the left (bag)', () => {
     const camera = { ...(plan.cameras[0] as (typeof plan.cameras)[number]), noise: 0 };
     const pair = plan.identities.flatMap((first) =>
-      plan.identities.filter((second) => second !== first && visibleSignature(first, 0) === visibleSignature(second, 0) && first.attributes.backpack !== second.attributes.backpack).map((second) => [first, second] as const),
+      plan.identities
+        .filter(
+          (second) =>
+            second !== first &&
+            visibleSignature(first, 0) === visibleSignature(second, 0) &&
+            first.attributes.backpack !== second.attributes.backpack,
+        )
+        .map((second) => [first, second] as const),
     )[0];
     expect(pair).toBeDefined();
     const [first, second] = pair as NonNullable<typeof pair>;

@@ -85,7 +85,9 @@ export async function evaluateThroughGallery(
     excludeSameCamera,
   });
   const junkClause =
-    junkIdentities.length === 0 ? 'identity IS NOT NULL' : `identity IS NOT NULL AND identity NOT IN (${junkIdentities.join(', ')})`;
+    junkIdentities.length === 0
+      ? 'identity IS NOT NULL'
+      : `identity IS NOT NULL AND identity NOT IN (${junkIdentities.join(', ')})`;
   const byIdentity = new Map<number, number[]>();
   identities.forEach((identity, index) => {
     const list = byIdentity.get(identity);
@@ -102,8 +104,13 @@ export async function evaluateThroughGallery(
       throw new InvalidOptionError(`query ${queryIndex} labels`, `${identity}/${camera}`, 'Use integer labels.');
     }
     const sameCamera = excludeSameCamera ? ` AND (identity <> ${identity} OR camera <> ${camera})` : '';
-    writeNormalized(features.subarray(queryIndex * dimension, (queryIndex + 1) * dimension), dimension, query, 0,
-      `queryFeatures row ${queryIndex}`);
+    writeNormalized(
+      features.subarray(queryIndex * dimension, (queryIndex + 1) * dimension),
+      dimension,
+      query,
+      0,
+      `queryFeatures row ${queryIndex}`,
+    );
     const hits = await gallery.store.search(
       query,
       resolveSearch(

@@ -299,7 +299,7 @@ export function resolveIndexSettings(
   if (rows < 256) {
     throw new InvalidOptionError('rows', rows, 'An approximate index needs at least 256 tracklets; search exactly.');
   }
-  const partitions = settings.partitions ?? Math.max(1, Math.min(4096, Math.round(Math.sqrt(rows)), rows / 40 | 0));
+  const partitions = settings.partitions ?? Math.max(1, Math.min(4096, Math.round(Math.sqrt(rows)), (rows / 40) | 0));
   checkPositive(partitions, 'partitions', Math.max(1, Math.floor(rows / 2)));
   const defaultSubVectors = [16, 8, 4, 2, 1].map((width) => dimension / width).find(Number.isInteger) ?? 1;
   const subVectors = settings.subVectors ?? Math.max(1, dimension % 16 === 0 ? dimension / 16 : defaultSubVectors);

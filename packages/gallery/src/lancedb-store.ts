@@ -83,7 +83,11 @@ class LanceStore implements GalleryStore {
   }
 
   async search(query: Float32Array, search: StoreSearch): Promise<GalleryHit[]> {
-    let builder = this.table.vectorSearch(query).distanceType('cosine').limit(search.limit).select([...METADATA_COLUMNS, '_distance']);
+    let builder = this.table
+      .vectorSearch(query)
+      .distanceType('cosine')
+      .limit(search.limit)
+      .select([...METADATA_COLUMNS, '_distance']);
     if (search.predicate !== undefined) builder = builder.where(search.predicate);
     builder = search.exact
       ? builder.bypassVectorIndex()
@@ -182,7 +186,8 @@ class LanceStore implements GalleryStore {
   }
 
   private toArrow(rows: StoreRows): Table {
-    const { Field, Float32, Float64, Int32, List, RecordBatch, Struct, Table, Utf8, makeData, vectorFromArray } = loadArrow();
+    const { Field, Float32, Float64, Int32, List, RecordBatch, Struct, Table, Utf8, makeData, vectorFromArray } =
+      loadArrow();
     const count = rows.trackletIds.length;
     const vectorType = this.schema.fields[7]?.type as FixedSizeList;
     const vectors = makeData({

@@ -18,10 +18,12 @@ export function writeNormalized(
   let squared = 0;
   for (let index = 0; index < dimension; index++) {
     const value = embedding[index] as number;
-    if (!Number.isFinite(value)) throw new NonFiniteValueError(where, `element ${index} is ${value}; every value must be finite.`);
+    if (!Number.isFinite(value))
+      throw new NonFiniteValueError(where, `element ${index} is ${value}; every value must be finite.`);
     squared += value * value;
   }
-  if (squared === 0) throw new NonFiniteValueError(where, 'the embedding is all zeros, so it has no direction to compare.');
+  if (squared === 0)
+    throw new NonFiniteValueError(where, 'the embedding is all zeros, so it has no direction to compare.');
   const scale = 1 / Math.sqrt(squared);
   for (let index = 0; index < dimension; index++) target[offset + index] = (embedding[index] as number) * scale;
 }

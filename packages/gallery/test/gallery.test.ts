@@ -79,7 +79,10 @@ describe('@vkd/gallery on LanceDB', () => {
     expect(hits[0]).toMatchObject({ trackletId: 't7', camera: all[7]?.camera, startTime: 70, endTime: 75 });
     expect(hits[0]?.framePaths).toEqual(['frames/7/0.jpg', 'frames/7/1.jpg']);
 
-    const otherCameras = await gallery.search(query, { top: 60, filter: { excludeCameras: [all[7]?.camera as number] } });
+    const otherCameras = await gallery.search(query, {
+      top: 60,
+      filter: { excludeCameras: [all[7]?.camera as number] },
+    });
     expect(otherCameras.length).toBe(all.filter((r) => r.camera !== all[7]?.camera).length);
     expect(otherCameras.every((hit) => hit.camera !== all[7]?.camera)).toBe(true);
     const window = await gallery.search(query, { top: 60, filter: { timeWindow: { from: 103, to: 200 } } });
@@ -103,9 +106,7 @@ describe('@vkd/gallery on LanceDB', () => {
     await expect(writer.add([batch[0] as TrackletRecord])).rejects.toBeInstanceOf(DuplicateKeyError);
     const twice = { ...(batch[1] as TrackletRecord), trackletId: 'new' };
     await expect(writer.add([twice, twice])).rejects.toBeInstanceOf(DuplicateKeyError);
-    await expect(writer.add([{ ...twice, embedding: new Float32Array(8) }])).rejects.toBeInstanceOf(
-      ShapeMismatchError,
-    );
+    await expect(writer.add([{ ...twice, embedding: new Float32Array(8) }])).rejects.toBeInstanceOf(ShapeMismatchError);
     const nan = new Float32Array(16).fill(1);
     nan[3] = Number.NaN;
     await expect(writer.add([{ ...twice, embedding: nan }])).rejects.toBeInstanceOf(NonFiniteValueError);
@@ -166,7 +167,12 @@ describe('@vkd/gallery on LanceDB', () => {
     const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.ppid))']);
     fs.writeFileSync(
       lockFile,
-      JSON.stringify({ pid: Number(child.stdout.toString()), hostname: os.hostname(), startedAt: 'now', command: 'add' }),
+      JSON.stringify({
+        pid: Number(child.stdout.toString()),
+        hostname: os.hostname(),
+        startedAt: 'now',
+        command: 'add',
+      }),
     );
     await expect(openGallery(directory, { model, mode: 'write', purpose: 'build index' })).rejects.toThrow(
       /being written by process \d+ .*\(add/,
@@ -265,7 +271,12 @@ describe('@vkd/gallery on LanceDB', () => {
       maxRank: 20,
     });
     const full = await evaluateThroughGallery(gallery, {
-      queryFeatures, queryIdentities, queryCameras, top: galleryRows, exact: true, maxRank: 20,
+      queryFeatures,
+      queryIdentities,
+      queryCameras,
+      top: galleryRows,
+      exact: true,
+      maxRank: 20,
     });
     expect(full.result.mAP).toBeCloseTo(reference.mAP, 6);
     expect(full.result.mAPTrapezoid).toBeCloseTo(reference.mAPTrapezoid, 6);
@@ -273,9 +284,15 @@ describe('@vkd/gallery on LanceDB', () => {
     expect(reference.cmc[0]).toBeLessThan(1); // the data is not trivially separable
     // Truncated retrieval: rank-1..5 identical, mAP a lower bound.
     const truncated = await evaluateThroughGallery(gallery, {
-      queryFeatures, queryIdentities, queryCameras, top: 5, exact: true,
+      queryFeatures,
+      queryIdentities,
+      queryCameras,
+      top: 5,
+      exact: true,
     });
-    expect(Array.from(truncated.result.cmc)).toEqual(Array.from(reference.cmc.subarray(0, 5)).map((v) => expect.closeTo(v, 6)));
+    expect(Array.from(truncated.result.cmc)).toEqual(
+      Array.from(reference.cmc.subarray(0, 5)).map((v) => expect.closeTo(v, 6)),
+    );
     expect(truncated.result.mAP).toBeLessThanOrEqual(reference.mAP + 1e-9);
   });
 });

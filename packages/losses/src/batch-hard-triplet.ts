@@ -27,7 +27,8 @@ export function validateBatchHardTripletOptions(
   checkOptionKeys(options, where, OPTION_KEYS);
   const margin = options?.margin ?? 'soft';
   if (margin === 'soft') return { margin };
-  if (typeof margin !== 'number') throw new InvalidOptionError(`${where}.margin`, margin, "Expected 'soft' or a finite number ≥ 0.");
+  if (typeof margin !== 'number')
+    throw new InvalidOptionError(`${where}.margin`, margin, "Expected 'soft' or a finite number ≥ 0.");
   return { margin: checkNumber(margin, `${where}.margin`, { min: 0 }) };
 }
 
@@ -42,7 +43,11 @@ function selectPerRow(candidates: tf.Tensor2D, pick: 'max' | 'min'): tf.Tensor1D
 }
 
 /** Unchecked core of {@link batchHardTriplet}; callers validate first. */
-export function computeBatchHardTriplet(embeddings: tf.Tensor2D, labels: tf.Tensor1D, margin: TripletMargin): tf.Scalar {
+export function computeBatchHardTriplet(
+  embeddings: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  margin: TripletMargin,
+): tf.Scalar {
   return tf.tidy(() => {
     const batchSize = embeddings.shape[0];
     const distances = euclideanDistances(embeddings); // [B, B]
@@ -80,7 +85,11 @@ export function computeBatchHardTriplet(embeddings: tf.Tensor2D, labels: tf.Tens
  * @returns scalar float32 loss (caller disposes).
  * @throws ShapeMismatchError, DtypeMismatchError (embeddings float32, labels int32), InvalidOptionError.
  */
-export function batchHardTriplet(embeddings: tf.Tensor, labels: tf.Tensor, options?: BatchHardTripletOptions): tf.Scalar {
+export function batchHardTriplet(
+  embeddings: tf.Tensor,
+  labels: tf.Tensor,
+  options?: BatchHardTripletOptions,
+): tf.Scalar {
   const { margin } = validateBatchHardTripletOptions(options);
   const bindings = {};
   const checkedEmbeddings = checkMatrix(embeddings, 'batchHardTriplet.embeddings', 'D', bindings);

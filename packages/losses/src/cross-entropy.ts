@@ -14,7 +14,10 @@ export interface CrossEntropyOptions {
 const OPTION_KEYS = ['labelSmoothing'] as const;
 
 /** Validates {@link CrossEntropyOptions} and fills defaults. @throws InvalidOptionError */
-export function validateCrossEntropyOptions(options: CrossEntropyOptions | undefined, where = 'crossEntropy.options'): Required<CrossEntropyOptions> {
+export function validateCrossEntropyOptions(
+  options: CrossEntropyOptions | undefined,
+  where = 'crossEntropy.options',
+): Required<CrossEntropyOptions> {
   checkOptionKeys(options, where, OPTION_KEYS);
   const labelSmoothing = checkNumber(options?.labelSmoothing ?? 0, `${where}.labelSmoothing`, { min: 0, max: 1 });
   return { labelSmoothing };
@@ -26,7 +29,8 @@ export function computeCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, la
     const numClasses = logits.shape[1];
     const logProbabilities = tf.logSoftmax(logits); // [B, I]
     const oneHot = oneHotRows(labels, numClasses); // [B, I]; all-zero rows for out-of-range labels
-    const target = labelSmoothing === 0 ? oneHot : tf.add(tf.mul(oneHot, 1 - labelSmoothing), labelSmoothing / numClasses);
+    const target =
+      labelSmoothing === 0 ? oneHot : tf.add(tf.mul(oneHot, 1 - labelSmoothing), labelSmoothing / numClasses);
     const perSample = tf.neg(tf.sum(tf.mul(target, logProbabilities), 1)); // [B]
     const loss = tf.mean(perSample);
     // PyTorch raises on a label outside [0, I); a synchronous tensor function cannot read labels back, so the

@@ -19,12 +19,19 @@ export function validateLogitDistillationOptions(
   where = 'logitDistillation.options',
 ): Required<LogitDistillationOptions> {
   checkOptionKeys(options, where, OPTION_KEYS);
-  const temperature = checkNumber(options?.temperature ?? DEFAULT_TEMPERATURE, `${where}.temperature`, { min: 0, minExclusive: true });
+  const temperature = checkNumber(options?.temperature ?? DEFAULT_TEMPERATURE, `${where}.temperature`, {
+    min: 0,
+    minExclusive: true,
+  });
   return { temperature };
 }
 
 /** Unchecked core of {@link logitDistillation}; callers validate first. */
-export function computeLogitDistillation(teacherLogits: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature: number): tf.Scalar {
+export function computeLogitDistillation(
+  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor2D,
+  temperature: number,
+): tf.Scalar {
   return tf.tidy(() => {
     const teacherScaled = tf.div(stopGradient(teacherLogits), temperature);
     const teacherProbabilities = tf.softmax(teacherScaled);
@@ -50,7 +57,11 @@ export function computeLogitDistillation(teacherLogits: tf.Tensor2D, studentLogi
  * @returns scalar float32 loss (caller disposes).
  * @throws ShapeMismatchError when the two logits differ in shape; DtypeMismatchError; InvalidOptionError.
  */
-export function logitDistillation(teacherLogits: tf.Tensor, studentLogits: tf.Tensor, options?: LogitDistillationOptions): tf.Scalar {
+export function logitDistillation(
+  teacherLogits: tf.Tensor,
+  studentLogits: tf.Tensor,
+  options?: LogitDistillationOptions,
+): tf.Scalar {
   const { temperature } = validateLogitDistillationOptions(options);
   const bindings = {};
   const teacher = checkMatrix(teacherLogits, 'logitDistillation.teacherLogits', 'I', bindings);

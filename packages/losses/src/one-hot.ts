@@ -10,6 +10,9 @@ import { stopGradient } from './stop-gradient';
 export function oneHotRows(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
   return tf.tidy(() => {
     const columns = tf.range(0, depth, 1, 'int32');
-    return tf.cast(tf.equal(tf.expandDims(stopGradient(indices), 1), tf.expandDims(columns, 0)), 'float32') as tf.Tensor2D;
+    return tf.cast(
+      tf.equal(tf.expandDims(stopGradient(indices), 1), tf.expandDims(columns, 0)),
+      'float32',
+    ) as tf.Tensor2D;
   });
 }

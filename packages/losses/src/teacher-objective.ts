@@ -35,10 +35,16 @@ const OPTION_KEYS = ['labelSmoothing', 'margin'] as const;
  *   Inside `tf.variableGrads(() => …)` only the returned tensor survives: `tf.keep` the terms you log.
  * @throws ShapeMismatchError (where = `teacherObjective.logits`, …), DtypeMismatchError, InvalidOptionError.
  */
-export function teacherObjective(inputs: TeacherObjectiveInputs, options?: TeacherObjectiveOptions): ObjectiveResult<TeacherObjectiveTerms> {
+export function teacherObjective(
+  inputs: TeacherObjectiveInputs,
+  options?: TeacherObjectiveOptions,
+): ObjectiveResult<TeacherObjectiveTerms> {
   const where = 'teacherObjective';
   checkOptionKeys(options, `${where}.options`, OPTION_KEYS);
-  const { labelSmoothing } = validateCrossEntropyOptions({ labelSmoothing: options?.labelSmoothing }, `${where}.options`);
+  const { labelSmoothing } = validateCrossEntropyOptions(
+    { labelSmoothing: options?.labelSmoothing },
+    `${where}.options`,
+  );
   const { margin } = validateBatchHardTripletOptions({ margin: options?.margin }, `${where}.options`);
   const bindings = {};
   const embeddings = checkMatrix(inputs?.embeddings, `${where}.embeddings`, 'D', bindings);

@@ -7,7 +7,12 @@ export type Bindings = Record<string, number>;
 
 function assertTensor(value: unknown, where: string): asserts value is tf.Tensor {
   const candidate = value as { shape?: unknown; dtype?: unknown } | null;
-  if (typeof candidate !== 'object' || candidate === null || !Array.isArray(candidate.shape) || typeof candidate.dtype !== 'string') {
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    !Array.isArray(candidate.shape) ||
+    typeof candidate.dtype !== 'string'
+  ) {
     throw new InvalidOptionError(where, value, 'Expected a tf.Tensor.');
   }
 }
@@ -20,7 +25,8 @@ function assertDtype(tensor: tf.Tensor, where: string, expected: 'float32' | 'in
 export function checkMatrix(value: unknown, where: string, columns: string, bindings: Bindings): tf.Tensor2D {
   assertTensor(value, where);
   assertShape(value.shape, ['B', columns], where, bindings);
-  if (value.shape[0] === 0) throw new ShapeMismatchError(where, formatShape(['B ≥ 1', columns]), formatShape(value.shape));
+  if (value.shape[0] === 0)
+    throw new ShapeMismatchError(where, formatShape(['B ≥ 1', columns]), formatShape(value.shape));
   assertDtype(value, where, 'float32');
   return value as tf.Tensor2D;
 }
@@ -42,7 +48,11 @@ export function checkOptionKeys(options: unknown, where: string, allowed: readon
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
-      throw new InvalidOptionError(`${where}.${key}`, (options as Record<string, unknown>)[key], `Unknown option; valid options are: ${allowed.join(', ')}.`);
+      throw new InvalidOptionError(
+        `${where}.${key}`,
+        (options as Record<string, unknown>)[key],
+        `Unknown option; valid options are: ${allowed.join(', ')}.`,
+      );
     }
   }
 }

@@ -60,7 +60,10 @@ interface ResolvedVkdOptions {
 }
 
 /** Validates {@link VkdObjectiveOptions} and fills the authors' defaults. @throws InvalidOptionError */
-export function validateVkdObjectiveOptions(options: VkdObjectiveOptions | undefined, where = 'vkdObjective.weights'): ResolvedVkdOptions {
+export function validateVkdObjectiveOptions(
+  options: VkdObjectiveOptions | undefined,
+  where = 'vkdObjective.weights',
+): ResolvedVkdOptions {
   checkOptionKeys(options, where, OPTION_KEYS);
   const logitsDistance = options?.logitsDistance ?? 'kl';
   if (logitsDistance !== 'kl' && logitsDistance !== 'mse') {
@@ -90,7 +93,10 @@ export function validateVkdObjectiveOptions(options: VkdObjectiveOptions | undef
  *   tensor survives: `tf.keep` the terms you log.
  * @throws ShapeMismatchError (where = `vkdObjective.student.logits`, …), DtypeMismatchError, InvalidOptionError.
  */
-export function vkdObjective(inputs: VkdObjectiveInputs, weights?: VkdObjectiveOptions): ObjectiveResult<VkdObjectiveTerms> {
+export function vkdObjective(
+  inputs: VkdObjectiveInputs,
+  weights?: VkdObjectiveOptions,
+): ObjectiveResult<VkdObjectiveTerms> {
   const where = 'vkdObjective';
   const options = validateVkdObjectiveOptions(weights);
   const bindings = {};

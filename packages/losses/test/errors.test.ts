@@ -61,11 +61,19 @@ describe('typed errors', () => {
     expect([rank.where, rank.expected, rank.actual]).toEqual(['batchHardTriplet.embeddings', '[B, D]', '[4, 3, 1]']);
 
     const classes = thrown(() => logitDistillation(t.logits!, t.wideLogits!)) as ShapeMismatchError;
-    expect([classes.where, classes.expected, classes.actual]).toEqual(['logitDistillation.studentLogits', '[B=4, I=3]', '[4, 5]']);
+    expect([classes.where, classes.expected, classes.actual]).toEqual([
+      'logitDistillation.studentLogits',
+      '[B=4, I=3]',
+      '[4, 5]',
+    ]);
     expect(() => logitMatching(t.logits!, t.wideLogits!)).toThrow(ShapeMismatchError);
 
     const batchSize = thrown(() => distancePreserving(t.embeddings!, t.otherBatch!)) as ShapeMismatchError;
-    expect([batchSize.where, batchSize.expected, batchSize.actual]).toEqual(['distancePreserving.studentEmbeddings', '[B=4, D_S]', '[5, 2]']);
+    expect([batchSize.where, batchSize.expected, batchSize.actual]).toEqual([
+      'distancePreserving.studentEmbeddings',
+      '[B=4, D_S]',
+      '[5, 2]',
+    ]);
 
     const empty = thrown(() => crossEntropy(t.empty!, t.emptyLabels!)) as ShapeMismatchError;
     expect([empty.where, empty.expected, empty.actual]).toEqual(['crossEntropy.logits', '[B ≥ 1, I]', '[0, 3]']);
@@ -74,11 +82,17 @@ describe('typed errors', () => {
   it('objectives name the nested argument', () => {
     const t = tensors;
     const teacher = { embeddings: t.embeddings!, logits: t.logits! };
-    const error = thrown(() => vkdObjective({ teacher, student: { embeddings: t.embeddings!, logits: t.wideLogits! }, labels: t.labels! })) as ShapeMismatchError;
+    const error = thrown(() =>
+      vkdObjective({ teacher, student: { embeddings: t.embeddings!, logits: t.wideLogits! }, labels: t.labels! }),
+    ) as ShapeMismatchError;
     expect([error.where, error.actual]).toEqual(['vkdObjective.teacher.logits', '[4, 3]']);
-    const student = thrown(() => vkdObjective({ teacher, student: { embeddings: t.otherBatch!, logits: t.logits! }, labels: t.labels! })) as ShapeMismatchError;
+    const student = thrown(() =>
+      vkdObjective({ teacher, student: { embeddings: t.otherBatch!, logits: t.logits! }, labels: t.labels! }),
+    ) as ShapeMismatchError;
     expect(student.where).toBe('vkdObjective.student.logits');
-    const labels = thrown(() => teacherObjective({ embeddings: t.embeddings!, logits: t.logits!, labels: t.shortLabels! })) as ShapeMismatchError;
+    const labels = thrown(() =>
+      teacherObjective({ embeddings: t.embeddings!, logits: t.logits!, labels: t.shortLabels! }),
+    ) as ShapeMismatchError;
     expect(labels.where).toBe('teacherObjective.labels');
     const missing = thrown(() => vkdObjective({ teacher, labels: t.labels! } as never)) as InvalidOptionError;
     expect(missing).toBeInstanceOf(InvalidOptionError);
@@ -101,16 +115,35 @@ describe('typed errors', () => {
     const cases: Array<[() => unknown, string]> = [
       [() => logitDistillation(t.logits!, t.logits!, { temperature: -1 }), 'logitDistillation.options.temperature'],
       [() => logitDistillation(t.logits!, t.logits!, { temperature: 0 }), 'logitDistillation.options.temperature'],
-      [() => logitDistillation(t.logits!, t.logits!, { temperature: Number.NaN }), 'logitDistillation.options.temperature'],
-      [() => logitDistillation(t.logits!, t.logits!, { temprature: 5 } as never), 'logitDistillation.options.temprature'],
+      [
+        () => logitDistillation(t.logits!, t.logits!, { temperature: Number.NaN }),
+        'logitDistillation.options.temperature',
+      ],
+      [
+        () => logitDistillation(t.logits!, t.logits!, { temprature: 5 } as never),
+        'logitDistillation.options.temprature',
+      ],
       [() => crossEntropy(t.logits!, t.labels!, { labelSmoothing: 1 }), 'crossEntropy.options.labelSmoothing'],
       [() => crossEntropy(t.logits!, t.labels!, { labelSmoothing: -0.1 }), 'crossEntropy.options.labelSmoothing'],
-      [() => crossEntropy(t.logits!, t.labels!, { labelSmoothing: '0.1' as never }), 'crossEntropy.options.labelSmoothing'],
+      [
+        () => crossEntropy(t.logits!, t.labels!, { labelSmoothing: '0.1' as never }),
+        'crossEntropy.options.labelSmoothing',
+      ],
       [() => batchHardTriplet(t.embeddings!, t.labels!, { margin: -0.3 }), 'batchHardTriplet.options.margin'],
-      [() => batchHardTriplet(t.embeddings!, t.labels!, { margin: 'hard' as never }), 'batchHardTriplet.options.margin'],
+      [
+        () => batchHardTriplet(t.embeddings!, t.labels!, { margin: 'hard' as never }),
+        'batchHardTriplet.options.margin',
+      ],
       [() => batchHardTriplet(t.embeddings!, t.labels!, { margin: Infinity }), 'batchHardTriplet.options.margin'],
-      [() => teacherObjective({ embeddings: t.embeddings!, logits: t.logits!, labels: t.labels! }, { labelSmoothing: 2 }), 'teacherObjective.options.labelSmoothing'],
-      [() => teacherObjective({ embeddings: t.embeddings!, logits: t.logits!, labels: t.labels! }, { kd: 1 } as never), 'teacherObjective.options.kd'],
+      [
+        () =>
+          teacherObjective({ embeddings: t.embeddings!, logits: t.logits!, labels: t.labels! }, { labelSmoothing: 2 }),
+        'teacherObjective.options.labelSmoothing',
+      ],
+      [
+        () => teacherObjective({ embeddings: t.embeddings!, logits: t.logits!, labels: t.labels! }, { kd: 1 } as never),
+        'teacherObjective.options.kd',
+      ],
       [() => vkdObjective({} as never, { kdWeight: -0.1 }), 'vkdObjective.weights.kdWeight'],
       [() => vkdObjective({} as never, { dpWeight: Infinity }), 'vkdObjective.weights.dpWeight'],
       [() => vkdObjective({} as never, { temperature: 0 }), 'vkdObjective.weights.temperature'],
@@ -125,7 +158,9 @@ describe('typed errors', () => {
       expect(error, option).toBeInstanceOf(InvalidOptionError);
       expect(error.option).toBe(option);
     }
-    expect((thrown(cases[0]![0]) as Error).message).toBe('Invalid logitDistillation.options.temperature: -1. Expected a finite number in (0, ∞).');
+    expect((thrown(cases[0]![0]) as Error).message).toBe(
+      'Invalid logitDistillation.options.temperature: -1. Expected a finite number in (0, ∞).',
+    );
     expect((thrown(cases[3]![0]) as Error).message).toContain('valid options are: temperature');
   });
 });

@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRandom } from '@vkd/core';
 import { useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchHardTriplet, crossEntropy, distancePreserving, logitDistillation, logitMatching, vkdObjective } from '../src/index';
+import {
+  batchHardTriplet,
+  crossEntropy,
+  distancePreserving,
+  logitDistillation,
+  logitMatching,
+  vkdObjective,
+} from '../src/index';
 
 /**
  * Central finite differences in float32: step h = 1e-2 keeps the rounding error of the loss (~1e-7·|L|/h) well
@@ -14,7 +21,11 @@ const TOLERANCE = 2e-3;
 
 function randomMatrix(seed: number, rows: number, columns: number, scale = 1): tf.Tensor2D {
   const random = createRandom(seed);
-  return tf.tensor2d(Array.from({ length: rows * columns }, () => random.normal() * scale), [rows, columns], 'float32');
+  return tf.tensor2d(
+    Array.from({ length: rows * columns }, () => random.normal() * scale),
+    [rows, columns],
+    'float32',
+  );
 }
 
 async function checkGradient(name: string, loss: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor): Promise<void> {
@@ -83,8 +94,16 @@ describe('finite-difference gradient checks (cpu)', () => {
     const studentLogits = randomMatrix(10, 4, 3, 2);
     const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
     const weights = { kdWeight: 0.5, dpWeight: 0.1 };
-    await checkGradient('vkd d/dlogits', (x) => vkdObjective({ teacher, student: { embeddings: studentEmbeddings, logits: x }, labels }, weights).total, studentLogits);
-    await checkGradient('vkd d/dembeddings', (x) => vkdObjective({ teacher, student: { embeddings: x, logits: studentLogits }, labels }, weights).total, studentEmbeddings);
+    await checkGradient(
+      'vkd d/dlogits',
+      (x) => vkdObjective({ teacher, student: { embeddings: studentEmbeddings, logits: x }, labels }, weights).total,
+      studentLogits,
+    );
+    await checkGradient(
+      'vkd d/dembeddings',
+      (x) => vkdObjective({ teacher, student: { embeddings: x, logits: studentLogits }, labels }, weights).total,
+      studentEmbeddings,
+    );
     tf.dispose([teacher.embeddings, teacher.logits, studentEmbeddings, studentLogits, labels]);
   });
 });

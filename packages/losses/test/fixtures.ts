@@ -39,7 +39,12 @@ export function fixtureTensors(fixture: LossFixture): Record<string, tf.Tensor> 
  * largest one is allowed `absoluteScale·max|b|`, the unavoidable float32 rounding of a sum whose terms are that
  * large (1e-6·max ≈ 10 float32 ulps at the tensor's scale).
  */
-export function allCloseRatio(actual: ArrayLike<number>, expected: ArrayLike<number>, relative: number, absoluteScale: number): number {
+export function allCloseRatio(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  relative: number,
+  absoluteScale: number,
+): number {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
   let scale = 0;
   for (let index = 0; index < expected.length; index++) scale = Math.max(scale, Math.abs(expected[index]!));

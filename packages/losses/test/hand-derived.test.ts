@@ -36,23 +36,32 @@ describe.each<TestBackend>(['cpu', 'wasm'])('hand-derived values on %s', (backen
   beforeAll(() => useBackend(backend));
 
   it('crossEntropy: −log softmax of the label, label smoothing mixes in ε/I', async () => {
-    const logits = float([[0, 0], [Math.log(3), 0]]);
+    const logits = float([
+      [0, 0],
+      [Math.log(3), 0],
+    ]);
     const y = labels([0, 1]);
     // sample 0: p = [1/2, 1/2] → log 2; sample 1: p = [3/4, 1/4], label 1 → log 4.
     expect(await scalarOf(() => crossEntropy(logits, y))).toBeCloseTo((Math.log(2) + Math.log(4)) / 2, 6);
     // ε = 0.5, I = 2: targets [0.75, 0.25] and [0.25, 0.75].
-    const smoothed = (-(0.75 * Math.log(0.5) + 0.25 * Math.log(0.5)) - (0.25 * Math.log(0.75) + 0.75 * Math.log(0.25))) / 2;
+    const smoothed =
+      (-(0.75 * Math.log(0.5) + 0.25 * Math.log(0.5)) - (0.25 * Math.log(0.75) + 0.75 * Math.log(0.25))) / 2;
     expect(await scalarOf(() => crossEntropy(logits, y, { labelSmoothing: 0.5 }))).toBeCloseTo(smoothed, 6);
     // d/dz = (softmax − target)/B.
     const gradient = await gradientOf((z) => crossEntropy(z, y), logits);
-    [(0.5 - 1) / 2, 0.5 / 2, 0.75 / 2, (0.25 - 1) / 2].forEach((expected, index) => expect(gradient[index]).toBeCloseTo(expected, 6));
+    [(0.5 - 1) / 2, 0.5 / 2, 0.75 / 2, (0.25 - 1) / 2].forEach((expected, index) =>
+      expect(gradient[index]).toBeCloseTo(expected, 6),
+    );
     tf.dispose([logits, y]);
   });
 
   it('crossEntropy: a single class gives 0; a label outside [0, I) makes the loss NaN', async () => {
     const y = labels([0, 0]);
     expect(await scalarOf(() => crossEntropy(float([[3], [-2]]), y))).toBe(0);
-    const logits = float([[1, 2], [0, 0]]);
+    const logits = float([
+      [1, 2],
+      [0, 0],
+    ]);
     expect(await scalarOf(() => crossEntropy(logits, labels([0, 2])))).toBeNaN();
     expect(await scalarOf(() => crossEntropy(logits, labels([-1, 1])))).toBeNaN();
     tf.dispose([y, logits]);
@@ -86,21 +95,37 @@ describe.each<TestBackend>(['cpu', 'wasm'])('hand-derived values on %s', (backen
 
   it('batchHardTriplet: the hardest positive of anchor 0 is the farther of two near-tied positives', async () => {
     // Anchor 0 at the origin: positives at 1 and 1.001, negative at 5. Loss of anchor 0 uses d+ = 1.001.
-    const x = float([[0, 0], [1, 0], [0, 1.001], [5, 0]]);
+    const x = float([
+      [0, 0],
+      [1, 0],
+      [0, 1.001],
+      [5, 0],
+    ]);
     const y = labels([0, 0, 0, 1]);
     const distance = (a: number[], b: number[]) => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!);
-    const points = [[0, 0], [1, 0], [0, 1.001], [5, 0]];
+    const points = [
+      [0, 0],
+      [1, 0],
+      [0, 1.001],
+      [5, 0],
+    ];
     const anchors = [0, 1, 2].map((i) => {
       const positives = [0, 1, 2].filter((j) => j !== i).map((j) => distance(points[i]!, points[j]!));
       return softplus(Math.max(...positives) - distance(points[i]!, points[3]!));
     });
     const anchor3 = softplus(-Math.min(...[0, 1, 2].map((j) => distance(points[3]!, points[j]!)))); // no positive
-    expect(await scalarOf(() => batchHardTriplet(x, y))).toBeCloseTo((anchors.reduce((a, b) => a + b) + anchor3) / 4, 6);
+    expect(await scalarOf(() => batchHardTriplet(x, y))).toBeCloseTo(
+      (anchors.reduce((a, b) => a + b) + anchor3) / 4,
+      6,
+    );
     tf.dispose([x, y]);
   });
 
   it('euclidean and squared distances keep the authors ε only under the square root', async () => {
-    const x = float([[0, 0], [3, 4]]);
+    const x = float([
+      [0, 0],
+      [3, 4],
+    ]);
     const squared = squaredEuclideanDistances(x as tf.Tensor2D);
     const plain = euclideanDistances(x as tf.Tensor2D);
     expect(Array.from(await squared.data())).toEqual([0, 25, 25, 0]);
@@ -126,11 +151,19 @@ describe.each<TestBackend>(['cpu', 'wasm'])('hand-derived values on %s', (backen
   it('logitDistillation: τ²·batch-mean KL(p_T ‖ p_S)', async () => {
     const teacher = float([[0, 0]]);
     // τ = 1: p_T = [1/2, 1/2], p_S = [3/4, 1/4] → KL = ½ log(2/3) + ½ log 2 = ½ log(4/3).
-    expect(await scalarOf(() => logitDistillation(teacher, float([[Math.log(3), 0]]), { temperature: 1 }))).toBeCloseTo(0.5 * Math.log(4 / 3), 6);
+    expect(await scalarOf(() => logitDistillation(teacher, float([[Math.log(3), 0]]), { temperature: 1 }))).toBeCloseTo(
+      0.5 * Math.log(4 / 3),
+      6,
+    );
     // τ = 2 with logits doubled: the same distributions, scaled by τ² = 4.
-    expect(await scalarOf(() => logitDistillation(teacher, float([[2 * Math.log(3), 0]]), { temperature: 2 }))).toBeCloseTo(2 * Math.log(4 / 3), 5);
+    expect(
+      await scalarOf(() => logitDistillation(teacher, float([[2 * Math.log(3), 0]]), { temperature: 2 })),
+    ).toBeCloseTo(2 * Math.log(4 / 3), 5);
     // Direction: KL(p_T ‖ p_S) ≠ KL(p_S ‖ p_T) = ¾ log(3/2) + ¼ log(1/2).
-    expect(await scalarOf(() => logitDistillation(float([[Math.log(3), 0]]), teacher, { temperature: 1 }))).toBeCloseTo(0.75 * Math.log(1.5) + 0.25 * Math.log(0.5), 6);
+    expect(await scalarOf(() => logitDistillation(float([[Math.log(3), 0]]), teacher, { temperature: 1 }))).toBeCloseTo(
+      0.75 * Math.log(1.5) + 0.25 * Math.log(0.5),
+      6,
+    );
     // Gradient w.r.t. the student: τ·(p_S − p_T)/B; default τ = 10, identical logits → 0.
     const student = float([[Math.log(3), 0]]);
     const gradient = await gradientOf((s) => logitDistillation(teacher, s, { temperature: 1 }), student);
@@ -153,20 +186,50 @@ describe.each<TestBackend>(['cpu', 'wasm'])('hand-derived values on %s', (backen
     const gradient = await gradientOf((s) => distancePreserving(teacher, s), student);
     expect(gradient).toEqual([-6, 6]);
     // Different embedding sizes are fine: only the distances are compared.
-    const wide = float([[0, 0, 0], [0, 0, 1]]);
+    const wide = float([
+      [0, 0, 0],
+      [0, 0, 1],
+    ]);
     expect(await scalarOf(() => distancePreserving(wide, teacher))).toBe(0);
     tf.dispose([teacher, student, wide]);
   });
 
   it('teacherObjective and vkdObjective: weighted sums of the unweighted terms', async () => {
-    const embeddings = float([[0, 1], [1, 1], [3, 0], [7, 2]]);
-    const logits = float([[1, 0, 0], [0, 2, 1], [0, 0, 1], [1, 1, 1]]);
+    const embeddings = float([
+      [0, 1],
+      [1, 1],
+      [3, 0],
+      [7, 2],
+    ]);
+    const logits = float([
+      [1, 0, 0],
+      [0, 2, 1],
+      [0, 0, 1],
+      [1, 1, 1],
+    ]);
     const y = labels([0, 0, 1, 1]);
-    const teacher = { embeddings: float([[0, 0, 1], [1, 2, 1], [3, 1, 0], [6, 2, 2]]), logits: float([[2, 0, 0], [0, 3, 1], [1, 0, 2], [0, 1, 1]]) };
+    const teacher = {
+      embeddings: float([
+        [0, 0, 1],
+        [1, 2, 1],
+        [3, 1, 0],
+        [6, 2, 2],
+      ]),
+      logits: float([
+        [2, 0, 0],
+        [0, 3, 1],
+        [1, 0, 2],
+        [0, 1, 1],
+      ]),
+    };
     const student = { embeddings, logits };
 
     const teacherResult = teacherObjective({ embeddings, logits, labels: y });
-    const [ce, tr, total] = await Promise.all([teacherResult.terms.crossEntropy.data(), teacherResult.terms.triplet.data(), teacherResult.total.data()]);
+    const [ce, tr, total] = await Promise.all([
+      teacherResult.terms.crossEntropy.data(),
+      teacherResult.terms.triplet.data(),
+      teacherResult.total.data(),
+    ]);
     expect(ce[0]).toBeCloseTo(await scalarOf(() => crossEntropy(logits, y)), 6);
     expect(tr[0]).toBeCloseTo(await scalarOf(() => batchHardTriplet(embeddings, y)), 6);
     expect(total[0]).toBeCloseTo(ce[0]! + tr[0]!, 6);
@@ -174,12 +237,21 @@ describe.each<TestBackend>(['cpu', 'wasm'])('hand-derived values on %s', (backen
 
     const weights = { kdWeight: 0.5, dpWeight: 0.01, temperature: 3 };
     const result = vkdObjective({ teacher, student, labels: y }, weights);
-    const terms = Object.fromEntries(await Promise.all(Object.entries(result.terms).map(async ([k, v]) => [k, (await v.data())[0]!] as const)));
-    expect(terms.logitDistillation).toBeCloseTo(await scalarOf(() => logitDistillation(teacher.logits, logits, { temperature: 3 })), 5);
-    expect(terms.distancePreserving).toBeCloseTo(await scalarOf(() => distancePreserving(teacher.embeddings, embeddings)), 4);
+    const terms = Object.fromEntries(
+      await Promise.all(Object.entries(result.terms).map(async ([k, v]) => [k, (await v.data())[0]!] as const)),
+    );
+    expect(terms.logitDistillation).toBeCloseTo(
+      await scalarOf(() => logitDistillation(teacher.logits, logits, { temperature: 3 })),
+      5,
+    );
+    expect(terms.distancePreserving).toBeCloseTo(
+      await scalarOf(() => distancePreserving(teacher.embeddings, embeddings)),
+      4,
+    );
     expect(terms.crossEntropy).toBeCloseTo(ce[0]!, 6);
     expect(terms.triplet).toBeCloseTo(tr[0]!, 6);
-    const expectedTotal = terms.crossEntropy! + terms.triplet! + 0.5 * terms.logitDistillation! + 0.01 * terms.distancePreserving!;
+    const expectedTotal =
+      terms.crossEntropy! + terms.triplet! + 0.5 * terms.logitDistillation! + 0.01 * terms.distancePreserving!;
     expect((await result.total.data())[0]).toBeCloseTo(expectedTotal, 5);
     tf.dispose([result.total, ...Object.values(result.terms)]);
 
@@ -187,10 +259,20 @@ describe.each<TestBackend>(['cpu', 'wasm'])('hand-derived values on %s', (backen
     // weighted by kdWeight).
     const defaults = vkdObjective({ teacher, student, labels: y });
     const mse = vkdObjective({ teacher, student, labels: y }, { logitsDistance: 'mse' });
-    const [kdDefault, dpDefault, totalDefault] = await Promise.all([defaults.terms.logitDistillation.data(), defaults.terms.distancePreserving.data(), defaults.total.data()]);
-    expect(kdDefault[0]).toBeCloseTo(await scalarOf(() => logitDistillation(teacher.logits, logits, { temperature: 10 })), 5);
+    const [kdDefault, dpDefault, totalDefault] = await Promise.all([
+      defaults.terms.logitDistillation.data(),
+      defaults.terms.distancePreserving.data(),
+      defaults.total.data(),
+    ]);
+    expect(kdDefault[0]).toBeCloseTo(
+      await scalarOf(() => logitDistillation(teacher.logits, logits, { temperature: 10 })),
+      5,
+    );
     expect(totalDefault[0]).toBeCloseTo(ce[0]! + tr[0]! + 0.1 * kdDefault[0]! + 1e-4 * dpDefault[0]!, 5);
-    expect((await mse.terms.logitDistillation.data())[0]).toBeCloseTo(await scalarOf(() => logitMatching(teacher.logits, logits)), 6);
+    expect((await mse.terms.logitDistillation.data())[0]).toBeCloseTo(
+      await scalarOf(() => logitMatching(teacher.logits, logits)),
+      6,
+    );
     tf.dispose([defaults, mse].flatMap((r) => [r.total, ...Object.values(r.terms)]));
     tf.dispose([embeddings, logits, y, teacher.embeddings, teacher.logits]);
   });

@@ -17,10 +17,30 @@ import {
 
 function batch() {
   return {
-    teacherEmbeddings: tf.tensor2d([[0, 1, 2], [1, 1, 0], [3, 0, 1], [2, 2, 2]]),
-    teacherLogits: tf.tensor2d([[2, 0, 1], [0, 3, 1], [1, 0, 2], [0, 1, 1]]),
-    studentEmbeddings: tf.tensor2d([[0, 1], [1, 2], [3, 0], [7, 1]]),
-    studentLogits: tf.tensor2d([[1, 0, 0], [0, 2, 1], [0, 0, 1], [1, 1, 1]]),
+    teacherEmbeddings: tf.tensor2d([
+      [0, 1, 2],
+      [1, 1, 0],
+      [3, 0, 1],
+      [2, 2, 2],
+    ]),
+    teacherLogits: tf.tensor2d([
+      [2, 0, 1],
+      [0, 3, 1],
+      [1, 0, 2],
+      [0, 1, 1],
+    ]),
+    studentEmbeddings: tf.tensor2d([
+      [0, 1],
+      [1, 2],
+      [3, 0],
+      [7, 1],
+    ]),
+    studentLogits: tf.tensor2d([
+      [1, 0, 0],
+      [0, 2, 1],
+      [0, 0, 1],
+      [1, 1, 1],
+    ]),
     labels: tf.tensor1d([0, 0, 1, 1], 'int32'),
   };
 }
@@ -41,10 +61,17 @@ describe.each<TestBackend>(['cpu', 'wasm'])('memory and gradient isolation on %s
     await expectNoLeak(() => squaredEuclideanDistances(b.studentEmbeddings));
     await expectNoLeak(() => euclideanDistances(b.studentEmbeddings));
     await expectNoLeak(() => stopGradient(b.teacherLogits));
-    const teacherResult = await expectNoLeak(() => teacherObjective({ embeddings: b.studentEmbeddings, logits: b.studentLogits, labels: b.labels }));
+    const teacherResult = await expectNoLeak(() =>
+      teacherObjective({ embeddings: b.studentEmbeddings, logits: b.studentLogits, labels: b.labels }),
+    );
     expect(Object.keys(teacherResult.terms).sort()).toEqual(['crossEntropy', 'triplet']);
     const vkdResult = await expectNoLeak(() => vkdObjective({ teacher, student, labels: b.labels }));
-    expect(Object.keys(vkdResult.terms).sort()).toEqual(['crossEntropy', 'distancePreserving', 'logitDistillation', 'triplet']);
+    expect(Object.keys(vkdResult.terms).sort()).toEqual([
+      'crossEntropy',
+      'distancePreserving',
+      'logitDistillation',
+      'triplet',
+    ]);
     tf.dispose(Object.values(b));
   });
 
@@ -79,7 +106,12 @@ describe.each<TestBackend>(['cpu', 'wasm'])('memory and gradient isolation on %s
     const studentEmbeddings = tf.variable(b.studentEmbeddings, true, `student-embeddings-${suffix}`);
     const studentLogits = tf.variable(b.studentLogits, true, `student-logits-${suffix}`);
     const { value, grads } = tf.variableGrads(
-      () => vkdObjective({ teacher: { embeddings: teacherEmbeddings, logits: teacherLogits }, student: { embeddings: studentEmbeddings, logits: studentLogits }, labels: b.labels }).total,
+      () =>
+        vkdObjective({
+          teacher: { embeddings: teacherEmbeddings, logits: teacherLogits },
+          student: { embeddings: studentEmbeddings, logits: studentLogits },
+          labels: b.labels,
+        }).total,
       [teacherEmbeddings, teacherLogits, studentEmbeddings, studentLogits],
     );
     expect(Object.keys(grads).sort()).toEqual([studentEmbeddings.name, studentLogits.name].sort());
@@ -96,7 +128,9 @@ describe.each<TestBackend>(['cpu', 'wasm'])('memory and gradient isolation on %s
       tf.dispose([result.value, ...Object.values(result.grads)]);
     }
     // A loss that depends on the teacher only through the distillation terms has nothing to differentiate.
-    expect(() => tf.grad((t: tf.Tensor) => logitDistillation(t, b.studentLogits))(b.teacherLogits)).toThrow(/Cannot compute gradient/);
+    expect(() => tf.grad((t: tf.Tensor) => logitDistillation(t, b.studentLogits))(b.teacherLogits)).toThrow(
+      /Cannot compute gradient/,
+    );
     tf.dispose([teacherEmbeddings, teacherLogits, studentEmbeddings, studentLogits, ...Object.values(b)]);
   });
 

@@ -34,13 +34,33 @@ const cases: Array<[string, LossOf]> = [
   ['triplet-no-positive', tripletLoss],
   ['triplet-no-negative', tripletLoss],
   ['triplet-single', tripletLoss],
-  ['cross-entropy', (inputs, options) => crossEntropy(inputs.logits!, inputs.labels!, { labelSmoothing: options.labelSmoothing as number })],
-  ['cross-entropy-smoothed', (inputs, options) => crossEntropy(inputs.logits!, inputs.labels!, { labelSmoothing: options.labelSmoothing as number })],
-  ['logit-distillation-t10', (inputs, options) => logitDistillation(inputs.teacherLogits!, inputs.studentLogits!, { temperature: options.temperature as number })],
-  ['logit-distillation-t2', (inputs, options) => logitDistillation(inputs.teacherLogits!, inputs.studentLogits!, { temperature: options.temperature as number })],
+  [
+    'cross-entropy',
+    (inputs, options) =>
+      crossEntropy(inputs.logits!, inputs.labels!, { labelSmoothing: options.labelSmoothing as number }),
+  ],
+  [
+    'cross-entropy-smoothed',
+    (inputs, options) =>
+      crossEntropy(inputs.logits!, inputs.labels!, { labelSmoothing: options.labelSmoothing as number }),
+  ],
+  [
+    'logit-distillation-t10',
+    (inputs, options) =>
+      logitDistillation(inputs.teacherLogits!, inputs.studentLogits!, { temperature: options.temperature as number }),
+  ],
+  [
+    'logit-distillation-t2',
+    (inputs, options) =>
+      logitDistillation(inputs.teacherLogits!, inputs.studentLogits!, { temperature: options.temperature as number }),
+  ],
   ['logit-matching', (inputs) => logitMatching(inputs.teacherLogits!, inputs.studentLogits!)],
   ['distance-preserving', (inputs) => distancePreserving(inputs.teacherEmbeddings!, inputs.studentEmbeddings!)],
-  ['teacher-objective', (inputs) => teacherObjective({ embeddings: inputs.embeddings!, logits: inputs.logits!, labels: inputs.labels! }).total],
+  [
+    'teacher-objective',
+    (inputs) =>
+      teacherObjective({ embeddings: inputs.embeddings!, logits: inputs.logits!, labels: inputs.labels! }).total,
+  ],
   [
     'vkd-objective',
     (inputs, options) =>
@@ -95,7 +115,8 @@ describe.each<TestBackend>(['cpu', 'wasm'])('PyTorch parity on %s', (backend) =>
           });
     const terms = result.terms as Record<string, tf.Scalar>;
     expect(Object.keys(terms).sort()).toEqual(Object.keys(fixture.expected.terms!).sort());
-    for (const [key, expected] of Object.entries(fixture.expected.terms!)) expectClose((await terms[key]!.data())[0]!, expected);
+    for (const [key, expected] of Object.entries(fixture.expected.terms!))
+      expectClose((await terms[key]!.data())[0]!, expected);
     expectClose((await result.total.data())[0]!, fixture.expected.value);
     tf.dispose([result.total, ...Object.values(terms), ...Object.values(inputs)]);
   });

@@ -22,19 +22,39 @@ function split(name: string, count: number) {
   const features = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     for (let d = 0; d < dim; d++) {
-      features[i * dim + d] = (centres[(ids[i] as number) * dim + d] as number) + (cameraShift[(cams[i] as number) * dim + d] as number) + 1.4 * random.normal();
+      features[i * dim + d] =
+        (centres[(ids[i] as number) * dim + d] as number) +
+        (cameraShift[(cams[i] as number) * dim + d] as number) +
+        1.4 * random.normal();
     }
   }
   fs.writeFileSync(path.join(out, `${name}.npy`), writeNpy(features, [count, dim]));
-  fs.writeFileSync(path.join(out, `${name}.csv`), `identity,camera\n${Array.from(ids, (id, i) => `${id},${cams[i]}`).join('\n')}\n`);
+  fs.writeFileSync(
+    path.join(out, `${name}.csv`),
+    `identity,camera\n${Array.from(ids, (id, i) => `${id},${cams[i]}`).join('\n')}\n`,
+  );
 }
 split('query', 300);
 split('gallery', 2000);
 
-const args = ['--query', 'query.npy', '--gallery', 'gallery.npy', '--query-labels', 'query.csv', '--gallery-labels', 'gallery.csv'].map((arg) => (arg.startsWith('--') ? arg : path.join(out, arg)));
+const args = [
+  '--query',
+  'query.npy',
+  '--gallery',
+  'gallery.npy',
+  '--query-labels',
+  'query.csv',
+  '--gallery-labels',
+  'gallery.csv',
+].map((arg) => (arg.startsWith('--') ? arg : path.join(out, arg)));
 const shownFrom = process.env.INIT_CWD ?? process.cwd();
-console.log(`vkd-metrics ${args.map((arg) => (arg.startsWith('--') ? arg : path.relative(shownFrom, arg))).join(' ')}\n`);
-const io = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
+console.log(
+  `vkd-metrics ${args.map((arg) => (arg.startsWith('--') ? arg : path.relative(shownFrom, arg))).join(' ')}\n`,
+);
+const io = {
+  stdout: (text: string) => process.stdout.write(text),
+  stderr: (text: string) => process.stderr.write(text),
+};
 let code = runMetricsCli(args, io);
 console.log('\nwith k-reciprocal re-ranking (--rerank):');
 code ||= runMetricsCli([...args, '--rerank'], io);

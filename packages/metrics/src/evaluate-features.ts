@@ -1,4 +1,11 @@
-import { BlockDistances, checkFeatures, QUERY_BLOCK, validateMetric, validateThreads, type DistanceMetric } from './pairwise-distances';
+import {
+  BlockDistances,
+  checkFeatures,
+  QUERY_BLOCK,
+  validateMetric,
+  validateThreads,
+  type DistanceMetric,
+} from './pairwise-distances';
 import { createRankingAccumulator, type RankingResult } from './ranking-accumulator';
 import type { Labels, RankingOptions } from './ranking-input';
 import { toLabels } from './ranking-input';

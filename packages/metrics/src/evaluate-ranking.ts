@@ -23,7 +23,11 @@ export function evaluateRanking(input: EvaluateRankingInput): RankingResult {
   const numGallery = input.galleryIdentities?.length ?? 0;
   if (numQueries === 0) throw new InvalidOptionError('queryIdentities', input.queryIdentities, 'There are no queries.');
   if (input.distances?.length !== numQueries * numGallery) {
-    throw new ShapeMismatchError('evaluateRanking.distances', `[Q=${numQueries}, G=${numGallery}] = ${numQueries * numGallery} values`, `${input.distances?.length} values`);
+    throw new ShapeMismatchError(
+      'evaluateRanking.distances',
+      `[Q=${numQueries}, G=${numGallery}] = ${numQueries * numGallery} values`,
+      `${input.distances?.length} values`,
+    );
   }
   const accumulator = createRankingAccumulator(input);
   accumulator.add(input.distances, input.queryIdentities, input.queryCameras);

@@ -1,9 +1,24 @@
-import { CallList, hardwareThreads, instantiateWasmKernel, runOnThreads, type SharedWasmKernel, type WasmMemory } from '@vkd/core/wasm';
+import {
+  CallList,
+  hardwareThreads,
+  instantiateWasmKernel,
+  runOnThreads,
+  type SharedWasmKernel,
+  type WasmMemory,
+} from '@vkd/core/wasm';
 import { GEMM_COLUMNS, GEMM_KERNEL_BASE64, GEMM_ROWS, GEMM_SHARED_KERNEL_BASE64 } from './wasm/gemm-kernel';
 
 type DotsKernel = (
-  a: number, b: number, out: number, rows: number, cols: number,
-  dim: number, k0: number, k1: number, outStride: number, accumulate: number,
+  a: number,
+  b: number,
+  out: number,
+  rows: number,
+  cols: number,
+  dim: number,
+  k0: number,
+  k1: number,
+  outStride: number,
+  accumulate: number,
 ) => void;
 
 /** Depth of one pass over the feature dimension: keeps a query panel in L1 and a gallery tile in L2. */
@@ -45,12 +60,18 @@ export class GalleryDotProducts {
     this.paddedDim = Math.ceil(dim / 4) * 4;
     this.paddedGallery = Math.ceil(this.gallerySize / GEMM_COLUMNS) * GEMM_COLUMNS;
     const kernel = instantiateWasmKernel({
-      module: GEMM_KERNEL_BASE64, sharedModule: GEMM_SHARED_KERNEL_BASE64, threads: options.threads ?? hardwareThreads(), functions: ['dots'],
+      module: GEMM_KERNEL_BASE64,
+      sharedModule: GEMM_SHARED_KERNEL_BASE64,
+      threads: options.threads ?? hardwareThreads(),
+      functions: ['dots'],
     });
     this.threads = kernel?.threads ?? 1;
     if (kernel === null) {
       this.kernel = null;
-      this.gallery = options.rowScales === undefined ? gallery : scaleRows(gallery, dim, options.rowScales, new Float32Array(gallery.length), dim);
+      this.gallery =
+        options.rowScales === undefined
+          ? gallery
+          : scaleRows(gallery, dim, options.rowScales, new Float32Array(gallery.length), dim);
       return;
     }
     const { memory } = kernel;
@@ -69,7 +90,8 @@ export class GalleryDotProducts {
     const rows = queries.length / this.dim;
     if (this.kernel === null) {
       dotsFallback(queries, rows, this.gallery, this.gallerySize, this.dim, out);
-      if (offset !== 0 || scale !== 1) for (let k = 0; k < rows * this.gallerySize; k++) out[k] = offset + scale * (out[k] as number);
+      if (offset !== 0 || scale !== 1)
+        for (let k = 0; k < rows * this.gallerySize; k++) out[k] = offset + scale * (out[k] as number);
       return;
     }
     const paddedRows = Math.ceil(rows / GEMM_ROWS) * GEMM_ROWS;
@@ -82,11 +104,18 @@ export class GalleryDotProducts {
     copyPadded(queries, rows, this.dim, queryView, this.paddedDim);
 
     const work = paddedRows * this.paddedGallery * this.paddedDim;
-    const shareCount = this.kernel.shared !== null && work >= PARALLEL_MIN_WORK ? Math.min(this.threads, paddedRows / GEMM_ROWS) : 1;
+    const shareCount =
+      this.kernel.shared !== null && work >= PARALLEL_MIN_WORK ? Math.min(this.threads, paddedRows / GEMM_ROWS) : 1;
     const rowsPerShare = Math.ceil(paddedRows / shareCount / GEMM_ROWS) * GEMM_ROWS;
     const shares: CallList[] = [];
     for (let start = 0; start < paddedRows; start += rowsPerShare) {
-      shares.push(this.calls(queryPointer + start * this.paddedDim * 4, outPointer + start * this.paddedGallery * 4, Math.min(rowsPerShare, paddedRows - start)));
+      shares.push(
+        this.calls(
+          queryPointer + start * this.paddedDim * 4,
+          outPointer + start * this.paddedGallery * 4,
+          Math.min(rowsPerShare, paddedRows - start),
+        ),
+      );
     }
     const dots = [this.kernel.dots];
     const runLocal = (share: CallList) => share.runWith(dots);
@@ -97,7 +126,9 @@ export class GalleryDotProducts {
     const G = this.gallerySize;
     if (offset === 0 && scale === 1) {
       if (this.paddedGallery === G) out.set(result.subarray(0, rows * G));
-      else for (let i = 0; i < rows; i++) out.set(result.subarray(i * this.paddedGallery, i * this.paddedGallery + G), i * G);
+      else
+        for (let i = 0; i < rows; i++)
+          out.set(result.subarray(i * this.paddedGallery, i * this.paddedGallery + G), i * G);
       return;
     }
     for (let i = 0; i < rows; i++) {
@@ -115,7 +146,18 @@ export class GalleryDotProducts {
     for (let k0 = 0; k0 < dim; k0 += DEPTH_BLOCK) {
       const k1 = Math.min(dim, k0 + DEPTH_BLOCK);
       for (let j0 = 0; j0 < cols; j0 += GALLERY_TILE) {
-        list.call(0, [aPointer, j0 * dim * 4, outPointer + j0 * 4, rows, Math.min(GALLERY_TILE, cols - j0), dim, k0, k1, cols, k0 > 0 ? 1 : 0]);
+        list.call(0, [
+          aPointer,
+          j0 * dim * 4,
+          outPointer + j0 * 4,
+          rows,
+          Math.min(GALLERY_TILE, cols - j0),
+          dim,
+          k0,
+          k1,
+          cols,
+          k0 > 0 ? 1 : 0,
+        ]);
       }
     }
     return list;
@@ -138,7 +180,13 @@ export class GalleryDotProducts {
 }
 
 /** target row i (stride `targetDim`) = source row i · scales[i]. */
-function scaleRows(source: Float32Array, dim: number, scales: Float64Array, target: Float32Array, targetDim: number): Float32Array {
+function scaleRows(
+  source: Float32Array,
+  dim: number,
+  scales: Float64Array,
+  target: Float32Array,
+  targetDim: number,
+): Float32Array {
   for (let i = 0; i < scales.length; i++) {
     const scale = scales[i] as number;
     const from = i * dim;
@@ -157,7 +205,14 @@ function copyPadded(source: Float32Array, rows: number, dim: number, target: Flo
 }
 
 /** Plain JS kernel for runtimes without WebAssembly SIMD. */
-function dotsFallback(a: Float32Array, rows: number, b: Float32Array, cols: number, dim: number, out: Float32Array): void {
+function dotsFallback(
+  a: Float32Array,
+  rows: number,
+  b: Float32Array,
+  cols: number,
+  dim: number,
+  out: Float32Array,
+): void {
   for (let i = 0; i < rows; i++) {
     const ai = i * dim;
     for (let j = 0; j < cols; j++) {

@@ -30,7 +30,8 @@ export function validateMetric(metric: unknown): DistanceMetric {
 /** Checks the thread count. @throws InvalidOptionError. */
 export function validateThreads(threads: unknown): number | undefined {
   if (threads === undefined) return undefined;
-  if (!Number.isInteger(threads) || (threads as number) < 1) throw new InvalidOptionError('threads', threads, 'Use a positive integer (default: the hardware threads).');
+  if (!Number.isInteger(threads) || (threads as number) < 1)
+    throw new InvalidOptionError('threads', threads, 'Use a positive integer (default: the hardware threads).');
   return threads as number;
 }
 
@@ -39,13 +40,19 @@ export function validateThreads(threads: unknown): number | undefined {
  * @throws InvalidOptionError (type, dim), ShapeMismatchError (length), NonFiniteValueError (NaN/∞, naming the row).
  */
 export function checkFeatures(features: Float32Array, dim: number, where: string): number {
-  if (!(features instanceof Float32Array)) throw new InvalidOptionError(where, features, 'Use a Float32Array of row-major features.');
-  if (!Number.isInteger(dim) || dim < 1) throw new InvalidOptionError('dim', dim, 'Use the positive feature dimension D.');
+  if (!(features instanceof Float32Array))
+    throw new InvalidOptionError(where, features, 'Use a Float32Array of row-major features.');
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new InvalidOptionError('dim', dim, 'Use the positive feature dimension D.');
   const rows = features.length / dim;
-  if (!Number.isInteger(rows)) throw new ShapeMismatchError(where, `[n, D=${dim}]`, `${features.length} values (not a multiple of ${dim})`);
+  if (!Number.isInteger(rows))
+    throw new ShapeMismatchError(where, `[n, D=${dim}]`, `${features.length} values (not a multiple of ${dim})`);
   for (let i = 0; i < features.length; i++) {
     if (!Number.isFinite(features[i] as number)) {
-      throw new NonFiniteValueError(where, `row ${Math.floor(i / dim)}, column ${i % dim} is ${features[i]}. Features must be finite.`);
+      throw new NonFiniteValueError(
+        where,
+        `row ${Math.floor(i / dim)}, column ${i % dim} is ${features[i]}. Features must be finite.`,
+      );
     }
   }
   return rows;
@@ -108,7 +115,12 @@ export class BlockDistances {
  * @returns [Q, G] row-major float32 distances (smaller = closer).
  * @throws InvalidOptionError, ShapeMismatchError, NonFiniteValueError.
  */
-export function pairwiseDistances(query: Float32Array, gallery: Float32Array, dim: number, options: DistanceOptions = {}): Float32Array {
+export function pairwiseDistances(
+  query: Float32Array,
+  gallery: Float32Array,
+  dim: number,
+  options: DistanceOptions = {},
+): Float32Array {
   const metric = validateMetric(options.metric ?? 'cosine');
   const threads = validateThreads(options.threads);
   const numQueries = checkFeatures(query, dim, 'query');
@@ -117,7 +129,10 @@ export function pairwiseDistances(query: Float32Array, gallery: Float32Array, di
   const out = new Float32Array(numQueries * blocks.gallerySize);
   for (let start = 0; start < numQueries; start += QUERY_BLOCK) {
     const end = Math.min(numQueries, start + QUERY_BLOCK);
-    blocks.compute(query.subarray(start * dim, end * dim), out.subarray(start * blocks.gallerySize, end * blocks.gallerySize));
+    blocks.compute(
+      query.subarray(start * dim, end * dim),
+      out.subarray(start * blocks.gallerySize, end * blocks.gallerySize),
+    );
   }
   return out;
 }

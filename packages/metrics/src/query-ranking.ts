@@ -12,7 +12,11 @@ export interface GalleryIndex {
 }
 
 /** Builds the per-identity gallery lists used to find a query's positives without scanning the gallery. */
-export function indexGallery(identities: Int32Array, cameras: Int32Array, junkIdentities: readonly number[]): GalleryIndex {
+export function indexGallery(
+  identities: Int32Array,
+  cameras: Int32Array,
+  junkIdentities: readonly number[],
+): GalleryIndex {
   const junkSet = new Set(junkIdentities);
   const junk = new Uint8Array(identities.length);
   const lists = new Map<number, number[]>();

@@ -69,7 +69,8 @@ export interface RankingAccumulator {
 export function createRankingAccumulator(input: AccumulatorInput): RankingAccumulator {
   const options = validateRankingOptions(input);
   const gallerySize = input.galleryIdentities?.length ?? 0;
-  if (gallerySize === 0) throw new InvalidOptionError('galleryIdentities', input.galleryIdentities, 'The gallery is empty.');
+  if (gallerySize === 0)
+    throw new InvalidOptionError('galleryIdentities', input.galleryIdentities, 'The gallery is empty.');
   const gallery = indexGallery(
     toLabels(input.galleryIdentities, gallerySize, 'galleryIdentities'),
     toLabels(input.galleryCameras, gallerySize, 'galleryCameras'),
@@ -97,14 +98,25 @@ export function createRankingAccumulator(input: AccumulatorInput): RankingAccumu
       }
       const rows = distances.length / gallerySize;
       if (!Number.isInteger(rows)) {
-        throw new ShapeMismatchError('distances', `[n, G=${gallerySize}] (a multiple of ${gallerySize} values)`, `${distances.length} values`);
+        throw new ShapeMismatchError(
+          'distances',
+          `[n, G=${gallerySize}] (a multiple of ${gallerySize} values)`,
+          `${distances.length} values`,
+        );
       }
       const ids = toLabels(queryIdentities, rows, 'queryIdentities');
       const cams = toLabels(queryCameras, rows, 'queryCameras');
       for (let row = 0; row < rows; row++) {
         const queryIndex = queryCount + row;
         const extra = options.junkGallery?.(queryIndex);
-        const { numGood, hitRanks } = ranker.rank(distances, row * gallerySize, ids[row] as number, cams[row] as number, queryIndex, extra);
+        const { numGood, hitRanks } = ranker.rank(
+          distances,
+          row * gallerySize,
+          ids[row] as number,
+          cams[row] as number,
+          queryIndex,
+          extra,
+        );
         numGoodPerQuery.push(numGood);
         if (numGood === 0) {
           skipped.push(queryIndex);
@@ -116,12 +128,20 @@ export function createRankingAccumulator(input: AccumulatorInput): RankingAccumu
         }
         const first = hitRanks[0] as number;
         if (first <= options.maxRank) firstHitCounts[first - 1] = (firstHitCounts[first - 1] as number) + 1;
-        const values = { ap: averagePrecision(hitRanks), apTrapezoid: averagePrecisionTrapezoid(hitRanks), inp: inversePenalty(hitRanks) };
+        const values = {
+          ap: averagePrecision(hitRanks),
+          apTrapezoid: averagePrecisionTrapezoid(hitRanks),
+          inp: inversePenalty(hitRanks),
+        };
         ap.push(values.ap);
         apTrapezoid.push(values.apTrapezoid);
         inp.push(values.inp);
         firstHit.push(first);
-        sums = { ap: sums.ap + values.ap, apTrapezoid: sums.apTrapezoid + values.apTrapezoid, inp: sums.inp + values.inp };
+        sums = {
+          ap: sums.ap + values.ap,
+          apTrapezoid: sums.apTrapezoid + values.apTrapezoid,
+          inp: sums.inp + values.inp,
+        };
       }
       queryCount += rows;
     },

@@ -42,7 +42,11 @@ export const MAX_RANK = 100_000;
 export function validateRankingOptions(options: RankingOptions): ResolvedRankingOptions {
   const maxRank = options.maxRank ?? 50;
   if (!Number.isInteger(maxRank) || maxRank < 1 || maxRank > MAX_RANK) {
-    throw new InvalidOptionError('maxRank', maxRank, `Use an integer from 1 to ${MAX_RANK} (default 50); ranks past the gallery size add nothing.`);
+    throw new InvalidOptionError(
+      'maxRank',
+      maxRank,
+      `Use an integer from 1 to ${MAX_RANK} (default 50); ranks past the gallery size add nothing.`,
+    );
   }
   const junkIdentities = options.junkIdentities ?? [-1];
   if (!Array.isArray(junkIdentities) || junkIdentities.some((id) => !Number.isInteger(id))) {
@@ -51,7 +55,12 @@ export function validateRankingOptions(options: RankingOptions): ResolvedRanking
   if (options.junkGallery !== undefined && typeof options.junkGallery !== 'function') {
     throw new InvalidOptionError('junkGallery', options.junkGallery, 'Use a function (queryIndex) => gallery indices.');
   }
-  return { maxRank, junkIdentities, excludeSameCamera: options.excludeSameCamera ?? true, junkGallery: options.junkGallery };
+  return {
+    maxRank,
+    junkIdentities,
+    excludeSameCamera: options.excludeSameCamera ?? true,
+    junkGallery: options.junkGallery,
+  };
 }
 
 /**

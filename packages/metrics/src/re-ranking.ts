@@ -1,5 +1,12 @@
 import { InvalidOptionError } from '@vkd/core';
-import { BlockDistances, checkFeatures, QUERY_BLOCK, validateMetric, validateThreads, type DistanceMetric } from './pairwise-distances';
+import {
+  BlockDistances,
+  checkFeatures,
+  QUERY_BLOCK,
+  validateMetric,
+  validateThreads,
+  type DistanceMetric,
+} from './pairwise-distances';
 
 /** Options of `reRank`; defaults as in torchreid and fast-reid. */
 export interface ReRankOptions {
@@ -150,7 +157,8 @@ export function reRank(input: ReRankInput): Float32Array {
 
   // Pass 4: Jaccard distance of each query to each gallery item through an inverted index of V's columns.
   const postings: number[][] = Array.from({ length: total }, () => []);
-  for (let i = 0; i < total; i++) for (const column of (expanded[i] as SparseRow).columns) (postings[column] as number[]).push(i);
+  for (let i = 0; i < total; i++)
+    for (const column of (expanded[i] as SparseRow).columns) (postings[column] as number[]).push(i);
   const overlap = new Float64Array(total);
   for (let i = 0; i < numQueries; i++) {
     overlap.fill(0);
@@ -180,7 +188,8 @@ export function validateReRankOptions(options: ReRankOptions): Required<Omit<ReR
   const lambda = options.lambda ?? 0.3;
   if (!Number.isInteger(k1) || k1 < 1) throw new InvalidOptionError('k1', k1, 'Use a positive integer (default 20).');
   if (!Number.isInteger(k2) || k2 < 1) throw new InvalidOptionError('k2', k2, 'Use a positive integer (default 6).');
-  if (!(lambda >= 0 && lambda <= 1)) throw new InvalidOptionError('lambda', lambda, 'Use a number in [0, 1] (default 0.3).');
+  if (!(lambda >= 0 && lambda <= 1))
+    throw new InvalidOptionError('lambda', lambda, 'Use a number in [0, 1] (default 0.3).');
   return { k1, k2, lambda, metric: validateMetric(options.metric ?? 'cosine') };
 }
 

@@ -18,15 +18,22 @@ const queryIds = Int32Array.from({ length: Q }, (_, i) => i % 4);
 const galleryIds = Int32Array.from({ length: G }, (_, i) => i % 5);
 const queryCams = Int32Array.from({ length: Q }, () => 0);
 const galleryCams = Int32Array.from({ length: G }, (_, i) => 1 + (i % 2));
-const query = Float32Array.from({ length: Q * D }, (_, k) => (queryIds[Math.floor(k / D)] as number) === k % D ? 3 : random.normal());
-const gallery = Float32Array.from({ length: G * D }, (_, k) => (galleryIds[Math.floor(k / D)] as number) === k % D ? 3 : random.normal());
+const query = Float32Array.from({ length: Q * D }, (_, k) =>
+  (queryIds[Math.floor(k / D)] as number) === k % D ? 3 : random.normal(),
+);
+const gallery = Float32Array.from({ length: G * D }, (_, k) =>
+  (galleryIds[Math.floor(k / D)] as number) === k % D ? 3 : random.normal(),
+);
 fs.writeFileSync(file('q.npy'), writeNpy(query, [Q, D]));
 fs.writeFileSync(file('g.npy'), writeNpy(gallery, [G, D]));
 fs.writeFileSync(file('q_ids.npy'), writeNpy(queryIds));
 fs.writeFileSync(file('q_cams.txt'), `camera\n${Array.from(queryCams).join('\n')}\n`);
 fs.writeFileSync(file('g_ids.npy'), writeNpy(galleryIds));
 fs.writeFileSync(file('g_cams.npy'), writeNpy(galleryCams));
-fs.writeFileSync(file('g.csv'), `name,pid,camid\r\n${Array.from(galleryIds, (id, i) => `img${i}.jpg,${id},${galleryCams[i]}`).join('\r\n')}\r\n`);
+fs.writeFileSync(
+  file('g.csv'),
+  `name,pid,camid\r\n${Array.from(galleryIds, (id, i) => `img${i}.jpg,${id},${galleryCams[i]}`).join('\r\n')}\r\n`,
+);
 
 function run(args: string[]) {
   let stdout = '';
@@ -35,11 +42,28 @@ function run(args: string[]) {
   return { code, stdout, stderr };
 }
 
-const base = ['--query', file('q.npy'), '--gallery', file('g.npy'), '--query-ids', file('q_ids.npy'), '--query-cams', file('q_cams.txt')];
+const base = [
+  '--query',
+  file('q.npy'),
+  '--gallery',
+  file('g.npy'),
+  '--query-ids',
+  file('q_ids.npy'),
+  '--query-cams',
+  file('q_cams.txt'),
+];
 
 describe('vkd-metrics CLI', () => {
   it('prints the same numbers as evaluateFeatures, as a table and as JSON', () => {
-    const expected = evaluateFeatures({ queryFeatures: query, galleryFeatures: gallery, dim: D, queryIdentities: queryIds, galleryIdentities: galleryIds, queryCameras: queryCams, galleryCameras: galleryCams });
+    const expected = evaluateFeatures({
+      queryFeatures: query,
+      galleryFeatures: gallery,
+      dim: D,
+      queryIdentities: queryIds,
+      galleryIdentities: galleryIds,
+      queryCameras: queryCams,
+      galleryCameras: galleryCams,
+    });
     const table = run([...base, '--gallery-labels', file('g.csv')]);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('Rank-1');
@@ -55,7 +79,14 @@ describe('vkd-metrics CLI', () => {
   it('runs with precomputed distances and with re-ranking', () => {
     const distances = new Float32Array(Q * G).map(() => random.next());
     fs.writeFileSync(file('d.npy'), writeNpy(distances, [Q, G]));
-    const labelArgs = ['--query-ids', file('q_ids.npy'), '--query-cams', file('q_cams.txt'), '--gallery-labels', file('g.csv')];
+    const labelArgs = [
+      '--query-ids',
+      file('q_ids.npy'),
+      '--query-cams',
+      file('q_cams.txt'),
+      '--gallery-labels',
+      file('g.csv'),
+    ];
     expect(run(['--distances', file('d.npy'), ...labelArgs, '--json']).code).toBe(0);
     expect(run([...base, '--gallery-labels', file('g.csv'), '--rerank', '--k1', '5', '--k2', '2']).code).toBe(0);
   });
@@ -65,7 +96,15 @@ describe('vkd-metrics CLI', () => {
     const mismatch = run([...base, '--gallery-labels', file('short.csv')]);
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toMatch(/--gallery .*g\.npy.* has shape \[20, 6\], expected \[G=1, D\]/);
-    const missing = run([...base.slice(0, 2), '--gallery', file('nope.npy'), '--gallery-labels', file('g.csv'), '--query-labels', file('g.csv')]);
+    const missing = run([
+      ...base.slice(0, 2),
+      '--gallery',
+      file('nope.npy'),
+      '--gallery-labels',
+      file('g.csv'),
+      '--query-labels',
+      file('g.csv'),
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.npy/);
     fs.writeFileSync(file('bad.csv'), 'pid,camid\n1,2\nx,3\n');
@@ -77,7 +116,15 @@ describe('vkd-metrics CLI', () => {
     const withNaN = run(['--query', file('nan.npy'), ...base.slice(2), '--gallery-labels', file('g.csv')]);
     expect(withNaN.stderr).toMatch(/row 1, column 1 is NaN/);
     fs.writeFileSync(file('ids-float.npy'), writeNpy(new Float32Array(Q)));
-    const floatIds = run([...base.slice(0, 4), '--query-ids', file('ids-float.npy'), '--query-cams', file('q_cams.txt'), '--gallery-labels', file('g.csv')]);
+    const floatIds = run([
+      ...base.slice(0, 4),
+      '--query-ids',
+      file('ids-float.npy'),
+      '--query-cams',
+      file('q_cams.txt'),
+      '--gallery-labels',
+      file('g.csv'),
+    ]);
     expect(floatIds.stderr).toMatch(/must have an integer dtype, found '<f4'/);
     expect(run(['--bogus']).code).toBe(2);
     const metric = run([...base, '--gallery-labels', file('g.csv'), '--metric', 'l1']);
@@ -87,10 +134,24 @@ describe('vkd-metrics CLI', () => {
   });
 
   it('names a missing or directory input file plainly, without a stack trace', () => {
-    const missing = run([...base.slice(0, 2), '--gallery', file('nope.npy'), ...base.slice(4), '--gallery-labels', file('g.csv')]);
+    const missing = run([
+      ...base.slice(0, 2),
+      '--gallery',
+      file('nope.npy'),
+      ...base.slice(4),
+      '--gallery-labels',
+      file('g.csv'),
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`vkd-metrics: ${file('nope.npy')}: no such file (the file given to --gallery).\n`);
-    const directory = run([...base.slice(0, 2), '--gallery', folder, ...base.slice(4), '--gallery-labels', file('g.csv')]);
+    const directory = run([
+      ...base.slice(0, 2),
+      '--gallery',
+      folder,
+      ...base.slice(4),
+      '--gallery-labels',
+      file('g.csv'),
+    ]);
     expect(directory.code).toBe(1);
     expect(directory.stderr).toBe(`vkd-metrics: ${folder}: is a directory; --gallery takes a file.\n`);
   });

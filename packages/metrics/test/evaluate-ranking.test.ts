@@ -53,10 +53,18 @@ describe('evaluateRanking: hand-derived cases', () => {
   it('breaks ties by gallery index', () => {
     const base = { queryIdentities: [7], queryCameras: [0], galleryCameras: [1, 1, 1] };
     // Negative #0 and good #1 tie: the negative (lower index) comes first.
-    const negativeFirst = evaluateRanking({ ...base, galleryIdentities: [8, 7, 9], distances: new Float32Array([0.5, 0.5, 0.9]) });
+    const negativeFirst = evaluateRanking({
+      ...base,
+      galleryIdentities: [8, 7, 9],
+      distances: new Float32Array([0.5, 0.5, 0.9]),
+    });
     expect(negativeFirst.perQuery.firstHitRank[0]).toBe(2);
     // Good #0 and negative #1 tie: the good item comes first.
-    const goodFirst = evaluateRanking({ ...base, galleryIdentities: [7, 8, 9], distances: new Float32Array([0.5, 0.5, 0.9]) });
+    const goodFirst = evaluateRanking({
+      ...base,
+      galleryIdentities: [7, 8, 9],
+      distances: new Float32Array([0.5, 0.5, 0.9]),
+    });
     expect(goodFirst.perQuery.firstHitRank[0]).toBe(1);
   });
 
@@ -87,7 +95,9 @@ describe('evaluateRanking: hand-derived cases', () => {
 
   it('rejects bad input with typed errors naming the argument', () => {
     expect(() => evaluateRanking({ ...single, distances: new Float32Array(5) })).toThrow(ShapeMismatchError);
-    expect(() => evaluateRanking({ ...single, galleryCameras: [0, 1] })).toThrow(/galleryCameras has shape \[2\], expected \[6\]/);
+    expect(() => evaluateRanking({ ...single, galleryCameras: [0, 1] })).toThrow(
+      /galleryCameras has shape \[2\], expected \[6\]/,
+    );
     expect(() => evaluateRanking({ ...single, maxRank: 0 })).toThrow(/Invalid maxRank: 0/);
     expect(() => evaluateRanking({ ...single, queryIdentities: [1.5] })).toThrow(/queryIdentities\[0\]/);
     const withNaN = new Float32Array(row);
@@ -149,7 +159,11 @@ describe('evaluateRanking against the naive reference', () => {
     const accumulator = createRankingAccumulator(input);
     for (let start = 0; start < Q; start += 10) {
       const end = Math.min(Q, start + 10);
-      accumulator.add(input.distances.subarray(start * G, end * G), input.queryIdentities.subarray(start, end), input.queryCameras.subarray(start, end));
+      accumulator.add(
+        input.distances.subarray(start * G, end * G),
+        input.queryIdentities.subarray(start, end),
+        input.queryCameras.subarray(start, end),
+      );
     }
     const streamed = accumulator.result();
     expect(streamed.mAP).toBe(whole.mAP);

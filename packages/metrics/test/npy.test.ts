@@ -28,11 +28,15 @@ describe('readNpy', () => {
   });
 
   it('rejects what it cannot read exactly, naming the file', () => {
-    expect(() => readNpy(fixture('fortran.npy'), 'fortran.npy')).toThrow(/fortran.npy: Fortran-ordered arrays are not supported/);
+    expect(() => readNpy(fixture('fortran.npy'), 'fortran.npy')).toThrow(
+      /fortran.npy: Fortran-ordered arrays are not supported/,
+    );
     expect(() => readNpy(fixture('big-endian.npy'), 'b.npy')).toThrow(/unsupported dtype '>f4'/);
     expect(() => readNpy(new Uint8Array([1, 2, 3]), 'x.npy')).toThrow(FileFormatError);
     const complete = writeNpy(new Float32Array(4));
-    expect(() => readNpy(complete.subarray(0, complete.length - 4), 't.npy')).toThrow(/expected 16 data bytes for shape \(4\) and dtype '<f4', found 12/);
+    expect(() => readNpy(complete.subarray(0, complete.length - 4), 't.npy')).toThrow(
+      /expected 16 data bytes for shape \(4\) and dtype '<f4', found 12/,
+    );
     expect(() => readNpy(complete.subarray(0, 40), 't.npy')).toThrow(/truncated header/);
   });
 });

@@ -8,7 +8,14 @@ function randomFeatures(rows: number, dim: number, seed: number): Float32Array {
 }
 
 /** Float64 reference, straight from the definitions. */
-function referenceDistance(a: Float32Array, i: number, b: Float32Array, j: number, dim: number, metric: string): number {
+function referenceDistance(
+  a: Float32Array,
+  i: number,
+  b: Float32Array,
+  j: number,
+  dim: number,
+  metric: string,
+): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -44,7 +51,8 @@ describe('pairwiseDistances', () => {
         for (let i = 0; i < Q; i++) {
           for (let j = 0; j < G; j++) {
             const expected = referenceDistance(query, i, gallery, j, D, metric);
-            const tolerance = metric === 'cosine' ? 2e-5 : 2e-5 * Math.max(1, expected) * (metric === 'euclidean' ? 1 : D / 8);
+            const tolerance =
+              metric === 'cosine' ? 2e-5 : 2e-5 * Math.max(1, expected) * (metric === 'euclidean' ? 1 : D / 8);
             expect(Math.abs((distances[i * G + j] as number) - expected)).toBeLessThanOrEqual(tolerance);
           }
         }
@@ -107,7 +115,12 @@ describe('evaluateFeatures', () => {
       queryCameras: query.cameras,
       galleryCameras: gallery.cameras,
     };
-    const direct = evaluateFeatures({ queryFeatures: query.features, galleryFeatures: gallery.features, dim: D, ...labels });
+    const direct = evaluateFeatures({
+      queryFeatures: query.features,
+      galleryFeatures: gallery.features,
+      dim: D,
+      ...labels,
+    });
     const twoStep = evaluateRanking({ distances: pairwiseDistances(query.features, gallery.features, D), ...labels });
     expect(direct.mAP).toBe(twoStep.mAP);
     expect(Array.from(direct.cmc)).toEqual(Array.from(twoStep.cmc));

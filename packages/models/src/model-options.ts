@@ -69,7 +69,11 @@ function positiveInteger(option: string, value: unknown): number {
  */
 export function validateReidModelOptions(options: ReidModelOptions): ReidModelConfig {
   if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError('createReidModel.options', options, 'Pass an object such as { backbone: "resnet50", numIdentities: 625 }.');
+    throw new InvalidOptionError(
+      'createReidModel.options',
+      options,
+      'Pass an object such as { backbone: "resnet50", numIdentities: 625 }.',
+    );
   }
   const names = backboneChoices();
   if (typeof options.backbone !== 'string' || !names.includes(options.backbone)) {
@@ -91,13 +95,19 @@ export function validateReidModelOptions(options: ReidModelOptions): ReidModelCo
     throw new InvalidOptionError('lastStride', lastStride, `Expected ${expected} for ${backbone}.`);
   }
   const removeLastBlockReLU = options.removeLastBlockReLU ?? true;
-  if (typeof removeLastBlockReLU !== 'boolean') throw new InvalidOptionError('removeLastBlockReLU', removeLastBlockReLU, 'Expected a boolean.');
+  if (typeof removeLastBlockReLU !== 'boolean')
+    throw new InvalidOptionError('removeLastBlockReLU', removeLastBlockReLU, 'Expected a boolean.');
   const baseWidth = positiveInteger('baseWidth', options.baseWidth ?? 64);
   if (attention === 'bam' && baseWidth < 4) {
-    throw new InvalidOptionError('baseWidth', baseWidth, 'BAM reduces stage-1 channels (4·baseWidth) by 16, so baseWidth must be at least 4.');
+    throw new InvalidOptionError(
+      'baseWidth',
+      baseWidth,
+      'BAM reduces stage-1 channels (4·baseWidth) by 16, so baseWidth must be at least 4.',
+    );
   }
   const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InvalidOptionError('seed', seed, 'Expected an integer.');
+  if (typeof seed !== 'number' || !Number.isInteger(seed))
+    throw new InvalidOptionError('seed', seed, 'Expected an integer.');
   return {
     backbone,
     attention,

@@ -51,14 +51,29 @@ export function convSpecs(
       init,
     },
   ];
-  if (bias) specs.push({ name: `${prefix}.bias`, shape: [outChannels], layout: 'vector', trainable: true, init: { kind: 'constant', value: 0 } });
+  if (bias)
+    specs.push({
+      name: `${prefix}.bias`,
+      shape: [outChannels],
+      layout: 'vector',
+      trainable: true,
+      init: { kind: 'constant', value: 0 },
+    });
   return specs;
 }
 
 /** Specs of a BatchNorm with `weight`, `bias` (trainable unless `frozenBias`) and the moving statistics. */
-export function batchNormSpecs(prefix: string, channels: number, options: { weightInit?: number; frozenBias?: boolean } = {}): ParameterSpec[] {
+export function batchNormSpecs(
+  prefix: string,
+  channels: number,
+  options: { weightInit?: number; frozenBias?: boolean } = {},
+): ParameterSpec[] {
   const vector = (suffix: string, trainable: boolean, value: number): ParameterSpec => ({
-    name: `${prefix}.${suffix}`, shape: [channels], layout: 'vector', trainable, init: { kind: 'constant', value },
+    name: `${prefix}.${suffix}`,
+    shape: [channels],
+    layout: 'vector',
+    trainable,
+    init: { kind: 'constant', value },
   });
   return [
     vector('weight', true, options.weightInit ?? 1),
@@ -69,12 +84,29 @@ export function batchNormSpecs(prefix: string, channels: number, options: { weig
 }
 
 /** Specs of a linear layer `[in, out]`; default init is PyTorch's Linear default U(±1/√in), bias 0 as in BAM. */
-export function linearSpecs(prefix: string, inFeatures: number, outFeatures: number, options: { bias?: boolean; init?: ParameterInit } = {}): ParameterSpec[] {
-  const specs: ParameterSpec[] = [{
-    name: `${prefix}.weight`, shape: [inFeatures, outFeatures], layout: 'linear', trainable: true,
-    init: options.init ?? { kind: 'uniform', bound: 1 / Math.sqrt(inFeatures) },
-  }];
-  if (options.bias ?? true) specs.push({ name: `${prefix}.bias`, shape: [outFeatures], layout: 'vector', trainable: true, init: { kind: 'constant', value: 0 } });
+export function linearSpecs(
+  prefix: string,
+  inFeatures: number,
+  outFeatures: number,
+  options: { bias?: boolean; init?: ParameterInit } = {},
+): ParameterSpec[] {
+  const specs: ParameterSpec[] = [
+    {
+      name: `${prefix}.weight`,
+      shape: [inFeatures, outFeatures],
+      layout: 'linear',
+      trainable: true,
+      init: options.init ?? { kind: 'uniform', bound: 1 / Math.sqrt(inFeatures) },
+    },
+  ];
+  if (options.bias ?? true)
+    specs.push({
+      name: `${prefix}.bias`,
+      shape: [outFeatures],
+      layout: 'vector',
+      trainable: true,
+      init: { kind: 'constant', value: 0 },
+    });
   return specs;
 }
 
@@ -103,7 +135,11 @@ export function initialValues(spec: ParameterSpec, random: Random): Float32Array
 }
 
 /** Creates a variable named `<prefix><spec.name>` holding `values` (float32, in this package's layout). */
-export function createParameterVariable(spec: ParameterSpec, values: Float32Array | tf.Tensor, prefix: string): tf.Variable {
+export function createParameterVariable(
+  spec: ParameterSpec,
+  values: Float32Array | tf.Tensor,
+  prefix: string,
+): tf.Variable {
   const initial = values instanceof tf.Tensor ? values : tf.tensor(values, spec.shape, 'float32');
   const variable = tf.variable(initial, spec.trainable, `${prefix}${spec.name}`, 'float32');
   if (!(values instanceof tf.Tensor)) initial.dispose();

@@ -77,7 +77,10 @@ export interface ReidModel {
    * @returns `{ embeddings: [B, D], logits: [B, I] }` (caller disposes).
    * @throws ShapeMismatchError for maps of another shape; InvalidOptionError for a bad `framesPerTracklet`.
    */
-  forwardFromFeatureMaps(featureMaps: tf.Tensor4D, options: FeatureMapsForwardOptions): { embeddings: tf.Tensor2D; logits: tf.Tensor2D };
+  forwardFromFeatureMaps(
+    featureMaps: tf.Tensor4D,
+    options: FeatureMapsForwardOptions,
+  ): { embeddings: tf.Tensor2D; logits: tf.Tensor2D };
   /** Variables the optimiser updates (everything but BN moving statistics and the frozen BNNeck bias). */
   trainableVariables(): tf.Variable[];
   /** Every variable, including BN moving statistics. */
@@ -123,12 +126,20 @@ export function buildReidModel(config: ReidModelConfig, values: Map<string, tf.T
 
 function resolveBatchNormMode(options: ForwardOptions): BatchNormMode {
   if (options === null || typeof options !== 'object' || typeof options.training !== 'boolean') {
-    throw new InvalidOptionError('forward.options.training', options?.training, 'Pass { training: true } or { training: false }.');
+    throw new InvalidOptionError(
+      'forward.options.training',
+      options?.training,
+      'Pass { training: true } or { training: false }.',
+    );
   }
   if (options.batchNorm === undefined) return options.training ? 'batch-update' : 'moving';
   if (options.batchNorm === 'moving') return 'moving';
   if (options.batchNorm === 'batch-stats-frozen') return 'batch-frozen';
-  throw new InvalidOptionError('forward.options.batchNorm', options.batchNorm, 'Expected "moving" or "batch-stats-frozen" (or leave it unset).');
+  throw new InvalidOptionError(
+    'forward.options.batchNorm',
+    options.batchNorm,
+    'Expected "moving" or "batch-stats-frozen" (or leave it unset).',
+  );
 }
 
 class VkdReidModel implements ReidModel {
@@ -169,22 +180,30 @@ class VkdReidModel implements ReidModel {
   }
 
   private assertAlive(): void {
-    if (this.disposed) throw new InvalidOptionError('model', 'disposed', 'This ReidModel was disposed; create or load a new one.');
+    if (this.disposed)
+      throw new InvalidOptionError('model', 'disposed', 'This ReidModel was disposed; create or load a new one.');
   }
 
   forward(frames: tf.Tensor, options: ForwardOptions): ForwardResult {
     this.assertAlive();
     const mode = resolveBatchNormMode(options);
-    if (!(frames instanceof tf.Tensor)) throw new InvalidOptionError('forward.frames', frames, 'Expected a tf.Tensor [B, T, H, W, 3] or [N, H, W, 3].');
+    if (!(frames instanceof tf.Tensor))
+      throw new InvalidOptionError('forward.frames', frames, 'Expected a tf.Tensor [B, T, H, W, 3] or [N, H, W, 3].');
     const shape = frames.shape;
     if ((frames.rank !== 4 && frames.rank !== 5) || shape[shape.length - 1] !== 3 || shape.some((dim) => dim < 1)) {
       throw new ShapeMismatchError('forward.frames', '[B, T, H, W, 3] or [N, H, W, 3]', formatShape(shape));
     }
-    if (frames.dtype !== 'float32') throw new InvalidOptionError('forward.frames.dtype', frames.dtype, 'Expected float32 (ImageNet-normalised RGB).');
-    const [tracklets, frameCount] = frames.rank === 5 ? [shape[0] as number, shape[1] as number] : [shape[0] as number, 1];
+    if (frames.dtype !== 'float32')
+      throw new InvalidOptionError('forward.frames.dtype', frames.dtype, 'Expected float32 (ImageNet-normalised RGB).');
+    const [tracklets, frameCount] =
+      frames.rank === 5 ? [shape[0] as number, shape[1] as number] : [shape[0] as number, 1];
     const [height, width] = shape.slice(-3, -1) as [number, number];
     if (mode !== 'moving' && tracklets * frameCount < 2) {
-      throw new InvalidOptionError('forward.frames', formatShape(shape), 'Batch-statistics BatchNorm (training, or batchNorm "batch-stats-frozen") needs at least 2 frames: the BNNeck normalises over frames (PyTorch raises here too).');
+      throw new InvalidOptionError(
+        'forward.frames',
+        formatShape(shape),
+        'Batch-statistics BatchNorm (training, or batchNorm "batch-stats-frozen") needs at least 2 frames: the BNNeck normalises over frames (PyTorch raises here too).',
+      );
     }
     const context = this.context(mode);
     return tf.tidy(() => {
@@ -196,7 +215,12 @@ class VkdReidModel implements ReidModel {
   }
 
   /** GAP → temporal mean (embeddings) and BNNeck → classifier → temporal mean (logits). */
-  private head(featureMaps: tf.Tensor4D, tracklets: number, frameCount: number, context: ForwardContext): { embeddings: tf.Tensor2D; logits: tf.Tensor2D } {
+  private head(
+    featureMaps: tf.Tensor4D,
+    tracklets: number,
+    frameCount: number,
+    context: ForwardContext,
+  ): { embeddings: tf.Tensor2D; logits: tf.Tensor2D } {
     const pooled = tf.mean(featureMaps, [1, 2]) as tf.Tensor2D;
     return {
       embeddings: temporalMean(pooled, tracklets, frameCount),
@@ -204,16 +228,35 @@ class VkdReidModel implements ReidModel {
     };
   }
 
-  forwardFromFeatureMaps(featureMaps: tf.Tensor4D, options: FeatureMapsForwardOptions): { embeddings: tf.Tensor2D; logits: tf.Tensor2D } {
+  forwardFromFeatureMaps(
+    featureMaps: tf.Tensor4D,
+    options: FeatureMapsForwardOptions,
+  ): { embeddings: tf.Tensor2D; logits: tf.Tensor2D } {
     this.assertAlive();
-    const mode = resolveBatchNormMode({ training: options?.training ?? false, ...(options?.batchNorm ? { batchNorm: options.batchNorm } : {}) });
+    const mode = resolveBatchNormMode({
+      training: options?.training ?? false,
+      ...(options?.batchNorm ? { batchNorm: options.batchNorm } : {}),
+    });
     const frameCount = options?.framesPerTracklet;
     if (!Number.isInteger(frameCount) || frameCount < 1) {
-      throw new InvalidOptionError('forwardFromFeatureMaps.options.framesPerTracklet', frameCount, 'Expected the positive integer T of the forward pass that produced the maps.');
+      throw new InvalidOptionError(
+        'forwardFromFeatureMaps.options.framesPerTracklet',
+        frameCount,
+        'Expected the positive integer T of the forward pass that produced the maps.',
+      );
     }
     const shape = featureMaps?.shape ?? [];
-    if (!(featureMaps instanceof tf.Tensor) || featureMaps.rank !== 4 || shape[3] !== this.embeddingDim || (shape[0] as number) % frameCount !== 0) {
-      throw new ShapeMismatchError('forwardFromFeatureMaps.featureMaps', `[B·T, h, w, ${this.embeddingDim}] with B·T divisible by T=${frameCount}`, formatShape(shape));
+    if (
+      !(featureMaps instanceof tf.Tensor) ||
+      featureMaps.rank !== 4 ||
+      shape[3] !== this.embeddingDim ||
+      (shape[0] as number) % frameCount !== 0
+    ) {
+      throw new ShapeMismatchError(
+        'forwardFromFeatureMaps.featureMaps',
+        `[B·T, h, w, ${this.embeddingDim}] with B·T divisible by T=${frameCount}`,
+        formatShape(shape),
+      );
     }
     return tf.tidy(() => this.head(featureMaps, (shape[0] as number) / frameCount, frameCount, this.context(mode)));
   }
@@ -246,13 +289,25 @@ class VkdReidModel implements ReidModel {
       const variable = this.store.get(name);
       if (!variable) {
         const example = this.specs[0]?.name ?? '';
-        throw new InvalidOptionError('setWeights.weights', name, `Not a weight of this ${this.config.backbone} model (names are VKD state_dict keys such as "${example}"; see weightSpecs()).`);
+        throw new InvalidOptionError(
+          'setWeights.weights',
+          name,
+          `Not a weight of this ${this.config.backbone} model (names are VKD state_dict keys such as "${example}"; see weightSpecs()).`,
+        );
       }
       if (!(value instanceof tf.Tensor) || value.dtype !== 'float32') {
-        throw new InvalidOptionError(`setWeights.weights["${name}"]`, value instanceof tf.Tensor ? value.dtype : value, 'Expected a float32 tf.Tensor.');
+        throw new InvalidOptionError(
+          `setWeights.weights["${name}"]`,
+          value instanceof tf.Tensor ? value.dtype : value,
+          'Expected a float32 tf.Tensor.',
+        );
       }
       if (!tf.util.arraysEqual(value.shape, variable.shape)) {
-        throw new ShapeMismatchError(`setWeights.weights["${name}"]`, formatShape(variable.shape), formatShape(value.shape));
+        throw new ShapeMismatchError(
+          `setWeights.weights["${name}"]`,
+          formatShape(variable.shape),
+          formatShape(value.shape),
+        );
       }
     }
     for (const [name, value] of entries) (this.store.get(name) as tf.Variable).assign(value);
@@ -273,7 +328,8 @@ class VkdReidModel implements ReidModel {
 
   resetHead(numIdentities: number = this.config.numIdentities): void {
     this.assertAlive();
-    if (!Number.isInteger(numIdentities) || numIdentities < 1) throw new InvalidOptionError('resetHead.numIdentities', numIdentities, 'Expected a positive integer.');
+    if (!Number.isInteger(numIdentities) || numIdentities < 1)
+      throw new InvalidOptionError('resetHead.numIdentities', numIdentities, 'Expected a positive integer.');
     (this.config as { numIdentities: number }).numIdentities = numIdentities;
     const headSpecs = bnneckSpecs(this.embeddingDim, numIdentities);
     this.specs = [...this.specs.filter((spec) => !spec.name.startsWith(HEAD_PREFIX)), ...headSpecs];
@@ -290,7 +346,11 @@ class VkdReidModel implements ReidModel {
     }
     const missing = lastStage.filter((spec) => !(spec.name in weights)).map((spec) => spec.name);
     if (missing.length > 0) {
-      throw new InvalidOptionError('reinitialiseLastStage.weights', `${missing.length} missing`, `Missing last-stage (${this.config.backbone}: ${prefixes.join(', ')}) weights such as "${missing[0]}". Pass the getWeights() of a model of the same backbone and baseWidth that holds the ImageNet weights.`);
+      throw new InvalidOptionError(
+        'reinitialiseLastStage.weights',
+        `${missing.length} missing`,
+        `Missing last-stage (${this.config.backbone}: ${prefixes.join(', ')}) weights such as "${missing[0]}". Pass the getWeights() of a model of the same backbone and baseWidth that holds the ImageNet weights.`,
+      );
     }
     this.setWeights(Object.fromEntries(lastStage.map((spec) => [spec.name, weights[spec.name] as tf.Tensor])));
   }

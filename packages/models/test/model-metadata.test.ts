@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '@vkd/core';
 import { useBackend } from '@vkd/testing';
-import { createReidModel, loadReidModel, modelMetadata, saveReidModel, setModelMetadata, type ModelMetadata } from '@vkd/models';
+import {
+  createReidModel,
+  loadReidModel,
+  modelMetadata,
+  saveReidModel,
+  setModelMetadata,
+  type ModelMetadata,
+} from '@vkd/models';
 
 const METADATA: ModelMetadata = {
   input: { height: 128, width: 64, normalization: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } },
@@ -51,10 +58,15 @@ describe('model metadata in model.json', () => {
     const folder = join(directory, 'bad');
     await saveReidModel(model, folder, { metadata: METADATA });
     const manifest = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8'));
-    await writeFile(join(folder, 'model.json'), JSON.stringify({ ...manifest, metadata: { ...METADATA, input: { ...METADATA.input, height: 0 } } }));
+    await writeFile(
+      join(folder, 'model.json'),
+      JSON.stringify({ ...manifest, metadata: { ...METADATA, input: { ...METADATA.input, height: 0 } } }),
+    );
     await expect(loadReidModel(folder)).rejects.toThrow(CheckpointError);
     await expect(loadReidModel(folder)).rejects.toThrow(/metadata\.input\.height/);
-    expect(() => setModelMetadata(model, { input: { height: 8, width: 8, normalization: { mean: [0], std: [1] } } })).toThrow(/normalization/);
+    expect(() =>
+      setModelMetadata(model, { input: { height: 8, width: 8, normalization: { mean: [0], std: [1] } } }),
+    ).toThrow(/normalization/);
     model.dispose();
   });
 });

@@ -6,8 +6,15 @@ import { toModelLayout } from '../src/weights/torch-layout';
 import { loadTorchFixture, scaledDifference, type TorchFixture } from './torch-fixtures';
 
 const VARIANTS = [
-  'resnet18-w8', 'resnet18-w8-torchvision-stride', 'resnet34-w8', 'resnet50-w8', 'resnet50bam-w8', 'resnet101-w4',
-  'resnet101bam-w4', 'densenet121-w8', 'mobilenet-w16',
+  'resnet18-w8',
+  'resnet18-w8-torchvision-stride',
+  'resnet34-w8',
+  'resnet50-w8',
+  'resnet50bam-w8',
+  'resnet101-w4',
+  'resnet101bam-w4',
+  'densenet121-w8',
+  'mobilenet-w16',
 ];
 /** Parameters whose train-mode gradients each fixture records (make_fixtures.py GRAD_SUFFIXES + the head). */
 const GRADIENT_COUNTS: Record<string, number> = {
@@ -28,7 +35,10 @@ function expectClose(actual: ArrayLike<number>, fixture: TorchFixture, key: stri
   const expected = fixture.values(key);
   const scaled = scaledDifference(actual, expected);
   const elementwise = maxRelativeDifference(actual, expected, 1e-2 * Math.max(...expected.map(Math.abs)));
-  expect(scaled, `${fixture.name} ${key}: relative ${scaled.toExponential(2)} (element-wise ${elementwise.toExponential(2)})`).toBeLessThan(tolerance);
+  expect(
+    scaled,
+    `${fixture.name} ${key}: relative ${scaled.toExponential(2)} (element-wise ${elementwise.toExponential(2)})`,
+  ).toBeLessThan(tolerance);
   return scaled;
 }
 
@@ -42,9 +52,18 @@ async function importedModel(fixture: TorchFixture): Promise<ReidModel> {
 }
 
 async function movingStatistics(model: ReidModel): Promise<Map<string, Float32Array>> {
-  const names = model.weightSpecs().filter((spec) => spec.name.endsWith('running_mean') || spec.name.endsWith('running_var')).map((spec) => spec.name);
-  const variables = new Map(model.weightSpecs().map((spec, index) => [spec.name, model.variables()[index] as tf.Variable]));
-  return new Map(await Promise.all(names.map(async (name) => [name, (await (variables.get(name) as tf.Variable).data()) as Float32Array] as const)));
+  const names = model
+    .weightSpecs()
+    .filter((spec) => spec.name.endsWith('running_mean') || spec.name.endsWith('running_var'))
+    .map((spec) => spec.name);
+  const variables = new Map(
+    model.weightSpecs().map((spec, index) => [spec.name, model.variables()[index] as tf.Variable]),
+  );
+  return new Map(
+    await Promise.all(
+      names.map(async (name) => [name, (await (variables.get(name) as tf.Variable).data()) as Float32Array] as const),
+    ),
+  );
 }
 
 // Tests in each block run in order on one imported model: eval and frozen-BN passes first (they must not change
@@ -120,14 +139,19 @@ describe.each(Object.keys(GRADIENT_COUNTS))('PyTorch gradient parity of %s (cpu)
   it('train-mode gradients of Σ emb·S + Σ logits·R match PyTorch autograd', async () => {
     const model = await importedModel(fixture);
     const input = tf.tensor(fixture.values('grad.input'), fixture.shape('grad.input'));
-    const embeddingWeights = tf.tensor(fixture.values('loss.embedding_weights'), fixture.shape('loss.embedding_weights'));
+    const embeddingWeights = tf.tensor(
+      fixture.values('loss.embedding_weights'),
+      fixture.shape('loss.embedding_weights'),
+    );
     const logitWeights = tf.tensor(fixture.values('loss.logit_weights'), fixture.shape('loss.logit_weights'));
     const trainable = model.weightSpecs().filter((spec) => spec.trainable);
     const { grads, value } = tf.variableGrads(() => {
       const { embeddings, logits } = model.forward(input, { training: true });
       return tf.add(tf.sum(tf.mul(embeddings, embeddingWeights)), tf.sum(tf.mul(logits, logitWeights))) as tf.Scalar;
     }, model.trainableVariables());
-    const gradByWeight = new Map(model.trainableVariables().map((variable, index) => [trainable[index]?.name, grads[variable.name]]));
+    const gradByWeight = new Map(
+      model.trainableVariables().map((variable, index) => [trainable[index]?.name, grads[variable.name]]),
+    );
     const gradKeys = Object.keys(fixture.entries).filter((key) => key.startsWith('grad.') && key !== 'grad.input');
     expect(gradKeys.length).toBe(GRADIENT_COUNTS[name]);
     for (const key of gradKeys) {

@@ -16,7 +16,14 @@ describe('saveReidModel / loadReidModel', () => {
   afterAll(() => rm(directory, { recursive: true, force: true }));
 
   it('round-trips every variable bit-exactly, with the config', async () => {
-    const model = createReidModel({ backbone: 'resnet50', attention: 'bam', numIdentities: 3, baseWidth: 4, lastStride: 2, seed: 5 });
+    const model = createReidModel({
+      backbone: 'resnet50',
+      attention: 'bam',
+      numIdentities: 3,
+      baseWidth: 4,
+      lastStride: 2,
+      seed: 5,
+    });
     // Make the moving statistics non-default.
     tf.dispose(model.forward(tf.randomNormal([1, 2, 32, 16, 3], 0, 1, 'float32', 1), { training: true }));
     await saveReidModel(model, join(directory, 'bam'));
@@ -27,7 +34,9 @@ describe('saveReidModel / loadReidModel', () => {
     const original = model.variables();
     for (const [index, variable] of loaded.variables().entries()) {
       const [a, b] = [await variable.data(), await (original[index] as tf.Variable).data()];
-      expect(new Uint8Array(a.buffer as ArrayBuffer), model.weightSpecs()[index]?.name).toEqual(new Uint8Array(b.buffer as ArrayBuffer));
+      expect(new Uint8Array(a.buffer as ArrayBuffer), model.weightSpecs()[index]?.name).toEqual(
+        new Uint8Array(b.buffer as ArrayBuffer),
+      );
     }
     expect(loaded.trainableVariables().length).toBe(model.trainableVariables().length);
     model.dispose();
@@ -41,9 +50,15 @@ describe('saveReidModel / loadReidModel', () => {
     await expect(loadReidModel(join(directory, 'missing'))).rejects.toThrow(/model\.json.*cannot read/s);
     const manifest = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8'));
     const { weights } = await serializeReidModel(model);
-    expect(() => deserializeReidModel({ ...manifest, config: { ...manifest.config, numIdentities: 3 } }, weights)).toThrow(/classifier\.classifier\.weight/);
-    expect(() => deserializeReidModel({ ...manifest, config: { ...manifest.config, backbone: 'resnet34' } }, weights)).toThrow(/missing/);
-    expect(() => deserializeReidModel({ ...manifest, config: { ...manifest.config, backbone: 'vgg' } }, weights)).toThrow(/invalid model config/);
+    expect(() =>
+      deserializeReidModel({ ...manifest, config: { ...manifest.config, numIdentities: 3 } }, weights),
+    ).toThrow(/classifier\.classifier\.weight/);
+    expect(() =>
+      deserializeReidModel({ ...manifest, config: { ...manifest.config, backbone: 'resnet34' } }, weights),
+    ).toThrow(/missing/);
+    expect(() =>
+      deserializeReidModel({ ...manifest, config: { ...manifest.config, backbone: 'vgg' } }, weights),
+    ).toThrow(/invalid model config/);
     expect(() => deserializeReidModel({ format: 'keras' }, weights)).toThrow(CheckpointError);
     expect(() => deserializeReidModel(manifest, weights.subarray(0, 100))).toThrow(CheckpointError);
     await writeFile(join(folder, 'model.json'), '{ nope');

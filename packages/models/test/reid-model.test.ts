@@ -50,9 +50,19 @@ describe('createReidModel', () => {
     expect(names).toContain('backbone.features_layers.1.0.bam.channel_att.gate_c.gate_c_fc_0.weight');
     expect(names).toContain('backbone.features_layers.3.0.bam.spatial_att.gate_s.gate_s_conv_di_1.bias');
     expect(names.some((name) => name.startsWith('backbone.features_layers.4.0.bam'))).toBe(false);
-    expect(names.slice(-5)).toEqual(['classifier.bottleneck.weight', 'classifier.bottleneck.bias', 'classifier.bottleneck.running_mean', 'classifier.bottleneck.running_var', 'classifier.classifier.weight']);
-    expect(Array.from(await values(basic, 'backbone.features_layers.1.0.0.bn2.weight')).every((value) => value === 0)).toBe(true);
-    expect(Array.from(await values(basic, 'backbone.features_layers.1.0.0.bn1.weight')).every((value) => value === 1)).toBe(true);
+    expect(names.slice(-5)).toEqual([
+      'classifier.bottleneck.weight',
+      'classifier.bottleneck.bias',
+      'classifier.bottleneck.running_mean',
+      'classifier.bottleneck.running_var',
+      'classifier.classifier.weight',
+    ]);
+    expect(
+      Array.from(await values(basic, 'backbone.features_layers.1.0.0.bn2.weight')).every((value) => value === 0),
+    ).toBe(true);
+    expect(
+      Array.from(await values(basic, 'backbone.features_layers.1.0.0.bn1.weight')).every((value) => value === 1),
+    ).toBe(true);
     const classifier = await values(basic, 'classifier.classifier.weight');
     const std = Math.sqrt(classifier.reduce((sum, value) => sum + value * value, 0) / classifier.length);
     expect(std).toBeGreaterThan(0.0005);
@@ -62,7 +72,11 @@ describe('createReidModel', () => {
   });
 
   it('is deterministic for a seed and differs across seeds', async () => {
-    const [first, second, other] = [createReidModel(TINY), createReidModel(TINY), createReidModel({ ...TINY, seed: 2 })];
+    const [first, second, other] = [
+      createReidModel(TINY),
+      createReidModel(TINY),
+      createReidModel({ ...TINY, seed: 2 }),
+    ];
     const name = 'backbone.features_layers.0.0.weight';
     expect(await values(first, name)).toEqual(await values(second, name));
     expect(await values(first, name)).not.toEqual(await values(other, name));
@@ -75,7 +89,10 @@ describe('createReidModel', () => {
     const specs = model.weightSpecs();
     expect(model.variables().length).toBe(specs.length);
     specs.forEach((spec, index) => {
-      const frozen = spec.name.endsWith('running_mean') || spec.name.endsWith('running_var') || spec.name === 'classifier.bottleneck.bias';
+      const frozen =
+        spec.name.endsWith('running_mean') ||
+        spec.name.endsWith('running_var') ||
+        spec.name === 'classifier.bottleneck.bias';
       expect(trainable.has(model.variables()[index] as tf.Variable), spec.name).toBe(!frozen);
       expect((model.variables()[index] as tf.Variable).trainable).toBe(!frozen);
     });
@@ -116,9 +133,11 @@ describe('ReidModel.forward', () => {
     });
     expect(head.embeddings).toEqual(await embeddings.data());
     expect(head.logits).toEqual(await logits.data());
-    const camGradient = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.forwardFromFeatureMaps(x as tf.Tensor4D, { framesPerTracklet: 3 }).logits, [0, 1], [1, 1])))(maps);
+    const camGradient = tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.slice(model.forwardFromFeatureMaps(x as tf.Tensor4D, { framesPerTracklet: 3 }).logits, [0, 1], [1, 1])),
+    )(maps);
     expect(camGradient.shape).toEqual(maps.shape);
-    const gradient = await camGradient.array() as number[][][][];
+    const gradient = (await camGradient.array()) as number[][][][];
     expect(gradient[0]!.flat(2).some((value) => value !== 0)).toBe(true);
     expect(gradient[3]!.flat(2).every((value) => value === 0)).toBe(true); // frame 3 belongs to tracklet 1
     expect(() => model.forwardFromFeatureMaps(maps, { framesPerTracklet: 4 })).toThrow(ShapeMismatchError);
@@ -131,7 +150,8 @@ describe('ReidModel.forward', () => {
     const tracklets = model.forward(input, { training: false });
     const single = model.forward(tf.reshape(input, [6, 32, 16, 3]), { training: false });
     const perFrame = { embeddings: await single.embeddings.array(), logits: await single.logits.array() };
-    const mean = (rows: number[][], b: number) => rows[0]!.map((_, j) => (rows[3 * b]![j]! + rows[3 * b + 1]![j]! + rows[3 * b + 2]![j]!) / 3);
+    const mean = (rows: number[][], b: number) =>
+      rows[0]!.map((_, j) => (rows[3 * b]![j]! + rows[3 * b + 1]![j]! + rows[3 * b + 2]![j]!) / 3);
     const embeddings = await tracklets.embeddings.array();
     const logits = await tracklets.logits.array();
     for (const b of [0, 1]) {
@@ -145,7 +165,11 @@ describe('ReidModel.forward', () => {
     const input = frames([2, 2, 32, 16, 3], 4);
     const name = 'backbone.features_layers.0.1.running_mean';
     const initial = await values(model, name);
-    for (const options of [{ training: false }, { training: true, batchNorm: 'moving' as const }, { training: true, batchNorm: 'batch-stats-frozen' as const }]) {
+    for (const options of [
+      { training: false },
+      { training: true, batchNorm: 'moving' as const },
+      { training: true, batchNorm: 'batch-stats-frozen' as const },
+    ]) {
       await expectNoLeak(() => model.forward(input, options));
       expect(await values(model, name)).toEqual(initial);
     }
@@ -159,14 +183,22 @@ describe('ReidModel.forward', () => {
     const trainModel = createReidModel({ ...TINY, seed: 9 });
     const input = frames([2, 2, 32, 16, 3], 5);
     const optimizer = tf.train.sgd(0.1);
-    const step = () => optimizer.minimize(() => tf.mean(tf.square(trainModel.forward(input, { training: true }).logits)) as tf.Scalar, false, trainModel.trainableVariables());
+    const step = () =>
+      optimizer.minimize(
+        () => tf.mean(tf.square(trainModel.forward(input, { training: true }).logits)) as tf.Scalar,
+        false,
+        trainModel.trainableVariables(),
+      );
     step(); // the first step may create optimizer state
     const before = tf.memory().numTensors;
     step();
     step();
     expect(tf.memory().numTensors).toBe(before);
     expect(Array.from(await values(trainModel, 'classifier.bottleneck.bias')).every((value) => value === 0)).toBe(true);
-    const grads = tf.variableGrads(() => tf.sum(trainModel.forward(input, { training: true }).embeddings) as tf.Scalar, trainModel.trainableVariables());
+    const grads = tf.variableGrads(
+      () => tf.sum(trainModel.forward(input, { training: true }).embeddings) as tf.Scalar,
+      trainModel.trainableVariables(),
+    );
     expect(Object.keys(grads.grads).length).toBeGreaterThan(0);
     tf.dispose([grads.value, ...Object.values(grads.grads), input]);
     optimizer.dispose();
@@ -183,17 +215,29 @@ describe('ReidModel.forward', () => {
     const studentMeanBefore = await values(student, studentMean);
     const optimizer = tf.train.sgd(0.1);
     const start = tf.memory().numTensors;
-    optimizer.minimize(() => {
-      const target = teacher.forward(input, { training: false, batchNorm: 'batch-stats-frozen' });
-      const output = student.forward(subset, { training: true });
-      return tf.add(tf.losses.meanSquaredError(target.logits, output.logits), tf.losses.meanSquaredError(target.embeddings, output.embeddings)) as tf.Scalar;
-    }, false, student.trainableVariables());
+    optimizer.minimize(
+      () => {
+        const target = teacher.forward(input, { training: false, batchNorm: 'batch-stats-frozen' });
+        const output = student.forward(subset, { training: true });
+        return tf.add(
+          tf.losses.meanSquaredError(target.logits, output.logits),
+          tf.losses.meanSquaredError(target.embeddings, output.embeddings),
+        ) as tf.Scalar;
+      },
+      false,
+      student.trainableVariables(),
+    );
     expect(tf.memory().numTensors).toBe(start);
     const teacherAfter = await Promise.all(teacher.variables().map((variable) => variable.data()));
-    teacherAfter.forEach((data, index) => expect(data, teacher.weightSpecs()[index]?.name).toEqual(teacherBefore[index]));
+    teacherAfter.forEach((data, index) =>
+      expect(data, teacher.weightSpecs()[index]?.name).toEqual(teacherBefore[index]),
+    );
     expect(await values(student, studentMean)).not.toEqual(studentMeanBefore);
     // Frozen-BN fine-tuning: training with moving statistics also has gradients.
-    const { grads, value } = tf.variableGrads(() => tf.sum(student.forward(subset, { training: true, batchNorm: 'moving' }).logits) as tf.Scalar, student.trainableVariables());
+    const { grads, value } = tf.variableGrads(
+      () => tf.sum(student.forward(subset, { training: true, batchNorm: 'moving' }).logits) as tf.Scalar,
+      student.trainableVariables(),
+    );
     expect(Object.keys(grads).length).toBe(student.trainableVariables().length);
     tf.dispose([input, subset, value, ...Object.values(grads)]);
     optimizer.dispose();
@@ -218,7 +262,9 @@ describe('ReidModel.forward', () => {
     expect(() => model.forward(floats, {} as never)).toThrow(InvalidOptionError);
     expect(() => model.forward(floats, { training: true, batchNorm: 'train' as never })).toThrow(/batchNorm/);
     expect(() => model.forward(floats, { training: true })).toThrow(/at least 2 frames/);
-    expect(() => model.forward(floats, { training: false, batchNorm: 'batch-stats-frozen' })).toThrow(InvalidOptionError);
+    expect(() => model.forward(floats, { training: false, batchNorm: 'batch-stats-frozen' })).toThrow(
+      InvalidOptionError,
+    );
     tf.dispose([input, floats]);
   });
 });
@@ -234,7 +280,9 @@ describe('ReidModel weights, clone, head and last-stage re-initialisation', () =
     expect(() => model.setWeights({ 'backbone.nope': tf.zeros([1]) })).toThrow(/Not a weight/);
     expect(() => model.setWeights({ [name]: tf.zeros([5, 32]) })).toThrow(ShapeMismatchError);
     expect(() => model.setWeights({ [name]: tf.zeros([32, 5], 'int32') })).toThrow(InvalidOptionError);
-    expect(() => model.setWeights({ 'classifier.bottleneck.weight': tf.ones([32]), [name]: tf.zeros([1]) })).toThrow(ShapeMismatchError);
+    expect(() => model.setWeights({ 'classifier.bottleneck.weight': tf.ones([32]), [name]: tf.zeros([1]) })).toThrow(
+      ShapeMismatchError,
+    );
     expect(Array.from(await values(model, 'classifier.bottleneck.weight')).every((value) => value === 1)).toBe(true);
     model.dispose();
     expect(() => model.forward(tf.zeros([1, 32, 16, 3]), { training: false })).toThrow(/disposed/);
@@ -246,7 +294,9 @@ describe('ReidModel weights, clone, head and last-stage re-initialisation', () =
     const start = tf.memory().numTensors;
     const copy = model.clone();
     expect(tf.memory().numTensors).toBe(start + model.variables().length);
-    expect(await copy.forward(input, { training: false }).logits.data()).toEqual(await model.forward(input, { training: false }).logits.data());
+    expect(await copy.forward(input, { training: false }).logits.data()).toEqual(
+      await model.forward(input, { training: false }).logits.data(),
+    );
     copy.setWeights({ 'classifier.classifier.weight': tf.ones([32, 5]) });
     expect((await values(model, 'classifier.classifier.weight'))[0]).not.toBe(1);
     const before = tf.memory().numTensors;
@@ -260,11 +310,16 @@ describe('ReidModel weights, clone, head and last-stage re-initialisation', () =
   it('resetHead() restores the VKD head init, in place or with a new identity count', async () => {
     const model = createReidModel(TINY);
     const classifier = model.trainableVariables().at(-1);
-    model.setWeights({ 'classifier.bottleneck.weight': tf.fill([32], 3), 'classifier.bottleneck.running_var': tf.fill([32], 7) });
+    model.setWeights({
+      'classifier.bottleneck.weight': tf.fill([32], 3),
+      'classifier.bottleneck.running_var': tf.fill([32], 7),
+    });
     model.resetHead();
     expect(model.trainableVariables().at(-1)).toBe(classifier);
     expect(Array.from(await values(model, 'classifier.bottleneck.weight')).every((value) => value === 1)).toBe(true);
-    expect(Array.from(await values(model, 'classifier.bottleneck.running_var')).every((value) => value === 1)).toBe(true);
+    expect(Array.from(await values(model, 'classifier.bottleneck.running_var')).every((value) => value === 1)).toBe(
+      true,
+    );
     const before = tf.memory().numTensors;
     model.resetHead(9);
     expect(tf.memory().numTensors).toBe(before);
@@ -283,12 +338,16 @@ describe('ReidModel weights, clone, head and last-stage re-initialisation', () =
     await expectNoLeak(() => student.reinitialiseLastStage(imagenetWeights));
     for (const [index, spec] of student.weightSpecs().entries()) {
       const source = spec.name.startsWith('backbone.features_layers.4.') ? imagenet : teacher;
-      expect(await (student.variables()[index] as tf.Variable).data(), spec.name).toEqual(await values(source, spec.name));
+      expect(await (student.variables()[index] as tf.Variable).data(), spec.name).toEqual(
+        await values(source, spec.name),
+      );
     }
     const layer4 = 'backbone.features_layers.4.0.0.conv1.weight';
     student.reinitialiseLastStage();
     expect(await values(student, layer4)).not.toEqual(await values(imagenet, layer4));
-    expect(await values(student, 'backbone.features_layers.3.0.0.conv1.weight')).toEqual(await values(teacher, 'backbone.features_layers.3.0.0.conv1.weight'));
+    expect(await values(student, 'backbone.features_layers.3.0.0.conv1.weight')).toEqual(
+      await values(teacher, 'backbone.features_layers.3.0.0.conv1.weight'),
+    );
     const { [layer4]: removed, ...partial } = imagenetWeights;
     expect(() => student.reinitialiseLastStage(partial)).toThrow(/last-stage.*features_layers\.4/);
     tf.dispose([removed as tf.Tensor, ...Object.values(partial)]);

@@ -19,7 +19,9 @@ export interface TorchFixture {
 /** Loads `<variant>/config.json` and `<variant>/expected.safetensors`. */
 export async function loadTorchFixture(name: string): Promise<TorchFixture> {
   const folder = join(FIXTURE_ROOT, name);
-  const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as ReidModelOptions & { weights: string };
+  const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as ReidModelOptions & {
+    weights: string;
+  };
   const { entries } = parseSafetensors(new Uint8Array(await readFile(join(folder, 'expected.safetensors'))), name);
   const entry = (key: string) => {
     const found = entries[key];
@@ -28,7 +30,10 @@ export async function loadTorchFixture(name: string): Promise<TorchFixture> {
   };
   const { weights, ...options } = config;
   return {
-    name, options, entries, weightsPath: join(folder, weights),
+    name,
+    options,
+    entries,
+    weightsPath: join(folder, weights),
     values: (key) => entryToFloat32(entry(key)),
     shape: (key) => entry(key).shape,
   };

@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeak, useBackend } from '@vkd/testing';
-import { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, batchNorm, type BatchNormMode, type BatchNormVariables } from '../src/layers/batch-norm';
+import {
+  BATCH_NORM_EPSILON,
+  BATCH_NORM_MOMENTUM,
+  batchNorm,
+  type BatchNormMode,
+  type BatchNormVariables,
+} from '../src/layers/batch-norm';
 import { convBatchNorm, type ConvGeometry } from '../src/layers/convolution';
 import { scaledDifference } from './torch-fixtures';
 
@@ -34,7 +40,14 @@ function referenceNorm(x: tf.Tensor, bn: BatchNormVariables, relu: boolean, shor
 
 function tfPad(geometry: ConvGeometry): 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
   const p = geometry.padding;
-  return p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]];
+  return p === 0
+    ? 'valid'
+    : [
+        [0, 0],
+        [p, p],
+        [p, p],
+        [0, 0],
+      ];
 }
 
 interface Case {
@@ -47,14 +60,47 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: '3×3/2 pad 1 + ReLU', inputShape: [2, 7, 6, 3], outChannels: 5, geometry: { kernel: 3, stride: 2, padding: 1, dilation: 1 }, relu: true, shortcut: false },
-  { name: '1×1 + shortcut + ReLU (block end)', inputShape: [3, 4, 5, 4], outChannels: 6, geometry: { kernel: 1, stride: 1, padding: 0, dilation: 1 }, relu: true, shortcut: true },
-  { name: '1×1/2 downsample, no ReLU', inputShape: [2, 6, 6, 4], outChannels: 8, geometry: { kernel: 1, stride: 2, padding: 0, dilation: 1 }, relu: false, shortcut: false },
-  { name: '3×3 + shortcut, no ReLU (removeLastBlockReLU)', inputShape: [2, 5, 4, 3], outChannels: 3, geometry: { kernel: 3, stride: 1, padding: 1, dilation: 1 }, relu: false, shortcut: true },
+  {
+    name: '3×3/2 pad 1 + ReLU',
+    inputShape: [2, 7, 6, 3],
+    outChannels: 5,
+    geometry: { kernel: 3, stride: 2, padding: 1, dilation: 1 },
+    relu: true,
+    shortcut: false,
+  },
+  {
+    name: '1×1 + shortcut + ReLU (block end)',
+    inputShape: [3, 4, 5, 4],
+    outChannels: 6,
+    geometry: { kernel: 1, stride: 1, padding: 0, dilation: 1 },
+    relu: true,
+    shortcut: true,
+  },
+  {
+    name: '1×1/2 downsample, no ReLU',
+    inputShape: [2, 6, 6, 4],
+    outChannels: 8,
+    geometry: { kernel: 1, stride: 2, padding: 0, dilation: 1 },
+    relu: false,
+    shortcut: false,
+  },
+  {
+    name: '3×3 + shortcut, no ReLU (removeLastBlockReLU)',
+    inputShape: [2, 5, 4, 3],
+    outChannels: 3,
+    geometry: { kernel: 3, stride: 1, padding: 1, dilation: 1 },
+    relu: false,
+    shortcut: true,
+  },
 ];
 
 /** Gradients of Σ out·R w.r.t. [x, filter, γ, β, shortcut?] for the op under test and the reference. */
-function gradients(testCase: Case, useReference: boolean, mode: BatchNormMode, inputIsData = false): { grads: tf.Tensor[]; value: tf.Tensor } {
+function gradients(
+  testCase: Case,
+  useReference: boolean,
+  mode: BatchNormMode,
+  inputIsData = false,
+): { grads: tf.Tensor[]; value: tf.Tensor } {
   return tf.tidy(() => {
     const [n, h, w, c] = testCase.inputShape;
     const { kernel, stride } = testCase.geometry;
@@ -67,9 +113,19 @@ function gradients(testCase: Case, useReference: boolean, mode: BatchNormMode, i
     const shortcut = testCase.shortcut ? tf.variable(random(outShape, 7)) : undefined;
     const weights = random(outShape, 8);
     const variables = [x, filter, bn.weight, bn.bias, ...(shortcut ? [shortcut] : [])];
-    const forward = () => useReference
-      ? referenceNorm(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, tfPad(testCase.geometry)), bn, testCase.relu, shortcut)
-      : convBatchNorm(x as tf.Tensor4D, { filter, bn }, testCase.geometry, mode, { relu: testCase.relu, inputIsData, ...(shortcut ? { shortcut } : {}) });
+    const forward = () =>
+      useReference
+        ? referenceNorm(
+            tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, tfPad(testCase.geometry)),
+            bn,
+            testCase.relu,
+            shortcut,
+          )
+        : convBatchNorm(x as tf.Tensor4D, { filter, bn }, testCase.geometry, mode, {
+            relu: testCase.relu,
+            inputIsData,
+            ...(shortcut ? { shortcut } : {}),
+          });
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(forward(), weights)) as tf.Scalar, variables);
     const result = { grads: variables.map((variable) => grads[variable.name] as tf.Tensor), value: forward() };
     tf.dispose([...variables, bn.runningMean, bn.runningVar]);
@@ -90,7 +146,8 @@ describe('training ops with hand-written backward passes (cpu)', () => {
       const actual = gradients(testCase, false, 'batch-frozen', inputIsData);
       const expected = gradients(testCase, true, 'batch-frozen');
       await expectClose(actual.value, expected.value);
-      for (let i = 0; i < expected.grads.length; i++) await expectClose(actual.grads[i] as tf.Tensor, expected.grads[i] as tf.Tensor);
+      for (let i = 0; i < expected.grads.length; i++)
+        await expectClose(actual.grads[i] as tf.Tensor, expected.grads[i] as tf.Tensor);
       tf.dispose([actual.value, expected.value, ...actual.grads, ...expected.grads]);
     }
   });
@@ -100,32 +157,43 @@ describe('training ops with hand-written backward passes (cpu)', () => {
     [[6, 5], true, false],
     [[2, 3, 4, 5], true, true],
     [[2, 3, 4, 5], false, true],
-  ] as const)('BatchNorm op on %o (relu %s, shortcut %s): gradients match autodiff', async (shape, relu, withShortcut) => {
-    const run = (useReference: boolean) => tf.tidy(() => {
-      const x = tf.variable(random([...shape], 11, 2));
-      const shortcut = withShortcut ? tf.variable(random([...shape], 12)) : undefined;
-      const bn = bnVariables(shape[shape.length - 1] as number, 13);
-      const weights = random([...shape], 14);
-      const variables = [x, bn.weight, bn.bias, ...(shortcut ? [shortcut] : [])];
-      const { grads } = tf.variableGrads(() => {
-        const value = useReference ? referenceNorm(x, bn, relu, shortcut) : batchNorm(x, bn, 'batch-frozen', { relu, ...(shortcut ? { shortcut } : {}) });
-        return tf.sum(tf.mul(value, weights)) as tf.Scalar;
-      }, variables);
-      const result = variables.map((variable) => grads[variable.name] as tf.Tensor);
-      tf.dispose([...variables, bn.runningMean, bn.runningVar]);
-      return result;
-    });
-    const actual = run(false);
-    const expected = run(true);
-    for (let i = 0; i < expected.length; i++) await expectClose(actual[i] as tf.Tensor, expected[i] as tf.Tensor);
-    tf.dispose([...actual, ...expected]);
-  });
+  ] as const)(
+    'BatchNorm op on %o (relu %s, shortcut %s): gradients match autodiff',
+    async (shape, relu, withShortcut) => {
+      const run = (useReference: boolean) =>
+        tf.tidy(() => {
+          const x = tf.variable(random([...shape], 11, 2));
+          const shortcut = withShortcut ? tf.variable(random([...shape], 12)) : undefined;
+          const bn = bnVariables(shape[shape.length - 1] as number, 13);
+          const weights = random([...shape], 14);
+          const variables = [x, bn.weight, bn.bias, ...(shortcut ? [shortcut] : [])];
+          const { grads } = tf.variableGrads(() => {
+            const value = useReference
+              ? referenceNorm(x, bn, relu, shortcut)
+              : batchNorm(x, bn, 'batch-frozen', { relu, ...(shortcut ? { shortcut } : {}) });
+            return tf.sum(tf.mul(value, weights)) as tf.Scalar;
+          }, variables);
+          const result = variables.map((variable) => grads[variable.name] as tf.Tensor);
+          tf.dispose([...variables, bn.runningMean, bn.runningVar]);
+          return result;
+        });
+      const actual = run(false);
+      const expected = run(true);
+      for (let i = 0; i < expected.length; i++) await expectClose(actual[i] as tf.Tensor, expected[i] as tf.Tensor);
+      tf.dispose([...actual, ...expected]);
+    },
+  );
 
   it('the fused op updates the moving statistics as PyTorch (unbiased variance, momentum 0.1) only in batch-update, with or without a tape', async () => {
     const x = random([2, 5, 4, 3], 21, 1) as tf.Tensor4D;
     const filter = tf.variable(random([3, 3, 3, 4], 22)) as tf.Variable;
     const geometry = { kernel: 3, stride: 1, padding: 1, dilation: 1 };
-    for (const [mode, taped] of [['batch-update', false], ['batch-update', true], ['batch-frozen', false], ['batch-frozen', true]] as const) {
+    for (const [mode, taped] of [
+      ['batch-update', false],
+      ['batch-update', true],
+      ['batch-frozen', false],
+      ['batch-frozen', true],
+    ] as const) {
       const bn = bnVariables(4, 23);
       const [meanBefore, varBefore] = [tf.clone(bn.runningMean), tf.clone(bn.runningVar)];
       const forward = () => convBatchNorm(x, { filter, bn }, geometry, mode, { relu: true });
@@ -134,7 +202,8 @@ describe('training ops with hand-written backward passes (cpu)', () => {
       const convolved = tf.conv2d(x, filter as tf.Tensor4D, 1, tfPad(geometry));
       const { mean, variance } = tf.moments(convolved, [0, 1, 2]);
       const count = 2 * 5 * 4;
-      const blend = (moving: tf.Tensor, batch: tf.Tensor) => tf.add(tf.mul(moving, 1 - BATCH_NORM_MOMENTUM), tf.mul(batch, BATCH_NORM_MOMENTUM));
+      const blend = (moving: tf.Tensor, batch: tf.Tensor) =>
+        tf.add(tf.mul(moving, 1 - BATCH_NORM_MOMENTUM), tf.mul(batch, BATCH_NORM_MOMENTUM));
       const expectedMean = mode === 'batch-update' ? blend(meanBefore, mean) : meanBefore;
       const expectedVar = mode === 'batch-update' ? blend(varBefore, tf.mul(variance, count / (count - 1))) : varBefore;
       await expectClose(bn.runningMean, expectedMean);
@@ -151,12 +220,23 @@ describe('training ops with hand-written backward passes (cpu)', () => {
     const geometry = { kernel: 3, stride: 2, padding: 1, dilation: 1 };
     const shortcut = random([2, 3, 3, 4], 34);
     for (const inputIsData of [false, true]) {
-      await expectNoLeak(() => convBatchNorm(x, { filter, bn }, geometry, 'batch-update', { relu: true, shortcut, inputIsData }));
-      await expectNoLeak(() => tf.variableGrads(() => tf.sum(convBatchNorm(x, { filter, bn }, geometry, 'batch-update', { relu: true, shortcut, inputIsData })) as tf.Scalar));
+      await expectNoLeak(() =>
+        convBatchNorm(x, { filter, bn }, geometry, 'batch-update', { relu: true, shortcut, inputIsData }),
+      );
+      await expectNoLeak(() =>
+        tf.variableGrads(
+          () =>
+            tf.sum(
+              convBatchNorm(x, { filter, bn }, geometry, 'batch-update', { relu: true, shortcut, inputIsData }),
+            ) as tf.Scalar,
+        ),
+      );
     }
     const features = random([4, 4], 35);
     await expectNoLeak(() => batchNorm(features, bn, 'batch-update', { relu: true }));
-    await expectNoLeak(() => tf.variableGrads(() => tf.sum(batchNorm(features, bn, 'batch-frozen', { relu: false })) as tf.Scalar));
+    await expectNoLeak(() =>
+      tf.variableGrads(() => tf.sum(batchNorm(features, bn, 'batch-frozen', { relu: false })) as tf.Scalar),
+    );
     tf.dispose([x, filter, shortcut, features, ...Object.values(bn)]);
   });
 
@@ -165,19 +245,32 @@ describe('training ops with hand-written backward passes (cpu)', () => {
     const filters = [0, 1, 2, 3].map((index) => tf.variable(tf.mul(random([3, 3, 8, 8], 40 + index), 0.2)));
     const norms = [0, 1, 2, 3].map((index) => bnVariables(8, 50 + 4 * index));
     const input = random([4, 16, 16, 8], 60) as tf.Tensor4D;
-    const peak = async (useReference: boolean) => (await tf.profile(() => {
-      tf.dispose(tf.variableGrads(() => {
-        let x = input;
-        filters.forEach((filter, index) => {
-          const bn = norms[index] as BatchNormVariables;
-          const last = index === filters.length - 1;
-          x = useReference
-            ? referenceNorm(tf.fused.conv2d({ x, filter: filter as tf.Tensor4D, strides: 1, pad: tfPad(geometry) }), bn, true, last ? input : undefined) as tf.Tensor4D
-            : convBatchNorm(x, { filter, bn }, geometry, 'batch-frozen', { relu: true, ...(last ? { shortcut: input } : {}) });
-        });
-        return tf.sum(x) as tf.Scalar;
-      }).grads);
-    })).peakBytes;
+    const peak = async (useReference: boolean) =>
+      (
+        await tf.profile(() => {
+          tf.dispose(
+            tf.variableGrads(() => {
+              let x = input;
+              filters.forEach((filter, index) => {
+                const bn = norms[index] as BatchNormVariables;
+                const last = index === filters.length - 1;
+                x = useReference
+                  ? (referenceNorm(
+                      tf.fused.conv2d({ x, filter: filter as tf.Tensor4D, strides: 1, pad: tfPad(geometry) }),
+                      bn,
+                      true,
+                      last ? input : undefined,
+                    ) as tf.Tensor4D)
+                  : convBatchNorm(x, { filter, bn }, geometry, 'batch-frozen', {
+                      relu: true,
+                      ...(last ? { shortcut: input } : {}),
+                    });
+              });
+              return tf.sum(x) as tf.Scalar;
+            }).grads,
+          );
+        })
+      ).peakBytes;
     const before = tf.memory().numBytes;
     const fused = (await peak(false)) - before;
     const reference = (await peak(true)) - before;

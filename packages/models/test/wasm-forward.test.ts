@@ -13,13 +13,21 @@ describe('forward on the wasm backend', () => {
     const model = createReidModel(fixture.options);
     await importTorchWeights(model, fixture.weightsPath);
     const input = tf.tensor(fixture.values('input'), fixture.shape('input'));
-    for (const [options, prefix] of [[{ training: false }, 'eval'], [{ training: false, batchNorm: 'batch-stats-frozen' as const }, 'train']] as const) {
+    for (const [options, prefix] of [
+      [{ training: false }, 'eval'],
+      [{ training: false, batchNorm: 'batch-stats-frozen' as const }, 'train'],
+    ] as const) {
       const { embeddings, logits } = await expectNoLeak(async () => {
         const output = model.forward(input, options);
         return { embeddings: await output.embeddings.data(), logits: await output.logits.data(), tensors: output };
       });
-      expect(scaledDifference(embeddings, fixture.values(`${prefix}.embeddings`)), `${name} ${prefix} embeddings`).toBeLessThan(1e-4);
-      expect(scaledDifference(logits, fixture.values(`${prefix}.logits`)), `${name} ${prefix} logits`).toBeLessThan(1e-4);
+      expect(
+        scaledDifference(embeddings, fixture.values(`${prefix}.embeddings`)),
+        `${name} ${prefix} embeddings`,
+      ).toBeLessThan(1e-4);
+      expect(scaledDifference(logits, fixture.values(`${prefix}.logits`)), `${name} ${prefix} logits`).toBeLessThan(
+        1e-4,
+      );
     }
     input.dispose();
     model.dispose();

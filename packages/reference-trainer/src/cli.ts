@@ -10,7 +10,11 @@ import { ensureRuntimeDirectory } from './cli/runtime-directory';
 // "XDG_RUNTIME_DIR is invalid or not set" on stderr. The `webgpu` package is imported lazily, at probe time.
 ensureRuntimeDirectory(process.env);
 
-runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }, COMMANDS).then(
+runCli(
+  process.argv.slice(2),
+  { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
+  COMMANDS,
+).then(
   (code) => {
     process.exitCode = code;
   },

@@ -3,4 +3,11 @@
 export { runCli, EXIT_FAILURE, EXIT_USAGE, VERSION } from './cli/run-cli';
 export { COMMANDS } from './cli/commands';
 export type { CommandDefinition, CommandInput, CommandIo } from './cli/command';
-export type { CameraAccuracy, GalleryFramesPoint, LossPoint, ModelMetrics, ProtocolMetrics, RunMetrics } from './report/run-metrics';
+export type {
+  CameraAccuracy,
+  GalleryFramesPoint,
+  LossPoint,
+  ModelMetrics,
+  ProtocolMetrics,
+  RunMetrics,
+} from './report/run-metrics';

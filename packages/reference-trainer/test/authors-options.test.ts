@@ -5,17 +5,48 @@ import { useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands';
 import { runCli } from '../src/cli/run-cli';
-import { distillSettings, frameStrategyOf, generationLearningRate, teacherSettings } from '../src/config/stage-settings';
+import {
+  distillSettings,
+  frameStrategyOf,
+  generationLearningRate,
+  teacherSettings,
+} from '../src/config/stage-settings';
 
 async function vkd(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: tmpdir() };
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { CI: 'true' },
+    cwd: tmpdir(),
+  };
   const code = await runCli(argv, io, COMMANDS);
   return { code, stdout, stderr };
 }
 
-const TINY = ['--device', 'cpu', '--height', '32', '--width', '16', '--epochs', '1', '--identities-per-batch', '2', '--instances-per-identity', '1', '--frames-per-tracklet', '2', '--eval-every', '0', '--test-frames', '2', '--augment', 'false'];
+const TINY = [
+  '--device',
+  'cpu',
+  '--height',
+  '32',
+  '--width',
+  '16',
+  '--epochs',
+  '1',
+  '--identities-per-batch',
+  '2',
+  '--instances-per-identity',
+  '1',
+  '--frames-per-tracklet',
+  '2',
+  '--eval-every',
+  '0',
+  '--test-frames',
+  '2',
+  '--augment',
+  'false',
+];
 
 let directory: string;
 let root: string;
@@ -25,21 +56,59 @@ beforeAll(async () => {
   await useBackend('cpu');
   directory = await mkdtemp(join(tmpdir(), 'vkd-options-'));
   root = join(directory, 'data');
-  expect((await vkd(['datasets', 'generate', '--out', root, '--identities', '4', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '32', '--width', '16', '--quiet'])).code).toBe(0);
+  expect(
+    (
+      await vkd([
+        'datasets',
+        'generate',
+        '--out',
+        root,
+        '--identities',
+        '4',
+        '--cameras',
+        '2',
+        '--frames-per-tracklet',
+        '2',
+        '--height',
+        '32',
+        '--width',
+        '16',
+        '--quiet',
+      ])
+    ).code,
+  ).toBe(0);
   teacher = join(directory, 'teacher');
-  const trained = await vkd(['train-teacher', ...TINY, '--dataset', 'synthetic', '--root', root, '--backbone', 'resnet18', '--base-width', '4', '--out', teacher]);
+  const trained = await vkd([
+    'train-teacher',
+    ...TINY,
+    '--dataset',
+    'synthetic',
+    '--root',
+    root,
+    '--backbone',
+    'resnet18',
+    '--base-width',
+    '4',
+    '--out',
+    teacher,
+  ]);
   expect(trained.stderr).toBe('');
   expect(trained.code).toBe(0);
 }, 120_000);
 
-describe('the authors\' options (train_v2v.py / train_distill.py)', () => {
+describe("the authors' options (train_v2v.py / train_distill.py)", () => {
   it('maps --train-strategy to the frame samplers and decays the born-again learning rate as LearningRateGenDecayer', () => {
     expect(frameStrategyOf('temporal')).toBe('chunk-first');
     expect(frameStrategyOf('multiview')).toBe('multiview');
     expect(frameStrategyOf('chunk')).toBe('chunk');
     expect(teacherSettings({ dataset: 'mars', backbone: 'resnet50' }).trainStrategy).toBe('chunk');
     expect(distillSettings({}).trainStrategy).toBe('multiview');
-    expect(distillSettings({})).toMatchObject({ logitsDistance: 'kl', generations: 1, generationLrDecay: 0.1, reinitLastStage: true });
+    expect(distillSettings({})).toMatchObject({
+      logitsDistance: 'kl',
+      generations: 1,
+      generationLrDecay: 0.1,
+      reinitLastStage: true,
+    });
     // max(lr · decay^g, 1e-5) with g counted from 0 for the first generation.
     expect(generationLearningRate({ learningRate: 1e-4, generationLrDecay: 0.1 }, 1)).toBe(1e-4);
     expect(generationLearningRate({ learningRate: 1e-4, generationLrDecay: 0.1 }, 2)).toBeCloseTo(1e-5, 12);
@@ -58,26 +127,72 @@ describe('the authors\' options (train_v2v.py / train_distill.py)', () => {
 
   it('distill --generations 2 --logits-distance mse --train-strategy temporal: two rounds, each student the next teacher', async () => {
     const out = join(directory, 'born-again');
-    const run = await vkd(['distill', ...TINY, '--dataset', 'synthetic', '--root', root, '--teacher', teacher, '--generations', '2', '--logits-distance', 'mse', '--train-strategy', 'temporal', '--student-frames', '1', '--out', out]);
+    const run = await vkd([
+      'distill',
+      ...TINY,
+      '--dataset',
+      'synthetic',
+      '--root',
+      root,
+      '--teacher',
+      teacher,
+      '--generations',
+      '2',
+      '--logits-distance',
+      'mse',
+      '--train-strategy',
+      'temporal',
+      '--student-frames',
+      '1',
+      '--out',
+      out,
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/distill: generation 2\/2, learning rate 0\.00001/);
-    for (const generation of ['generation-1', 'generation-2']) expect((await stat(join(out, generation, 'model', 'model.json'))).isFile(), generation).toBe(true);
-    const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as { settings: { generations: Array<{ generation: number; learningRate: number; model: string; metrics?: unknown }>; student: { trainStrategy: string; logitsDistance: string } } };
+    for (const generation of ['generation-1', 'generation-2'])
+      expect((await stat(join(out, generation, 'model', 'model.json'))).isFile(), generation).toBe(true);
+    const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as {
+      settings: {
+        generations: Array<{ generation: number; learningRate: number; model: string; metrics?: unknown }>;
+        student: { trainStrategy: string; logitsDistance: string };
+      };
+    };
     expect(metrics.settings.generations.map((entry) => entry.learningRate)).toEqual([1e-4, 1e-5]);
     expect(metrics.settings.generations[0]?.metrics).toBeDefined();
     expect(metrics.settings.student).toMatchObject({ trainStrategy: 'temporal', logitsDistance: 'mse' });
     // Generation 2's teacher is generation 1's student: its settings name it.
-    const second = JSON.parse(await readFile(join(out, 'generation-2', 'model', 'model.json'), 'utf8')) as Record<string, unknown>;
+    const second = JSON.parse(await readFile(join(out, 'generation-2', 'model', 'model.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(JSON.stringify(second)).toContain(join(out, 'generation-1', 'model'));
   }, 180_000);
 
-  it('--logits-distance reaches the loss: the first step\'s distillation term differs between kl and mse', async () => {
+  it("--logits-distance reaches the loss: the first step's distillation term differs between kl and mse", async () => {
     const firstTerm = async (distance: string) => {
       const out = join(directory, `distance-${distance}`);
-      const run = await vkd(['distill', ...TINY, '--dataset', 'synthetic', '--root', root, '--teacher', teacher, '--logits-distance', distance, '--student-frames', '1', '--out', out]);
+      const run = await vkd([
+        'distill',
+        ...TINY,
+        '--dataset',
+        'synthetic',
+        '--root',
+        root,
+        '--teacher',
+        teacher,
+        '--logits-distance',
+        distance,
+        '--student-frames',
+        '1',
+        '--out',
+        out,
+      ]);
       expect(run.code, run.stderr).toBe(0);
-      const lines = (await readFile(join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; losses?: Record<string, number> });
+      const lines = (await readFile(join(out, 'log.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; losses?: Record<string, number> });
       return lines.find((line) => line.type === 'step')?.losses?.logitDistillation as number;
     };
     const kl = await firstTerm('kl');

@@ -12,7 +12,12 @@ async function vkd(argv: string[], cwd = tmpdir()) {
   let stderr = '';
   const code = await runCli(
     argv,
-    { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd },
+    {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { CI: 'true' },
+      cwd,
+    },
     COMMANDS,
   );
   return { code, stdout, stderr };
@@ -28,7 +33,8 @@ describe('vkd help', () => {
   it('lists every subcommand', async () => {
     const { code, stdout } = await vkd(['--help']);
     expect(code).toBe(0);
-    for (const name of ['demo', 'train-teacher', 'distill', 'evaluate', 'import-weights', 'report', 'datasets']) expect(stdout).toContain(`  ${name}`);
+    for (const name of ['demo', 'train-teacher', 'distill', 'evaluate', 'import-weights', 'report', 'datasets'])
+      expect(stdout).toContain(`  ${name}`);
     expect((await vkd([])).code).toBe(2);
   });
 
@@ -37,7 +43,8 @@ describe('vkd help', () => {
       const { code, stdout } = await vkd([definition.name, '--help']);
       expect(code, definition.name).toBe(0);
       expect(stdout).toContain(`Usage: vkd ${definition.name}`);
-      for (const option of definition.options) expect(stdout, `${definition.name} ${option.key}`).toContain(flagName(option.key));
+      for (const option of definition.options)
+        expect(stdout, `${definition.name} ${option.key}`).toContain(flagName(option.key));
     }
     expect((await vkd(['help', 'distill'])).stdout).toContain('Usage: vkd distill');
   });
@@ -46,7 +53,9 @@ describe('vkd help', () => {
     const bogus = await vkd(['help', 'bogus']);
     expect(bogus.code).toBe(2);
     expect(bogus.stdout).toBe('');
-    expect(bogus.stderr).toContain('vkd help: Unknown command "bogus". Expected one of: "demo", "train-teacher", "distill", "evaluate"');
+    expect(bogus.stderr).toContain(
+      'vkd help: Unknown command "bogus". Expected one of: "demo", "train-teacher", "distill", "evaluate"',
+    );
     expect(bogus.stderr).toContain('Run `vkd --help` for the list of commands');
     const extra = await vkd(['help', 'distill', 'evaluate']);
     expect(extra.code).toBe(2);
@@ -80,9 +89,15 @@ describe('vkd usage errors (exit 2, message names the option)', () => {
   it('rejects bad flag values before doing any work', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['train-teacher', '--epochs', 'abc'], /Invalid --epochs: "abc". Expected an integer/],
-      [['train-teacher', '--device', 'tpu'], /Invalid --device: "tpu". Expected one of: auto, tensorflow, webgpu, wasm, cpu/],
+      [
+        ['train-teacher', '--device', 'tpu'],
+        /Invalid --device: "tpu". Expected one of: auto, tensorflow, webgpu, wasm, cpu/,
+      ],
       [['distill', '--kd-weight', '-1'], /Invalid --kd-weight: -1. Must be ≥ 0/],
-      [["train-teacher", "--preset", "mars-resnet51"], /Invalid --preset: "mars-resnet51". Expected one of: mars-resnet18, mars-resnet34/],
+      [
+        ['train-teacher', '--preset', 'mars-resnet51'],
+        /Invalid --preset: "mars-resnet51". Expected one of: mars-resnet18, mars-resnet34/,
+      ],
       [['demo', '--preset', 'demo'], /Unknown option "--preset"/],
       [['train-teacher', '--dataset', 'imagenet'], /Invalid --dataset: "imagenet". Expected one of: mars, duke-video/],
       [['datasets'], /vkd datasets expects one action: stats or generate/],
@@ -105,9 +120,42 @@ describe('vkd usage errors (exit 2, message names the option)', () => {
       [['evaluate', '--dataset', 'mars', '--root', '/data'], /--model is required/],
       [['report'], /--run is required/],
       [['import-weights', '--out', '/tmp/x'], /--source is required/],
-      [['train-teacher', '--preset', 'mars-resnet50', '--root', '/data', '--out', '/tmp/x', '--epochs', '10', '--milestones', '20'], /Milestone 20 is not before the last epoch/],
-      [['distill', '--preset', 'mars-resnet50', '--root', '/d', '--out', '/o', '--teacher', '/t', '--student-frames', '9'], /Invalid --student-frames: 9/],
-      [['train-teacher', '--preset', 'mars-resnet18', '--attention', 'bam', '--root', '/d', '--out', '/o'], /Invalid --attention: "bam". BAM is defined for resnet50, resnet101 \(as in VKD\), not resnet18/],
+      [
+        [
+          'train-teacher',
+          '--preset',
+          'mars-resnet50',
+          '--root',
+          '/data',
+          '--out',
+          '/tmp/x',
+          '--epochs',
+          '10',
+          '--milestones',
+          '20',
+        ],
+        /Milestone 20 is not before the last epoch/,
+      ],
+      [
+        [
+          'distill',
+          '--preset',
+          'mars-resnet50',
+          '--root',
+          '/d',
+          '--out',
+          '/o',
+          '--teacher',
+          '/t',
+          '--student-frames',
+          '9',
+        ],
+        /Invalid --student-frames: 9/,
+      ],
+      [
+        ['train-teacher', '--preset', 'mars-resnet18', '--attention', 'bam', '--root', '/d', '--out', '/o'],
+        /Invalid --attention: "bam". BAM is defined for resnet50, resnet101 \(as in VKD\), not resnet18/,
+      ],
     ];
     for (const [argv, pattern] of cases) {
       const { code, stderr } = await vkd(argv);
@@ -118,12 +166,30 @@ describe('vkd usage errors (exit 2, message names the option)', () => {
 
   it('says what is missing and what to pass, never "Invalid --x: undefined"', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['train-teacher', '--dataset', 'mars', '--root', '/data'], /^vkd train-teacher: --out is required: pass the run directory to write checkpoints, logs and the model to, e\.g\. --out runs\/teacher\.$/m],
-      [['train-teacher', '--out', '/tmp/x'], /^vkd train-teacher: --dataset is required: pass the dataset loader, e\.g\. --dataset mars \(one of: mars, duke-video, .*\), or a --preset that sets it\.$/m],
-      [['train-teacher', '--out', '/tmp/x', '--dataset', 'mars'], /--root is required: pass the dataset root directory, e\.g\. --root \.\/datasets\/mars\./],
-      [['evaluate', '--dataset', 'mars', '--root', '/data'], /--model is required: pass the model directory \(or a run directory holding model\/\) to evaluate/],
-      [['train-teacher', '--dataset', 'mars', '--out'], /^vkd train-teacher: --out was given without a value: pass the output directory after it, as `--out <dir>` or `--out=<dir>`\.$/m],
-      [['train-teacher', '--root', '--out', '/tmp/x'], /--root was given without a value: pass the dataset root directory after it, as `--root <dir>`/],
+      [
+        ['train-teacher', '--dataset', 'mars', '--root', '/data'],
+        /^vkd train-teacher: --out is required: pass the run directory to write checkpoints, logs and the model to, e\.g\. --out runs\/teacher\.$/m,
+      ],
+      [
+        ['train-teacher', '--out', '/tmp/x'],
+        /^vkd train-teacher: --dataset is required: pass the dataset loader, e\.g\. --dataset mars \(one of: mars, duke-video, .*\), or a --preset that sets it\.$/m,
+      ],
+      [
+        ['train-teacher', '--out', '/tmp/x', '--dataset', 'mars'],
+        /--root is required: pass the dataset root directory, e\.g\. --root \.\/datasets\/mars\./,
+      ],
+      [
+        ['evaluate', '--dataset', 'mars', '--root', '/data'],
+        /--model is required: pass the model directory \(or a run directory holding model\/\) to evaluate/,
+      ],
+      [
+        ['train-teacher', '--dataset', 'mars', '--out'],
+        /^vkd train-teacher: --out was given without a value: pass the output directory after it, as `--out <dir>` or `--out=<dir>`\.$/m,
+      ],
+      [
+        ['train-teacher', '--root', '--out', '/tmp/x'],
+        /--root was given without a value: pass the dataset root directory after it, as `--root <dir>`/,
+      ],
       [['datasets', 'generate'], /--out is required: pass the directory to write the synthetic set to/],
     ];
     for (const [argv, pattern] of cases) {
@@ -171,34 +237,78 @@ describe('vkd usage errors (exit 2, message names the option)', () => {
   });
 });
 
-describe('vkd failures on the user\'s files (exit 1 or 2, no stack trace)', () => {
+describe("vkd failures on the user's files (exit 1 or 2, no stack trace)", () => {
   it('reports an --out below a regular file as a file-system problem, not an internal error', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
     await writeFile(join(directory, 'a-file'), 'x');
     const { code, stderr } = await vkd(['datasets', 'generate', '--out', join(directory, 'a-file', 'set')]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^vkd datasets: ENOTDIR: not a directory.*a-file.*\(a path component is a file, not a directory\)/);
+    expect(stderr).toMatch(
+      /^vkd datasets: ENOTDIR: not a directory.*a-file.*\(a path component is a file, not a directory\)/,
+    );
     expect(stderr).not.toMatch(/unexpected error|\n\s+at /);
   });
 
-  it('accepts --epochs below a preset\'s milestones and names --identities-per-batch when the set is too small', async () => {
+  it("accepts --epochs below a preset's milestones and names --identities-per-batch when the set is too small", async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
     const root = join(directory, 'data');
-    expect((await vkd(['datasets', 'generate', '--out', root, '--identities', '6', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '16', '--width', '16', '--quiet'])).code).toBe(0);
+    expect(
+      (
+        await vkd([
+          'datasets',
+          'generate',
+          '--out',
+          root,
+          '--identities',
+          '6',
+          '--cameras',
+          '2',
+          '--frames-per-tracklet',
+          '2',
+          '--height',
+          '16',
+          '--width',
+          '16',
+          '--quiet',
+        ])
+      ).code,
+    ).toBe(0);
     // demo-quick has milestones [6] and P = 4; 6 identities leave 3 for training.
     const out = join(directory, 'run');
-    const { code, stderr } = await vkd(['train-teacher', '--preset', 'demo-quick', '--root', root, '--out', out, '--epochs', '1', '--device', 'cpu', '--quiet']);
+    const { code, stderr } = await vkd([
+      'train-teacher',
+      '--preset',
+      'demo-quick',
+      '--root',
+      root,
+      '--out',
+      out,
+      '--epochs',
+      '1',
+      '--device',
+      'cpu',
+      '--quiet',
+    ]);
     expect(stderr).not.toMatch(/Milestone/);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/Invalid --identities-per-batch: 4. The training split of synthetic has only 3 identities; use --identities-per-batch 3 or less/);
+    expect(stderr).toMatch(
+      /Invalid --identities-per-batch: 4. The training split of synthetic has only 3 identities; use --identities-per-batch 3 or less/,
+    );
   });
 });
 
 describe('resolveCommandInput', () => {
   it('merges defaults < preset < config file < flags and resolves paths against cwd', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
-    await writeFile(join(directory, 'run.yaml'), 'preset: mars-resnet50\nepochs: 30\nidentities-per-batch: 4\nroot: data/mars\n');
-    const input = await resolveCommandInput(command('train-teacher'), ['--config', 'run.yaml', '--epochs', '12', '--out', 'runs/t'], directory);
+    await writeFile(
+      join(directory, 'run.yaml'),
+      'preset: mars-resnet50\nepochs: 30\nidentities-per-batch: 4\nroot: data/mars\n',
+    );
+    const input = await resolveCommandInput(
+      command('train-teacher'),
+      ['--config', 'run.yaml', '--epochs', '12', '--out', 'runs/t'],
+      directory,
+    );
     expect(input.options).toMatchObject({
       dataset: 'mars', // preset
       backbone: 'resnet50', // preset
@@ -211,31 +321,90 @@ describe('resolveCommandInput', () => {
     });
   });
 
-  it('lets a --preset flag override the config file\'s preset', async () => {
+  it("lets a --preset flag override the config file's preset", async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
     await writeFile(join(directory, 'run.json'), '{ "preset": "mars-resnet50" }');
-    const input = await resolveCommandInput(command('distill'), ['--config', 'run.json', '--preset', 'veri-resnet50'], directory);
-    expect(input.options).toMatchObject({ dataset: 'veri-776', height: 224, width: 224, studentFrames: 2, epochs: 500 });
+    const input = await resolveCommandInput(
+      command('distill'),
+      ['--config', 'run.json', '--preset', 'veri-resnet50'],
+      directory,
+    );
+    expect(input.options).toMatchObject({
+      dataset: 'veri-776',
+      height: 224,
+      width: 224,
+      studentFrames: 2,
+      epochs: 500,
+    });
   });
 });
 
 describe('vkd on corrupt frames (CLI advice, not loader options)', () => {
   async function listFrames(directory: string): Promise<string[]> {
     const entries = await readdir(directory, { recursive: true, withFileTypes: true });
-    return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.jpg')).map((entry) => join(entry.parentPath, entry.name)).sort();
+    return entries
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.jpg'))
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort();
   }
 
   it('names --skip-bad-frames when a frame cannot be decoded, and --skip-bad-frames counts bad frames instead', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
     const root = join(directory, 'data');
-    expect((await vkd(['datasets', 'generate', '--out', root, '--identities', '4', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '16', '--width', '16', '--quiet'])).code).toBe(0);
+    expect(
+      (
+        await vkd([
+          'datasets',
+          'generate',
+          '--out',
+          root,
+          '--identities',
+          '4',
+          '--cameras',
+          '2',
+          '--frames-per-tracklet',
+          '2',
+          '--height',
+          '16',
+          '--width',
+          '16',
+          '--quiet',
+        ])
+      ).code,
+    ).toBe(0);
     const trainFrames = await listFrames(join(root, 'bbox_train'));
     for (const frame of trainFrames) await writeFile(frame, 'not a jpeg');
     const out = join(directory, 'run');
     const train = await vkd([
-      'train-teacher', '--dataset', 'synthetic', '--root', root, '--out', out, '--device', 'cpu', '--quiet', '--backbone', 'resnet18', '--base-width', '4',
-      '--height', '16', '--width', '16', '--epochs', '1', '--identities-per-batch', '2', '--instances-per-identity', '1', '--frames-per-tracklet', '1',
-      '--eval-every', '0', '--no-augment',
+      'train-teacher',
+      '--dataset',
+      'synthetic',
+      '--root',
+      root,
+      '--out',
+      out,
+      '--device',
+      'cpu',
+      '--quiet',
+      '--backbone',
+      'resnet18',
+      '--base-width',
+      '4',
+      '--height',
+      '16',
+      '--width',
+      '16',
+      '--epochs',
+      '1',
+      '--identities-per-batch',
+      '2',
+      '--instances-per-identity',
+      '1',
+      '--frames-per-tracklet',
+      '1',
+      '--eval-every',
+      '0',
+      '--no-augment',
     ]);
     expect(train.code).toBe(1);
     expect(train.stderr).toMatch(
@@ -244,7 +413,27 @@ describe('vkd on corrupt frames (CLI advice, not loader options)', () => {
     expect(train.stderr).not.toMatch(/validateFrames|onBadFrame/);
     // A set with one bad frame loads with --skip-bad-frames, which counts it.
     const other = join(directory, 'other');
-    expect((await vkd(['datasets', 'generate', '--out', other, '--identities', '4', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '16', '--width', '16', '--quiet'])).code).toBe(0);
+    expect(
+      (
+        await vkd([
+          'datasets',
+          'generate',
+          '--out',
+          other,
+          '--identities',
+          '4',
+          '--cameras',
+          '2',
+          '--frames-per-tracklet',
+          '2',
+          '--height',
+          '16',
+          '--width',
+          '16',
+          '--quiet',
+        ])
+      ).code,
+    ).toBe(0);
     await writeFile((await listFrames(join(other, 'bbox_train')))[0] as string, 'not a jpeg');
     const stats = await vkd(['datasets', 'stats', '--dataset', 'synthetic', '--root', other, '--skip-bad-frames']);
     expect(stats.code).toBe(0);

@@ -13,13 +13,22 @@ async function vkd(argv: string[]) {
   let stderr = '';
   const code = await runCli(
     argv,
-    { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: tmpdir() },
+    {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { CI: 'true' },
+      cwd: tmpdir(),
+    },
     COMMANDS,
   );
   return { code, stdout, stderr };
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 let out: string;
 let demo: Awaited<ReturnType<typeof vkd>>;
@@ -28,7 +37,22 @@ let demo: Awaited<ReturnType<typeof vkd>>;
 // epoch per stage on the wasm backend.
 beforeAll(async () => {
   out = join(await mkdtemp(join(tmpdir(), 'vkd-e2e-')), 'run');
-  demo = await vkd(['demo', '--quick', '--device', 'wasm', '--threads', '1', '--teacher-epochs', '1', '--student-epochs', '1', '--heatmaps', '2', '--out', out]);
+  demo = await vkd([
+    'demo',
+    '--quick',
+    '--device',
+    'wasm',
+    '--threads',
+    '1',
+    '--teacher-epochs',
+    '1',
+    '--student-epochs',
+    '1',
+    '--heatmaps',
+    '2',
+    '--out',
+    out,
+  ]);
 }, 240_000);
 
 function expectProtocol(metrics: ProtocolMetrics | undefined) {
@@ -65,8 +89,14 @@ describe('vkd demo --quick (end to end)', () => {
     for (const stage of ['teacher', 'student']) {
       expect(await exists(join(out, stage, 'checkpoints', 'checkpoints.json')), stage).toBe(true);
       expect(await exists(join(out, stage, 'model')), stage).toBe(true);
-      const log = (await readFile(join(out, stage, 'log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string });
-      expect(log.some((entry) => entry.type === 'epoch'), stage).toBe(true);
+      const log = (await readFile(join(out, stage, 'log.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string });
+      expect(
+        log.some((entry) => entry.type === 'epoch'),
+        stage,
+      ).toBe(true);
     }
     for (const file of ['cmc.png', 'losses.png', 'gallery-frames.png', 'per-camera.png', 'heatmaps.png']) {
       const meta = await sharp(join(out, 'report', file)).metadata();
@@ -78,8 +108,25 @@ describe('vkd demo --quick (end to end)', () => {
 
   it('re-evaluates a saved model and rebuilds the report from the run directory', async () => {
     const evaluation = await vkd([
-      'evaluate', '--device', 'wasm', '--model', join(out, 'student'), '--dataset', 'synthetic', '--root', join(out, 'data'),
-      '--height', '64', '--width', '32', '--test-frames', '4', '--gallery-frames', '1,4', '--out', join(out, 'eval'),
+      'evaluate',
+      '--device',
+      'wasm',
+      '--model',
+      join(out, 'student'),
+      '--dataset',
+      'synthetic',
+      '--root',
+      join(out, 'data'),
+      '--height',
+      '64',
+      '--width',
+      '32',
+      '--test-frames',
+      '4',
+      '--gallery-frames',
+      '1,4',
+      '--out',
+      join(out, 'eval'),
     ]);
     expect(evaluation.stderr).toBe('');
     expect(evaluation.code).toBe(0);
@@ -87,7 +134,17 @@ describe('vkd demo --quick (end to end)', () => {
     const again = JSON.parse(await readFile(join(out, 'eval', 'metrics.json'), 'utf8')) as RunMetrics;
     // Same weights, same frames: the saved student gives the same numbers as during the demo.
     expect(again.model?.i2v.mAP).toBeCloseTo(saved.student?.i2v.mAP as number, 6);
-    const report = await vkd(['report', '--device', 'wasm', '--run', out, '--out', join(out, 'report2'), '--heatmaps', '0']);
+    const report = await vkd([
+      'report',
+      '--device',
+      'wasm',
+      '--run',
+      out,
+      '--out',
+      join(out, 'report2'),
+      '--heatmaps',
+      '0',
+    ]);
     expect(report.code).toBe(0);
     expect(await exists(join(out, 'report2', 'cmc.png'))).toBe(true);
   });

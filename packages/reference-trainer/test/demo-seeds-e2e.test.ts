@@ -11,7 +11,12 @@ import type { SeedBenchmark } from '../src/report/seed-benchmark';
 async function vkd(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: tmpdir() };
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { CI: 'true' },
+    cwd: tmpdir(),
+  };
   const code = await runCli(argv, io, COMMANDS);
   return { code, stdout, stderr };
 }
@@ -23,7 +28,25 @@ let run: Awaited<ReturnType<typeof vkd>>;
 // ablation students, no report.
 beforeAll(async () => {
   out = join(await mkdtemp(join(tmpdir(), 'vkd-seeds-')), 'run');
-  run = await vkd(['demo', '--quick', '--seeds', '2', '--ablation', '--device', 'wasm', '--threads', '1', '--teacher-epochs', '1', '--student-epochs', '1', '--no-report', '--quiet', '--out', out]);
+  run = await vkd([
+    'demo',
+    '--quick',
+    '--seeds',
+    '2',
+    '--ablation',
+    '--device',
+    'wasm',
+    '--threads',
+    '1',
+    '--teacher-epochs',
+    '1',
+    '--student-epochs',
+    '1',
+    '--no-report',
+    '--quiet',
+    '--out',
+    out,
+  ]);
 }, 400_000);
 
 describe('vkd demo --quick --seeds 2 --ablation (end to end)', () => {
@@ -31,15 +54,27 @@ describe('vkd demo --quick --seeds 2 --ablation (end to end)', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Over 2 seeds \(0, 1\)/);
-    for (const label of ['teacher', 'CE\\+TR \\(no-KD control\\)', 'CE\\+TR\\+KD ', 'CE\\+TR\\+DP', 'CE\\+TR\\+KD\\+DP \\(VKD\\)']) {
+    for (const label of [
+      'teacher',
+      'CE\\+TR \\(no-KD control\\)',
+      'CE\\+TR\\+KD ',
+      'CE\\+TR\\+DP',
+      'CE\\+TR\\+KD\\+DP \\(VKD\\)',
+    ]) {
       expect(run.stdout).toMatch(new RegExp(`${label}\\s+\\d+\\.\\d\\d ± \\d+\\.\\d\\d`));
     }
-    expect(run.stdout).toMatch(/VKD − teacher\s+I2V mAP\s+[+-]\d+\.\d\d ± \d+\.\d\d\s+\[[+-]\d+\.\d\d, [+-]\d+\.\d\d\]/);
+    expect(run.stdout).toMatch(
+      /VKD − teacher\s+I2V mAP\s+[+-]\d+\.\d\d ± \d+\.\d\d\s+\[[+-]\d+\.\d\d, [+-]\d+\.\d\d\]/,
+    );
     expect(run.stdout).toMatch(/VKD − no-KD control: I2V mAP/);
   });
 
   it('writes per-seed metrics (with the ablation) and a benchmark whose intervals follow from them', async () => {
-    const seeds = await Promise.all([0, 1].map(async (seed) => JSON.parse(await readFile(join(out, `seed-${seed}`, 'metrics.json'), 'utf8')) as RunMetrics));
+    const seeds = await Promise.all(
+      [0, 1].map(
+        async (seed) => JSON.parse(await readFile(join(out, `seed-${seed}`, 'metrics.json'), 'utf8')) as RunMetrics,
+      ),
+    );
     for (const metrics of seeds) {
       expect(metrics.ablation?.kdOnly?.i2v.mAPTrapezoid).toBeGreaterThanOrEqual(0);
       expect(metrics.ablation?.dpOnly?.i2v.mAPTrapezoid).toBeGreaterThanOrEqual(0);
@@ -50,7 +85,9 @@ describe('vkd demo --quick --seeds 2 --ablation (end to end)', () => {
     // Each seed draws its own synthetic set: the teachers differ.
     expect(seeds[0]?.teacher?.i2v.mAPTrapezoid).not.toBe(seeds[1]?.teacher?.i2v.mAPTrapezoid);
     const summary = JSON.parse(await readFile(join(out, 'benchmark.json'), 'utf8')) as { benchmark: SeedBenchmark };
-    const difference = summary.benchmark.differences.find((d) => d.comparison === 'VKD − teacher' && d.measure === 'I2V mAP');
+    const difference = summary.benchmark.differences.find(
+      (d) => d.comparison === 'VKD − teacher' && d.measure === 'I2V mAP',
+    );
     const student = seeds.map((metrics) => (metrics.student?.i2v.mAPTrapezoid as number) * 100);
     const teacher = seeds.map((metrics) => (metrics.teacher?.i2v.mAPTrapezoid as number) * 100);
     const expected = pairedDifference(student, teacher);

@@ -4,15 +4,22 @@ import { COMMANDS } from '../src/cli/commands';
 import { runCli } from '../src/cli/run-cli';
 
 // Bad --seeds values must be refused before the (slow) backend selection; the mock records whether it was reached.
-const activateDevice = vi.hoisted(() => vi.fn(async () => {
-  throw new Error('backend selected');
-}));
+const activateDevice = vi.hoisted(() =>
+  vi.fn(async () => {
+    throw new Error('backend selected');
+  }),
+);
 vi.mock('../src/run/activate-device', () => ({ activateDevice }));
 
 async function vkd(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: tmpdir() };
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { CI: 'true' },
+    cwd: tmpdir(),
+  };
   const code = await runCli(argv, io, COMMANDS);
   return { code, stdout, stderr };
 }
@@ -20,7 +27,10 @@ async function vkd(argv: string[]) {
 describe('vkd demo --seeds', () => {
   it('refuses 0 or 1 seeds, repeated seeds, non-integers and negative seeds with a clear message', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['0', /Invalid --seeds: 0\. A spread over seeds needs at least 2 of them\. Give a seed count of at least 2 \(e\.g\. --seeds 5/],
+      [
+        '0',
+        /Invalid --seeds: 0\. A spread over seeds needs at least 2 of them\. Give a seed count of at least 2 \(e\.g\. --seeds 5/,
+      ],
       ['1', /Invalid --seeds: 1\. A spread over seeds needs at least 2/],
       ['3,3', /Invalid --seeds: \[3, 3\]\. Seed 3 appears twice/],
       ['1.5', /Invalid --seeds: "1\.5"\. Expected a comma-separated list of integers.*item 1\.5 is not valid/],
@@ -46,7 +56,9 @@ describe('vkd demo --seeds', () => {
 describe('single-seed noise line', () => {
   it('quotes the measured spread over seeds for the full demo, not for --quick', async () => {
     const { singleSeedNoise, DEMO_SEED_SPREAD } = await import('../src/commands/demo');
-    expect(singleSeedNoise(false)).toMatch(new RegExp(`standard deviation of ${DEMO_SEED_SPREAD.teacher.mAP.toFixed(1)} I2V mAP`));
+    expect(singleSeedNoise(false)).toMatch(
+      new RegExp(`standard deviation of ${DEMO_SEED_SPREAD.teacher.mAP.toFixed(1)} I2V mAP`),
+    );
     expect(singleSeedNoise(false)).toMatch(/`vkd demo --seeds 5`/);
     expect(singleSeedNoise(true)).not.toMatch(/standard deviation/);
   });

@@ -12,13 +12,35 @@ import { RANKED_COLOURS, RANKED_LAYOUT, rankedCellOrigin } from '../src/report/r
 async function vkd(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: tmpdir() };
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { CI: 'true' },
+    cwd: tmpdir(),
+  };
   const code = await runCli(argv, io, COMMANDS);
   return { code, stdout, stderr };
 }
 
 const RUN = ['--device', 'wasm', '--threads', '1', '--test-frames', '2'];
-const STAGE = ['--backbone', 'resnet18', '--base-width', '4', '--identities-per-batch', '2', '--instances-per-identity', '1', '--frames-per-tracklet', '2', '--epochs', '1', '--eval-every', '0', '--save-every', '1'];
+const STAGE = [
+  '--backbone',
+  'resnet18',
+  '--base-width',
+  '4',
+  '--identities-per-batch',
+  '2',
+  '--instances-per-identity',
+  '1',
+  '--frames-per-tracklet',
+  '2',
+  '--epochs',
+  '1',
+  '--eval-every',
+  '0',
+  '--save-every',
+  '1',
+];
 let directory: string;
 let data: string;
 let model: string;
@@ -28,10 +50,41 @@ beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'vkd-gallery-cli-'));
   data = join(directory, 'data');
   db = join(directory, 'db');
-  const generated = await vkd(['datasets', 'generate', '--out', data, '--identities', '8', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '64', '--width', '32']);
+  const generated = await vkd([
+    'datasets',
+    'generate',
+    '--out',
+    data,
+    '--identities',
+    '8',
+    '--cameras',
+    '2',
+    '--frames-per-tracklet',
+    '2',
+    '--height',
+    '64',
+    '--width',
+    '32',
+  ]);
   expect(generated.code, generated.stderr).toBe(0);
   model = join(directory, 'teacher');
-  const teacher = await vkd(['train-teacher', '--dataset', 'mars', '--root', data, '--out', model, '--height', '64', '--width', '32', ...RUN, ...STAGE, '--imagenet-weights', 'none']);
+  const teacher = await vkd([
+    'train-teacher',
+    '--dataset',
+    'mars',
+    '--root',
+    data,
+    '--out',
+    model,
+    '--height',
+    '64',
+    '--width',
+    '32',
+    ...RUN,
+    ...STAGE,
+    '--imagenet-weights',
+    'none',
+  ]);
   expect(teacher.code, teacher.stderr).toBe(0);
 }, 180_000);
 
@@ -50,7 +103,22 @@ describe('vkd index / search / evaluate --gallery-db', () => {
     expect(again.stdout).toContain(`holds ${count} tracklets`);
 
     const out = join(directory, 'eval');
-    const evaluation = await vkd(['evaluate', '--model', model, '--dataset', 'mars', '--root', data, '--gallery-db', db, '--out', out, '--gallery-frames', '1', ...RUN]);
+    const evaluation = await vkd([
+      'evaluate',
+      '--model',
+      model,
+      '--dataset',
+      'mars',
+      '--root',
+      data,
+      '--gallery-db',
+      db,
+      '--out',
+      out,
+      '--gallery-frames',
+      '1',
+      ...RUN,
+    ]);
     expect(evaluation.code, evaluation.stderr).toBe(0);
     expect(evaluation.stdout).toContain('through the gallery database');
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')).model;
@@ -69,7 +137,26 @@ describe('vkd index / search / evaluate --gallery-db', () => {
     const images = frames.map((frame) => join(galleryRoot, identityFolder, frame));
     const out = join(directory, 'search');
     const identity = Number(identityFolder);
-    const search = await vkd(['search', '--db', db, '--model', model, '--image', ...images, '--top', '3', '--identity', String(identity), '--out', out, '--ranked', '--device', 'wasm', '--threads', '1']);
+    const search = await vkd([
+      'search',
+      '--db',
+      db,
+      '--model',
+      model,
+      '--image',
+      ...images,
+      '--top',
+      '3',
+      '--identity',
+      String(identity),
+      '--out',
+      out,
+      '--ranked',
+      '--device',
+      'wasm',
+      '--threads',
+      '1',
+    ]);
     expect(search.code, search.stderr).toBe(0);
     const results = JSON.parse(await readFile(join(out, 'search.json'), 'utf8'));
     expect(results.hits).toHaveLength(3);
@@ -79,14 +166,43 @@ describe('vkd index / search / evaluate --gallery-db', () => {
     expect(search.stdout).toMatch(/rank\s+distance\s+identity/);
     const picture = sharp(join(out, 'search.png'));
     const { data: pixels, info } = await picture.raw().toBuffer({ resolveWithObject: true });
-    const at = (x: number, y: number) => Array.from(pixels.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
+    const at = (x: number, y: number) =>
+      Array.from(pixels.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
     const firstHit = rankedCellOrigin(RANKED_LAYOUT, 2, 0, 2);
     expect(at(firstHit.x + 1, firstHit.y + 1)).toEqual([...RANKED_COLOURS.correct]);
 
     const other = join(directory, 'other');
-    const teacher = await vkd(['train-teacher', '--dataset', 'mars', '--root', data, '--out', other, '--height', '64', '--width', '32', ...RUN, ...STAGE, '--seed', '5', '--imagenet-weights', 'none']);
+    const teacher = await vkd([
+      'train-teacher',
+      '--dataset',
+      'mars',
+      '--root',
+      data,
+      '--out',
+      other,
+      '--height',
+      '64',
+      '--width',
+      '32',
+      ...RUN,
+      ...STAGE,
+      '--seed',
+      '5',
+      '--imagenet-weights',
+      'none',
+    ]);
     expect(teacher.code, teacher.stderr).toBe(0);
-    const refused = await vkd(['search', '--db', db, '--model', other, '--image', images[0] as string, '--device', 'wasm']);
+    const refused = await vkd([
+      'search',
+      '--db',
+      db,
+      '--model',
+      other,
+      '--image',
+      images[0] as string,
+      '--device',
+      'wasm',
+    ]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/holds embeddings of model "teacher@[0-9a-f]+".*not of model "other@[0-9a-f]+"/);
     const missing = await vkd(['search', '--db', db, '--model', model, '--image', join(directory, 'nope.jpg')]);
@@ -96,7 +212,15 @@ describe('vkd index / search / evaluate --gallery-db', () => {
 
   it('refuses a second writer naming the first, and a damaged database', async () => {
     const lock = join(db, 'writer.lock');
-    await writeFile(lock, JSON.stringify({ pid: process.pid, hostname: (await import('node:os')).hostname(), startedAt: 'now', command: 'vkd index (other)' }));
+    await writeFile(
+      lock,
+      JSON.stringify({
+        pid: process.pid,
+        hostname: (await import('node:os')).hostname(),
+        startedAt: 'now',
+        command: 'vkd index (other)',
+      }),
+    );
     const blocked = await vkd(['index', '--model', model, '--dataset', 'mars', '--root', data, '--db', db, ...RUN]);
     expect(blocked.code).not.toBe(0);
     expect(blocked.stderr).toContain(`is being written by process ${process.pid}`);

@@ -47,7 +47,9 @@ async function referenceCam(frames: tf.Tensor4D, classes: Int32Array): Promise<F
     for (let p = 0; p < h * w; p++) {
       let sum = 0;
       for (let c = 0; c < channels; c++) {
-        const alpha = ((classifier[c * identities + k] as number) * (gamma[c] as number)) / (Math.sqrt((variance[c] as number) + 1e-5) * h * w);
+        const alpha =
+          ((classifier[c * identities + k] as number) * (gamma[c] as number)) /
+          (Math.sqrt((variance[c] as number) + 1e-5) * h * w);
         sum += alpha * (features[(n * h * w + p) * channels + c] as number);
       }
       cams[n * h * w + p] = Math.max(0, sum);
@@ -75,7 +77,8 @@ describe('gradCam', () => {
     tf.dispose([logits, top]);
     const reference = await referenceCam(frames, result.classes);
     let worst = 0;
-    for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs((result.maps[i] as number) - (reference[i] as number)));
+    for (let i = 0; i < reference.length; i++)
+      worst = Math.max(worst, Math.abs((result.maps[i] as number) - (reference[i] as number)));
     expect(worst).toBeLessThan(1e-4);
     expect(Math.max(...result.maps)).toBeCloseTo(1, 5); // each map is scaled to [0, 1]
     expect(Math.min(...result.maps)).toBeGreaterThanOrEqual(0);

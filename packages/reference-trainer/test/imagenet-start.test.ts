@@ -13,14 +13,22 @@ import { distillSettings, teacherSettings } from '../src/config/stage-settings';
 async function vkd(argv: string[], cwd = tmpdir()) {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd };
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { CI: 'true' },
+    cwd,
+  };
   const code = await runCli(argv, io, COMMANDS);
   return { code, stdout, stderr };
 }
 
 const CONV1 = 'backbone.features_layers.0.0.weight';
 
-async function values(model: { getWeights(): Record<string, tf.Tensor> }, names: readonly string[]): Promise<Record<string, number[]>> {
+async function values(
+  model: { getWeights(): Record<string, tf.Tensor> },
+  names: readonly string[],
+): Promise<Record<string, number[]>> {
   const weights = model.getWeights();
   const result: Record<string, number[]> = {};
   for (const name of names) result[name] = Array.from(await (weights[name] as tf.Tensor).data());
@@ -35,38 +43,92 @@ beforeAll(async () => {
   await useBackend('cpu');
   directory = await mkdtemp(join(tmpdir(), 'vkd-imagenet-'));
   root = join(directory, 'data');
-  const generated = await vkd(['datasets', 'generate', '--out', root, '--identities', '4', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '32', '--width', '16', '--quiet']);
+  const generated = await vkd([
+    'datasets',
+    'generate',
+    '--out',
+    root,
+    '--identities',
+    '4',
+    '--cameras',
+    '2',
+    '--frames-per-tracklet',
+    '2',
+    '--height',
+    '32',
+    '--width',
+    '16',
+    '--quiet',
+  ]);
   expect(generated.code).toBe(0);
 }, 60_000);
 
-describe('authors\' presets require ImageNet weights', () => {
+describe("authors' presets require ImageNet weights", () => {
   it('marks every dataset preset and no demo preset', () => {
     for (const name of presetNames()) expect(presetRequiresImagenetWeights(name), name).toBe(!name.startsWith('demo'));
   });
 
   it('stops before any work with exit 2 and the import-weights line; none opts out, recorded', async () => {
-    const missing = await vkd(['train-teacher', '--preset', 'mars-resnet50', '--root', join(directory, 'no-such-root'), '--out', join(directory, 'r')]);
+    const missing = await vkd([
+      'train-teacher',
+      '--preset',
+      'mars-resnet50',
+      '--root',
+      join(directory, 'no-such-root'),
+      '--out',
+      join(directory, 'r'),
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--imagenet-weights is required: --preset mars-resnet50 reproduces an authors' run/);
-    expect(missing.stderr).toContain('vkd import-weights --source resnet50-0676ba61.pth --format torchvision --backbone resnet50');
+    expect(missing.stderr).toContain(
+      'vkd import-weights --source resnet50-0676ba61.pth --format torchvision --backbone resnet50',
+    );
     expect(missing.stderr).toContain('--imagenet-weights none');
-    const student = await vkd(['distill', '--preset', 'veri-resnet34', '--root', root, '--teacher', root, '--out', join(directory, 's')]);
+    const student = await vkd([
+      'distill',
+      '--preset',
+      'veri-resnet34',
+      '--root',
+      root,
+      '--teacher',
+      root,
+      '--out',
+      join(directory, 's'),
+    ]);
     expect(student.code).toBe(2);
     expect(student.stderr).toMatch(/reload the student's last stage from ImageNet.*resnet34-b627a593\.pth/);
     // Explicitly from scratch: the settings pass (the missing root is the next thing to fail) and record it.
-    const scratch = await vkd(['train-teacher', '--preset', 'mars-resnet50', '--imagenet-weights', 'none', '--root', join(directory, 'no-such-root'), '--out', join(directory, 'r')]);
+    const scratch = await vkd([
+      'train-teacher',
+      '--preset',
+      'mars-resnet50',
+      '--imagenet-weights',
+      'none',
+      '--root',
+      join(directory, 'no-such-root'),
+      '--out',
+      join(directory, 'r'),
+    ]);
     expect(scratch.stderr).toMatch(/DatasetNotFoundError/);
-    expect(teacherSettings({ ...presetValues('mars-resnet50', 'teacher'), preset: 'mars-resnet50', imagenetWeights: 'none' }).imagenetStart).toEqual({ kind: 'scratch', explicit: true });
-    expect(teacherSettings({ ...presetValues('demo', 'teacher'), preset: 'demo' }).imagenetStart).toEqual({ kind: 'scratch', explicit: false });
+    expect(
+      teacherSettings({ ...presetValues('mars-resnet50', 'teacher'), preset: 'mars-resnet50', imagenetWeights: 'none' })
+        .imagenetStart,
+    ).toEqual({ kind: 'scratch', explicit: true });
+    expect(teacherSettings({ ...presetValues('demo', 'teacher'), preset: 'demo' }).imagenetStart).toEqual({
+      kind: 'scratch',
+      explicit: false,
+    });
     // A student that keeps the teacher's layer4 needs no ImageNet weights; giving them anyway is an error.
     const keep = { ...presetValues('mars-resnet50', 'distill'), preset: 'mars-resnet50', reinitLastStage: false };
     expect(distillSettings(keep)).toMatchObject({ reinitLastStage: false, imagenetStart: { kind: 'unused' } });
-    expect(() => distillSettings({ ...keep, imagenetWeights: '/models/r50' })).toThrow(/--reinit-last-stage false.*would not be used/);
+    expect(() => distillSettings({ ...keep, imagenetWeights: '/models/r50' })).toThrow(
+      /--reinit-last-stage false.*would not be used/,
+    );
   });
 });
 
 describe('vkd train-teacher --imagenet-weights DIR', () => {
-  it('starts the teacher\'s backbone from DIR: conv filters exactly DIR\'s, head fresh', async () => {
+  it("starts the teacher's backbone from DIR: conv filters exactly DIR's, head fresh", async () => {
     const imagenetDirectory = join(directory, 'resnet18-imagenet');
     const imagenet = createReidModel({ backbone: 'resnet18', baseWidth: 4, numIdentities: 1, seed: 77 });
     await saveReidModel(imagenet, imagenetDirectory);
@@ -76,18 +138,53 @@ describe('vkd train-teacher --imagenet-weights DIR', () => {
     const out = join(directory, 'teacher');
     // Learning rate 0: Adam leaves every weight as it started, so the saved model shows the initial filters.
     const run = await vkd([
-      'train-teacher', '--device', 'cpu', '--dataset', 'synthetic', '--root', root, '--backbone', 'resnet18', '--base-width', '4',
-      '--height', '32', '--width', '16', '--epochs', '1', '--identities-per-batch', '2', '--instances-per-identity', '1',
-      '--frames-per-tracklet', '2', '--learning-rate', '0', '--eval-every', '0', '--test-frames', '2', '--augment', 'false',
-      '--imagenet-weights', imagenetDirectory, '--out', out,
+      'train-teacher',
+      '--device',
+      'cpu',
+      '--dataset',
+      'synthetic',
+      '--root',
+      root,
+      '--backbone',
+      'resnet18',
+      '--base-width',
+      '4',
+      '--height',
+      '32',
+      '--width',
+      '16',
+      '--epochs',
+      '1',
+      '--identities-per-batch',
+      '2',
+      '--instances-per-identity',
+      '1',
+      '--frames-per-tracklet',
+      '2',
+      '--learning-rate',
+      '0',
+      '--eval-every',
+      '0',
+      '--test-frames',
+      '2',
+      '--augment',
+      'false',
+      '--imagenet-weights',
+      imagenetDirectory,
+      '--out',
+      out,
     ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/train-teacher: backbone from ImageNet \(.*resnet18-imagenet\): \d+ weights; head fresh/);
+    expect(run.stdout).toMatch(
+      /train-teacher: backbone from ImageNet \(.*resnet18-imagenet\): \d+ weights; head fresh/,
+    );
     const teacher = await loadReidModel(join(out, 'model'));
     expect(await values(teacher, names)).toEqual(expected);
     teacher.dispose();
-    const settings = JSON.parse(await readFile(join(out, 'settings.json'), 'utf8')) as { training: { imagenetStart: unknown } };
+    const settings = JSON.parse(await readFile(join(out, 'settings.json'), 'utf8')) as {
+      training: { imagenetStart: unknown };
+    };
     expect(settings.training.imagenetStart).toEqual({ kind: 'imagenet', directory: imagenetDirectory });
   }, 120_000);
 });

@@ -42,7 +42,12 @@ describe('vkd import-weights', () => {
     // Back to PyTorch layout: conv HWIO → OIHW, linear [in, out] → [out, in].
     const torchLayout: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const [name, tensor] of Object.entries(weights)) {
-      const converted = tensor.rank === 4 ? tf.transpose(tensor, [3, 2, 0, 1]) : tensor.rank === 2 ? tf.transpose(tensor) : tf.clone(tensor);
+      const converted =
+        tensor.rank === 4
+          ? tf.transpose(tensor, [3, 2, 0, 1])
+          : tensor.rank === 2
+            ? tf.transpose(tensor)
+            : tf.clone(tensor);
       torchLayout[name] = { shape: converted.shape, data: (await converted.data()) as Float32Array };
       converted.dispose();
     }
@@ -50,8 +55,29 @@ describe('vkd import-weights', () => {
     let stdout = '';
     let stderr = '';
     const code = await runCli(
-      ['import-weights', '--device', 'cpu', '--source', 'chk_end.safetensors', '--format', 'vkd', '--backbone', 'resnet18', '--base-width', '4', '--num-identities', '3', '--out', 'model'],
-      { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: directory },
+      [
+        'import-weights',
+        '--device',
+        'cpu',
+        '--source',
+        'chk_end.safetensors',
+        '--format',
+        'vkd',
+        '--backbone',
+        'resnet18',
+        '--base-width',
+        '4',
+        '--num-identities',
+        '3',
+        '--out',
+        'model',
+      ],
+      {
+        stdout: { write: (text: string) => (stdout += text) },
+        stderr: { write: (text: string) => (stderr += text) },
+        env: { CI: 'true' },
+        cwd: directory,
+      },
       COMMANDS,
     );
     expect(stderr).toBe('');
@@ -78,7 +104,12 @@ async function vkd(args: string[], cwd: string): Promise<{ code: number; stdout:
   let stderr = '';
   const code = await runCli(
     ['import-weights', '--device', 'cpu', ...args],
-    { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd },
+    {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { CI: 'true' },
+      cwd,
+    },
     COMMANDS,
   );
   return { code, stdout, stderr };
@@ -91,15 +122,21 @@ describe("vkd import-weights: PyTorch files and the authors' run folders (tools/
     const { code, stdout, stderr } = await vkd(['--source', run, '--out', 'teacher'], directory);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/backbone_type resnet50bam → --backbone resnet50 --attention bam, 7 identities .*base width 4 .*checkpoint chk\/chk_end/);
+    expect(stdout).toMatch(
+      /backbone_type resnet50bam → --backbone resnet50 --attention bam, 7 identities .*base width 4 .*checkpoint chk\/chk_end/,
+    );
     expect(stdout).toMatch(/missing\s+0/);
     const model = await loadReidModel(join(directory, 'teacher'));
     expect(model.config).toMatchObject({ backbone: 'resnet50', attention: 'bam', numIdentities: 7, baseWidth: 4 });
     const { entries } = parseSafetensors(new Uint8Array(await readFile(join(run, 'expected.safetensors'))));
     const input = tf.tensor(entryToFloat32(entries.input!), entries.input!.shape);
     const { embeddings, logits } = model.forward(input, { training: false });
-    expect(scaledDifference((await embeddings.data()) as Float32Array, entryToFloat32(entries['chk_end.embeddings']!))).toBeLessThan(1e-4);
-    expect(scaledDifference((await logits.data()) as Float32Array, entryToFloat32(entries['chk_end.logits']!))).toBeLessThan(1e-4);
+    expect(
+      scaledDifference((await embeddings.data()) as Float32Array, entryToFloat32(entries['chk_end.embeddings']!)),
+    ).toBeLessThan(1e-4);
+    expect(
+      scaledDifference((await logits.data()) as Float32Array, entryToFloat32(entries['chk_end.logits']!)),
+    ).toBeLessThan(1e-4);
     tf.dispose([input, embeddings, logits]);
     model.dispose();
   });
@@ -113,7 +150,10 @@ describe("vkd import-weights: PyTorch files and the authors' run folders (tools/
     const contradicting = await vkd(['--source', run, '--num-identities', '625', '--out', 'other'], directory);
     expect(contradicting.code).toBe(2);
     expect(contradicting.stderr).toMatch(/--num-identities.*625.*run folder gives 7 .*hparams\.json/);
-    const fileWithCheckpoint = await vkd(['--source', join(run, 'chk', 'chk_end'), '--checkpoint', 'chk_di_1', '--backbone', 'resnet18', '--out', 'x'], directory);
+    const fileWithCheckpoint = await vkd(
+      ['--source', join(run, 'chk', 'chk_end'), '--checkpoint', 'chk_di_1', '--backbone', 'resnet18', '--out', 'x'],
+      directory,
+    );
     expect(fileWithCheckpoint.code).toBe(2);
     expect(fileWithCheckpoint.stderr).toMatch(/--checkpoint.*Only for a run folder/);
   });
@@ -128,7 +168,21 @@ describe("vkd import-weights: PyTorch files and the authors' run folders (tools/
   it('a torch.save .pth of torchvision names imports with --format torchvision', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
     const source = join(TORCH_FILES, 'torchvision', 'resnet18-w4.pth');
-    const { code, stdout, stderr } = await vkd(['--source', source, '--format', 'torchvision', '--backbone', 'resnet18', '--base-width', '4', '--out', 'imagenet'], directory);
+    const { code, stdout, stderr } = await vkd(
+      [
+        '--source',
+        source,
+        '--format',
+        'torchvision',
+        '--backbone',
+        'resnet18',
+        '--base-width',
+        '4',
+        '--out',
+        'imagenet',
+      ],
+      directory,
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(/missing\s+0\n/);

@@ -8,7 +8,12 @@ import { runCli } from '../src/cli/run-cli';
 async function vkd(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: tmpdir() };
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { CI: 'true' },
+    cwd: tmpdir(),
+  };
   const code = await runCli(argv, io, COMMANDS);
   return { code, stdout, stderr };
 }
@@ -20,29 +25,62 @@ beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'vkd-preflight-'));
   root = join(directory, 'mars');
   // A small tree in the MARS layout (bbox_train/, bbox_test/, info/*.mat) with the 8 training identities P needs.
-  const generated = await vkd(['datasets', 'generate', '--out', root, '--identities', '16', '--cameras', '2', '--frames-per-tracklet', '8', '--height', '32', '--width', '16', '--quiet']);
+  const generated = await vkd([
+    'datasets',
+    'generate',
+    '--out',
+    root,
+    '--identities',
+    '16',
+    '--cameras',
+    '2',
+    '--frames-per-tracklet',
+    '8',
+    '--height',
+    '32',
+    '--width',
+    '16',
+    '--quiet',
+  ]);
   expect(generated.code).toBe(0);
 }, 60_000);
 
 describe('batch-memory preflight', () => {
   // Before: `RangeError: Invalid typed array length: 134217728` after ~1.5 minutes inside the first step (wasm heap full).
-  it('refuses the authors\' MARS ResNet-50 teacher batch on wasm before training, with the figure and what to change', async () => {
+  it("refuses the authors' MARS ResNet-50 teacher batch on wasm before training, with the figure and what to change", async () => {
     const out = join(directory, 'run');
     const { code, stdout, stderr } = await vkd([
-      'train-teacher', '--preset', 'mars-resnet50', '--imagenet-weights', 'none', '--dataset', 'mars', '--root', root,
-      '--device', 'wasm', '--out', out,
+      'train-teacher',
+      '--preset',
+      'mars-resnet50',
+      '--imagenet-weights',
+      'none',
+      '--dataset',
+      'mars',
+      '--root',
+      root,
+      '--device',
+      'wasm',
+      '--out',
+      out,
     ]);
     expect(stderr).not.toMatch(/RangeError|unexpected error/);
     expect(code).toBe(2);
-    expect(stdout).toMatch(/memory: \d+ MiB per training frame \(resnet50 256×128, measured on wasm\); batch P·K = 32 tracklets × 8 frames = 256 frames: about \d+\.\d GiB/);
-    expect(stderr).toMatch(/Invalid batch: "8×4×8 = 256 frames". This batch needs about (\d+)\.\d GiB, more than the wasm heap 4\.0 GiB/);
+    expect(stdout).toMatch(
+      /memory: \d+ MiB per training frame \(resnet50 256×128, measured on wasm\); batch P·K = 32 tracklets × 8 frames = 256 frames: about \d+\.\d GiB/,
+    );
+    expect(stderr).toMatch(
+      /Invalid batch: "8×4×8 = 256 frames". This batch needs about (\d+)\.\d GiB, more than the wasm heap 4\.0 GiB/,
+    );
     const needed = Number(/needs about (\d+\.\d) GiB/.exec(stderr)?.[1]);
     // ResNet-50 at 256×128 saves 110–170 MB per frame (tools/bench/train/results/step-memory.json): 256 frames ≈ 30–45 GB.
     expect(needed).toBeGreaterThan(25);
     expect(needed).toBeLessThan(60);
     expect(stderr).toMatch(/--device webgpu or --device tensorflow on a GPU with at least \d+\.\d GiB/);
     // At ~110–170 MB per frame about 20 frames fit in 4 GiB: P = 2 (K = 4) with N = 2 or 3 frames per tracklet.
-    expect(stderr).toMatch(/or a smaller batch: --identities-per-batch 2 --frames-per-tracklet [23] \((16|24) frames, about \d\.\d GiB\) fits; --identities-per-batch \(now 8\) and --frames-per-tracklet \(now 8\) trade off/);
+    expect(stderr).toMatch(
+      /or a smaller batch: --identities-per-batch 2 --frames-per-tracklet [23] \((16|24) frames, about \d\.\d GiB\) fits; --identities-per-batch \(now 8\) and --frames-per-tracklet \(now 8\) trade off/,
+    );
     expect(stdout).not.toMatch(/teacher epoch/);
   }, 180_000);
 });

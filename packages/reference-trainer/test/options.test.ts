@@ -33,8 +33,17 @@ describe('flag names', () => {
 
 describe('parseArguments', () => {
   it('parses every flag form into typed values', () => {
-    const parsed = parseArguments(['--learning-rate', '3e-4', '--epochs=12', '--no-augment', '-o', 'runs/x', '--milestones', '5,10', 'extra'], SPECS);
-    expect(parsed.values).toEqual({ learningRate: 3e-4, epochs: 12, augment: false, out: 'runs/x', milestones: [5, 10] });
+    const parsed = parseArguments(
+      ['--learning-rate', '3e-4', '--epochs=12', '--no-augment', '-o', 'runs/x', '--milestones', '5,10', 'extra'],
+      SPECS,
+    );
+    expect(parsed.values).toEqual({
+      learningRate: 3e-4,
+      epochs: 12,
+      augment: false,
+      out: 'runs/x',
+      milestones: [5, 10],
+    });
     expect(parsed.positionals).toEqual(['extra']);
     expect(parsed.help).toBe(false);
   });
@@ -63,15 +72,23 @@ describe('parseArguments', () => {
   });
 
   it('names the flag when a value is missing or malformed', () => {
-    expect(() => parseArguments(['--epochs'], SPECS)).toThrow(/^--epochs was given without a value: pass the epochs after it, as `--epochs <integer>` or `--epochs=<integer>`\.$/);
+    expect(() => parseArguments(['--epochs'], SPECS)).toThrow(
+      /^--epochs was given without a value: pass the epochs after it, as `--epochs <integer>` or `--epochs=<integer>`\.$/,
+    );
     expect(() => parseArguments(['--epochs'], SPECS)).toThrow(MissingOptionError);
     expect(() => parseArguments(['--epochs', '--augment'], SPECS)).toThrow(InvalidOptionError);
     expect(() => parseArguments(['--epochs', '2.5'], SPECS)).toThrow(/Invalid --epochs: "2.5". Expected an integer/);
     expect(() => parseArguments(['--epochs', '0'], SPECS)).toThrow(/Invalid --epochs: 0. Must be ≥ 1/);
-    expect(() => parseArguments(['--learning-rate', 'fast'], SPECS)).toThrow(/Invalid --learning-rate: "fast". Expected a number/);
-    expect(() => parseArguments(['--device', 'tpu'], SPECS)).toThrow(/Invalid --device: "tpu". Expected one of: auto, wasm, cpu/);
+    expect(() => parseArguments(['--learning-rate', 'fast'], SPECS)).toThrow(
+      /Invalid --learning-rate: "fast". Expected a number/,
+    );
+    expect(() => parseArguments(['--device', 'tpu'], SPECS)).toThrow(
+      /Invalid --device: "tpu". Expected one of: auto, wasm, cpu/,
+    );
     expect(() => parseArguments(['--milestones', '10,x'], SPECS)).toThrow(/Invalid --milestones.*item x is not valid/);
-    expect(() => parseArguments(['--augment=maybe'], SPECS)).toThrow(/Invalid --augment: "maybe". Expected true or false/);
+    expect(() => parseArguments(['--augment=maybe'], SPECS)).toThrow(
+      /Invalid --augment: "maybe". Expected true or false/,
+    );
   });
 
   it('treats a negative number as a value, not a flag', () => {
@@ -85,7 +102,11 @@ describe('loadConfigFile', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'run.yaml'), 'epochs: 30\nlearning-rate: 3.0e-4\nmilestones: [10, 20]\n');
     await writeFile(join(dir, 'run.json'), '{"epochs": 7, "device": "cpu"}');
-    expect(await loadConfigFile(join(dir, 'run.yaml'))).toEqual({ epochs: 30, 'learning-rate': 3e-4, milestones: [10, 20] });
+    expect(await loadConfigFile(join(dir, 'run.yaml'))).toEqual({
+      epochs: 30,
+      'learning-rate': 3e-4,
+      milestones: [10, 20],
+    });
     expect(await loadConfigFile(join(dir, 'run.json'))).toEqual({ epochs: 7, device: 'cpu' });
   });
 
@@ -98,7 +119,9 @@ describe('loadConfigFile', () => {
     expect((yamlError as FileFormatError).file).toBe(join(dir, 'bad.yaml'));
     expect((yamlError as FileFormatError).line).toBeGreaterThanOrEqual(2);
     // yaml's first message line ends in "at line L, column C:" (its excerpt follows): never print it cut there.
-    expect((yamlError as Error).message).toMatch(/^.*bad\.yaml:\d+: Invalid YAML at line \d+, column \d+: Flow sequence in block collection .*\. Close the bracket \(e\.g\. `milestones: \[100, 200\]`\) or fix the indentation\.$/);
+    expect((yamlError as Error).message).toMatch(
+      /^.*bad\.yaml:\d+: Invalid YAML at line \d+, column \d+: Flow sequence in block collection .*\. Close the bracket \(e\.g\. `milestones: \[100, 200\]`\) or fix the indentation\.$/,
+    );
     await writeFile(join(dir, 'twice.yaml'), 'epochs: 30\nepochs: 40\n');
     await expect(loadConfigFile(join(dir, 'twice.yaml'))).rejects.toThrow(
       /twice\.yaml:2: Invalid YAML at line 2, column 1: Map keys must be unique \(the line reads `epochs: 40`\)\. Each option may appear once: remove or merge the repeated key\.$/,
@@ -106,14 +129,18 @@ describe('loadConfigFile', () => {
     const jsonError = await loadConfigFile(join(dir, 'bad.json')).catch((error: unknown) => error);
     expect(jsonError).toBeInstanceOf(FileFormatError);
     expect((jsonError as FileFormatError).line).toBe(3);
-    expect((jsonError as Error).message).toMatch(/bad\.json:3: Invalid JSON at line 3: Unexpected token .* is not valid JSON \(the line reads `"device": cpu`\)\. Fix the syntax \(keys in double quotes, no trailing commas or comments\), or write the file as YAML/);
+    expect((jsonError as Error).message).toMatch(
+      /bad\.json:3: Invalid JSON at line 3: Unexpected token .* is not valid JSON \(the line reads `"device": cpu`\)\. Fix the syntax \(keys in double quotes, no trailing commas or comments\), or write the file as YAML/,
+    );
   });
 
   it('rejects a top level that is not a mapping, and a missing file naming --config', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'list.yaml'), '- 1\n- 2\n');
     await expect(loadConfigFile(join(dir, 'list.yaml'))).rejects.toThrow(/top level must be a mapping/);
-    await expect(loadConfigFile(join(dir, 'missing.yaml'))).rejects.toThrow(/Invalid --config: ".*missing.yaml". Cannot read the file/);
+    await expect(loadConfigFile(join(dir, 'missing.yaml'))).rejects.toThrow(
+      /Invalid --config: ".*missing.yaml". Cannot read the file/,
+    );
   });
 });
 
@@ -121,7 +148,7 @@ describe('resolveOptions', () => {
   it('applies defaults < preset < config file < flags', () => {
     const values = resolveOptions(SPECS, {
       preset: { epochs: 300, learningRate: 1e-3 },
-      file: { path: '/x/run.yaml', values: { epochs: 30, 'milestones': [10] } },
+      file: { path: '/x/run.yaml', values: { epochs: 30, milestones: [10] } },
       flags: { epochs: 12 },
     });
     expect(values).toEqual({ learningRate: 1e-3, epochs: 12, device: 'auto', augment: true, milestones: [10] });
@@ -131,7 +158,9 @@ describe('resolveOptions', () => {
     // `--preset demo-quick --epochs 1` used to fail with "Milestone 6 is not before the last epoch".
     const preset = { epochs: 8, milestones: [6] };
     expect(resolveOptions(SPECS, { preset, flags: { epochs: 1 } }).milestones).toEqual([]);
-    expect(resolveOptions(SPECS, { preset: { epochs: 300, milestones: [100, 200] }, flags: { epochs: 150 } }).milestones).toEqual([100]);
+    expect(
+      resolveOptions(SPECS, { preset: { epochs: 300, milestones: [100, 200] }, flags: { epochs: 150 } }).milestones,
+    ).toEqual([100]);
     // README: teacher.yaml with epochs 120, milestones [60, 100], run with `--epochs 10`.
     const file = { path: '/x/teacher.yaml', values: { epochs: 120, milestones: [60, 100] } };
     expect(resolveOptions(SPECS, { file, flags: { epochs: 10 } }).milestones).toEqual([]);
@@ -141,18 +170,20 @@ describe('resolveOptions', () => {
   });
 
   it('names the key and the file for a bad config value', () => {
-    expect(() => resolveOptions(SPECS, { file: { path: '/x/run.yaml', values: { epochs: 'many' } }, flags: {} })).toThrow(
-      /Invalid epochs in run.yaml: "many". Expected an integer/,
-    );
-    expect(() => resolveOptions(SPECS, { file: { path: '/x/run.yaml', values: { 'learning-rate': -1 } }, flags: {} })).toThrow(
-      /Invalid learning-rate in run.yaml: -1. Must be ≥ 0/,
-    );
+    expect(() =>
+      resolveOptions(SPECS, { file: { path: '/x/run.yaml', values: { epochs: 'many' } }, flags: {} }),
+    ).toThrow(/Invalid epochs in run.yaml: "many". Expected an integer/);
+    expect(() =>
+      resolveOptions(SPECS, { file: { path: '/x/run.yaml', values: { 'learning-rate': -1 } }, flags: {} }),
+    ).toThrow(/Invalid learning-rate in run.yaml: -1. Must be ≥ 0/);
   });
 
   it('rejects unknown and flag-only keys in a config file, listing the valid keys', () => {
     expect(() => resolveOptions(SPECS, { file: { path: '/x/run.yaml', values: { lr: 1 } }, flags: {} })).toThrow(
       /Unknown key in run.yaml "lr". Expected one of: .*"learningRate"/,
     );
-    expect(() => resolveOptions(SPECS, { file: { path: '/x/run.yaml', values: { config: 'other.yaml' } }, flags: {} })).toThrow(UnknownKeyError);
+    expect(() =>
+      resolveOptions(SPECS, { file: { path: '/x/run.yaml', values: { config: 'other.yaml' } }, flags: {} }),
+    ).toThrow(UnknownKeyError);
   });
 });

@@ -30,7 +30,15 @@ describe('createProgressBar', () => {
   it('shows steps, percentage, images/s and an ETA from the elapsed time per step', () => {
     const out = stream(true);
     let now = 0;
-    const bar = createProgressBar({ label: 'teacher epoch 1/3', total: 10, unit: 'img', stream: out, enabled: true, now: () => now, redrawMs: 0 });
+    const bar = createProgressBar({
+      label: 'teacher epoch 1/3',
+      total: 10,
+      unit: 'img',
+      stream: out,
+      enabled: true,
+      now: () => now,
+      redrawMs: 0,
+    });
     now = 4000; // 4 s for 2 steps of 32 images → 16 img/s, 2 s/step, 8 steps left → 16 s
     bar.tick(2, 64, 'loss 2.5');
     const line = out.writes.at(-1) as string;
@@ -63,7 +71,14 @@ describe('createProgressBar', () => {
   it('limits redraws to one per redrawMs', () => {
     const out = stream(true);
     let now = 0;
-    const bar = createProgressBar({ label: 'x', total: 100, stream: out, enabled: true, now: () => now, redrawMs: 100 });
+    const bar = createProgressBar({
+      label: 'x',
+      total: 100,
+      stream: out,
+      enabled: true,
+      now: () => now,
+      redrawMs: 100,
+    });
     for (let step = 0; step < 50; step++) {
       now += 10;
       bar.tick();
@@ -77,7 +92,15 @@ describe('plain progress lines without a TTY', () => {
   it('prints a line every N seconds when the bar cannot draw, none with lineEverySeconds 0 (--quiet)', () => {
     const out = stream(false);
     let now = 0;
-    const bar = createProgressBar({ label: 'evaluate teacher', total: 400, unit: 'img', stream: out, enabled: false, lineEverySeconds: 10, now: () => now });
+    const bar = createProgressBar({
+      label: 'evaluate teacher',
+      total: 400,
+      unit: 'img',
+      stream: out,
+      enabled: false,
+      lineEverySeconds: 10,
+      now: () => now,
+    });
     now = 5000;
     bar.tick(100, 100);
     expect(out.writes).toEqual([]); // not yet 10 s
@@ -93,7 +116,14 @@ describe('plain progress lines without a TTY', () => {
     bar.done();
     expect(out.writes.length).toBe(2); // done() draws nothing without a TTY
     const quiet = stream(false);
-    const silent = createProgressBar({ label: 'x', total: 2, stream: quiet, enabled: false, lineEverySeconds: 0, now: () => now });
+    const silent = createProgressBar({
+      label: 'x',
+      total: 2,
+      stream: quiet,
+      enabled: false,
+      lineEverySeconds: 0,
+      now: () => now,
+    });
     now += 60_000;
     silent.tick(1);
     expect(quiet.writes).toEqual([]);

@@ -10,7 +10,7 @@ function crc32cBitwise(bytes: Uint8Array): number {
     crc ^= byte;
     for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0x82f63b78 & -(crc & 1));
   }
-  return (~crc) >>> 0;
+  return ~crc >>> 0;
 }
 
 const mask = (crc: number) => (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
@@ -65,9 +65,11 @@ export function readTensorBoardEvents(path: string): DecodedEvent[] {
   let offset = 0;
   while (offset < file.length) {
     const length = Number(view.getBigUint64(offset, true));
-    if (view.getUint32(offset + 8, true) !== mask(crc32cBitwise(file.subarray(offset, offset + 8)))) throw new Error(`bad length CRC at ${offset}`);
+    if (view.getUint32(offset + 8, true) !== mask(crc32cBitwise(file.subarray(offset, offset + 8))))
+      throw new Error(`bad length CRC at ${offset}`);
     const data = file.subarray(offset + 12, offset + 12 + length);
-    if (view.getUint32(offset + 12 + length, true) !== mask(crc32cBitwise(data))) throw new Error(`bad data CRC at ${offset}`);
+    if (view.getUint32(offset + 12 + length, true) !== mask(crc32cBitwise(data)))
+      throw new Error(`bad data CRC at ${offset}`);
     offset += 16 + length;
     const event = fields(data);
     const decoded: DecodedEvent = {
@@ -80,7 +82,10 @@ export function readTensorBoardEvents(path: string): DecodedEvent[] {
     for (const summary of (event.get(5) ?? []) as Uint8Array[]) {
       for (const value of (fields(summary).get(1) ?? []) as Uint8Array[]) {
         const parts = fields(value);
-        decoded.scalars.push({ tag: new TextDecoder().decode(parts.get(1)?.[0] as Uint8Array), value: (parts.get(2)?.[0] as DataView | undefined)?.getFloat32(0, true) ?? Number.NaN });
+        decoded.scalars.push({
+          tag: new TextDecoder().decode(parts.get(1)?.[0] as Uint8Array),
+          value: (parts.get(2)?.[0] as DataView | undefined)?.getFloat32(0, true) ?? Number.NaN,
+        });
       }
     }
     events.push(decoded);

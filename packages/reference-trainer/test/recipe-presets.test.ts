@@ -11,19 +11,40 @@ import { modelMetricsFromReport } from '../src/run/evaluate-run';
 import { loadRunDataset } from '../src/run/load-run-dataset';
 
 function summary(value: number): RankingSummary {
-  return { rank1: value, rank5: value, rank10: value, mAP: value, mAPTrapezoid: value, mINP: value, cmc: [value], validQueries: 2, skippedQueries: 0, perCamera: [] };
+  return {
+    rank1: value,
+    rank5: value,
+    rank10: value,
+    mAP: value,
+    mAPTrapezoid: value,
+    mINP: value,
+    cmc: [value],
+    validQueries: 2,
+    skippedQueries: 0,
+    perCamera: [],
+  };
 }
 
-describe('presets of the authors\' commands.txt, plus veri-resnet18 and atrw', () => {
+describe("presets of the authors' commands.txt, plus veri-resnet18 and atrw", () => {
   it('has veri-resnet18 (commands.txt trains a VeRi ResNet-18 teacher) with the VeRi teacher schedule', () => {
     expect(presetNames()).toContain('veri-resnet18');
-    expect(teacherSettings(presetValues('veri-resnet18', 'teacher'))).toMatchObject({ framesPerTracklet: 1, identitiesPerBatch: 18, milestones: [200, 250] });
-    expect(presetValues('veri-resnet18', 'evaluate')).toMatchObject({ dataset: 'veri-776', height: 224, width: 224, backbone: 'resnet18' });
+    expect(teacherSettings(presetValues('veri-resnet18', 'teacher'))).toMatchObject({
+      framesPerTracklet: 1,
+      identitiesPerBatch: 18,
+      milestones: [200, 250],
+    });
+    expect(presetValues('veri-resnet18', 'evaluate')).toMatchObject({
+      dataset: 'veri-776',
+      height: 224,
+      width: 224,
+      backbone: 'resnet18',
+    });
   });
 
-  it('has the DenseNet-121 and MobileNet-V2 runs of commands.txt on MARS, Duke and VeRi; MobileNet\'s student needs no ImageNet', () => {
+  it("has the DenseNet-121 and MobileNet-V2 runs of commands.txt on MARS, Duke and VeRi; MobileNet's student needs no ImageNet", () => {
     for (const prefix of ['mars', 'duke', 'veri']) {
-      for (const backbone of ['densenet121', 'mobilenet']) expect(presetValues(`${prefix}-${backbone}`, 'evaluate'), `${prefix}-${backbone}`).toMatchObject({ backbone });
+      for (const backbone of ['densenet121', 'mobilenet'])
+        expect(presetValues(`${prefix}-${backbone}`, 'evaluate'), `${prefix}-${backbone}`).toMatchObject({ backbone });
     }
     expect(teacherSettings(presetValues('mars-densenet121', 'teacher')).milestones).toEqual([100, 200]);
     const preset = (name: string, stage: 'teacher' | 'distill') => ({ ...presetValues(name, stage), preset: name });
@@ -52,12 +73,18 @@ describe('presets of the authors\' commands.txt, plus veri-resnet18 and atrw', (
     expect(dataSettings({ ...presetValues('mars-resnet50', 'teacher'), root: '/d' }).trackletGrouping).toBeUndefined();
   });
 
-  it('--tracklet-grouping is checked against the dataset\'s table entry before loading', async () => {
+  it("--tracklet-grouping is checked against the dataset's table entry before loading", async () => {
     const root = await mkdtemp(join(tmpdir(), 'vkd-grouping-'));
-    await expect(loadRunDataset('mars', root, { trackletGrouping: 'vkd' })).rejects.toThrow(/Invalid --tracklet-grouping: "vkd". mars offers no choice of tracklet grouping/);
-    await expect(loadRunDataset('duke-video', root, { trackletGrouping: 'by-camera' })).rejects.toThrow(/duke-video groups tracklets by one of: folder, vkd/);
+    await expect(loadRunDataset('mars', root, { trackletGrouping: 'vkd' })).rejects.toThrow(
+      /Invalid --tracklet-grouping: "vkd". mars offers no choice of tracklet grouping/,
+    );
+    await expect(loadRunDataset('duke-video', root, { trackletGrouping: 'by-camera' })).rejects.toThrow(
+      /duke-video groups tracklets by one of: folder, vkd/,
+    );
     // A valid rule reaches the loader (which then finds no Duke folders there).
-    await expect(loadRunDataset('duke-video', root, { trackletGrouping: 'vkd' })).rejects.toThrow(/DatasetNotFoundError|not found/i);
+    await expect(loadRunDataset('duke-video', root, { trackletGrouping: 'vkd' })).rejects.toThrow(
+      /DatasetNotFoundError|not found/i,
+    );
   });
 });
 
@@ -65,7 +92,14 @@ describe('VeRi I2I and V2I are kept in metrics.json and the tables', () => {
   const report: EvaluationReport = {
     dataset: 'veri-776',
     protocols: { i2v: summary(0.4), v2v: summary(0.5), i2i: summary(0.3), v2i: summary(0.2) },
-    settings: { framesPerTracklet: 8, metric: 'cosine', embedding: 'pre-bnneck', galleryMode: 'track', queries: 2, gallery: 2 },
+    settings: {
+      framesPerTracklet: 8,
+      metric: 'cosine',
+      embedding: 'pre-bnneck',
+      galleryMode: 'track',
+      queries: 2,
+      gallery: 2,
+    },
   };
 
   it('writes all four protocols and prints a row for each', () => {

@@ -11,7 +11,12 @@ import { resolveCommandInput, runCli } from '../src/cli/run-cli';
 async function vkd(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: { CI: 'true' }, cwd: tmpdir() };
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { CI: 'true' },
+    cwd: tmpdir(),
+  };
   const code = await runCli(argv, io, COMMANDS);
   return { code, stdout, stderr };
 }
@@ -23,13 +28,26 @@ describe('the CLI reads its choices from the @vkd/models backbone registry', () 
     expect((await vkd(['train-teacher', '--backbone', 'resnet50-wide-test', '--out', '/o'])).stderr).toMatch(
       /Invalid --backbone: "resnet50-wide-test". Expected one of: resnet18, resnet34, resnet50, resnet101/,
     );
-    registerBackbone({ ...getBackbone('resnet50'), name: 'resnet50-wide-test', description: 'test entry', aliases: {} });
+    registerBackbone({
+      ...getBackbone('resnet50'),
+      name: 'resnet50-wide-test',
+      description: 'test entry',
+      aliases: {},
+    });
     const general = await vkd(['--help']);
-    expect(general.stdout).toMatch(/Backbones \(--backbone\): resnet18, resnet34, resnet50 .*resnet101 .*resnet50-wide-test/);
+    expect(general.stdout).toMatch(
+      /Backbones \(--backbone\): resnet18, resnet34, resnet50 .*resnet101 .*resnet50-wide-test/,
+    );
     const help = await vkd(['train-teacher', '--help']);
     expect(help.stdout).toMatch(/--backbone <resnet18\|resnet34\|resnet50\|resnet101\|[^>]*resnet50-wide-test[|>]/);
-    expect(help.stdout).toMatch(/--attention <none\|bam>\s+BAM attention \(resnet50, resnet101, [^)]*resnet50-wide-test\)/);
-    const input = await resolveCommandInput(command('train-teacher'), ['--backbone', 'resnet50-wide-test', '--attention', 'bam'], tmpdir());
+    expect(help.stdout).toMatch(
+      /--attention <none\|bam>\s+BAM attention \(resnet50, resnet101, [^)]*resnet50-wide-test\)/,
+    );
+    const input = await resolveCommandInput(
+      command('train-teacher'),
+      ['--backbone', 'resnet50-wide-test', '--attention', 'bam'],
+      tmpdir(),
+    );
     expect(input.options.backbone).toBe('resnet50-wide-test');
   });
 });
@@ -52,7 +70,18 @@ describe('the authors’ backbone names on the CLI', () => {
   });
 
   it('refuses resnet50bam with --attention none, naming the option', async () => {
-    const argv = ['--dataset', 'mars', '--backbone', 'resnet50bam', '--attention', 'none', '--root', '/d', '--out', '/o'];
+    const argv = [
+      '--dataset',
+      'mars',
+      '--backbone',
+      'resnet50bam',
+      '--attention',
+      'none',
+      '--root',
+      '/d',
+      '--out',
+      '/o',
+    ];
     const { stderr, code } = await vkd(['train-teacher', ...argv]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/Invalid --attention: "none". "resnet50bam" is resnet50 with attention "bam"/);
@@ -62,22 +91,51 @@ describe('the authors’ backbone names on the CLI', () => {
 describe('the CLI and the trainer read the @vkd/datasets table', () => {
   it('a registered dataset is listed, gets its preset, defaults and protocols, and trains with no other change', async () => {
     const root = join(await mkdtemp(join(tmpdir(), 'vkd-registry-')), 'tiny');
-    await generateSyntheticDataset({ root, identities: 8, cameras: 2, trackletsPerIdentity: 2, framesPerTracklet: 4, height: 32, width: 16, seed: 3 });
-    expect((await vkd(['datasets', 'stats', '--dataset', 'tiny-test', '--root', root])).stderr).toMatch(/Invalid --dataset: "tiny-test"/);
+    await generateSyntheticDataset({
+      root,
+      identities: 8,
+      cameras: 2,
+      trackletsPerIdentity: 2,
+      framesPerTracklet: 4,
+      height: 32,
+      width: 16,
+      seed: 3,
+    });
+    expect((await vkd(['datasets', 'stats', '--dataset', 'tiny-test', '--root', root])).stderr).toMatch(
+      /Invalid --dataset: "tiny-test"/,
+    );
     // The worked example of contributing/add-a-dataset.md: a MARS-layout set under another name.
     registerDataset<MarsOptions>({
       name: 'tiny-test',
       description: 'a tiny MARS-layout set',
       load: (options) => loadMars({ ...options, name: 'tiny-test' }),
       protocols: ['v2v', 'i2v'],
-      teacherDefaults: () => ({ epochs: 2, milestones: [1], identitiesPerBatch: 2, instancesPerIdentity: 2, framesPerTracklet: 2 }),
-      authors: { presetPrefix: 'tiny', imageSize: [32, 16], testFrames: 2, networks: [{ name: 'resnet18', backbone: 'resnet18', attention: 'none' }] },
+      teacherDefaults: () => ({
+        epochs: 2,
+        milestones: [1],
+        identitiesPerBatch: 2,
+        instancesPerIdentity: 2,
+        framesPerTracklet: 2,
+      }),
+      authors: {
+        presetPrefix: 'tiny',
+        imageSize: [32, 16],
+        testFrames: 2,
+        networks: [{ name: 'resnet18', backbone: 'resnet18', attention: 'none' }],
+      },
     });
-    expect((await vkd(['--help'])).stdout).toMatch(/Datasets \(--dataset\): mars, duke-video, veri-776, atrw, synthetic, folder.*tiny-test/);
+    expect((await vkd(['--help'])).stdout).toMatch(
+      /Datasets \(--dataset\): mars, duke-video, veri-776, atrw, synthetic, folder.*tiny-test/,
+    );
     const help = (await vkd(['train-teacher', '--help'])).stdout;
     expect(help).toMatch(/--dataset <mars\|duke-video\|veri-776\|atrw\|synthetic\|folder\|[^>]*tiny-test>/);
     expect(help).toMatch(/--preset <name>\s+the authors' settings: .*tiny-resnet18/);
-    expect(teacherDefaultsFor('tiny-test', 'resnet18')).toMatchObject({ epochs: 2, milestones: [1], identitiesPerBatch: 2, learningRate: 1e-4 });
+    expect(teacherDefaultsFor('tiny-test', 'resnet18')).toMatchObject({
+      epochs: 2,
+      milestones: [1],
+      identitiesPerBatch: 2,
+      learningRate: 1e-4,
+    });
     expect(defaultProtocols('tiny-test')).toEqual(['v2v', 'i2v']);
 
     const stats = await vkd(['datasets', 'stats', '--dataset', 'tiny-test', '--root', root]);
@@ -86,13 +144,32 @@ describe('the CLI and the trainer read the @vkd/datasets table', () => {
 
     const out = join(root, '..', 'run');
     const train = await vkd([
-      'train-teacher', '--preset', 'tiny-resnet18', '--imagenet-weights', 'none', '--root', root, '--out', out,
-      '--base-width', '4', '--device', 'cpu', '--eval-every', '0', '--quiet',
+      'train-teacher',
+      '--preset',
+      'tiny-resnet18',
+      '--imagenet-weights',
+      'none',
+      '--root',
+      root,
+      '--out',
+      out,
+      '--base-width',
+      '4',
+      '--device',
+      'cpu',
+      '--eval-every',
+      '0',
+      '--quiet',
     ]);
     expect(train.code, train.stderr).toBe(0);
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.settings.dataset.name).toBe('tiny-test');
-    expect(metrics.settings.teacher).toMatchObject({ epochs: 2, milestones: [1], identitiesPerBatch: 2, framesPerTracklet: 2 });
+    expect(metrics.settings.teacher).toMatchObject({
+      epochs: 2,
+      milestones: [1],
+      identitiesPerBatch: 2,
+      framesPerTracklet: 2,
+    });
     expect(metrics.teacher.v2v.mAP).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -14,7 +14,11 @@ function model(i2vRank1: number, i2vMap: number, v2v = 0.5): ModelMetrics {
 // Teacher I2V mAP 0.20 every seed; VKD 0.21..0.25 (differences 1..5 points); control 0.22 (VKD − control −1..+3).
 const runs: SeedRun[] = [0, 1, 2, 3, 4].map((seed) => ({
   seed,
-  models: { teacher: model(0.3, 0.2), student: model(0.3 + 0.01 * seed, 0.21 + 0.01 * seed), baseline: model(0.3, 0.22) },
+  models: {
+    teacher: model(0.3, 0.2),
+    student: model(0.3 + 0.01 * seed, 0.21 + 0.01 * seed),
+    baseline: model(0.3, 0.22),
+  },
 }));
 
 describe('seedBenchmark', () => {
@@ -31,7 +35,9 @@ describe('seedBenchmark', () => {
     expect(vsTeacher?.low).toBeCloseTo(1.036757, 5);
     expect(vsTeacher?.high).toBeCloseTo(4.963243, 5);
     expect(vsTeacher?.excludesZero).toBe(true);
-    const vsControl = benchmark.differences.find((d) => d.comparison === 'VKD − no-KD control' && d.measure === 'I2V mAP');
+    const vsControl = benchmark.differences.find(
+      (d) => d.comparison === 'VKD − no-KD control' && d.measure === 'I2V mAP',
+    );
     expect(vsControl?.mean).toBeCloseTo(1, 10);
     expect(vsControl?.low).toBeCloseTo(1 - 1.963243, 5);
     expect(vsControl?.excludesZero).toBe(false);
@@ -47,8 +53,12 @@ describe('seedBenchmark', () => {
     expect(text).toMatch(/Over 5 seeds \(0, 1, 2, 3, 4\)/);
     expect(text).toMatch(/CE\+TR\+KD\+DP \(VKD\)\s+32\.00 ± 1\.58\s+23\.00 ± 1\.58/);
     expect(text).toMatch(/VKD − teacher\s+I2V mAP\s+\+3\.00 ± 1\.58\s+\[\+1\.04, \+4\.96\]\s+yes \(> 0\)/);
-    expect(benchmarkVerdict(benchmark)).toMatch(/VKD − teacher: I2V mAP \+3\.00 \[\+1\.04, \+4\.96\], rank-1 \+2\.00 \[\+0\.04, \+3\.96\]/);
-    expect(benchmarkVerdict(benchmark)).toMatch(/VKD − no-KD control: I2V mAP \+1\.00 .*only partly distinguishable from 0/);
+    expect(benchmarkVerdict(benchmark)).toMatch(
+      /VKD − teacher: I2V mAP \+3\.00 \[\+1\.04, \+4\.96\], rank-1 \+2\.00 \[\+0\.04, \+3\.96\]/,
+    );
+    expect(benchmarkVerdict(benchmark)).toMatch(
+      /VKD − no-KD control: I2V mAP \+1\.00 .*only partly distinguishable from 0/,
+    );
   });
 
   it('charts: one point and interval per comparison and measure, per-seed dots per model', () => {
@@ -72,7 +82,9 @@ describe('seedList (--seeds)', () => {
   });
 
   it('rejects fewer than 2 seeds and repeats, saying what to pass', () => {
-    expect(() => seedList([0])).toThrow(/Invalid --seeds: 0\. A spread over seeds needs at least 2 of them\. Give a seed count/);
+    expect(() => seedList([0])).toThrow(
+      /Invalid --seeds: 0\. A spread over seeds needs at least 2 of them\. Give a seed count/,
+    );
     expect(() => seedList([1])).toThrow(InvalidOptionError);
     expect(() => seedList([2, 2])).toThrow(/Seed 2 appears twice/);
   });

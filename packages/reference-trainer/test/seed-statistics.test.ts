@@ -28,7 +28,15 @@ describe('Student t', () => {
 
   it('gives the published two-sided 95 % quantiles', () => {
     // t(0.975, df) from standard tables (NIST/SEMATECH e-Handbook 1.3.6.7.2, more digits from R's qt).
-    const table: [number, number][] = [[1, 12.7062047], [2, 4.30265273], [3, 3.18244631], [4, 2.77644511], [9, 2.26215716], [29, 2.04522964], [100, 1.98397152]];
+    const table: [number, number][] = [
+      [1, 12.7062047],
+      [2, 4.30265273],
+      [3, 3.18244631],
+      [4, 2.77644511],
+      [9, 2.26215716],
+      [29, 2.04522964],
+      [100, 1.98397152],
+    ];
     for (const [df, quantile] of table) expect(studentTQuantile(0.975, df)).toBeCloseTo(quantile, 6);
     expect(studentTQuantile(0.95, 4)).toBeCloseTo(2.13184679, 6);
     expect(studentTQuantile(0.025, 4)).toBeCloseTo(-2.77644511, 6);

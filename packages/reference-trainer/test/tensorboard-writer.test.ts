@@ -27,7 +27,11 @@ describe('TensorBoard event files', () => {
     const events = readTensorBoardEvents(writer.path);
     expect(events[0]).toEqual({ wallTime: 1_700_000_000.25, step: 0, fileVersion: 'brain.Event:2', scalars: [] });
     expect(events[1]).toEqual({ wallTime: 1_700_000_000.25, step: 1, scalars: [{ tag: 'loss/total', value: 2.5 }] });
-    expect(events[2]).toEqual({ wallTime: 1_700_000_001.25, step: 300_000, scalars: [{ tag: 'eval/i2v.mAP', value: 0.4375 }] });
+    expect(events[2]).toEqual({
+      wallTime: 1_700_000_001.25,
+      step: 300_000,
+      scalars: [{ tag: 'eval/i2v.mAP', value: 0.4375 }],
+    });
     expect(events[3]?.scalars[0]?.tag).toBe('loss/kd');
     expect(events[3]?.scalars[0]?.value).toBeNaN();
     expect(events.length).toBe(4);

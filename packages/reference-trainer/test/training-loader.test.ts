@@ -14,7 +14,29 @@ let dataset: ReidDataset;
 beforeAll(async () => {
   const root = join(await mkdtemp(join(tmpdir(), 'vkd-loader-')), 'data');
   const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: { CI: 'true' }, cwd: tmpdir() };
-  expect(await runCli(['datasets', 'generate', '--out', root, '--identities', '4', '--cameras', '2', '--frames-per-tracklet', '2', '--height', '32', '--width', '32', '--quiet'], io, COMMANDS)).toBe(0);
+  expect(
+    await runCli(
+      [
+        'datasets',
+        'generate',
+        '--out',
+        root,
+        '--identities',
+        '4',
+        '--cameras',
+        '2',
+        '--frames-per-tracklet',
+        '2',
+        '--height',
+        '32',
+        '--width',
+        '32',
+        '--quiet',
+      ],
+      io,
+      COMMANDS,
+    ),
+  ).toBe(0);
   dataset = await loadRunDataset('synthetic', root);
 }, 60_000);
 
@@ -24,12 +46,22 @@ async function frames(source: AsyncIterable<TrackletBatch> | Iterable<TrackletBa
   return out;
 }
 
-describe('trainingLoaderFor: the dataset table\'s augmentation reaches the training loader', () => {
+describe("trainingLoaderFor: the dataset table's augmentation reaches the training loader", () => {
   it('VeRi and ATRW erase with aspect 0.7–1.4, MARS with the person default; same seed, same crops and flips', async () => {
     // Many frames so that random erasing (p = 0.5) happens and the two aspect ranges draw different rectangles.
-    const request = { tracklets: dataset.train, batches: [[0, 1, 2, 3]], framesPerTracklet: 2, strategy: 'chunk' as const, imageSize: [32, 32] as const, augment: true, seed: 7 };
+    const request = {
+      tracklets: dataset.train,
+      batches: [[0, 1, 2, 3]],
+      framesPerTracklet: 2,
+      strategy: 'chunk' as const,
+      imageSize: [32, 32] as const,
+      augment: true,
+      seed: 7,
+    };
     const vehicle = await frames(trainingLoaderFor('veri-776')(request));
-    const explicit = await frames(createTrackletLoader({ ...request, augmentation: { erasing: { aspect: [0.7, 1.4] } } }));
+    const explicit = await frames(
+      createTrackletLoader({ ...request, augmentation: { erasing: { aspect: [0.7, 1.4] } } }),
+    );
     const person = await frames(trainingLoaderFor('mars')(request));
     const personDefault = await frames(createTrackletLoader(request));
     expect(vehicle).toEqual(explicit);

@@ -41,7 +41,13 @@ async function main() {
   tf.enableProdMode();
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
   registerFastKernels('wasm');
-  const results: Record<string, unknown> = { backend: 'wasm', cpu: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString(), repeats };
+  const results: Record<string, unknown> = {
+    backend: 'wasm',
+    cpu: os.cpus()[0]?.model,
+    node: process.version,
+    date: new Date().toISOString(),
+    repeats,
+  };
 
   // 1. Adam update over a full-width ResNet-18 (11.2 M trainable parameters): fused host loop vs tensor ops.
   const wide = createReidModel({ backbone: 'resnet18', numIdentities: 625, baseWidth: small ? 16 : 64 });

@@ -31,7 +31,8 @@ import {
 
 const quick = process.argv.includes('--quick');
 const outIndex = process.argv.indexOf('--out');
-const out = outIndex > 0 ? (process.argv[outIndex + 1] as string) : await mkdtemp(path.join(tmpdir(), 'vkd-two-stage-'));
+const out =
+  outIndex > 0 ? (process.argv[outIndex + 1] as string) : await mkdtemp(path.join(tmpdir(), 'vkd-two-stage-'));
 const size = quick
   ? { identities: 12, height: 32, width: 16, baseWidth: 8, epochs: 3, frames: 4, identitiesPerBatch: 3 }
   : { identities: 40, height: 128, width: 64, baseWidth: 16, epochs: 30, frames: 8, identitiesPerBatch: 8 };
@@ -45,7 +46,11 @@ const dataset = await loadDataset('synthetic', { root, generate: false });
 const imageSize = [size.height, size.width] as const;
 
 // Stage 1: teacher on N frames per tracklet (CE + soft-margin batch-hard triplet).
-const teacher = createReidModel({ backbone: 'resnet18', baseWidth: size.baseWidth, numIdentities: dataset.numTrainIdentities });
+const teacher = createReidModel({
+  backbone: 'resnet18',
+  baseWidth: size.baseWidth,
+  numIdentities: dataset.numTrainIdentities,
+});
 const teacherOptimizer = adamWithL2({ learningRate: 1e-3 });
 await createTrainer({
   step: teacherStep({ model: teacher, optimizer: teacherOptimizer }),
@@ -56,7 +61,11 @@ await createTrainer({
       every: size.epochs,
       evaluation: { batches: createEvaluationLoader, imageSize, framesPerTracklet: size.frames },
     }),
-    checkpointHook({ directory: path.join(out, 'teacher', 'checkpoints'), keepLast: 2, best: { metric: 'v2v.mAPTrapezoid' } }),
+    checkpointHook({
+      directory: path.join(out, 'teacher', 'checkpoints'),
+      keepLast: 2,
+      best: { metric: 'v2v.mAPTrapezoid' },
+    }),
     jsonlLogHook({ path: path.join(out, 'teacher', 'log.jsonl') }),
   ],
 }).fit(
@@ -81,7 +90,10 @@ const student = createStudent(frozenTeacher, { lastStage: 'keep' });
 const studentOptimizer = adamWithL2({ learningRate: 1e-3 });
 await createTrainer({
   step: distillStep({ teacher: frozenTeacher, student, optimizer: studentOptimizer, studentFrames: 2 }),
-  hooks: [checkpointHook({ directory: path.join(out, 'student', 'checkpoints') }), jsonlLogHook({ path: path.join(out, 'student', 'log.jsonl') })],
+  hooks: [
+    checkpointHook({ directory: path.join(out, 'student', 'checkpoints') }),
+    jsonlLogHook({ path: path.join(out, 'student', 'log.jsonl') }),
+  ],
 }).fit(
   createTrainingData({
     loader: createTrackletLoader,
@@ -95,11 +107,16 @@ await createTrainer({
   { epochs: size.epochs },
 );
 
-for (const [name, model] of [['teacher', frozenTeacher], ['student', student]] as const) {
+for (const [name, model] of [
+  ['teacher', frozenTeacher],
+  ['student', student],
+] as const) {
   const batches = createEvaluationLoader;
   const report = await evaluateModel(model, dataset, { batches, imageSize, framesPerTracklet: size.frames });
   const { i2v, v2v } = report.protocols;
-  console.log(`${name}: I2V rank-1 ${i2v?.rank1.toFixed(3)} mAP ${i2v?.mAPTrapezoid.toFixed(3)} | V2V rank-1 ${v2v?.rank1.toFixed(3)} mAP ${v2v?.mAPTrapezoid.toFixed(3)}`);
+  console.log(
+    `${name}: I2V rank-1 ${i2v?.rank1.toFixed(3)} mAP ${i2v?.mAPTrapezoid.toFixed(3)} | V2V rank-1 ${v2v?.rank1.toFixed(3)} mAP ${v2v?.mAPTrapezoid.toFixed(3)}`,
+  );
 }
 console.log(`runs written to ${out}`);
 studentOptimizer.dispose();

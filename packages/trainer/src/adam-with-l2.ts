@@ -71,7 +71,12 @@ interface Hyper {
 
 /** Per-variable first and second moments, on the device or on the host. */
 interface MomentStore {
-  update(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], stepSize: number, rootCorrection2: number): Promise<void>;
+  update(
+    variables: readonly tf.Variable[],
+    gradients: readonly tf.Tensor[],
+    stepSize: number,
+    rootCorrection2: number,
+  ): Promise<void>;
   export(variable: tf.Variable): { m: tf.Tensor; v: tf.Tensor };
   import(variable: tf.Variable, m: tf.Tensor, v: tf.Tensor): Promise<void>;
   dispose(): void;
@@ -92,8 +97,20 @@ export function adamWithL2(options: AdamWithL2Options = {}): AdamWithL2 {
   const storeFor = (): MomentStore => {
     if (!store) {
       const backend = tf.getBackend();
-      const mode = resolved.update !== 'auto' ? resolved.update : backend === 'cpu' ? 'host' : backend === 'webgpu' || backend === 'webgl' ? 'grouped' : 'device';
-      store = mode === 'host' ? hostMoments(resolved) : mode === 'grouped' ? groupedMoments(resolved, resolved.groupElements) : deviceMoments(resolved);
+      const mode =
+        resolved.update !== 'auto'
+          ? resolved.update
+          : backend === 'cpu'
+            ? 'host'
+            : backend === 'webgpu' || backend === 'webgl'
+              ? 'grouped'
+              : 'device';
+      store =
+        mode === 'host'
+          ? hostMoments(resolved)
+          : mode === 'grouped'
+            ? groupedMoments(resolved, resolved.groupElements)
+            : deviceMoments(resolved);
     }
     return store;
   };
@@ -114,7 +131,11 @@ export function adamWithL2(options: AdamWithL2Options = {}): AdamWithL2 {
     },
     async applyGradients(variables, gradients) {
       if (variables.length !== gradients.length) {
-        throw new InvalidOptionError('gradients', gradients.length, `Expected one gradient per variable (${variables.length}).`);
+        throw new InvalidOptionError(
+          'gradients',
+          gradients.length,
+          `Expected one gradient per variable (${variables.length}).`,
+        );
       }
       iterations += 1;
       const stepSize = learningRate / (1 - beta1 ** iterations);
@@ -137,7 +158,10 @@ export function adamWithL2(options: AdamWithL2Options = {}): AdamWithL2 {
         for (const slot of ['m', 'v'] as const) {
           const tensor = state.tensors[`${slot}.${index}`];
           if (tensor === undefined) {
-            throw new CheckpointError(source, `missing optimizer tensor ${slot}.${index}; was it saved for the same model?`);
+            throw new CheckpointError(
+              source,
+              `missing optimizer tensor ${slot}.${index}; was it saved for the same model?`,
+            );
           }
           if (tensor.shape.join(',') !== variable.shape.join(',')) {
             throw new CheckpointError(
@@ -148,7 +172,11 @@ export function adamWithL2(options: AdamWithL2Options = {}): AdamWithL2 {
         }
       });
       for (const [index, variable] of variables.entries()) {
-        await storeFor().import(variable, state.tensors[`m.${index}`] as tf.Tensor, state.tensors[`v.${index}`] as tf.Tensor);
+        await storeFor().import(
+          variable,
+          state.tensors[`m.${index}`] as tf.Tensor,
+          state.tensors[`v.${index}`] as tf.Tensor,
+        );
       }
       iterations = state.iterations;
     },
@@ -159,7 +187,10 @@ export function adamWithL2(options: AdamWithL2Options = {}): AdamWithL2 {
   };
 }
 
-type AdamConstants = Record<'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'epsilon' | 'weightDecay', tf.Scalar>;
+type AdamConstants = Record<
+  'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'epsilon' | 'weightDecay',
+  tf.Scalar
+>;
 
 function adamConstants(hyper: Hyper): AdamConstants {
   return {
@@ -200,7 +231,10 @@ function deviceMoments(hyper: Hyper): MomentStore {
   const momentsOf = (variable: tf.Variable) => {
     let found = moments.get(variable);
     if (found === undefined) {
-      found = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) }));
+      found = tf.tidy(() => ({
+        m: tf.variable(tf.zerosLike(variable), false),
+        v: tf.variable(tf.zerosLike(variable), false),
+      }));
       moments.set(variable, found);
     }
     return found;
@@ -212,7 +246,15 @@ function deviceMoments(hyper: Hyper): MomentStore {
         const correction = tf.scalar(rootCorrection2);
         variables.forEach((variable, index) => {
           const moment = momentsOf(variable);
-          const next = adamArithmetic(constants, hyper.weightDecay, variable, gradients[index] as tf.Tensor, moment, negativeStep, correction);
+          const next = adamArithmetic(
+            constants,
+            hyper.weightDecay,
+            variable,
+            gradients[index] as tf.Tensor,
+            moment,
+            negativeStep,
+            correction,
+          );
           moment.m.assign(next.m);
           moment.v.assign(next.v);
           variable.assign(next.weights);
@@ -221,7 +263,9 @@ function deviceMoments(hyper: Hyper): MomentStore {
     },
     export(variable) {
       const moment = moments.get(variable);
-      return moment ? { m: tf.clone(moment.m), v: tf.clone(moment.v) } : { m: tf.zerosLike(variable), v: tf.zerosLike(variable) };
+      return moment
+        ? { m: tf.clone(moment.m), v: tf.clone(moment.v) }
+        : { m: tf.zerosLike(variable), v: tf.zerosLike(variable) };
     },
     async import(variable, m, v) {
       const moment = momentsOf(variable);
@@ -258,7 +302,10 @@ function groupedMoments(hyper: Hyper, groupElements: number): MomentStore {
   const placed = new Map<tf.Variable, { group: MomentGroup; offset: number }>();
   /** Moments imported (or kept across a re-layout) before they are placed in a group. */
   const pending = new Map<tf.Variable, { m: tf.Tensor; v: tf.Tensor }>();
-  const flat = (tensors: readonly tf.Tensor[]) => (tensors.length === 1 ? tf.reshape(tensors[0] as tf.Tensor, [-1]) : tf.concat(tensors.map((t) => tf.reshape(t, [-1]))));
+  const flat = (tensors: readonly tf.Tensor[]) =>
+    tensors.length === 1
+      ? tf.reshape(tensors[0] as tf.Tensor, [-1])
+      : tf.concat(tensors.map((t) => tf.reshape(t, [-1])));
   const momentOf = (variable: tf.Variable): { m: tf.Tensor; v: tf.Tensor } | undefined => {
     const waiting = pending.get(variable);
     if (waiting) return { m: tf.clone(waiting.m), v: tf.clone(waiting.v) };
@@ -284,10 +331,16 @@ function groupedMoments(hyper: Hyper, groupElements: number): MomentStore {
     while (first < variables.length) {
       let end = first + 1;
       let total = (variables[first] as tf.Variable).size;
-      while (end < variables.length && total + (variables[end] as tf.Variable).size <= groupElements) total += (variables[end++] as tf.Variable).size;
+      while (end < variables.length && total + (variables[end] as tf.Variable).size <= groupElements)
+        total += (variables[end++] as tf.Variable).size;
       const members = variables.slice(first, end);
       const [m, v] = (['m', 'v'] as const).map((slot) =>
-        tf.tidy(() => tf.variable(flat(members.map((variable) => pending.get(variable)?.[slot] ?? tf.zeros([variable.size]))), false)),
+        tf.tidy(() =>
+          tf.variable(
+            flat(members.map((variable) => pending.get(variable)?.[slot] ?? tf.zeros([variable.size]))),
+            false,
+          ),
+        ),
       ) as [tf.Variable, tf.Variable];
       const group: MomentGroup = { first, variables: members, sizes: members.map((variable) => variable.size), m, v };
       let offset = 0;
@@ -315,7 +368,9 @@ function groupedMoments(hyper: Hyper, groupElements: number): MomentStore {
           group.m.assign(next.m);
           group.v.assign(next.v);
           const pieces = group.variables.length === 1 ? [next.weights] : tf.split(next.weights, group.sizes);
-          group.variables.forEach((variable, index) => variable.assign(tf.reshape(pieces[index] as tf.Tensor, variable.shape)));
+          group.variables.forEach((variable, index) =>
+            variable.assign(tf.reshape(pieces[index] as tf.Tensor, variable.shape)),
+          );
         });
       }
       tf.dispose([negativeStep, correction]);
@@ -391,16 +446,45 @@ function hostMoments(hyper: Hyper): MomentStore {
 }
 
 function validateAdamOptions(options: AdamWithL2Options): Required<AdamWithL2Options> {
-  const resolved = { learningRate: 1e-4, weightDecay: 1e-5, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, update: 'auto' as const, groupElements: ADAM_GROUP_ELEMENTS, ...options };
+  const resolved = {
+    learningRate: 1e-4,
+    weightDecay: 1e-5,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    update: 'auto' as const,
+    groupElements: ADAM_GROUP_ELEMENTS,
+    ...options,
+  };
   const check = (name: keyof AdamWithL2Options, ok: boolean, reason: string) => {
     if (!ok) throw new InvalidOptionError(`adamWithL2.${name}`, resolved[name], reason);
   };
-  check('learningRate', Number.isFinite(resolved.learningRate) && resolved.learningRate >= 0, 'Use a finite number >= 0 (VKD: 1e-4).');
-  check('weightDecay', Number.isFinite(resolved.weightDecay) && resolved.weightDecay >= 0, 'Use a finite number >= 0 (VKD: 1e-5).');
+  check(
+    'learningRate',
+    Number.isFinite(resolved.learningRate) && resolved.learningRate >= 0,
+    'Use a finite number >= 0 (VKD: 1e-4).',
+  );
+  check(
+    'weightDecay',
+    Number.isFinite(resolved.weightDecay) && resolved.weightDecay >= 0,
+    'Use a finite number >= 0 (VKD: 1e-5).',
+  );
   check('beta1', resolved.beta1 >= 0 && resolved.beta1 < 1, 'Use a number in [0, 1) (PyTorch: 0.9).');
   check('beta2', resolved.beta2 >= 0 && resolved.beta2 < 1, 'Use a number in [0, 1) (PyTorch: 0.999).');
-  check('epsilon', Number.isFinite(resolved.epsilon) && resolved.epsilon > 0, 'Use a finite number > 0 (PyTorch: 1e-8).');
-  check('groupElements', Number.isInteger(resolved.groupElements) && resolved.groupElements > 0, 'Use a positive integer (values per group).');
-  check('update', ['auto', 'device', 'grouped', 'host'].includes(resolved.update), "Use 'auto', 'device', 'grouped' or 'host'.");
+  check(
+    'epsilon',
+    Number.isFinite(resolved.epsilon) && resolved.epsilon > 0,
+    'Use a finite number > 0 (PyTorch: 1e-8).',
+  );
+  check(
+    'groupElements',
+    Number.isInteger(resolved.groupElements) && resolved.groupElements > 0,
+    'Use a positive integer (values per group).',
+  );
+  check(
+    'update',
+    ['auto', 'device', 'grouped', 'host'].includes(resolved.update),
+    "Use 'auto', 'device', 'grouped' or 'host'.",
+  );
   return resolved;
 }

@@ -25,9 +25,14 @@ export function checkBatch(batch: BatchArrays, where: string): [number, number, 
   }
   const [b, t, h, w, c] = shape as [number, number, number, number, number];
   if (batch.frames.length !== b * t * h * w * c) {
-    throw new ShapeMismatchError(`${where}.frames`, `${b * t * h * w * c} values for [${shape.join(', ')}]`, `${batch.frames.length} values`);
+    throw new ShapeMismatchError(
+      `${where}.frames`,
+      `${b * t * h * w * c} values for [${shape.join(', ')}]`,
+      `${batch.frames.length} values`,
+    );
   }
-  if (batch.identities.length !== b) throw new ShapeMismatchError(`${where}.identities`, `[${b}]`, `[${batch.identities.length}]`);
+  if (batch.identities.length !== b)
+    throw new ShapeMismatchError(`${where}.identities`, `[${b}]`, `[${batch.identities.length}]`);
   return [b, t, h, w, c];
 }
 

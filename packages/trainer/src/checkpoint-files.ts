@@ -7,7 +7,10 @@ import path from 'node:path';
  * directory first, each file is fsync'ed, then one `rename` publishes it. A crash leaves either the old directory
  * or the new one, never a half-written checkpoint.
  */
-export async function writeDirectoryAtomically(target: string, files: Record<string, Uint8Array | string>): Promise<void> {
+export async function writeDirectoryAtomically(
+  target: string,
+  files: Record<string, Uint8Array | string>,
+): Promise<void> {
   const parent = path.dirname(target);
   await mkdir(parent, { recursive: true });
   const temporary = path.join(parent, `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

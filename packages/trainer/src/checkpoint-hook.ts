@@ -35,7 +35,8 @@ export function checkpointName(nextEpoch: number): string {
  */
 export function checkpointHook<Batch>(options: CheckpointHookOptions): TrainerHooks<Batch> {
   const { directory, every = 1, keepLast = 3, best } = options;
-  if (!(Number.isInteger(every) && every >= 1)) throw new InvalidOptionError('checkpointHook.every', every, 'Use an integer >= 1.');
+  if (!(Number.isInteger(every) && every >= 1))
+    throw new InvalidOptionError('checkpointHook.every', every, 'Use an integer >= 1.');
   if (!(Number.isInteger(keepLast) && keepLast >= 1)) {
     throw new InvalidOptionError('checkpointHook.keepLast', keepLast, 'Use an integer >= 1.');
   }
@@ -66,14 +67,22 @@ export function checkpointHook<Batch>(options: CheckpointHookOptions): TrainerHo
       });
       const index: CheckpointIndex = (await readCheckpointIndex(directory)) ?? { checkpoints: [] };
       index.checkpoints = index.checkpoints.filter((entry) => entry.name !== name);
-      index.checkpoints.push({ name, nextEpoch, globalStep: state.globalStep, metrics: state.metrics, savedAt: state.savedAt });
+      index.checkpoints.push({
+        name,
+        nextEpoch,
+        globalStep: state.globalStep,
+        metrics: state.metrics,
+        savedAt: state.savedAt,
+      });
       index.latest = name;
       const good = context.divergence === undefined;
       if (good) index.lastGood = name;
       const value = best ? context.metrics[best.metric] : undefined;
       if (best && value !== undefined && Number.isFinite(value)) {
-        const better = index.best === undefined || index.best.metric !== best.metric
-          || (mode === 'max' ? value > index.best.value : value < index.best.value);
+        const better =
+          index.best === undefined ||
+          index.best.metric !== best.metric ||
+          (mode === 'max' ? value > index.best.value : value < index.best.value);
         if (better) index.best = { name, metric: best.metric, value, mode };
       }
       const kept = new Set(index.checkpoints.slice(-keepLast).map((entry) => entry.name));

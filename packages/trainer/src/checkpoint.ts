@@ -138,21 +138,41 @@ export async function saveCheckpoint<Batch>(target: string, source: CheckpointSo
  * one with `which: 'best'`).
  * @throws CheckpointError naming the path when files are missing, unreadable or of another format.
  */
-export async function loadCheckpoint(location: string, options: { which?: 'latest' | 'best' } = {}): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(
+  location: string,
+  options: { which?: 'latest' | 'best' } = {},
+): Promise<LoadedCheckpoint> {
   const directory = await resolveCheckpointDirectory(location, options.which ?? 'latest');
   const statePath = path.join(directory, CHECKPOINT_FILES.state);
   let state: CheckpointState;
   try {
     state = JSON.parse(await readFile(statePath, 'utf8')) as CheckpointState;
   } catch (error) {
-    throw new CheckpointError(statePath, 'cannot read the checkpoint state (missing or not JSON); pass a checkpoint directory written by @vkd/trainer', { cause: error });
+    throw new CheckpointError(
+      statePath,
+      'cannot read the checkpoint state (missing or not JSON); pass a checkpoint directory written by @vkd/trainer',
+      { cause: error },
+    );
   }
-  if (typeof state !== 'object' || state === null || state.format !== FORMAT || (state.version !== 1 && state.version !== VERSION)) {
-    throw new CheckpointError(statePath, `unsupported format ${JSON.stringify(state?.format)} version ${state?.version}; expected ${FORMAT} version ${VERSION}`);
+  if (
+    typeof state !== 'object' ||
+    state === null ||
+    state.format !== FORMAT ||
+    (state.version !== 1 && state.version !== VERSION)
+  ) {
+    throw new CheckpointError(
+      statePath,
+      `unsupported format ${JSON.stringify(state?.format)} version ${state?.version}; expected ${FORMAT} version ${VERSION}`,
+    );
   }
   validateCheckpointState(state as unknown as Record<string, unknown>, statePath);
   const files: ReadonlyArray<readonly [string, string]> =
-    state.version === 1 ? [[VERSION_1_TENSORS, '']] : [[CHECKPOINT_FILES.modelWeights, 'model.'], [CHECKPOINT_FILES.optimizer, 'optimizer.']];
+    state.version === 1
+      ? [[VERSION_1_TENSORS, '']]
+      : [
+          [CHECKPOINT_FILES.modelWeights, 'model.'],
+          [CHECKPOINT_FILES.optimizer, 'optimizer.'],
+        ];
   const tensors: Record<string, tf.Tensor> = {};
   try {
     for (const [file, prefix] of files) {
@@ -161,7 +181,10 @@ export async function loadCheckpoint(location: string, options: { which?: 'lates
       for (const [name, tensor] of Object.entries(part)) tensors[`${prefix}${name}`] = tensor;
       const health = await tensorHealth(part);
       if (health.some((entry) => entry.nonFinite > 0)) {
-        throw new CheckpointError(tensorsPath, `holds ${describeNonFinite(health, part)}; it comes from a diverged run: use an earlier checkpoint`);
+        throw new CheckpointError(
+          tensorsPath,
+          `holds ${describeNonFinite(health, part)}; it comes from a diverged run: use an earlier checkpoint`,
+        );
       }
     }
   } catch (error) {
@@ -201,7 +224,10 @@ export async function restoreCheckpoint<Batch>(
   try {
     const { step, data } = target;
     if (state.stepKind !== step.kind) {
-      throw new CheckpointError(checkpoint.path, `was written by a '${state.stepKind}' step, cannot resume a '${step.kind}' step`);
+      throw new CheckpointError(
+        checkpoint.path,
+        `was written by a '${state.stepKind}' step, cannot resume a '${step.kind}' step`,
+      );
     }
     const variables = step.model.trainableVariables();
     if (state.trainableVariables !== variables.length) {
@@ -246,15 +272,23 @@ export function setModelWeights(model: TrainableModel, tensors: Record<string, t
  * @param location a checkpoint directory or a run directory (→ its latest checkpoint, or `which: 'best'`).
  * @returns a new model (caller disposes). @throws CheckpointError when the checkpoint cannot be read or applied.
  */
-export async function loadModelFromCheckpoint(location: string, options: { which?: 'latest' | 'best' } = {}): Promise<ReidModel> {
+export async function loadModelFromCheckpoint(
+  location: string,
+  options: { which?: 'latest' | 'best' } = {},
+): Promise<ReidModel> {
   const checkpoint = await loadCheckpoint(location, options);
   try {
     let model: ReidModel;
     const version1 = checkpoint.state as CheckpointState & { modelConfig?: unknown };
     try {
-      model = version1.version === 1 ? createReidModel(version1.modelConfig as ReidModelOptions) : await loadReidModel(checkpoint.path);
+      model =
+        version1.version === 1
+          ? createReidModel(version1.modelConfig as ReidModelOptions)
+          : await loadReidModel(checkpoint.path);
     } catch (error) {
-      throw new CheckpointError(checkpoint.path, `holds a model that cannot be built: ${(error as Error).message}`, { cause: error });
+      throw new CheckpointError(checkpoint.path, `holds a model that cannot be built: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (version1.version === 1) {
       try {
@@ -274,9 +308,14 @@ export async function loadModelFromCheckpoint(location: string, options: { which
 async function checkWritable(target: string, tensors: Record<string, tf.Tensor>, weightBound: number): Promise<void> {
   const health = await tensorHealth(tensors);
   if (health.some((entry) => entry.nonFinite > 0)) {
-    throw new NonFiniteValueError(`checkpoint ${target}`, `not written: the weights or optimiser state hold ${describeNonFinite(health, tensors)}`);
+    throw new NonFiniteValueError(
+      `checkpoint ${target}`,
+      `not written: the weights or optimiser state hold ${describeNonFinite(health, tensors)}`,
+    );
   }
-  const largest = health.filter((entry) => entry.name.startsWith('model.')).reduce((top, entry) => (entry.maxAbs > top.maxAbs ? entry : top), { name: '', nonFinite: 0, maxAbs: 0 });
+  const largest = health
+    .filter((entry) => entry.name.startsWith('model.'))
+    .reduce((top, entry) => (entry.maxAbs > top.maxAbs ? entry : top), { name: '', nonFinite: 0, maxAbs: 0 });
   if (largest.maxAbs > weightBound) {
     throw new TrainingDivergedError(
       `checkpoint ${target}`,
@@ -287,20 +326,30 @@ async function checkWritable(target: string, tensors: Record<string, tf.Tensor>,
 
 function prefixed(tensors: Record<string, tf.Tensor>, prefix: string): Record<string, tf.Tensor> {
   const selected: Record<string, tf.Tensor> = {};
-  for (const [name, tensor] of Object.entries(tensors)) if (name.startsWith(prefix)) selected[name.slice(prefix.length)] = tensor;
+  for (const [name, tensor] of Object.entries(tensors))
+    if (name.startsWith(prefix)) selected[name.slice(prefix.length)] = tensor;
   return selected;
 }
 
 /** A run directory with `checkpoints.json` → its latest (or best) checkpoint; a checkpoint directory → itself. */
 async function resolveCheckpointDirectory(location: string, which: 'latest' | 'best'): Promise<string> {
   const info = await stat(location).catch((error: unknown) => {
-    throw new CheckpointError(location, 'does not exist; pass a checkpoint directory or a run directory with checkpoints.json', { cause: error });
+    throw new CheckpointError(
+      location,
+      'does not exist; pass a checkpoint directory or a run directory with checkpoints.json',
+      { cause: error },
+    );
   });
-  if (!info.isDirectory()) throw new CheckpointError(location, 'is not a directory; pass a checkpoint directory or a run directory');
+  if (!info.isDirectory())
+    throw new CheckpointError(location, 'is not a directory; pass a checkpoint directory or a run directory');
   const index = await readCheckpointIndex(location);
   if (index === undefined) return location;
   if (which === 'best') {
-    if (index.best === undefined) throw new CheckpointError(location, 'checkpoints.json records no best checkpoint (train with checkpointHook({ best }))');
+    if (index.best === undefined)
+      throw new CheckpointError(
+        location,
+        'checkpoints.json records no best checkpoint (train with checkpointHook({ best }))',
+      );
     return path.join(location, index.best.name);
   }
   if (index.latest === undefined) throw new CheckpointError(location, 'checkpoints.json lists no checkpoint yet');
@@ -341,7 +390,9 @@ export async function readCheckpointIndex(directory: string): Promise<Checkpoint
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     const reason = (error as Error).message;
-    throw new CheckpointError(file, `cannot be read (${reason}); fix its permissions or move it aside, then retry`, { cause: error });
+    throw new CheckpointError(file, `cannot be read (${reason}); fix its permissions or move it aside, then retry`, {
+      cause: error,
+    });
   }
   try {
     const index = JSON.parse(text) as CheckpointIndex;

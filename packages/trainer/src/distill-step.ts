@@ -39,7 +39,11 @@ export function distillStep(options: DistillStepOptions): TrainingStep<BatchArra
     throw new InvalidOptionError('distillStep.studentFrames', studentFrames, 'Use an integer >= 1 (VKD: 2).');
   }
   if (teacher === student) {
-    throw new InvalidOptionError('distillStep.student', 'the teacher', 'The student must be a separate model: use createStudent(teacher).');
+    throw new InvalidOptionError(
+      'distillStep.student',
+      'the teacher',
+      'The student must be a separate model: use createStudent(teacher).',
+    );
   }
   let random: Random = createRandom(options.seed ?? AUTHORS_SEED);
   return {
@@ -51,7 +55,11 @@ export function distillStep(options: DistillStepOptions): TrainingStep<BatchArra
       const [b, n] = frames.shape;
       if (studentFrames > n) {
         tf.dispose([frames, labels]);
-        throw new InvalidOptionError('distillStep.studentFrames', studentFrames, `The batch has only ${n} frames per tracklet; use at most ${n}.`);
+        throw new InvalidOptionError(
+          'distillStep.studentFrames',
+          studentFrames,
+          `The batch has only ${n} frames per tracklet; use at most ${n}.`,
+        );
       }
       const subset = tf.tensor1d(studentSubsetIndices(b, n, studentFrames, random), 'int32');
       let teacherOutputs: { embeddings: tf.Tensor2D; logits: tf.Tensor2D } | undefined;
@@ -84,7 +92,12 @@ export function distillStep(options: DistillStepOptions): TrainingStep<BatchArra
     getState: () => ({ subsetRandom: random.state() }),
     setState(state) {
       const value = state.subsetRandom;
-      if (typeof value !== 'number') throw new InvalidOptionError('distillStep state.subsetRandom', value, 'Expected the number saved by getState().');
+      if (typeof value !== 'number')
+        throw new InvalidOptionError(
+          'distillStep state.subsetRandom',
+          value,
+          'Expected the number saved by getState().',
+        );
       random = createRandom(value);
     },
   };
@@ -95,13 +108,19 @@ export function distillStep(options: DistillStepOptions): TrainingStep<BatchArra
  * permutation of its N views (`torch.randperm(N)[:M]` per sample in the authors' code).
  * @returns Int32Array `[B·M]`.
  */
-export function studentSubsetIndices(tracklets: number, views: number, studentViews: number, random: Random): Int32Array {
+export function studentSubsetIndices(
+  tracklets: number,
+  views: number,
+  studentViews: number,
+  random: Random,
+): Int32Array {
   const indices = new Int32Array(tracklets * studentViews);
   const order = Array.from({ length: views }, (_, view) => view);
   for (let tracklet = 0; tracklet < tracklets; tracklet++) {
     for (let view = 0; view < views; view++) order[view] = view;
     random.shuffle(order);
-    for (let slot = 0; slot < studentViews; slot++) indices[tracklet * studentViews + slot] = tracklet * views + (order[slot] as number);
+    for (let slot = 0; slot < studentViews; slot++)
+      indices[tracklet * studentViews + slot] = tracklet * views + (order[slot] as number);
   }
   return indices;
 }

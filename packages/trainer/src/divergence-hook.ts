@@ -26,9 +26,12 @@ export function divergenceHook<Batch>(options: DivergenceHookOptions = {}): Trai
   const { factor = 4, margin = 1, patience = 5, warmupSteps = 5, smoothing = 0.1 } = options;
   if (!(factor >= 1)) throw new InvalidOptionError('divergenceHook.factor', factor, 'Use a number >= 1.');
   if (!(margin >= 0)) throw new InvalidOptionError('divergenceHook.margin', margin, 'Use a number >= 0.');
-  if (!(Number.isInteger(patience) && patience >= 1)) throw new InvalidOptionError('divergenceHook.patience', patience, 'Use an integer >= 1.');
-  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 1)) throw new InvalidOptionError('divergenceHook.warmupSteps', warmupSteps, 'Use an integer >= 1.');
-  if (!(smoothing > 0 && smoothing <= 1)) throw new InvalidOptionError('divergenceHook.smoothing', smoothing, 'Use a number in (0, 1].');
+  if (!(Number.isInteger(patience) && patience >= 1))
+    throw new InvalidOptionError('divergenceHook.patience', patience, 'Use an integer >= 1.');
+  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 1))
+    throw new InvalidOptionError('divergenceHook.warmupSteps', warmupSteps, 'Use an integer >= 1.');
+  if (!(smoothing > 0 && smoothing <= 1))
+    throw new InvalidOptionError('divergenceHook.smoothing', smoothing, 'Use a number in (0, 1].');
   let level: number | undefined;
   let seen = 0;
   let high = 0;

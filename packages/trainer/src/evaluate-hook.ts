@@ -22,7 +22,8 @@ export interface EvaluateHookOptions {
  */
 export function evaluateHook<Batch>(options: EvaluateHookOptions): TrainerHooks<Batch> {
   const every = options.every ?? 50;
-  if (!(Number.isInteger(every) && every >= 1)) throw new InvalidOptionError('evaluateHook.every', every, 'Use an integer >= 1.');
+  if (!(Number.isInteger(every) && every >= 1))
+    throw new InvalidOptionError('evaluateHook.every', every, 'Use an integer >= 1.');
   return {
     async afterEpoch(context) {
       const done = context.epoch + 1;
@@ -39,7 +40,8 @@ export function flattenReport(report: EvaluationReport): Record<string, number> 
   const metrics: Record<string, number> = {};
   for (const [protocol, summary] of Object.entries(report.protocols)) {
     if (!summary) continue;
-    for (const key of ['rank1', 'rank5', 'rank10', 'mAP', 'mAPTrapezoid', 'mINP'] as const) metrics[`${protocol}.${key}`] = summary[key];
+    for (const key of ['rank1', 'rank5', 'rank10', 'mAP', 'mAPTrapezoid', 'mINP'] as const)
+      metrics[`${protocol}.${key}`] = summary[key];
   }
   return metrics;
 }

@@ -1,5 +1,11 @@
 import { InvalidOptionError } from '@vkd/core';
-import { EVALUATION_PROTOCOLS, findDatasetEntry, type EvaluationProtocol, type ReidDataset, type Tracklet } from '@vkd/datasets';
+import {
+  EVALUATION_PROTOCOLS,
+  findDatasetEntry,
+  type EvaluationProtocol,
+  type ReidDataset,
+  type Tracklet,
+} from '@vkd/datasets';
 import { evaluateFeatures, type RankingResult } from '@vkd/metrics';
 import type { ReidModel } from '@vkd/models';
 import type { BatchArrays } from './batch';
@@ -77,7 +83,12 @@ export interface EvaluationReport {
    * With `keepFeatures`: the features behind `protocols` — image queries (first frame; I2V, I2I), video queries
    * (V2V, V2I), the gallery tracklets (I2V, V2V) and gallery frames as images (I2I, V2I).
    */
-  features?: { queryImages?: ExtractedFeatures; queryVideos?: ExtractedFeatures; gallery?: ExtractedFeatures; galleryImages?: ExtractedFeatures };
+  features?: {
+    queryImages?: ExtractedFeatures;
+    queryVideos?: ExtractedFeatures;
+    gallery?: ExtractedFeatures;
+    galleryImages?: ExtractedFeatures;
+  };
   /** Fig. 3: I2V and V2V with n gallery frames. */
   galleryFramesSweep?: Array<{ frames: number; i2v: RankingSummary; v2v: RankingSummary }>;
   settings: {
@@ -110,19 +121,34 @@ export async function evaluateModel(
   const framesPerBatch = options.framesPerBatch ?? 256;
   checkPositiveInteger('evaluateModel.framesPerTracklet', framesPerTracklet);
   checkPositiveInteger('evaluateModel.framesPerBatch', framesPerBatch);
-  if (dataset.query.length === 0) throw new InvalidOptionError('evaluateModel.dataset.query', 0, `Dataset '${dataset.name}' has no query tracklets.`);
-  if (dataset.gallery.length === 0) throw new InvalidOptionError('evaluateModel.dataset.gallery', 0, `Dataset '${dataset.name}' has no gallery tracklets.`);
+  if (dataset.query.length === 0)
+    throw new InvalidOptionError('evaluateModel.dataset.query', 0, `Dataset '${dataset.name}' has no query tracklets.`);
+  if (dataset.gallery.length === 0)
+    throw new InvalidOptionError(
+      'evaluateModel.dataset.gallery',
+      0,
+      `Dataset '${dataset.name}' has no gallery tracklets.`,
+    );
   const protocols = options.protocols ?? defaultProtocols(dataset.name);
   const unknownProtocol = protocols.find((protocol) => !EVALUATION_PROTOCOLS.includes(protocol));
   if (protocols.length === 0 || unknownProtocol !== undefined) {
-    throw new InvalidOptionError('evaluateModel.protocols', unknownProtocol ?? protocols, `Use a non-empty list of ${EVALUATION_PROTOCOLS.join(', ')}.`);
+    throw new InvalidOptionError(
+      'evaluateModel.protocols',
+      unknownProtocol ?? protocols,
+      `Use a non-empty list of ${EVALUATION_PROTOCOLS.join(', ')}.`,
+    );
   }
   const unknownMode = options.galleryModes?.find((mode) => mode !== 'official' && mode !== 'torchreid');
-  if (unknownMode !== undefined) throw new InvalidOptionError('evaluateModel.galleryModes', unknownMode, "Use 'official' and/or 'torchreid'.");
+  if (unknownMode !== undefined)
+    throw new InvalidOptionError('evaluateModel.galleryModes', unknownMode, "Use 'official' and/or 'torchreid'.");
   options.galleryFramesSweep?.forEach((frames) => checkPositiveInteger('evaluateModel.galleryFramesSweep[]', frames));
   const source = options.batches;
   if (typeof source !== 'function') {
-    throw new InvalidOptionError('evaluateModel.batches', source, 'Pass a batch source, e.g. createEvaluationLoader of @vkd/datasets/node.');
+    throw new InvalidOptionError(
+      'evaluateModel.batches',
+      source,
+      'Pass a batch source, e.g. createEvaluationLoader of @vkd/datasets/node.',
+    );
   }
   let phase = '';
   const extract = createFeatureCache((tracklets, frames) => {
@@ -162,7 +188,9 @@ export async function evaluateModel(
       galleryCameras: gallery.cameras,
       metric: 'cosine',
       ...rankingOptions,
-      ...(alignedWithDataset && dataset.evaluation ? { junkGallery: (index: number) => dataset.evaluation?.junkGallery(index) } : {}),
+      ...(alignedWithDataset && dataset.evaluation
+        ? { junkGallery: (index: number) => dataset.evaluation?.junkGallery(index) }
+        : {}),
     });
 
   const needs = new Set(protocols);
@@ -170,12 +198,20 @@ export async function evaluateModel(
     const type = tracklet.metadata?.['queryType'];
     return typeof type === 'string' ? type : undefined;
   });
-  const imageQuery = needs.has('i2v') || needs.has('i2i') ? await extractPhase('query images', dataset.query, 1) : undefined;
+  const imageQuery =
+    needs.has('i2v') || needs.has('i2i') ? await extractPhase('query images', dataset.query, 1) : undefined;
   const videoQueryTracklets = videoQueries(dataset);
-  const videoQuery = needs.has('v2v') || needs.has('v2i') ? await extractPhase('query videos', videoQueryTracklets, framesPerTracklet) : undefined;
-  const galleryVideo = needs.has('i2v') || needs.has('v2v') ? await extractPhase('gallery', dataset.gallery, framesPerTracklet) : undefined;
+  const videoQuery =
+    needs.has('v2v') || needs.has('v2i')
+      ? await extractPhase('query videos', videoQueryTracklets, framesPerTracklet)
+      : undefined;
+  const galleryVideo =
+    needs.has('i2v') || needs.has('v2v')
+      ? await extractPhase('gallery', dataset.gallery, framesPerTracklet)
+      : undefined;
   const galleryImageTracklets = splitIntoImages(dataset.gallery);
-  const galleryImages = needs.has('i2i') || needs.has('v2i') ? await extractPhase('gallery images', galleryImageTracklets, 1) : undefined;
+  const galleryImages =
+    needs.has('i2i') || needs.has('v2i') ? await extractPhase('gallery images', galleryImageTracklets, 1) : undefined;
   const imagesAligned = galleryImageTracklets.length === dataset.gallery.length;
 
   const report: EvaluationReport = {
@@ -198,13 +234,23 @@ export async function evaluateModel(
       ...(galleryImages ? { galleryImages } : {}),
     };
   }
-  if (imageQuery && galleryVideo && needs.has('i2v')) report.protocols.i2v = summarizeRanking(rank(imageQuery, galleryVideo, true), imageQuery.cameras, queryTypes);
-  if (videoQuery && galleryVideo && needs.has('v2v')) report.protocols.v2v = summarizeRanking(rank(videoQuery, galleryVideo, true), videoQuery.cameras, queryTypes);
+  if (imageQuery && galleryVideo && needs.has('i2v'))
+    report.protocols.i2v = summarizeRanking(rank(imageQuery, galleryVideo, true), imageQuery.cameras, queryTypes);
+  if (videoQuery && galleryVideo && needs.has('v2v'))
+    report.protocols.v2v = summarizeRanking(rank(videoQuery, galleryVideo, true), videoQuery.cameras, queryTypes);
   if (imageQuery && galleryImages && needs.has('i2i')) {
-    report.protocols.i2i = summarizeRanking(rank(imageQuery, galleryImages, imagesAligned), imageQuery.cameras, queryTypes);
+    report.protocols.i2i = summarizeRanking(
+      rank(imageQuery, galleryImages, imagesAligned),
+      imageQuery.cameras,
+      queryTypes,
+    );
   }
   if (videoQuery && galleryImages && needs.has('v2i')) {
-    report.protocols.v2i = summarizeRanking(rank(videoQuery, galleryImages, imagesAligned), videoQuery.cameras, queryTypes);
+    report.protocols.v2i = summarizeRanking(
+      rank(videoQuery, galleryImages, imagesAligned),
+      videoQuery.cameras,
+      queryTypes,
+    );
   }
 
   if (options.galleryModes && options.galleryModes.length > 0) {
@@ -265,7 +311,8 @@ function videoQueries(dataset: ReidDataset): readonly Tracklet[] {
   }
   return dataset.query.map((query) => {
     const named = query.metadata?.['galleryTrack'];
-    if (typeof named === 'number' && named >= 0 && named < dataset.gallery.length) return dataset.gallery[named] as Tracklet;
+    if (typeof named === 'number' && named >= 0 && named < dataset.gallery.length)
+      return dataset.gallery[named] as Tracklet;
     return firstTrack.get(`${query.identity}/${query.camera}`) ?? query;
   });
 }
@@ -280,7 +327,9 @@ function galleryForMode(dataset: ReidDataset, mode: GalleryMode): readonly Track
   const queriesInGallery = dataset.query.filter((query) => galleryKeys.has(trackletKey(query)));
   const isOfficial = queriesInGallery.length === dataset.query.length;
   if (mode === 'official') {
-    return isOfficial ? dataset.gallery : [...dataset.gallery, ...dataset.query.filter((query) => !galleryKeys.has(trackletKey(query)))];
+    return isOfficial
+      ? dataset.gallery
+      : [...dataset.gallery, ...dataset.query.filter((query) => !galleryKeys.has(trackletKey(query)))];
   }
   if (queriesInGallery.length === 0) return dataset.gallery;
   const queryKeys = new Set(dataset.query.map(trackletKey));

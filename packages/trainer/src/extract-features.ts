@@ -48,7 +48,10 @@ export async function extractFeatures(
     identities.push(...batch.identities);
     cameras.push(...batch.cameras);
     trackletIndices.push(...batch.trackletIndices);
-    options.onBatch?.({ tracklets: batch.shape[0] as number, frames: (batch.shape[0] as number) * (batch.shape[1] as number) });
+    options.onBatch?.({
+      tracklets: batch.shape[0] as number,
+      frames: (batch.shape[0] as number) * (batch.shape[1] as number),
+    });
   }
   const count = identities.length;
   const features = new Float32Array(count * dim);

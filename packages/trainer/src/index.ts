@@ -32,8 +32,24 @@ export type { FrameMemory, StepBytes, StepShape } from './step-memory';
 export type { ImagenetStartReport } from './imagenet-start';
 export { createTrainingData } from './training-data';
 export type { TrainingData, TrainingDataOptions, TrainingLoader, TrainingLoaderRequest } from './training-data';
-export { saveCheckpoint, loadCheckpoint, loadModelFromCheckpoint, restoreCheckpoint, readCheckpointIndex, setModelWeights, CHECKPOINT_FILES, CHECKPOINT_INDEX, DEFAULT_WEIGHT_BOUND } from './checkpoint';
-export type { CheckpointEntry, CheckpointIndex, CheckpointSource, CheckpointState, LoadedCheckpoint } from './checkpoint';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  loadModelFromCheckpoint,
+  restoreCheckpoint,
+  readCheckpointIndex,
+  setModelWeights,
+  CHECKPOINT_FILES,
+  CHECKPOINT_INDEX,
+  DEFAULT_WEIGHT_BOUND,
+} from './checkpoint';
+export type {
+  CheckpointEntry,
+  CheckpointIndex,
+  CheckpointSource,
+  CheckpointState,
+  LoadedCheckpoint,
+} from './checkpoint';
 export { checkpointHook, checkpointName } from './checkpoint-hook';
 export type { CheckpointHookOptions } from './checkpoint-hook';
 export { divergenceHook } from './divergence-hook';
@@ -45,7 +61,14 @@ export type { JsonlLogHookOptions, TrainingLogEntry } from './jsonl-log-hook';
 export { extractFeatures } from './extract-features';
 export type { ExtractedFeatures } from './extract-features';
 export { evaluateModel, defaultProtocols } from './evaluate-model';
-export type { BatchSource, EvaluateModelOptions, EvaluationProgress, EvaluationProtocol, EvaluationReport, GalleryMode } from './evaluate-model';
+export type {
+  BatchSource,
+  EvaluateModelOptions,
+  EvaluationProgress,
+  EvaluationProtocol,
+  EvaluationReport,
+  GalleryMode,
+} from './evaluate-model';
 export { evaluateHook, flattenReport } from './evaluate-hook';
 export type { EvaluateHookOptions } from './evaluate-hook';
 export { summarizeRanking } from './ranking-summary';

@@ -5,7 +5,14 @@ import type { EpochSummary, StepRecord, TrainerHooks } from './trainer';
 export type TrainingLogEntry =
   | ({ type: 'step'; time: string } & StepRecord)
   | ({ type: 'epoch'; time: string } & EpochSummary)
-  | { type: 'train-start' | 'train-end'; time: string; epoch: number; globalStep: number; epochs: number; stepKind: string }
+  | {
+      type: 'train-start' | 'train-end';
+      time: string;
+      epoch: number;
+      globalStep: number;
+      epochs: number;
+      stepKind: string;
+    }
   | { type: 'error'; time: string; epoch: number; globalStep: number; name: string; message: string };
 
 /** Options of {@link jsonlLogHook}. */
@@ -28,8 +35,16 @@ export function jsonlLogHook<Batch>(options: JsonlLogHookOptions): TrainerHooks<
   const time = () => new Date().toISOString();
   return {
     beforeTrain: (context) =>
-      write({ type: 'train-start', time: time(), epoch: context.epoch, globalStep: context.globalStep, epochs: context.epochs, stepKind: context.step.kind }),
-    afterStep: (_context, record) => (record.globalStep % everySteps === 0 ? write({ type: 'step', time: time(), ...record }) : undefined),
+      write({
+        type: 'train-start',
+        time: time(),
+        epoch: context.epoch,
+        globalStep: context.globalStep,
+        epochs: context.epochs,
+        stepKind: context.step.kind,
+      }),
+    afterStep: (_context, record) =>
+      record.globalStep % everySteps === 0 ? write({ type: 'step', time: time(), ...record }) : undefined,
     afterEpoch: (_context, summary) => write({ type: 'epoch', time: time(), ...summary }),
     onError: (context, error) =>
       write({
@@ -41,7 +56,14 @@ export function jsonlLogHook<Batch>(options: JsonlLogHookOptions): TrainerHooks<
         message: error instanceof Error ? error.message : String(error),
       }),
     afterTrain: (context) =>
-      write({ type: 'train-end', time: time(), epoch: context.epoch, globalStep: context.globalStep, epochs: context.epochs, stepKind: context.step.kind }),
+      write({
+        type: 'train-end',
+        time: time(),
+        epoch: context.epoch,
+        globalStep: context.globalStep,
+        epochs: context.epochs,
+        stepKind: context.step.kind,
+      }),
   };
 }
 

@@ -31,11 +31,16 @@ export function multiStepLr(options: MultiStepLrOptions): MultiStepLr {
   if (!(Number.isFinite(baseLearningRate) && baseLearningRate >= 0)) {
     throw new InvalidOptionError('multiStepLr.baseLearningRate', baseLearningRate, 'Use a finite number >= 0.');
   }
-  if (!(Number.isFinite(gamma) && gamma > 0)) throw new InvalidOptionError('multiStepLr.gamma', gamma, 'Use a finite number > 0.');
+  if (!(Number.isFinite(gamma) && gamma > 0))
+    throw new InvalidOptionError('multiStepLr.gamma', gamma, 'Use a finite number > 0.');
   milestones.forEach((milestone, index) => {
     const previous = index === 0 ? -1 : (milestones[index - 1] as number);
     if (!Number.isInteger(milestone) || milestone <= previous) {
-      throw new InvalidOptionError('multiStepLr.milestones', milestones, 'Use strictly increasing integers >= 0 (0-based epochs).');
+      throw new InvalidOptionError(
+        'multiStepLr.milestones',
+        milestones,
+        'Use strictly increasing integers >= 0 (0-based epochs).',
+      );
     }
   });
   return {
@@ -58,7 +63,8 @@ export function multiStepLr(options: MultiStepLrOptions): MultiStepLr {
  * @throws InvalidOptionError for a step <= 0.
  */
 export function milestoneRange(first: number, epochs: number, step: number): number[] {
-  if (!(Number.isInteger(step) && step > 0)) throw new InvalidOptionError('milestoneRange.step', step, 'Use an integer > 0.');
+  if (!(Number.isInteger(step) && step > 0))
+    throw new InvalidOptionError('milestoneRange.step', step, 'Use an integer > 0.');
   const milestones: number[] = [];
   for (let epoch = first; epoch < epochs; epoch += step) milestones.push(epoch);
   return milestones;

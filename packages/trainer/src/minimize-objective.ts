@@ -3,7 +3,10 @@ import { NonFiniteValueError } from '@vkd/core';
 import type { AdamWithL2 } from './adam-with-l2';
 
 /** Variables a forward pass may change besides the trainable ones (BN moving statistics). */
-export function nonTrainableVariables(model: { variables(): tf.Variable[]; trainableVariables(): tf.Variable[] }): tf.Variable[] {
+export function nonTrainableVariables(model: {
+  variables(): tf.Variable[];
+  trainableVariables(): tf.Variable[];
+}): tf.Variable[] {
   const trainable = new Set(model.trainableVariables());
   return model.variables().filter((variable) => !trainable.has(variable));
 }
@@ -52,7 +55,10 @@ export async function minimizeObjective(
     }
     // Variables the loss does not reach get no update, as PyTorch skips parameters whose grad is None.
     const reached = variables.filter((variable) => grads[variable.name] !== undefined);
-    await optimizer.applyGradients(reached, reached.map((variable) => grads[variable.name] as tf.Tensor));
+    await optimizer.applyGradients(
+      reached,
+      reached.map((variable) => grads[variable.name] as tf.Tensor),
+    );
     return { total, losses };
   } finally {
     tf.dispose(saved);

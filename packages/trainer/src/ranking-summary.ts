@@ -43,7 +43,11 @@ export interface GroupSummary {
  * Turns a `RankingResult` into plain numbers, plus per-query-camera rank-1 and mAP and, with `queryTypes`, metrics
  * per query type.
  */
-export function summarizeRanking(result: RankingResult, queryCameras: Int32Array, queryTypes?: readonly (string | undefined)[]): RankingSummary {
+export function summarizeRanking(
+  result: RankingResult,
+  queryCameras: Int32Array,
+  queryTypes?: readonly (string | undefined)[],
+): RankingSummary {
   const at = (rank: number) => result.cmc[Math.min(rank, result.cmc.length) - 1] ?? Number.NaN;
   const skipped = new Set(result.skippedQueries);
   const cameras = new Map<number, { queries: number; hits: number; ap: number }>();
@@ -55,7 +59,9 @@ export function summarizeRanking(result: RankingResult, queryCameras: Int32Array
     entry.ap += result.perQuery.averagePrecision[query] as number;
     cameras.set(camera, entry);
   });
-  const byQueryType = queryTypes?.some((type) => type !== undefined) ? summarizeGroups(result, queryTypes, skipped) : undefined;
+  const byQueryType = queryTypes?.some((type) => type !== undefined)
+    ? summarizeGroups(result, queryTypes, skipped)
+    : undefined;
   return {
     ...(byQueryType ? { byQueryType } : {}),
     rank1: at(1),
@@ -69,11 +75,20 @@ export function summarizeRanking(result: RankingResult, queryCameras: Int32Array
     skippedQueries: result.skippedQueries.length,
     perCamera: [...cameras.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([camera, entry]) => ({ camera, queries: entry.queries, rank1: entry.hits / entry.queries, mAP: entry.ap / entry.queries })),
+      .map(([camera, entry]) => ({
+        camera,
+        queries: entry.queries,
+        rank1: entry.hits / entry.queries,
+        mAP: entry.ap / entry.queries,
+      })),
   };
 }
 
-function summarizeGroups(result: RankingResult, types: readonly (string | undefined)[], skipped: Set<number>): Record<string, GroupSummary> {
+function summarizeGroups(
+  result: RankingResult,
+  types: readonly (string | undefined)[],
+  skipped: Set<number>,
+): Record<string, GroupSummary> {
   const groups = new Map<string, { queries: number; hits1: number; hits5: number; ap: number; trapezoid: number }>();
   types.forEach((type, query) => {
     if (type === undefined || skipped.has(query)) return;
@@ -89,7 +104,13 @@ function summarizeGroups(result: RankingResult, types: readonly (string | undefi
   return Object.fromEntries(
     [...groups.entries()].map(([type, group]) => [
       type,
-      { queries: group.queries, rank1: group.hits1 / group.queries, rank5: group.hits5 / group.queries, mAP: group.ap / group.queries, mAPTrapezoid: group.trapezoid / group.queries },
+      {
+        queries: group.queries,
+        rank1: group.hits1 / group.queries,
+        rank5: group.hits5 / group.queries,
+        mAP: group.ap / group.queries,
+        mAPTrapezoid: group.trapezoid / group.queries,
+      },
     ]),
   );
 }

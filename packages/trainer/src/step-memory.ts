@@ -48,7 +48,8 @@ async function probe(run: () => tf.Tensor[]): Promise<Probe> {
   });
   tf.dispose(left);
   const largest = info.kernels.reduce(
-    (max, kernel) => Math.max(max, ...kernel.outputShapes.map((shape) => (shape ?? []).reduce((a, b) => a * b, 1) * BYTES_PER_FLOAT)),
+    (max, kernel) =>
+      Math.max(max, ...kernel.outputShapes.map((shape) => (shape ?? []).reduce((a, b) => a * b, 1) * BYTES_PER_FLOAT)),
     0,
   );
   return { peak: info.peakBytes - before, largest };
@@ -83,7 +84,10 @@ export async function measureFrameMemory(model: ReidModel, imageSize: readonly [
     const inference = async (frames: number) =>
       probe(() => {
         const outputs = tf.tidy(() => {
-          const { embeddings, logits } = copy.forward(randomFrames(frames, imageSize, frames), { training: true, batchNorm: 'batch-stats-frozen' });
+          const { embeddings, logits } = copy.forward(randomFrames(frames, imageSize, frames), {
+            training: true,
+            batchNorm: 'batch-stats-frozen',
+          });
           return [embeddings, logits];
         });
         return outputs;
@@ -149,7 +153,8 @@ export function estimateStepBytes(memory: FrameMemory, shape: StepShape): StepBy
   const fixedBytes = persistent + (training >= teacher ? memory.trainingBaseBytes : 0);
   return {
     totalBytes: persistent + Math.max(training, teacher),
-    largestTensorBytes: shape.tracklets * Math.max(shape.trainedFrames, teacherFrames) * memory.largestTensorBytesPerFrame,
+    largestTensorBytes:
+      shape.tracklets * Math.max(shape.trainedFrames, teacherFrames) * memory.largestTensorBytesPerFrame,
     fixedBytes,
     bytesPerTracklet,
   };

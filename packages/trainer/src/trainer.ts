@@ -133,7 +133,8 @@ export function createTrainer<Batch>(options: TrainerOptions<Batch>): Trainer<Ba
     hooks,
     async fit(data, fitOptions) {
       const { epochs, startEpoch = 0, globalStep = 0 } = fitOptions;
-      if (!(Number.isInteger(epochs) && epochs >= 0)) throw new InvalidOptionError('fit.epochs', epochs, 'Use an integer >= 0.');
+      if (!(Number.isInteger(epochs) && epochs >= 0))
+        throw new InvalidOptionError('fit.epochs', epochs, 'Use an integer >= 0.');
       if (!(Number.isInteger(startEpoch) && startEpoch >= 0)) {
         throw new InvalidOptionError('fit.startEpoch', startEpoch, 'Use an integer >= 0.');
       }
@@ -225,15 +226,21 @@ async function runEpoch<Batch>(
   return summary;
 }
 
-async function runStep<Batch>(step: TrainingStep<Batch>, batch: Batch, context: TrainerContext<Batch>, epochStep: number) {
+async function runStep<Batch>(
+  step: TrainingStep<Batch>,
+  batch: Batch,
+  context: TrainerContext<Batch>,
+  epochStep: number,
+) {
   try {
     return await step.run(batch);
   } catch (error) {
     if (error instanceof NonFiniteValueError || (VkdError.isInstance(error) && error.name === 'NonFiniteValueError')) {
       const last = context.lastGoodCheckpoint ?? context.lastCheckpoint;
-      const checkpoint = last === undefined
-        ? 'No checkpoint was written yet.'
-        : `The last good checkpoint is ${last}; resume from it with a lower learning rate.`;
+      const checkpoint =
+        last === undefined
+          ? 'No checkpoint was written yet.'
+          : `The last good checkpoint is ${last}; resume from it with a lower learning rate.`;
       throw new NonFiniteValueError(
         `training epoch ${context.epoch} step ${epochStep} (global ${context.globalStep})`,
         `${error.message}. Training stopped before applying this update. ${checkpoint}`,

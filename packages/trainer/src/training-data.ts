@@ -1,5 +1,11 @@
 import { InvalidOptionError } from '@vkd/core';
-import { createIdentitySampler, mixSeed, type FrameStrategy, type IdentitySamplerState, type Tracklet } from '@vkd/datasets';
+import {
+  createIdentitySampler,
+  mixSeed,
+  type FrameStrategy,
+  type IdentitySamplerState,
+  type Tracklet,
+} from '@vkd/datasets';
 import type { BatchArrays } from './batch';
 import type { EpochData } from './trainer';
 import { AUTHORS_SEED } from './stage-defaults';
@@ -22,7 +28,9 @@ export interface TrainingLoaderRequest {
  * Decodes the batches of one epoch. In Node: `createTrackletLoader` of `@vkd/datasets/node` (sharp), e.g.
  * `(request) => createTrackletLoader({ ...request, augmentation, concurrency })`; the trainer itself decodes nothing.
  */
-export type TrainingLoader<Batch extends BatchArrays> = (request: TrainingLoaderRequest) => AsyncIterable<Batch> | Iterable<Batch>;
+export type TrainingLoader<Batch extends BatchArrays> = (
+  request: TrainingLoaderRequest,
+) => AsyncIterable<Batch> | Iterable<Batch>;
 
 /** Options of {@link createTrainingData}. */
 export interface TrainingDataOptions<Batch extends BatchArrays = BatchArrays> {
@@ -60,7 +68,9 @@ export interface TrainingData<Batch extends BatchArrays = BatchArrays> extends E
  * so a resumed run sees exactly the batches an uninterrupted run would.
  * @throws InvalidOptionError for bad sampler/loader options (e.g. fewer identities than P).
  */
-export function createTrainingData<Batch extends BatchArrays>(options: TrainingDataOptions<Batch>): TrainingData<Batch> {
+export function createTrainingData<Batch extends BatchArrays>(
+  options: TrainingDataOptions<Batch>,
+): TrainingData<Batch> {
   const seed = options.seed ?? AUTHORS_SEED;
   const sampler = createIdentitySampler(options.tracklets, {
     identitiesPerBatch: options.identitiesPerBatch,

@@ -17,12 +17,16 @@ export interface TrainingLogRepair {
  * no duplicates). Other lines (`train-start`, `error`, `train-end`) stay as the record of the interrupted run.
  * The file is rewritten atomically, and only when something changes. A missing file is left missing.
  */
-export async function repairTrainingLog(path: string, resumePoint: { nextEpoch: number; globalStep: number }): Promise<TrainingLogRepair> {
+export async function repairTrainingLog(
+  path: string,
+  resumePoint: { nextEpoch: number; globalStep: number },
+): Promise<TrainingLogRepair> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { tornLine: false, damagedLines: [], replayedLines: 0 };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { tornLine: false, damagedLines: [], replayedLines: 0 };
     throw error;
   }
   const lines = text.split('\n');
@@ -41,8 +45,9 @@ export async function repairTrainingLog(path: string, resumePoint: { nextEpoch: 
       damagedLines.push(index + 1);
       return;
     }
-    const replayed = (entry.type === 'step' && typeof entry.globalStep === 'number' && entry.globalStep > resumePoint.globalStep)
-      || (entry.type === 'epoch' && typeof entry.epoch === 'number' && entry.epoch >= resumePoint.nextEpoch);
+    const replayed =
+      (entry.type === 'step' && typeof entry.globalStep === 'number' && entry.globalStep > resumePoint.globalStep) ||
+      (entry.type === 'epoch' && typeof entry.epoch === 'number' && entry.epoch >= resumePoint.nextEpoch);
     if (replayed) replayedLines += 1;
     else kept.push(line);
   });

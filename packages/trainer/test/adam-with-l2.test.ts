@@ -15,7 +15,9 @@ interface Reference {
 }
 
 // Produced by fixtures/make-adam-fixture.py with torch.optim.Adam(weight_decay=0.05) + MultiStepLR([2, 4], 0.1).
-const reference = JSON.parse(readFileSync(new URL('./fixtures/adam-reference.json', import.meta.url), 'utf8')) as Reference;
+const reference = JSON.parse(
+  readFileSync(new URL('./fixtures/adam-reference.json', import.meta.url), 'utf8'),
+) as Reference;
 
 beforeAll(() => useBackend('cpu'));
 
@@ -24,7 +26,11 @@ describe.each(['host', 'device', 'grouped'] as const)('adamWithL2 (%s update)', 
     const variables = reference.initial.map((values, index) => tf.variable(tf.tensor(values, reference.shapes[index])));
     // Small groups, so that the grouped update splits the variables over several flat buffers.
     const optimizer = adamWithL2({ ...reference.options, update, groupElements: 7 });
-    const schedule = multiStepLr({ baseLearningRate: reference.options.learningRate, milestones: reference.milestones, gamma: reference.gamma });
+    const schedule = multiStepLr({
+      baseLearningRate: reference.options.learningRate,
+      milestones: reference.milestones,
+      gamma: reference.gamma,
+    });
     for (const step of reference.steps) {
       optimizer.learningRate = schedule.learningRateAt(step.epoch);
       expect(optimizer.learningRate).toBe(step.learningRate);
@@ -86,7 +92,9 @@ describe.each(['host', 'device', 'grouped'] as const)('adamWithL2 (%s update)', 
     await expect(optimizer.applyGradients([variable], [])).rejects.toThrow(/one gradient per variable/);
     const wrong = { iterations: 1, tensors: { 'm.0': tf.zeros([3]), 'v.0': tf.zeros([3]) } };
     await expect(optimizer.importState([variable], wrong, 'run/epoch-0001')).rejects.toThrow(CheckpointError);
-    await expect(optimizer.importState([variable], { iterations: 1, tensors: {} }, 'x')).rejects.toThrow(/missing optimizer tensor m\.0/);
+    await expect(optimizer.importState([variable], { iterations: 1, tensors: {} }, 'x')).rejects.toThrow(
+      /missing optimizer tensor m\.0/,
+    );
     tf.dispose([variable, ...Object.values(wrong.tensors)]);
     optimizer.dispose();
   });
@@ -95,7 +103,24 @@ describe.each(['host', 'device', 'grouped'] as const)('adamWithL2 (%s update)', 
 describe('adamWithL2 grouped update', () => {
   it('gives the same values as the per-variable update, across groups, re-layouts and imported state', async () => {
     const shapes = [[3, 2], [5], [2, 2, 2], [1], [4, 3]];
-    const make = () => shapes.map((shape, index) => tf.variable(tf.mul(tf.reshape(tf.add(tf.range(0, shape.reduce((a, b) => a * b, 1)), index), shape), 0.1)));
+    const make = () =>
+      shapes.map((shape, index) =>
+        tf.variable(
+          tf.mul(
+            tf.reshape(
+              tf.add(
+                tf.range(
+                  0,
+                  shape.reduce((a, b) => a * b, 1),
+                ),
+                index,
+              ),
+              shape,
+            ),
+            0.1,
+          ),
+        ),
+      );
     const [perVariable, grouped] = [make(), make()];
     const device = adamWithL2({ learningRate: 0.01, weightDecay: 0.02, update: 'device' });
     const groupedOptimizer = adamWithL2({ learningRate: 0.01, weightDecay: 0.02, update: 'grouped', groupElements: 9 });
@@ -105,21 +130,27 @@ describe('adamWithL2 grouped update', () => {
       await device.applyGradients(perVariable, gradients);
       // Step 1 passes the list in another order: the groups are rebuilt and the moments follow their variables.
       const order = step === 1 ? [4, 2, 0, 1, 3] : [0, 1, 2, 3, 4];
-      await groupedOptimizer.applyGradients(order.map((i) => grouped[i]!), order.map((i) => gradients[i]!));
+      await groupedOptimizer.applyGradients(
+        order.map((i) => grouped[i]!),
+        order.map((i) => gradients[i]!),
+      );
       tf.dispose(gradients);
     }
-    for (const [index, variable] of grouped.entries()) expect(Array.from(await variable.data())).toEqual(Array.from(await perVariable[index]!.data()));
+    for (const [index, variable] of grouped.entries())
+      expect(Array.from(await variable.data())).toEqual(Array.from(await perVariable[index]!.data()));
     // Exported state equals the per-variable moments; importing it into a fresh grouped optimizer continues exactly.
     const state = groupedOptimizer.exportState(grouped);
     const reference = device.exportState(perVariable);
-    for (const name of Object.keys(reference.tensors)) expect(Array.from(await state.tensors[name]!.data())).toEqual(Array.from(await reference.tensors[name]!.data()));
+    for (const name of Object.keys(reference.tensors))
+      expect(Array.from(await state.tensors[name]!.data())).toEqual(Array.from(await reference.tensors[name]!.data()));
     const resumed = adamWithL2({ learningRate: 0.01, weightDecay: 0.02, update: 'grouped', groupElements: 4 });
     const copies = grouped.map((variable) => tf.variable(tf.clone(variable)));
     await resumed.importState(copies, state);
     const gradients = gradientsAt(9);
     await device.applyGradients(perVariable, gradients);
     await resumed.applyGradients(copies, gradients);
-    for (const [index, variable] of copies.entries()) expect(Array.from(await variable.data())).toEqual(Array.from(await perVariable[index]!.data()));
+    for (const [index, variable] of copies.entries())
+      expect(Array.from(await variable.data())).toEqual(Array.from(await perVariable[index]!.data()));
     await expectNoLeak(() => resumed.applyGradients(copies, gradients));
     tf.dispose([...gradients, ...Object.values(state.tensors), ...Object.values(reference.tensors)]);
     [device, groupedOptimizer, resumed].forEach((optimizer) => optimizer.dispose());
@@ -130,7 +161,14 @@ describe('adamWithL2 grouped update', () => {
 describe('multiStepLr', () => {
   it('decays at the authors milestones', () => {
     const teacher = multiStepLr({ milestones: milestoneRange(100, 300, 100) });
-    expect([0, 99, 100, 199, 200, 299].map((epoch) => teacher.learningRateAt(epoch))).toEqual([1e-4, 1e-4, 1e-4 * 0.1, 1e-4 * 0.1, 1e-4 * 0.1 * 0.1, 1e-4 * 0.1 * 0.1]);
+    expect([0, 99, 100, 199, 200, 299].map((epoch) => teacher.learningRateAt(epoch))).toEqual([
+      1e-4,
+      1e-4,
+      1e-4 * 0.1,
+      1e-4 * 0.1,
+      1e-4 * 0.1 * 0.1,
+      1e-4 * 0.1 * 0.1,
+    ]);
     expect(milestoneRange(300, 500, 150)).toEqual([300, 450]);
     expect(milestoneRange(50, 300, 50)).toEqual([50, 100, 150, 200, 250]);
   });

@@ -6,7 +6,16 @@ import { CheckpointError, NonFiniteValueError, TrainingDivergedError } from '@vk
 import { readSafetensors, writeSafetensors } from '@vkd/models';
 import { expectNoLeak, useBackend } from '@vkd/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointHook, createTrainer, divergenceHook, loadCheckpoint, readCheckpointIndex, repairTrainingLog, saveCheckpoint, type TrainerContext } from '../src/index';
+import {
+  checkpointHook,
+  createTrainer,
+  divergenceHook,
+  loadCheckpoint,
+  readCheckpointIndex,
+  repairTrainingLog,
+  saveCheckpoint,
+  type TrainerContext,
+} from '../src/index';
 import { recoverInterruptedWrites } from '../src/checkpoint-files';
 import { tensorHealth } from '../src/checkpoint-validation';
 import { repeatedBatches, syntheticBatch, tinyTeacherStep } from './helpers';
@@ -34,7 +43,10 @@ describe('checkpoints are checked finite when written and when read', () => {
   it('tensorHealth counts NaN/Inf and the largest finite magnitude, without leaking', async () => {
     const tensors = { a: tf.tensor1d([1, Number.NaN, -7, Number.POSITIVE_INFINITY]), b: tf.tensor1d([0.5], 'int32') };
     await expectNoLeak(async () => {
-      expect(await tensorHealth(tensors)).toEqual([{ name: 'a', nonFinite: 2, maxAbs: 7 }, { name: 'b', nonFinite: 0, maxAbs: 0 }]);
+      expect(await tensorHealth(tensors)).toEqual([
+        { name: 'a', nonFinite: 2, maxAbs: 7 },
+        { name: 'b', nonFinite: 0, maxAbs: 0 },
+      ]);
     });
     tf.dispose(Object.values(tensors));
   });
@@ -43,10 +55,16 @@ describe('checkpoints are checked finite when written and when read', () => {
     const { model, step, dispose } = tinyTeacherStep();
     const name = Object.keys(model.getWeights())[0] as string;
     poison(model, name, 5e6);
-    await expect(saveCheckpoint(path.join(root, 'huge'), { step, nextEpoch: 1, globalStep: 1 })).rejects.toThrow(TrainingDivergedError);
-    await expect(saveCheckpoint(path.join(root, 'huge'), { step, nextEpoch: 1, globalStep: 1 })).rejects.toThrow(/reaches 5.00e\+6, beyond the bound 1e\+6/);
+    await expect(saveCheckpoint(path.join(root, 'huge'), { step, nextEpoch: 1, globalStep: 1 })).rejects.toThrow(
+      TrainingDivergedError,
+    );
+    await expect(saveCheckpoint(path.join(root, 'huge'), { step, nextEpoch: 1, globalStep: 1 })).rejects.toThrow(
+      /reaches 5.00e\+6, beyond the bound 1e\+6/,
+    );
     poison(model, name, Number.NaN);
-    await expect(saveCheckpoint(path.join(root, 'nan'), { step, nextEpoch: 1, globalStep: 1 })).rejects.toThrow(NonFiniteValueError);
+    await expect(saveCheckpoint(path.join(root, 'nan'), { step, nextEpoch: 1, globalStep: 1 })).rejects.toThrow(
+      NonFiniteValueError,
+    );
     expect(await readdir(root)).toEqual([]);
     dispose();
   });
@@ -64,7 +82,9 @@ describe('checkpoints are checked finite when written and when read', () => {
       ],
     });
     const failure = trainer.fit(repeatedBatches([syntheticBatch({ identities: 2, frames: 1 })]), { epochs: 4 });
-    await expect(failure).rejects.toThrow(/checkpoint .*epoch-0003: not written: the weights or optimiser state hold \d+ NaN\/Inf values.*The last good checkpoint is .*epoch-0002/);
+    await expect(failure).rejects.toThrow(
+      /checkpoint .*epoch-0003: not written: the weights or optimiser state hold \d+ NaN\/Inf values.*The last good checkpoint is .*epoch-0002/,
+    );
     expect((await readdir(directory)).sort()).toEqual(['checkpoints.json', 'epoch-0002']);
     expect((await readCheckpointIndex(directory))?.latest).toBe('epoch-0002');
     dispose();
@@ -81,12 +101,16 @@ describe('checkpoints are checked finite when written and when read', () => {
     await writeFile(tensorsFile, await writeSafetensors({ ...tensors, [first as string]: bad }));
     tf.dispose([bad, ...Object.values(tensors)]);
     const count = tf.memory().numTensors;
-    await expect(loadCheckpoint(directory)).rejects.toThrow(new RegExp(`weights.safetensors: holds \\d+ NaN/Inf values in 1 tensors: ${first!.replace(/\./g, '\\.')}`));
+    await expect(loadCheckpoint(directory)).rejects.toThrow(
+      new RegExp(`weights.safetensors: holds \\d+ NaN/Inf values in 1 tensors: ${first!.replace(/\./g, '\\.')}`),
+    );
     expect(tf.memory().numTensors).toBe(count);
     const stateFile = path.join(directory, 'state.json');
     const state = JSON.parse(await readFile(stateFile, 'utf8'));
     await writeFile(stateFile, JSON.stringify({ ...state, nextEpoch: 'four' }));
-    await expect(loadCheckpoint(directory)).rejects.toThrow(/state.json: field nextEpoch is "four", expected an integer >= 0/);
+    await expect(loadCheckpoint(directory)).rejects.toThrow(
+      /state.json: field nextEpoch is "four", expected an integer >= 0/,
+    );
     await expect(loadCheckpoint(directory)).rejects.toThrow(CheckpointError);
     dispose();
   });
@@ -94,9 +118,27 @@ describe('checkpoints are checked finite when written and when read', () => {
 
 describe('divergence without NaN stops the run and keeps the last good checkpoint', () => {
   function fakeContext(): TrainerContext<unknown> {
-    return { step: undefined as never, data: undefined as never, epochs: 10, epoch: 0, globalStep: 0, metrics: {}, requestStop: () => {} };
+    return {
+      step: undefined as never,
+      data: undefined as never,
+      epochs: 10,
+      epoch: 0,
+      globalStep: 0,
+      metrics: {},
+      requestStop: () => {},
+    };
   }
-  const record = (total: number, globalStep: number) => ({ total, losses: {}, images: 1, epoch: 0, epochStep: globalStep, globalStep, learningRate: 10, seconds: 1, imagesPerSecond: 1 });
+  const record = (total: number, globalStep: number) => ({
+    total,
+    losses: {},
+    images: 1,
+    epoch: 0,
+    epochStep: globalStep,
+    globalStep,
+    learningRate: 10,
+    seconds: 1,
+    imagesPerSecond: 1,
+  });
 
   it('flags a loss far above its running level and stops after `patience` such steps', () => {
     const hook = divergenceHook({ patience: 3, warmupSteps: 2 });
@@ -111,7 +153,9 @@ describe('divergence without NaN stops the run and keeps the last good checkpoin
     context.lastGoodCheckpoint = '/runs/t/checkpoints/epoch-0002';
     hook.afterStep?.(context, record(120, 7));
     hook.afterStep?.(context, record(900, 8));
-    expect(() => hook.afterStep?.(context, record(9326, 9))).toThrow(/the run diverged: loss 9326 above .* for 3 steps.*last good checkpoint is \/runs\/t\/checkpoints\/epoch-0002/);
+    expect(() => hook.afterStep?.(context, record(9326, 9))).toThrow(
+      /the run diverged: loss 9326 above .* for 3 steps.*last good checkpoint is \/runs\/t\/checkpoints\/epoch-0002/,
+    );
     expect(() => divergenceHook({ patience: 0 })).toThrow(/patience/);
   });
 
@@ -147,11 +191,18 @@ describe('logs and interrupted writes', () => {
       { type: 'step', epoch: 1, globalStep: 2 },
       { type: 'epoch', epoch: 1 },
     ].map((entry) => JSON.stringify(entry));
-    await writeFile(file, `${lines.slice(0, 2).join('\n')}\n{"type":"st\n${lines.slice(2).join('\n')}\n{"type":"step","epo`);
+    await writeFile(
+      file,
+      `${lines.slice(0, 2).join('\n')}\n{"type":"st\n${lines.slice(2).join('\n')}\n{"type":"step","epo`,
+    );
     const repair = await repairTrainingLog(file, { nextEpoch: 1, globalStep: 1 });
     expect(repair).toEqual({ tornLine: true, damagedLines: [3], replayedLines: 2 });
     expect(await readFile(file, 'utf8')).toBe(`${lines.slice(0, 3).join('\n')}\n`);
-    expect(await repairTrainingLog(file, { nextEpoch: 1, globalStep: 1 })).toEqual({ tornLine: false, damagedLines: [], replayedLines: 0 });
+    expect(await repairTrainingLog(file, { nextEpoch: 1, globalStep: 1 })).toEqual({
+      tornLine: false,
+      damagedLines: [],
+      replayedLines: 0,
+    });
   });
 
   it('recoverInterruptedWrites puts back a checkpoint moved aside by a killed writer and removes its temporaries', async () => {

@@ -31,7 +31,10 @@ describe('readCheckpointIndex', () => {
     expect(await readCheckpointIndex(empty)).toBeUndefined();
     const saved = path.join(root, 'saved');
     await mkdir(saved);
-    const index = { latest: 'epoch-0001', checkpoints: [{ name: 'epoch-0001', nextEpoch: 1, globalStep: 3, metrics: {}, savedAt: 'x' }] };
+    const index = {
+      latest: 'epoch-0001',
+      checkpoints: [{ name: 'epoch-0001', nextEpoch: 1, globalStep: 3, metrics: {}, savedAt: 'x' }],
+    };
     await writeFile(path.join(saved, CHECKPOINT_INDEX), JSON.stringify(index));
     expect(await readCheckpointIndex(saved)).toEqual(index);
   });

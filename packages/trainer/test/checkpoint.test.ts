@@ -35,17 +35,41 @@ beforeAll(async () => {
   await useBackend('cpu');
   registerFastKernels('cpu');
   root = await mkdtemp(path.join(tmpdir(), 'vkd-trainer-ckpt-'));
-  await generateSyntheticDataset({ root: path.join(root, 'data'), identities: 8, cameras: 2, trackletsPerIdentity: 2, framesPerTracklet: 5, height: 32, width: 16, seed: 2 });
+  await generateSyntheticDataset({
+    root: path.join(root, 'data'),
+    identities: 8,
+    cameras: 2,
+    trackletsPerIdentity: 2,
+    framesPerTracklet: 5,
+    height: 32,
+    width: 16,
+    seed: 2,
+  });
   dataset = await loadDataset('synthetic', { root: path.join(root, 'data'), generate: false });
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 const imageSize = [32, 16] as const;
 const trainingData = (strategy: 'chunk' | 'multiview') =>
-  createTrainingData({ loader: createTrackletLoader, tracklets: dataset.train, identitiesPerBatch: 2, instancesPerIdentity: 2, framesPerTracklet: 2, strategy, imageSize, seed: 9 });
+  createTrainingData({
+    loader: createTrackletLoader,
+    tracklets: dataset.train,
+    identitiesPerBatch: 2,
+    instancesPerIdentity: 2,
+    framesPerTracklet: 2,
+    strategy,
+    imageSize,
+    seed: 9,
+  });
 
 /** Runs `epochs` epochs (optionally resuming) and records every step's losses and the final weights. */
-async function run(makeStep: () => { step: TrainingStep<BatchArrays>; dispose: () => void }, strategy: 'chunk' | 'multiview', directory: string, epochs: number, resumeFrom?: string) {
+async function run(
+  makeStep: () => { step: TrainingStep<BatchArrays>; dispose: () => void },
+  strategy: 'chunk' | 'multiview',
+  directory: string,
+  epochs: number,
+  resumeFrom?: string,
+) {
   const { step, dispose } = makeStep();
   const data = trainingData(strategy);
   const losses: Array<[number, number, Record<string, number>]> = [];
@@ -62,7 +86,11 @@ async function run(makeStep: () => { step: TrainingStep<BatchArrays>; dispose: (
   });
   await trainer.fit(data, { epochs, startEpoch, globalStep });
   const weights = step.model.getWeights();
-  const values = Object.fromEntries(await Promise.all(Object.entries(weights).map(async ([name, tensor]) => [name, Array.from(await tensor.data())] as const)));
+  const values = Object.fromEntries(
+    await Promise.all(
+      Object.entries(weights).map(async ([name, tensor]) => [name, Array.from(await tensor.data())] as const),
+    ),
+  );
   tf.dispose(Object.values(weights));
   dispose();
   return { losses, values };
@@ -83,7 +111,13 @@ describe('resume', () => {
     };
     const full = await run(make(3), 'chunk', path.join(root, 'teacher-full'), 2);
     // Different initial weights: everything must come from the checkpoint.
-    const resumed = await run(make(99), 'chunk', path.join(root, 'teacher-resumed'), 2, path.join(root, 'teacher-full', 'epoch-0001'));
+    const resumed = await run(
+      make(99),
+      'chunk',
+      path.join(root, 'teacher-resumed'),
+      2,
+      path.join(root, 'teacher-full', 'epoch-0001'),
+    );
     const lastEpoch = full.losses.filter(([epoch]) => epoch === 1);
     expect(lastEpoch.length).toBeGreaterThan(0);
     expect(resumed.losses).toEqual(lastEpoch);
@@ -104,10 +138,22 @@ describe('resume', () => {
       };
     };
     const full = await run(make(), 'multiview', path.join(root, 'distill-full'), 2);
-    const resumed = await run(make(), 'multiview', path.join(root, 'distill-resumed'), 2, path.join(root, 'distill-full'));
+    const resumed = await run(
+      make(),
+      'multiview',
+      path.join(root, 'distill-resumed'),
+      2,
+      path.join(root, 'distill-full'),
+    );
     // The run directory resolves to its latest checkpoint (epoch-0002): nothing left to run.
     expect(resumed.losses).toEqual([]);
-    const again = await run(make(), 'multiview', path.join(root, 'distill-resumed-1'), 2, path.join(root, 'distill-full', 'epoch-0001'));
+    const again = await run(
+      make(),
+      'multiview',
+      path.join(root, 'distill-resumed-1'),
+      2,
+      path.join(root, 'distill-full', 'epoch-0001'),
+    );
     expect(again.losses).toEqual(full.losses.filter(([epoch]) => epoch === 1));
     expect(again.values).toEqual(full.values);
     teacher.dispose();
@@ -129,7 +175,10 @@ describe('checkpointHook', () => {
           },
         },
         checkpointHook({ directory, keepLast: 2, best: { metric: 'v2v.mAP' } }),
-        { afterEpoch: (context) => expect(context.lastCheckpoint).toBe(path.join(directory, `epoch-000${context.epoch + 1}`)) },
+        {
+          afterEpoch: (context) =>
+            expect(context.lastCheckpoint).toBe(path.join(directory, `epoch-000${context.epoch + 1}`)),
+        },
       ],
     });
     await trainer.fit(repeatedBatches([tinyBatch]), { epochs: 5 });
@@ -139,20 +188,36 @@ describe('checkpointHook', () => {
     expect(index?.latest).toBe('epoch-0005');
     expect(index?.best).toEqual({ name: 'epoch-0002', metric: 'v2v.mAP', value: 0.9, mode: 'max' });
     const loaded = await loadCheckpoint(path.join(directory, 'epoch-0002'));
-    expect(loaded.state).toMatchObject({ nextEpoch: 2, globalStep: 2, stepKind: 'teacher', metrics: { 'v2v.mAP': 0.9 } });
+    expect(loaded.state).toMatchObject({
+      nextEpoch: 2,
+      globalStep: 2,
+      stepKind: 'teacher',
+      metrics: { 'v2v.mAP': 0.9 },
+    });
     // The checkpoint embeds the model directory saveReidModel writes: loadReidModel reads the checkpoint itself.
-    expect((await readdir(path.join(directory, 'epoch-0002'))).sort()).toEqual(['model', 'optimizer.safetensors', 'state.json']);
-    expect((await readdir(path.join(directory, 'epoch-0002', 'model'))).sort()).toEqual(['model.json', 'weights.safetensors']);
+    expect((await readdir(path.join(directory, 'epoch-0002'))).sort()).toEqual([
+      'model',
+      'optimizer.safetensors',
+      'state.json',
+    ]);
+    expect((await readdir(path.join(directory, 'epoch-0002', 'model'))).sort()).toEqual([
+      'model.json',
+      'weights.safetensors',
+    ]);
     expect(loaded.state).not.toHaveProperty('modelConfig');
     const embedded = await loadReidModel(path.join(directory, 'epoch-0002'));
     expect(embedded.config).toEqual(model.config);
     const saved = path.join(root, 'retention-model');
     await saveReidModel(embedded, saved);
     for (const file of ['model.json', 'weights.safetensors']) {
-      expect(await readFile(path.join(saved, file)), file).toEqual(await readFile(path.join(directory, 'epoch-0002', 'model', file)));
+      expect(await readFile(path.join(saved, file)), file).toEqual(
+        await readFile(path.join(directory, 'epoch-0002', 'model', file)),
+      );
     }
     embedded.dispose();
-    expect(Object.keys(loaded.tensors).filter((name) => name.startsWith('optimizer.m.'))).toHaveLength(model.trainableVariables().length);
+    expect(Object.keys(loaded.tensors).filter((name) => name.startsWith('optimizer.m.'))).toHaveLength(
+      model.trainableVariables().length,
+    );
     tf.dispose(Object.values(loaded.tensors));
     dispose();
   });
@@ -163,16 +228,26 @@ describe('checkpointHook', () => {
     await saveCheckpoint(current, { step, nextEpoch: 1, globalStep: 3 });
     const old = path.join(root, 'version-1');
     await mkdir(old, { recursive: true });
-    const weights = readSafetensors(new Uint8Array(await readFile(path.join(current, 'model', 'weights.safetensors')))).tensors;
-    const moments = readSafetensors(new Uint8Array(await readFile(path.join(current, 'optimizer.safetensors')))).tensors;
-    const tensors = { ...Object.fromEntries(Object.entries(weights).map(([name, tensor]) => [`model.${name}`, tensor])), ...Object.fromEntries(Object.entries(moments).map(([name, tensor]) => [`optimizer.${name}`, tensor])) };
+    const weights = readSafetensors(
+      new Uint8Array(await readFile(path.join(current, 'model', 'weights.safetensors'))),
+    ).tensors;
+    const moments = readSafetensors(
+      new Uint8Array(await readFile(path.join(current, 'optimizer.safetensors'))),
+    ).tensors;
+    const tensors = {
+      ...Object.fromEntries(Object.entries(weights).map(([name, tensor]) => [`model.${name}`, tensor])),
+      ...Object.fromEntries(Object.entries(moments).map(([name, tensor]) => [`optimizer.${name}`, tensor])),
+    };
     await writeFile(path.join(old, 'tensors.safetensors'), await writeSafetensors(tensors));
     tf.dispose(Object.values(tensors));
     const state = JSON.parse(await readFile(path.join(current, 'state.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(path.join(old, 'state.json'), JSON.stringify({ ...state, version: 1, modelConfig: model.config }));
     const [fromOld, fromNew] = [await loadModelFromCheckpoint(old), await loadModelFromCheckpoint(current)];
     const [a, b] = [fromOld.getWeights(), fromNew.getWeights()];
-    for (const name of Object.keys(b)) expect(Array.from(await (a[name] as tf.Tensor).data()), name).toEqual(Array.from(await (b[name] as tf.Tensor).data()));
+    for (const name of Object.keys(b))
+      expect(Array.from(await (a[name] as tf.Tensor).data()), name).toEqual(
+        Array.from(await (b[name] as tf.Tensor).data()),
+      );
     expect(await restoreCheckpoint(old, { step })).toMatchObject({ nextEpoch: 1, globalStep: 3 });
     tf.dispose([...Object.values(a), ...Object.values(b)]);
     fromOld.dispose();
@@ -184,7 +259,10 @@ describe('checkpointHook', () => {
     const { step, dispose } = tinyTeacherStep();
     await expect(loadCheckpoint(path.join(root, 'nope'))).rejects.toThrow(CheckpointError);
     const broken = path.join(root, 'broken');
-    await createTrainer({ step, hooks: [checkpointHook({ directory: broken })] }).fit(repeatedBatches([syntheticBatch({ identities: 2, frames: 1 })]), { epochs: 1 });
+    await createTrainer({ step, hooks: [checkpointHook({ directory: broken })] }).fit(
+      repeatedBatches([syntheticBatch({ identities: 2, frames: 1 })]),
+      { epochs: 1 },
+    );
     const stateFile = path.join(broken, 'epoch-0001', 'state.json');
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as Record<string, unknown>;
     await writeFile(stateFile, JSON.stringify({ ...state, stepKind: 'distill' }));
@@ -192,7 +270,9 @@ describe('checkpointHook', () => {
     const manifestFile = path.join(broken, 'epoch-0001', 'model', 'model.json');
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { config: object };
     await writeFile(manifestFile, JSON.stringify({ ...manifest, config: { ...manifest.config, backbone: 'vgg16' } }));
-    await expect(loadModelFromCheckpoint(broken)).rejects.toThrow(/model that cannot be built: .*invalid model config: Invalid backbone/);
+    await expect(loadModelFromCheckpoint(broken)).rejects.toThrow(
+      /model that cannot be built: .*invalid model config: Invalid backbone/,
+    );
     await writeFile(manifestFile, JSON.stringify(manifest));
     await expect(loadModelFromCheckpoint(broken, { which: 'best' })).rejects.toThrow(/records no best checkpoint/);
     await writeFile(stateFile, JSON.stringify({ ...state, trainableVariables: 3 }));

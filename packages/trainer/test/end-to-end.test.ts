@@ -35,25 +35,58 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 
 it('synthetic set → teacher (2 epochs) → VKD student (1 epoch) → I2V/V2V evaluation of both', async () => {
   const imageSize = [32, 16] as const;
-  await generateSyntheticDataset({ root: path.join(root, 'data'), identities: 12, cameras: 2, trackletsPerIdentity: 2, framesPerTracklet: 6, height: 32, width: 16, seed: 1 });
+  await generateSyntheticDataset({
+    root: path.join(root, 'data'),
+    identities: 12,
+    cameras: 2,
+    trackletsPerIdentity: 2,
+    framesPerTracklet: 6,
+    height: 32,
+    width: 16,
+    seed: 1,
+  });
   const dataset = await loadDataset('synthetic', { root: path.join(root, 'data'), generate: false });
   const tensorsAtStart = tf.memory().numTensors;
-  const evaluate = (model: Parameters<typeof evaluateModel>[0]) => evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4, galleryFramesSweep: [1, 4] });
+  const evaluate = (model: Parameters<typeof evaluateModel>[0]) =>
+    evaluateModel(model, dataset, {
+      batches: createEvaluationLoader,
+      imageSize,
+      framesPerTracklet: 4,
+      galleryFramesSweep: [1, 4],
+    });
   // Teacher stage: CE + triplet on N=4 chunk frames.
   const reports: EvaluationReport[] = [];
-  const teacher = createReidModel({ backbone: 'resnet18', baseWidth: 8, numIdentities: dataset.numTrainIdentities, seed: 1 });
+  const teacher = createReidModel({
+    backbone: 'resnet18',
+    baseWidth: 8,
+    numIdentities: dataset.numTrainIdentities,
+    seed: 1,
+  });
   const teacherOptimizer = adamWithL2({ learningRate: 1e-3 });
   const teacherRun = path.join(root, 'runs', 'teacher');
   const teacherResult = await createTrainer({
     step: teacherStep({ model: teacher, optimizer: teacherOptimizer }),
     hooks: [
       learningRateHook(multiStepLr({ baseLearningRate: 1e-3, milestones: [1] })),
-      evaluateHook({ dataset, every: 2, evaluation: { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4 }, onReport: (report) => void reports.push(report) }),
+      evaluateHook({
+        dataset,
+        every: 2,
+        evaluation: { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4 },
+        onReport: (report) => void reports.push(report),
+      }),
       checkpointHook({ directory: path.join(teacherRun, 'checkpoints'), best: { metric: 'v2v.mAPTrapezoid' } }),
       jsonlLogHook({ path: path.join(teacherRun, 'log.jsonl') }),
     ],
   }).fit(
-    createTrainingData({ loader: createTrackletLoader, tracklets: dataset.train, identitiesPerBatch: 3, instancesPerIdentity: 2, framesPerTracklet: 3, strategy: 'chunk', imageSize }),
+    createTrainingData({
+      loader: createTrackletLoader,
+      tracklets: dataset.train,
+      identitiesPerBatch: 3,
+      instancesPerIdentity: 2,
+      framesPerTracklet: 3,
+      strategy: 'chunk',
+      imageSize,
+    }),
     { epochs: 2 },
   );
   teacherOptimizer.dispose();
@@ -72,10 +105,23 @@ it('synthetic set → teacher (2 epochs) → VKD student (1 epoch) → I2V/V2V e
     step: distillStep({ teacher: frozenTeacher, student, optimizer: studentOptimizer, studentFrames: 2 }),
     hooks: [jsonlLogHook({ path: path.join(root, 'runs', 'student', 'log.jsonl') })],
   }).fit(
-    createTrainingData({ loader: createTrackletLoader, tracklets: dataset.train, identitiesPerBatch: 3, instancesPerIdentity: 2, framesPerTracklet: 3, strategy: 'multiview', imageSize }),
+    createTrainingData({
+      loader: createTrackletLoader,
+      tracklets: dataset.train,
+      identitiesPerBatch: 3,
+      instancesPerIdentity: 2,
+      framesPerTracklet: 3,
+      strategy: 'multiview',
+      imageSize,
+    }),
     { epochs: 1 },
   );
-  expect(Object.keys(studentResult.epochs[0]!.losses).sort()).toEqual(['crossEntropy', 'distancePreserving', 'logitDistillation', 'triplet']);
+  expect(Object.keys(studentResult.epochs[0]!.losses).sort()).toEqual([
+    'crossEntropy',
+    'distancePreserving',
+    'logitDistillation',
+    'triplet',
+  ]);
 
   const teacherReport = await evaluate(frozenTeacher);
   const studentReport = await evaluate(student);

@@ -21,7 +21,16 @@ const imageSize = [32, 16] as const;
 beforeAll(async () => {
   await useBackend('cpu');
   root = await mkdtemp(path.join(tmpdir(), 'vkd-trainer-eval-'));
-  await generateSyntheticDataset({ root, identities: 8, cameras: 2, trackletsPerIdentity: 2, framesPerTracklet: 5, height: 32, width: 16, seed: 4 });
+  await generateSyntheticDataset({
+    root,
+    identities: 8,
+    cameras: 2,
+    trackletsPerIdentity: 2,
+    framesPerTracklet: 5,
+    height: 32,
+    width: 16,
+    seed: 4,
+  });
   dataset = await loadDataset('synthetic', { root, generate: false });
   model = tinyModel(dataset.numTrainIdentities);
 });
@@ -46,7 +55,14 @@ describe('extractFeatures', () => {
   it('returns the pre-BNNeck embeddings of each tracklet, batch by batch, without leaking', async () => {
     const tracklets = dataset.gallery.slice(0, 5);
     const loader = () =>
-      createTrackletLoader({ tracklets, batches: [[0, 1], [2, 3], [4]], framesPerTracklet: 3, strategy: 'chunk-first', imageSize, augment: false });
+      createTrackletLoader({
+        tracklets,
+        batches: [[0, 1], [2, 3], [4]],
+        framesPerTracklet: 3,
+        strategy: 'chunk-first',
+        imageSize,
+        augment: false,
+      });
     const before = tf.memory().numTensors;
     const extracted = await extractFeatures(model, loader());
     expect(tf.memory().numTensors).toBe(before);
@@ -55,8 +71,18 @@ describe('extractFeatures', () => {
     expect(Array.from(extracted.identities)).toEqual(tracklets.map((t) => t.identity));
     // Reference: the whole set in one forward pass.
     const all: TrackletBatch[] = [];
-    for await (const batch of createTrackletLoader({ tracklets, batches: [[0, 1, 2, 3, 4]], framesPerTracklet: 3, strategy: 'chunk-first', imageSize, augment: false })) all.push(batch);
-    const reference = tf.tidy(() => model.forward(tf.tensor5d(all[0]!.frames, [...all[0]!.shape]), { training: false }).embeddings);
+    for await (const batch of createTrackletLoader({
+      tracklets,
+      batches: [[0, 1, 2, 3, 4]],
+      framesPerTracklet: 3,
+      strategy: 'chunk-first',
+      imageSize,
+      augment: false,
+    }))
+      all.push(batch);
+    const reference = tf.tidy(
+      () => model.forward(tf.tensor5d(all[0]!.frames, [...all[0]!.shape]), { training: false }).embeddings,
+    );
     const expected = await reference.data();
     reference.dispose();
     for (let i = 0; i < expected.length; i++) expect(extracted.features[i]).toBeCloseTo(expected[i]!, 4);
@@ -67,12 +93,27 @@ describe('evaluateModel', () => {
   it('computes I2V on first frames and V2V on chunk-first sets, consistent with @vkd/metrics', async () => {
     const { wrapped, counter } = counting(model);
     const progress: EvaluationProgress[] = [];
-    const report = await evaluateModel(wrapped, dataset, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4, framesPerBatch: 16, onProgress: (entry) => void progress.push(entry) });
+    const report = await evaluateModel(wrapped, dataset, {
+      batches: createEvaluationLoader,
+      imageSize,
+      framesPerTracklet: 4,
+      framesPerBatch: 16,
+      onProgress: (entry) => void progress.push(entry),
+    });
     expect(Object.keys(report.protocols).sort()).toEqual(['i2v', 'v2v']);
     const finalProgress = new Map(progress.map((entry) => [entry.phase, entry]));
     expect([...finalProgress.keys()]).toEqual(['query images ×1', 'query videos ×4', 'gallery ×4']);
     expect([...finalProgress.values()].every((entry) => entry.done === entry.total)).toBe(true);
-    expect(progress.reduce((sum, entry, index) => sum + (index > 0 && progress[index - 1]!.phase === entry.phase ? entry.done - progress[index - 1]!.done : entry.done), 0)).toBe(counter.frames);
+    expect(
+      progress.reduce(
+        (sum, entry, index) =>
+          sum +
+          (index > 0 && progress[index - 1]!.phase === entry.phase
+            ? entry.done - progress[index - 1]!.done
+            : entry.done),
+        0,
+      ),
+    ).toBe(counter.frames);
     // The official synthetic gallery contains the queries: each distinct tracklet runs once per frame count.
     const unique = new Set([...dataset.query, ...dataset.gallery].map((t) => t.frames.join()));
     expect(counter.frames).toBe(dataset.query.length * 1 + unique.size * 4);
@@ -83,7 +124,14 @@ describe('evaluateModel', () => {
     const queryEmbeddings = tf.tidy(() => model.forward(queryTensor, { training: false }).embeddings);
     const gallery = await extractFeatures(
       model,
-      createTrackletLoader({ tracklets: dataset.gallery, batches: [dataset.gallery.map((_, i) => i)], framesPerTracklet: 4, strategy: 'chunk-first', imageSize, augment: false }),
+      createTrackletLoader({
+        tracklets: dataset.gallery,
+        batches: [dataset.gallery.map((_, i) => i)],
+        framesPerTracklet: 4,
+        strategy: 'chunk-first',
+        imageSize,
+        augment: false,
+      }),
     );
     const expected = evaluateFeatures({
       queryFeatures: (await queryEmbeddings.data()) as Float32Array,
@@ -114,7 +162,9 @@ describe('evaluateModel', () => {
     expect(Object.keys(report.protocols).sort()).toEqual(['i2i', 'i2v', 'v2i', 'v2v']);
     // Each number against an independent path: features extracted here in one batch per set (not through
     // evaluateModel's batches or its feature cache), ranked with @vkd/metrics directly.
-    const torchreidGallery = dataset.gallery.filter((item) => !dataset.query.some((query) => query.frames.join() === item.frames.join()));
+    const torchreidGallery = dataset.gallery.filter(
+      (item) => !dataset.query.some((query) => query.frames.join() === item.frames.join()),
+    );
     expect(torchreidGallery.length).toBeLessThan(dataset.gallery.length);
     const expectations = [
       ['official i2v', report.galleryModes?.official?.i2v, await reference(dataset.query, 1, dataset.gallery, 4)],
@@ -144,22 +194,48 @@ describe('evaluateModel', () => {
   });
 
   it('rejects empty splits and bad frame counts', async () => {
-    await expect(evaluateModel(model, { ...dataset, query: [] }, { batches: createEvaluationLoader, imageSize })).rejects.toThrow(InvalidOptionError);
+    await expect(
+      evaluateModel(model, { ...dataset, query: [] }, { batches: createEvaluationLoader, imageSize }),
+    ).rejects.toThrow(InvalidOptionError);
     // The trainer decodes no images itself: the batch source is required.
     await expect(evaluateModel(model, dataset, { imageSize } as never)).rejects.toThrow(/evaluateModel\.batches/);
-    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 0 })).rejects.toThrow(/framesPerTracklet/);
-    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, protocols: ['v2x' as 'v2v'] })).rejects.toThrow(/evaluateModel.protocols: "v2x"/);
-    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, galleryModes: ['matlab' as 'official'] })).rejects.toThrow(/galleryModes/);
-    await expect(evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, galleryFramesSweep: [1, 0] })).rejects.toThrow(/galleryFramesSweep/);
+    await expect(
+      evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 0 }),
+    ).rejects.toThrow(/framesPerTracklet/);
+    await expect(
+      evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, protocols: ['v2x' as 'v2v'] }),
+    ).rejects.toThrow(/evaluateModel.protocols: "v2x"/);
+    await expect(
+      evaluateModel(model, dataset, {
+        batches: createEvaluationLoader,
+        imageSize,
+        galleryModes: ['matlab' as 'official'],
+      }),
+    ).rejects.toThrow(/galleryModes/);
+    await expect(
+      evaluateModel(model, dataset, { batches: createEvaluationLoader, imageSize, galleryFramesSweep: [1, 0] }),
+    ).rejects.toThrow(/galleryFramesSweep/);
   });
 });
 
 /** Ranking of `queries` (N frames each) against `gallery` (M frames each), extracted in one batch per set. */
-async function reference(queries: readonly Tracklet[], queryFrames: number, gallery: readonly Tracklet[], galleryFrames: number) {
+async function reference(
+  queries: readonly Tracklet[],
+  queryFrames: number,
+  gallery: readonly Tracklet[],
+  galleryFrames: number,
+) {
   const extract = (tracklets: readonly Tracklet[], frames: number) =>
     extractFeatures(
       model,
-      createTrackletLoader({ tracklets, batches: [tracklets.map((_, i) => i)], framesPerTracklet: frames, strategy: 'chunk-first', imageSize, augment: false }),
+      createTrackletLoader({
+        tracklets,
+        batches: [tracklets.map((_, i) => i)],
+        framesPerTracklet: frames,
+        strategy: 'chunk-first',
+        imageSize,
+        augment: false,
+      }),
     );
   const query = await extract(queries, queryFrames);
   const items = await extract(gallery, galleryFrames);
@@ -191,7 +267,11 @@ describe('evaluateModel on VeRi-776 and ATRW layouts', () => {
     await writeVeriLayout(dataset, veriRoot);
     const veri = await loadDataset('veri-776', { root: veriRoot });
     const { wrapped, counter } = counting(model);
-    const report = await evaluateModel(wrapped, veri, { batches: createEvaluationLoader, imageSize, framesPerTracklet: 4 });
+    const report = await evaluateModel(wrapped, veri, {
+      batches: createEvaluationLoader,
+      imageSize,
+      framesPerTracklet: 4,
+    });
     expect(Object.keys(report.protocols).sort()).toEqual(['i2i', 'i2v', 'v2i', 'v2v']);
     const galleryImages = veri.gallery.reduce((sum, track) => sum + track.frames.length, 0);
     // Image queries once, gallery tracks once (reused as V2V queries), every gallery image once.
@@ -211,7 +291,17 @@ describe('evaluateModel on VeRi-776 and ATRW layouts', () => {
     expect(Object.keys(i2i.byQueryType ?? {}).sort()).toEqual(['multi', 'sing']);
     expect(i2i.byQueryType!['sing']!.queries + i2i.byQueryType!['multi']!.queries).toBe(i2i.validQueries);
     // Without the junk list every query would find itself at distance 0.
-    const features = await extractFeatures(model, createTrackletLoader({ tracklets: atrw.gallery, batches: [atrw.gallery.map((_, i) => i)], framesPerTracklet: 1, strategy: 'chunk-first', imageSize, augment: false }));
+    const features = await extractFeatures(
+      model,
+      createTrackletLoader({
+        tracklets: atrw.gallery,
+        batches: [atrw.gallery.map((_, i) => i)],
+        framesPerTracklet: 1,
+        strategy: 'chunk-first',
+        imageSize,
+        augment: false,
+      }),
+    );
     const naive = evaluateFeatures({
       queryFeatures: features.features,
       galleryFeatures: features.features,

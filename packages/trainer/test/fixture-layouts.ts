@@ -7,16 +7,26 @@ import type { ReidDataset, Tracklet } from '@vkd/datasets';
  * `test_track.txt`, the first frame of each test tracklet is also a query image, train tracklets become train images.
  */
 export async function writeVeriLayout(source: ReidDataset, root: string): Promise<void> {
-  for (const folder of ['image_train', 'image_query', 'image_test']) await mkdir(path.join(root, folder), { recursive: true });
+  for (const folder of ['image_train', 'image_query', 'image_test'])
+    await mkdir(path.join(root, folder), { recursive: true });
   const name = (tracklet: Tracklet, frame: number, index: number) =>
     `${String(tracklet.identity + 1).padStart(4, '0')}_c${String(tracklet.camera + 1).padStart(3, '0')}_${String(index * 100 + frame).padStart(8, '0')}_0.jpg`;
   const copy = async (tracklet: Tracklet, index: number, folder: string, frames: number[]) => {
     const names = frames.map((frame) => name(tracklet, frame, index));
-    for (const [position, frame] of frames.entries()) await copyFile(tracklet.frames[frame] as string, path.join(root, folder, names[position] as string));
+    for (const [position, frame] of frames.entries())
+      await copyFile(tracklet.frames[frame] as string, path.join(root, folder, names[position] as string));
     return names;
   };
   const trainNames: string[] = [];
-  for (const [index, tracklet] of source.train.entries()) trainNames.push(...(await copy(tracklet, index, 'image_train', tracklet.frames.map((_, frame) => frame))));
+  for (const [index, tracklet] of source.train.entries())
+    trainNames.push(
+      ...(await copy(
+        tracklet,
+        index,
+        'image_train',
+        tracklet.frames.map((_, frame) => frame),
+      )),
+    );
   const testNames: string[] = [];
   const tracks: string[] = [];
   const queryNames: string[] = [];
@@ -25,7 +35,12 @@ export async function writeVeriLayout(source: ReidDataset, root: string): Promis
     const key = tracklet.frames.join();
     if (seen.has(key)) continue;
     seen.add(key);
-    const names = await copy(tracklet, index, 'image_test', tracklet.frames.map((_, frame) => frame));
+    const names = await copy(
+      tracklet,
+      index,
+      'image_test',
+      tracklet.frames.map((_, frame) => frame),
+    );
     testNames.push(...names);
     tracks.push(`${(names[0] as string).slice(0, 9)} ${names.join(' ')} `);
     queryNames.push(...(await copy(tracklet, index, 'image_query', [0])));
@@ -44,7 +59,13 @@ export async function writeVeriLayout(source: ReidDataset, root: string): Promis
 export async function writeAtrwLayout(source: ReidDataset, root: string): Promise<void> {
   const trainFolder = path.join(root, 'atrw_reid_train', 'train');
   const testFolder = path.join(root, 'atrw_reid_test', 'test');
-  for (const folder of [trainFolder, testFolder, path.join(root, 'atrw_anno_reid_train'), path.join(root, 'annotations')]) await mkdir(folder, { recursive: true });
+  for (const folder of [
+    trainFolder,
+    testFolder,
+    path.join(root, 'atrw_anno_reid_train'),
+    path.join(root, 'annotations'),
+  ])
+    await mkdir(folder, { recursive: true });
   let imageId = 0;
   const csv: string[] = [];
   for (const tracklet of source.train) {
@@ -62,7 +83,12 @@ export async function writeAtrwLayout(source: ReidDataset, root: string): Promis
     for (const [frame, file] of tracklet.frames.entries()) {
       const id = imageId++;
       await copyFile(file, path.join(testFolder, `${String(id).padStart(6, '0')}.jpg`));
-      entries.push({ imgid: id, entityid: tracklet.identity, frame: [index, tracklet.camera, frame * 2], query: tracklet.identity % 2 === 0 ? 'sing' : 'multi' });
+      entries.push({
+        imgid: id,
+        entityid: tracklet.identity,
+        frame: [index, tracklet.camera, frame * 2],
+        query: tracklet.identity % 2 === 0 ? 'sing' : 'multi',
+      });
     }
   }
   await writeFile(path.join(root, 'atrw_anno_reid_train', 'reid_list_train.csv'), `${csv.join('\n')}\n`);

@@ -11,7 +11,9 @@ export function tinyModel(numIdentities = 4, seed = 3): ReidModel {
  * A P×K batch of random frames whose mean colour depends on the identity, so losses can decrease.
  * @returns frames [P·K, T, 32, 16, 3].
  */
-export function syntheticBatch(options: { identities?: number; instances?: number; frames?: number; seed?: number } = {}): BatchArrays {
+export function syntheticBatch(
+  options: { identities?: number; instances?: number; frames?: number; seed?: number } = {},
+): BatchArrays {
   const { identities = 3, instances = 2, frames = 2, seed = 11 } = options;
   const random = createRandom(seed);
   const b = identities * instances;

@@ -18,7 +18,13 @@ async function values(weights: Record<string, tf.Tensor>): Promise<Record<string
 describe('startFromImagenet', () => {
   it('copies every backbone weight, BN statistics included, and keeps the fresh head and BAM', async () => {
     // The "ImageNet" model: another seed, and a different head size (import-weights writes numIdentities 1).
-    const imagenet = createReidModel({ backbone: 'resnet50', attention: 'bam', baseWidth: 4, numIdentities: 1, seed: 9 });
+    const imagenet = createReidModel({
+      backbone: 'resnet50',
+      attention: 'bam',
+      baseWidth: 4,
+      numIdentities: 1,
+      seed: 9,
+    });
     const model = createReidModel({ backbone: 'resnet50', attention: 'bam', baseWidth: 4, numIdentities: 3, seed: 2 });
     const before = model.getWeights();
     const source = imagenet.getWeights();
@@ -49,7 +55,9 @@ describe('startFromImagenet', () => {
     expect(() => startFromImagenet(model, wider, '--imagenet-weights')).toThrow(
       /Invalid --imagenet-weights: "resnet18, baseWidth 8". The ImageNet model is a resnet18 \(baseWidth 8\) but the model to train is a resnet18 \(baseWidth 4\)/,
     );
-    expect(() => startFromImagenet(model, deeper, 'models/r50')).toThrow(/Invalid models\/r50: .*import the ImageNet weights of resnet18/);
+    expect(() => startFromImagenet(model, deeper, 'models/r50')).toThrow(
+      /Invalid models\/r50: .*import the ImageNet weights of resnet18/,
+    );
     const still = await values({ w: model.getWeights()['backbone.features_layers.0.0.weight'] as tf.Tensor });
     expect(still).toEqual(first);
     for (const m of [model, wider, deeper]) m.dispose();

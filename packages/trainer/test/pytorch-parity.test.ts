@@ -38,7 +38,11 @@ beforeAll(async () => {
   registerFastKernels('cpu');
 });
 
-function expectLosses(actual: { total: number; losses: Record<string, number> }, expected: StepLosses, tolerance: number) {
+function expectLosses(
+  actual: { total: number; losses: Record<string, number> },
+  expected: StepLosses,
+  tolerance: number,
+) {
   const { total, ...terms } = expected;
   expect(Object.keys(actual.losses).sort()).toEqual(Object.keys(terms).sort());
   const names = Object.keys(terms) as Array<keyof typeof terms>;
@@ -48,7 +52,11 @@ function expectLosses(actual: { total: number; losses: Record<string, number> },
 }
 
 it('teacher and VKD steps reproduce PyTorch losses and updates (ResNet-18, Adam + L2, batch-stat teacher)', async () => {
-  const model = createReidModel({ backbone: 'resnet18', baseWidth: reference.baseWidth, numIdentities: reference.numIdentities });
+  const model = createReidModel({
+    backbone: 'resnet18',
+    baseWidth: reference.baseWidth,
+    numIdentities: reference.numIdentities,
+  });
   await importTorchWeights(model, new Uint8Array(fixture('step-weights.safetensors')), { format: 'vkd' });
   const input = readSafetensors(new Uint8Array(fixture('step-input.safetensors'))).tensors;
   const frames = (await input['frames']!.data()) as Float32Array;
@@ -76,16 +84,28 @@ it('teacher and VKD steps reproduce PyTorch losses and updates (ResNet-18, Adam 
 
   const student = model.clone();
   const studentOptimizer = adamWithL2(options);
-  const distill = distillStep({ teacher: model, student, optimizer: studentOptimizer, studentFrames: 2, seed: reference.subsetSeed });
+  const distill = distillStep({
+    teacher: model,
+    student,
+    optimizer: studentOptimizer,
+    studentFrames: 2,
+    seed: reference.subsetSeed,
+  });
   // Measured 1.5e-5 and 3.5e-5 (the distance-preserving term squares distances of O(10)).
   for (const expected of reference.distill) expectLosses(await distill.run(batch), expected, 1e-4);
 
   const weights = student.getWeights();
   const classifier = (await tf.transpose(weights['classifier.classifier.weight']!).data()) as Float32Array; // [in, out] → [out, in]
-  const stem = (await tf.transpose(weights['backbone.features_layers.0.0.weight']!, [3, 2, 0, 1]).data()) as Float32Array; // HWIO → OIHW
+  const stem = (await tf
+    .transpose(weights['backbone.features_layers.0.0.weight']!, [3, 2, 0, 1])
+    .data()) as Float32Array; // HWIO → OIHW
   // Measured ≤ 6e-7 relative to a 1e-2 floor after two Adam updates.
-  expect(maxRelativeDifference(classifier, reference.studentAfter['classifier.classifier.weight']!, 1e-2)).toBeLessThan(1e-5);
-  expect(maxRelativeDifference(stem, reference.studentAfter['backbone.features_layers.0.0.weight']!, 1e-2)).toBeLessThan(1e-5);
+  expect(maxRelativeDifference(classifier, reference.studentAfter['classifier.classifier.weight']!, 1e-2)).toBeLessThan(
+    1e-5,
+  );
+  expect(
+    maxRelativeDifference(stem, reference.studentAfter['backbone.features_layers.0.0.weight']!, 1e-2),
+  ).toBeLessThan(1e-5);
   for (const key of ['classifier.bottleneck.running_mean', 'backbone.features_layers.4.0.1.bn2.running_var']) {
     expect(maxRelativeDifference(await weights[key]!.data(), reference.studentAfter[key]!, 1e-3)).toBeLessThan(1e-3); // measured 2.3e-4
   }

@@ -30,8 +30,13 @@ describe('measureFrameMemory', () => {
 
 describe('estimateStepBytes', () => {
   const memory: FrameMemory = {
-    trainingBytesPerFrame: 100, inferenceBytesPerFrame: 30, largestTensorBytesPerFrame: 10, trainingBaseBytes: 50,
-    weightBytes: 1000, trainableBytes: 900, probeFrames: [2, 4],
+    trainingBytesPerFrame: 100,
+    inferenceBytesPerFrame: 30,
+    largestTensorBytesPerFrame: 10,
+    trainingBaseBytes: 50,
+    weightBytes: 1000,
+    trainableBytes: 900,
+    probeFrames: [2, 4],
   };
 
   it('teacher stage: weights + 2 Adam moments + base + B·N·per-frame (hand-derived)', () => {
@@ -43,10 +48,20 @@ describe('estimateStepBytes', () => {
 
   it('VKD stage: the larger of the teacher forward (N frames) and the student pass (M frames), plus teacher weights', () => {
     // The teacher's forward, 48·8·30 = 11520, exceeds the student's pass, 48·2·100 + 50 = 9650.
-    const bytes = estimateStepBytes(memory, { tracklets: 48, trainedFrames: 2, teacherFrames: 8, teacherWeightBytes: 1000 });
+    const bytes = estimateStepBytes(memory, {
+      tracklets: 48,
+      trainedFrames: 2,
+      teacherFrames: 8,
+      teacherWeightBytes: 1000,
+    });
     expect(bytes.totalBytes).toBe(1000 + 1800 + 1000 + 48 * 8 * 30);
     expect(bytes.bytesPerTracklet).toBe(240);
-    const studentBound = estimateStepBytes(memory, { tracklets: 48, trainedFrames: 4, teacherFrames: 8, teacherWeightBytes: 1000 });
+    const studentBound = estimateStepBytes(memory, {
+      tracklets: 48,
+      trainedFrames: 4,
+      teacherFrames: 8,
+      teacherWeightBytes: 1000,
+    });
     expect(studentBound.totalBytes).toBe(1000 + 1800 + 1000 + 50 + 48 * 4 * 100);
   });
 });

@@ -58,7 +58,9 @@ describe('teacherStep', () => {
     const batch = syntheticBatch();
     const count = tf.memory().numTensors;
     await expect(step.run({ ...batch, shape: [8, 4, 32, 16] })).rejects.toThrow(ShapeMismatchError);
-    await expect(step.run({ ...batch, identities: new Int32Array(3) })).rejects.toThrow(/teacherStep\.batch\.identities/);
+    await expect(step.run({ ...batch, identities: new Int32Array(3) })).rejects.toThrow(
+      /teacherStep\.batch\.identities/,
+    );
     expect(tf.memory().numTensors).toBe(count);
     dispose();
   });
@@ -79,7 +81,13 @@ describe('distillStep', () => {
       };
       return watched;
     };
-    const step = distillStep({ teacher: watch('teacher', teacher), student: watch('student', student), optimizer, studentFrames: 2, seed: 5 });
+    const step = distillStep({
+      teacher: watch('teacher', teacher),
+      student: watch('student', student),
+      optimizer,
+      studentFrames: 2,
+      seed: 5,
+    });
     const teacherBefore = await weightValues(teacher);
     const studentBefore = await weightValues(student);
     const batch = syntheticBatch({ frames: 3 });
@@ -88,9 +96,17 @@ describe('distillStep', () => {
       ['teacher', [6, 3, 32, 16, 3], { training: true, batchNorm: 'batch-stats-frozen' }],
       ['student', [6, 2, 32, 16, 3], { training: true }],
     ]);
-    expect(Object.keys(first.losses).sort()).toEqual(['crossEntropy', 'distancePreserving', 'logitDistillation', 'triplet']);
+    expect(Object.keys(first.losses).sort()).toEqual([
+      'crossEntropy',
+      'distancePreserving',
+      'logitDistillation',
+      'triplet',
+    ]);
     const { crossEntropy, triplet, logitDistillation, distancePreserving } = first.losses as Record<string, number>;
-    expect(first.total).toBeCloseTo(crossEntropy! + triplet! + 0.1 * logitDistillation! + 1e-4 * distancePreserving!, 4);
+    expect(first.total).toBeCloseTo(
+      crossEntropy! + triplet! + 0.1 * logitDistillation! + 1e-4 * distancePreserving!,
+      4,
+    );
     const counts: number[] = [];
     for (let i = 0; i < 2; i++) {
       await step.run(batch);
@@ -100,7 +116,9 @@ describe('distillStep', () => {
     const teacherAfter = await weightValues(teacher);
     for (const name of Object.keys(teacherBefore)) expect(teacherAfter[name]).toEqual(teacherBefore[name]);
     const studentAfter = await weightValues(student);
-    const changed = Object.keys(studentBefore).filter((name) => studentAfter[name]!.some((value, index) => value !== studentBefore[name]![index]));
+    const changed = Object.keys(studentBefore).filter((name) =>
+      studentAfter[name]!.some((value, index) => value !== studentBefore[name]![index]),
+    );
     expect(changed.some((name) => name.includes('running_mean'))).toBe(true); // the student's BN statistics move
     expect(changed.length).toBeGreaterThan(10);
     optimizer.dispose();

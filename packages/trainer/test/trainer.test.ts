@@ -31,7 +31,8 @@ describe('createTrainer', () => {
     const events: string[] = [];
     const recorder: TrainerHooks<BatchArrays> = {
       beforeTrain: (context) => void events.push(`beforeTrain@${context.epoch}`),
-      beforeEpoch: (context) => void events.push(`beforeEpoch ${context.epoch} lr=${context.step.optimizer.learningRate}`),
+      beforeEpoch: (context) =>
+        void events.push(`beforeEpoch ${context.epoch} lr=${context.step.optimizer.learningRate}`),
       beforeStep: (context) => void events.push(`beforeStep ${context.globalStep}`),
       afterStep: (_context, record) => void events.push(`afterStep ${record.globalStep}`),
       afterEpoch: (context, summary) => {
@@ -43,7 +44,11 @@ describe('createTrainer', () => {
     const logPath = path.join(directory, 'logs', 'train.jsonl');
     const trainer = createTrainer({
       step: step,
-      hooks: [learningRateHook(multiStepLr({ baseLearningRate: 1e-3, milestones: [1] })), recorder, jsonlLogHook({ path: logPath })],
+      hooks: [
+        learningRateHook(multiStepLr({ baseLearningRate: 1e-3, milestones: [1] })),
+        recorder,
+        jsonlLogHook({ path: logPath }),
+      ],
     });
     const batches = [syntheticBatch({ seed: 1 }), syntheticBatch({ seed: 2 })];
     const result = await trainer.fit(repeatedBatches(batches), { epochs: 2 });
@@ -74,10 +79,23 @@ describe('createTrainer', () => {
     expect(first?.imagesPerSecond).toBeGreaterThan(0);
     expect(Number.isFinite(first?.losses['crossEntropy'])).toBe(true);
 
-    const lines = (await readFile(logPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.map((line) => line['type'])).toEqual(['train-start', 'step', 'step', 'epoch', 'step', 'step', 'epoch', 'train-end']);
+    const lines = (await readFile(logPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((line) => line['type'])).toEqual([
+      'train-start',
+      'step',
+      'step',
+      'epoch',
+      'step',
+      'step',
+      'epoch',
+      'train-end',
+    ]);
     const stepLine = lines[1] as Record<string, unknown>;
-    for (const key of ['epoch', 'globalStep', 'total', 'learningRate', 'imagesPerSecond', 'seconds', 'images']) expect(stepLine).toHaveProperty(key);
+    for (const key of ['epoch', 'globalStep', 'total', 'learningRate', 'imagesPerSecond', 'seconds', 'images'])
+      expect(stepLine).toHaveProperty(key);
     expect(Object.keys(stepLine['losses'] as object).sort()).toEqual(['crossEntropy', 'triplet']);
     dispose();
   });
@@ -120,10 +138,15 @@ describe('createTrainer', () => {
     const error = await trainer.fit(data, { epochs: 3 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(NonFiniteValueError);
     expect((error as Error).message).toMatch(/training epoch 1 step 1 \(global 2\)/);
-    expect((error as Error).message).toContain(`last good checkpoint is ${path.join(directory, 'nan-run', 'epoch-0001')}`);
+    expect((error as Error).message).toContain(
+      `last good checkpoint is ${path.join(directory, 'nan-run', 'epoch-0001')}`,
+    );
     expect((await readdir(path.join(directory, 'nan-run'))).sort()).toEqual(['checkpoints.json', 'epoch-0001']);
     expect(afterTrainCalls).toEqual([]);
-    const lines = (await readFile(path.join(directory, 'nan.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = (await readFile(path.join(directory, 'nan.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.at(-1)).toMatchObject({ type: 'error', name: 'NonFiniteValueError', epoch: 1, globalStep: 2 });
     expect(lines.filter((line) => line['type'] === 'step')).toHaveLength(2);
     dispose();

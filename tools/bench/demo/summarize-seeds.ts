@@ -6,7 +6,12 @@ import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMetrics } from '../../../packages/reference-trainer/src/run/run-files';
 import { writeBenchmarkReport } from '../../../packages/reference-trainer/src/report/write-benchmark-report';
-import { benchmarkVerdict, formatSeedBenchmark, seedBenchmark, type SeedRun } from '../../../packages/reference-trainer/src/report/seed-benchmark';
+import {
+  benchmarkVerdict,
+  formatSeedBenchmark,
+  seedBenchmark,
+  type SeedRun,
+} from '../../../packages/reference-trainer/src/report/seed-benchmark';
 
 const [directories, output, reportDirectory] = process.argv.slice(2);
 if (!directories) throw new Error('usage: summarize-seeds.ts OUT[,OUT2…] [summary.json [report-directory]]');
@@ -14,7 +19,10 @@ const found = new Map<number, string>();
 for (const directory of directories.split(',')) {
   for (const name of await readdir(directory)) {
     const seed = /^seed-(\d+)$/.exec(name)?.[1];
-    const finished = await access(join(directory, name, 'metrics.json')).then(() => true, () => false);
+    const finished = await access(join(directory, name, 'metrics.json')).then(
+      () => true,
+      () => false,
+    );
     if (seed !== undefined && finished && !found.has(Number(seed))) found.set(Number(seed), join(directory, name));
   }
 }
@@ -23,7 +31,16 @@ const runs: SeedRun[] = [];
 for (const seed of seeds) {
   try {
     const metrics = await readMetrics(found.get(seed) as string);
-    runs.push({ seed, models: { teacher: metrics.teacher, student: metrics.student, baseline: metrics.baseline, kdOnly: metrics.ablation?.kdOnly, dpOnly: metrics.ablation?.dpOnly } });
+    runs.push({
+      seed,
+      models: {
+        teacher: metrics.teacher,
+        student: metrics.student,
+        baseline: metrics.baseline,
+        kdOnly: metrics.ablation?.kdOnly,
+        dpOnly: metrics.ablation?.dpOnly,
+      },
+    });
   } catch {
     console.log(`seed ${seed}: no metrics.json yet (unfinished), left out`);
   }

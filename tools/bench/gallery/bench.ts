@@ -35,7 +35,9 @@ const sizes = quick
       { dimension: 2048, tracklets: 200_000 },
     ];
 const output = path.join(root, 'tools/bench/results', quick ? 'gallery-quick.json' : 'gallery.json');
-const previous = fs.existsSync(output) ? (JSON.parse(fs.readFileSync(output, 'utf8')) as { runs: unknown[] }) : undefined;
+const previous = fs.existsSync(output)
+  ? (JSON.parse(fs.readFileSync(output, 'utf8')) as { runs: unknown[] })
+  : undefined;
 const runs: Record<string, unknown>[] = [];
 for (const size of sizes) {
   if (only !== undefined && `${size.dimension}x${size.tracklets}` !== only) continue;

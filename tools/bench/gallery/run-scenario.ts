@@ -33,7 +33,12 @@ const queryCameras = new Int32Array(scenario.queries);
 const queryFeatures = new Float32Array(scenario.queries * dimension);
 space.fill(queryFeatures, queryIdentities, queryCameras, createRandom(scenario.seed + 2));
 
-function* galleryChunks(): Generator<{ start: number; features: Float32Array; identities: Int32Array; cameras: Int32Array }> {
+function* galleryChunks(): Generator<{
+  start: number;
+  features: Float32Array;
+  identities: Int32Array;
+  cameras: Int32Array;
+}> {
   const stream = createRandom(scenario.seed + 1);
   for (let start = 0; start < tracklets; start += chunkRows) {
     const rows = Math.min(chunkRows, tracklets - start);
@@ -121,7 +126,11 @@ async function runIndex(): Promise<Record<string, unknown>> {
   }
   const chosen = scenario.settings[0] as { probes: number; refineFactor: number };
   const evaluation = await evaluateThroughGallery(gallery, {
-    queryFeatures, queryIdentities, queryCameras, top: 100, ...chosen,
+    queryFeatures,
+    queryIdentities,
+    queryCameras,
+    top: 100,
+    ...chosen,
   });
   await gallery.close();
   fs.rmSync(directory, { recursive: true, force: true });
@@ -155,7 +164,13 @@ function runExact(): Record<string, unknown> {
   }
   const mark = performance.now();
   const result = evaluateFeatures({
-    queryFeatures, galleryFeatures, dim: dimension, queryIdentities, queryCameras, galleryIdentities, galleryCameras,
+    queryFeatures,
+    galleryFeatures,
+    dim: dimension,
+    queryIdentities,
+    queryCameras,
+    galleryIdentities,
+    galleryCameras,
   });
   const evaluateSeconds = seconds(mark);
   return {

@@ -26,8 +26,15 @@ const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vkd-bench-images-'));
 async function scenario(name: string, sourceSize: [number, number], resizeModes: ReadImageOptions['resize'][]) {
   const generateStart = performance.now();
   const { root } = await generateSyntheticDataset({
-    root: path.join(workDir, name), identities: small ? 16 : 32, cameras: 4, trackletsPerIdentity: 2, framesPerTracklet: 16,
-    height: sourceSize[0], width: sourceSize[1], trainIdentities: small ? 15 : 31, seed: 1,
+    root: path.join(workDir, name),
+    identities: small ? 16 : 32,
+    cameras: 4,
+    trackletsPerIdentity: 2,
+    framesPerTracklet: 16,
+    height: sourceSize[0],
+    width: sourceSize[1],
+    trainIdentities: small ? 15 : 31,
+    seed: 1,
   });
   const generateSeconds = (performance.now() - generateStart) / 1000;
   const dataset = await loadDataset('mars', { root });
@@ -35,21 +42,46 @@ async function scenario(name: string, sourceSize: [number, number], resizeModes:
   const batches = [sampler.nextEpoch(), sampler.nextEpoch()].flat().slice(0, small ? 2 : 6);
   const totalFrames = batches.length * 32 * framesPerTracklet;
   const config = path.join(workDir, `${name}.json`);
-  fs.writeFileSync(config, JSON.stringify({ tracklets: dataset.train.map((t) => t.frames), batches, frames: framesPerTracklet, height, width, workers: 2, repeats: 1 }));
+  fs.writeFileSync(
+    config,
+    JSON.stringify({
+      tracklets: dataset.train.map((t) => t.frames),
+      batches,
+      frames: framesPerTracklet,
+      height,
+      width,
+      workers: 2,
+      repeats: 1,
+    }),
+  );
   const typescript: Record<string, number[]> = Object.fromEntries(resizeModes.map((mode) => [mode as string, []]));
   const pytorch: number[] = [];
   let pythonInfo: Record<string, unknown> = {};
   const runTypescript = async (resize: ReadImageOptions['resize']) => {
     const start = performance.now();
     let frames = 0;
-    const loader = createTrackletLoader({ tracklets: dataset.train, batches, framesPerTracklet, strategy: 'chunk', imageSize: [height, width], augment: true, seed: 2, resize });
+    const loader = createTrackletLoader({
+      tracklets: dataset.train,
+      batches,
+      framesPerTracklet,
+      strategy: 'chunk',
+      imageSize: [height, width],
+      augment: true,
+      seed: 2,
+      resize,
+    });
     for await (const batch of loader) frames += batch.shape[0] * batch.shape[1];
     return frames / ((performance.now() - start) / 1000);
   };
   await runTypescript(resizeModes[0]); // warm-up (sharp/libvips initialisation)
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const mode of resizeModes) typescript[mode as string]?.push(await runTypescript(mode));
-    const output = JSON.parse(execFileSync('/usr/bin/python3', [path.join(here, 'torch_pipeline.py'), config], { encoding: 'utf8' }).trim().split('\n').pop() as string);
+    const output = JSON.parse(
+      execFileSync('/usr/bin/python3', [path.join(here, 'torch_pipeline.py'), config], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .pop() as string,
+    );
     pytorch.push(output.framesPerSecond[0]);
     pythonInfo = { torch: output.torch, torchvision: output.torchvision, threads: output.threads };
   }
@@ -61,19 +93,38 @@ async function scenario(name: string, sourceSize: [number, number], resizeModes:
     framesPerRun: totalFrames,
     batch: '8 identities × 4 tracklets × 8 frames',
     generateSeconds: Number(generateSeconds.toFixed(2)),
-    typescriptFramesPerSecond: Object.fromEntries(Object.entries(typescript).map(([mode, values]) => [mode, { median: Number(median(values).toFixed(1)), runs: values.map((v) => Number(v.toFixed(1))) }])),
-    pytorchFramesPerSecond: { median: Number(median(pytorch).toFixed(1)), runs: pytorch.map((v) => Number(v.toFixed(1))) },
-    ratio: Object.fromEntries(Object.entries(typescript).map(([mode, values]) => [mode, Number((median(values) / median(pytorch)).toFixed(2))])),
+    typescriptFramesPerSecond: Object.fromEntries(
+      Object.entries(typescript).map(([mode, values]) => [
+        mode,
+        { median: Number(median(values).toFixed(1)), runs: values.map((v) => Number(v.toFixed(1))) },
+      ]),
+    ),
+    pytorchFramesPerSecond: {
+      median: Number(median(pytorch).toFixed(1)),
+      runs: pytorch.map((v) => Number(v.toFixed(1))),
+    },
+    ratio: Object.fromEntries(
+      Object.entries(typescript).map(([mode, values]) => [mode, Number((median(values) / median(pytorch)).toFixed(2))]),
+    ),
     python: pythonInfo,
   };
   console.log(JSON.stringify(result));
   return result;
 }
 
-const scenarios = [await scenario('mars-native-256x128', [256, 128], ['pillow']), await scenario('enlarge-128x64', [128, 64], ['pillow', 'sharp'])];
+const scenarios = [
+  await scenario('mars-native-256x128', [256, 128], ['pillow']),
+  await scenario('enlarge-128x64', [128, 64], ['pillow', 'sharp']),
+];
 const results = {
   date: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))), node: process.version, uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))),
+    node: process.version,
+    uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
+  },
   note: 'Loader throughput only (the consumer does no work); TypeScript: createTrackletLoader defaults (concurrency 4, prefetch 2); PyTorch: DataLoader num_workers=2, same tracklets, batches and T.',
   scenarios,
 };

@@ -29,7 +29,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * Wall time and process CPU time (user + system) per run. wasm runs on one thread, so on a shared machine the CPU
  * time is the steadier measure of the work done; the wall time is what a user waits on an idle machine or longer.
  */
-async function timeIt(run: () => Promise<void>, repeats: number): Promise<{ medianMs: number; medianCpuMs: number; runsMs: number[] }> {
+async function timeIt(
+  run: () => Promise<void>,
+  repeats: number,
+): Promise<{ medianMs: number; medianCpuMs: number; runsMs: number[] }> {
   for (let i = 0; i < 2; i++) await run();
   const runsMs: number[] = [];
   const cpuMs: number[] = [];
@@ -44,13 +47,26 @@ async function timeIt(run: () => Promise<void>, repeats: number): Promise<{ medi
   return { medianMs: median(runsMs), medianCpuMs: median(cpuMs), runsMs };
 }
 
-async function demoSetting(options: ReidModelOptions, shape: [number, number, number, number, number], repeats: number) {
+async function demoSetting(
+  options: ReidModelOptions,
+  shape: [number, number, number, number, number],
+  repeats: number,
+) {
   const model = createReidModel(options);
   const input = tf.randomNormal(shape, 0, 1, 'float32', 1);
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: shape[0] }, (_, i) => i % options.numIdentities), 'int32'), options.numIdentities);
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: shape[0] }, (_, i) => i % options.numIdentities),
+      'int32',
+    ),
+    options.numIdentities,
+  );
   const optimizer = tf.train.sgd(1e-3);
   const frames = shape[0] * shape[1];
-  const read = async (tensors: { embeddings: import('@tensorflow/tfjs-core').Tensor; logits: import('@tensorflow/tfjs-core').Tensor }) => {
+  const read = async (tensors: {
+    embeddings: import('@tensorflow/tfjs-core').Tensor;
+    logits: import('@tensorflow/tfjs-core').Tensor;
+  }) => {
     await tensors.logits.data();
     tf.dispose([tensors.embeddings, tensors.logits]);
   };
@@ -58,10 +74,17 @@ async function demoSetting(options: ReidModelOptions, shape: [number, number, nu
   const trainForward = await timeIt(() => read(model.forward(input, { training: true })), repeats);
   const tensorsBefore = tf.memory().numTensors;
   const trainStep = await timeIt(async () => {
-    const loss = optimizer.minimize(() => {
-      const { embeddings, logits } = model.forward(input, { training: true });
-      return tf.add(tf.losses.softmaxCrossEntropy(labels, logits), tf.mul(1e-3, tf.mean(tf.square(embeddings)))) as import('@tensorflow/tfjs-core').Scalar;
-    }, true, model.trainableVariables());
+    const loss = optimizer.minimize(
+      () => {
+        const { embeddings, logits } = model.forward(input, { training: true });
+        return tf.add(
+          tf.losses.softmaxCrossEntropy(labels, logits),
+          tf.mul(1e-3, tf.mean(tf.square(embeddings))),
+        ) as import('@tensorflow/tfjs-core').Scalar;
+      },
+      true,
+      model.trainableVariables(),
+    );
     await loss?.data();
     loss?.dispose();
   }, repeats);
@@ -70,7 +93,10 @@ async function demoSetting(options: ReidModelOptions, shape: [number, number, nu
   optimizer.dispose();
   model.dispose();
   return {
-    options, inputShape: shape, frames, leakedTensorsDuringTraining: leaked,
+    options,
+    inputShape: shape,
+    frames,
+    leakedTensorsDuringTraining: leaked,
     evalForward: { ...evalForward, framesPerCpuSecond: Math.round((frames / evalForward.medianCpuMs) * 1000) },
     trainForward: { ...trainForward, framesPerCpuSecond: Math.round((frames / trainForward.medianCpuMs) * 1000) },
     trainStep: { ...trainStep, framesPerCpuSecond: Math.round((frames / trainStep.medianCpuMs) * 1000) },
@@ -82,8 +108,18 @@ async function main(): Promise<void> {
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
   await tf.ready();
   const fastKernels = registerFastKernels('wasm');
-  const results: Record<string, unknown> = { date: new Date().toISOString(), loadAverage: os.loadavg(), backend: 'wasm', fastKernels: fastKernels.kernels, node: process.version };
-  results.demo = await demoSetting({ backbone: 'resnet18', numIdentities: 100, baseWidth: 16 }, [8, 4, 64, 32, 3], small ? 3 : 5);
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    loadAverage: os.loadavg(),
+    backend: 'wasm',
+    fastKernels: fastKernels.kernels,
+    node: process.version,
+  };
+  results.demo = await demoSetting(
+    { backbone: 'resnet18', numIdentities: 100, baseWidth: 16 },
+    [8, 4, 64, 32, 3],
+    small ? 3 : 5,
+  );
   console.log('resnet18 w16, [8, 4, 64, 32, 3]:', JSON.stringify(results.demo));
   if (!small) {
     const model = createReidModel({ backbone: 'resnet50', numIdentities: 625 });

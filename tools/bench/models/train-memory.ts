@@ -58,16 +58,24 @@ async function child(settingId: string, steps: number, impl: string): Promise<vo
   requireFromModels('@tensorflow/tfjs-layers');
   requireFromModels('@tensorflow/tfjs-backend-wasm');
   const { registerFastKernels } = await import('../../../packages/backends/src/index');
-  const models = (await import(pathToFileURL(join(impl, 'index.ts')).href)) as typeof import('../../../packages/models/src/index');
+  const models = (await import(
+    pathToFileURL(join(impl, 'index.ts')).href
+  )) as typeof import('../../../packages/models/src/index');
   tf.enableProdMode();
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
   await tf.ready();
   registerFastKernels('wasm');
-  const heapBytes = () => ((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length);
+  const heapBytes = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
   const numIdentities = 625;
   const model = models.createReidModel({ backbone: setting.backbone, numIdentities });
   const input = tf.randomNormal([setting.frames, 1, setting.height, setting.width, 3], 0, 1, 'float32', 1);
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: setting.frames }, (_, i) => i % numIdentities), 'int32'), numIdentities);
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: setting.frames }, (_, i) => i % numIdentities),
+      'int32',
+    ),
+    numIdentities,
+  );
   const optimizer = tf.train.sgd(1e-3);
   const heapBefore = heapBytes();
   const bytesBefore = tf.memory().numBytes;
@@ -80,10 +88,17 @@ async function child(settingId: string, steps: number, impl: string): Promise<vo
     const cpu = process.cpuUsage();
     const start = performance.now();
     const run = async () => {
-      const loss = optimizer.minimize(() => {
-        const { embeddings, logits } = model.forward(input, { training: true });
-        return tf.add(tf.losses.softmaxCrossEntropy(labels, logits), tf.mul(1e-3, tf.mean(tf.square(embeddings)))) as import('@tensorflow/tfjs-core').Scalar;
-      }, true, model.trainableVariables());
+      const loss = optimizer.minimize(
+        () => {
+          const { embeddings, logits } = model.forward(input, { training: true });
+          return tf.add(
+            tf.losses.softmaxCrossEntropy(labels, logits),
+            tf.mul(1e-3, tf.mean(tf.square(embeddings))),
+          ) as import('@tensorflow/tfjs-core').Scalar;
+        },
+        true,
+        model.trainableVariables(),
+      );
       losses.push((await loss!.data())[0] as number);
       loss!.dispose();
     };
@@ -119,11 +134,27 @@ function crashReason(stderr: string): string {
 
 /** Runs one setting in a fresh process; a crash becomes `{ setting, error, exitCode }`. */
 function runChild(setting: Setting, steps: number, impl: string): Row {
-  const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', setting.id, '--steps', String(steps), '--impl', impl], {
-    encoding: 'utf8', maxBuffer: 64 * 2 ** 20,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--child',
+      setting.id,
+      '--steps',
+      String(steps),
+      '--impl',
+      impl,
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 2 ** 20,
+    },
+  );
   const line = run.stdout.split('\n').find((text) => text.startsWith('RESULT '));
-  return line ? (JSON.parse(line.slice('RESULT '.length)) as Row) : { setting, error: crashReason(run.stderr), exitCode: run.status };
+  return line
+    ? (JSON.parse(line.slice('RESULT '.length)) as Row)
+    : { setting, error: crashReason(run.stderr), exitCode: run.status };
 }
 
 /**
@@ -140,14 +171,28 @@ function interleaved(beforeImpl: string, afterImpl: string, only: string[], roun
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-    const result = { setting: setting.id, cpuMsPerStep: cpu, medianBefore: median(cpu.before), medianAfter: median(cpu.after), cpuTimeRatio: Math.round((median(cpu.before) / median(cpu.after)) * 100) / 100 };
+    const result = {
+      setting: setting.id,
+      cpuMsPerStep: cpu,
+      medianBefore: median(cpu.before),
+      medianAfter: median(cpu.after),
+      cpuTimeRatio: Math.round((median(cpu.before) / median(cpu.after)) * 100) / 100,
+    };
     console.log(JSON.stringify(result));
     return result;
   });
   // Rows of other settings from earlier runs are kept (each row records its own date, rounds and load).
   const file = join(resultsDir, 'train-memory-ab.json');
-  const stamped = rows.map((row) => ({ ...row, date: new Date().toISOString(), rounds, stepsPerRun: steps, loadAverage: os.loadavg() }));
-  const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: Array<{ setting: string }> }).rows : [];
+  const stamped = rows.map((row) => ({
+    ...row,
+    date: new Date().toISOString(),
+    rounds,
+    stepsPerRun: steps,
+    loadAverage: os.loadavg(),
+  }));
+  const earlier = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: Array<{ setting: string }> }).rows
+    : [];
   const kept = earlier.filter((row) => !stamped.some((fresh) => fresh.setting === row.setting));
   writeFileSync(file, `${JSON.stringify({ rows: [...kept, ...stamped] }, null, 2)}\n`);
   console.log('wrote', file);
@@ -169,16 +214,34 @@ function driver(label: string, only: string[] | undefined, steps: number, impl: 
     const previous = (JSON.parse(readFileSync(file, 'utf8')) as { results: Row[] }).results;
     const ran = new Set((results as Row[]).map((row) => row.setting.id));
     const order = (row: Row) => SETTINGS.findIndex((setting) => setting.id === row.setting.id);
-    results.splice(0, results.length, ...[...previous.filter((row) => !ran.has(row.setting.id)), ...(results as Row[])].sort((a, b) => order(a) - order(b)));
+    results.splice(
+      0,
+      results.length,
+      ...[...previous.filter((row) => !ran.has(row.setting.id)), ...(results as Row[])].sort(
+        (a, b) => order(a) - order(b),
+      ),
+    );
   }
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), label, impl, loadAverage: os.loadavg(), node: process.version, results }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), label, impl, loadAverage: os.loadavg(), node: process.version, results }, null, 2)}\n`,
+  );
   console.log('wrote', file);
 }
 
-type Row = { setting: Setting; cpuMsPerStep?: number[]; exitCode?: number | null; peakTensorBytesMB?: number; wasmHeapMB?: number; rssMB?: number; error?: string };
+type Row = {
+  setting: Setting;
+  cpuMsPerStep?: number[];
+  exitCode?: number | null;
+  peakTensorBytesMB?: number;
+  wasmHeapMB?: number;
+  rssMB?: number;
+  error?: string;
+};
 
 function compare(beforeLabel: string, afterLabel: string): void {
-  const load = (label: string) => JSON.parse(readFileSync(join(resultsDir, `train-memory-${label}.json`), 'utf8')) as { results: Row[] };
+  const load = (label: string) =>
+    JSON.parse(readFileSync(join(resultsDir, `train-memory-${label}.json`), 'utf8')) as { results: Row[] };
   const before = load(beforeLabel).results;
   const after = load(afterLabel).results;
   const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : null);
@@ -191,12 +254,27 @@ function compare(beforeLabel: string, afterLabel: string): void {
       /** before ÷ after: > 1 means the new code uses less. */
       peakTensorBytesRatio: ratio(beforeRow?.peakTensorBytesMB, afterRow.peakTensorBytesMB),
       wasmHeapRatio: ratio(beforeRow?.wasmHeapMB, afterRow.wasmHeapMB),
-      cpuTimeRatio: ratio(beforeRow?.cpuMsPerStep && meanAfterFirst(beforeRow.cpuMsPerStep), afterRow.cpuMsPerStep && meanAfterFirst(afterRow.cpuMsPerStep)),
+      cpuTimeRatio: ratio(
+        beforeRow?.cpuMsPerStep && meanAfterFirst(beforeRow.cpuMsPerStep),
+        afterRow.cpuMsPerStep && meanAfterFirst(afterRow.cpuMsPerStep),
+      ),
     };
   });
   const file = join(resultsDir, 'train-memory.json');
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), before: beforeLabel, after: afterLabel, rows }, null, 2)}\n`);
-  for (const row of rows) console.log(row.setting, 'peak tensor bytes ×', row.peakTensorBytesRatio, 'wasm heap ×', row.wasmHeapRatio, 'cpu ×', row.cpuTimeRatio);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), before: beforeLabel, after: afterLabel, rows }, null, 2)}\n`,
+  );
+  for (const row of rows)
+    console.log(
+      row.setting,
+      'peak tensor bytes ×',
+      row.peakTensorBytesRatio,
+      'wasm heap ×',
+      row.wasmHeapRatio,
+      'cpu ×',
+      row.cpuTimeRatio,
+    );
   console.log('wrote', file);
 }
 
@@ -204,6 +282,15 @@ const impl = resolve(argument('--impl') ?? join(here, '../../../packages/models/
 if (!existsSync(join(impl, 'index.ts'))) throw new Error(`--impl ${impl} has no index.ts`);
 const steps = Number(argument('--steps') ?? 3);
 if (process.argv.includes('--child')) await child(argument('--child')!, steps, impl);
-else if (process.argv.includes('--ab')) interleaved(resolve(argument('--ab')!), impl, (argument('--only') ?? 'r18-128x64-b8').split(','), Number(argument('--rounds') ?? 3), steps);
-else if (process.argv.includes('--compare')) compare(argument('--compare')!, process.argv[process.argv.indexOf('--compare') + 2]!);
-else driver(argument('--label') ?? 'after', argument('--only')?.split(','), steps, impl, process.argv.includes('--merge'));
+else if (process.argv.includes('--ab'))
+  interleaved(
+    resolve(argument('--ab')!),
+    impl,
+    (argument('--only') ?? 'r18-128x64-b8').split(','),
+    Number(argument('--rounds') ?? 3),
+    steps,
+  );
+else if (process.argv.includes('--compare'))
+  compare(argument('--compare')!, process.argv[process.argv.indexOf('--compare') + 2]!);
+else
+  driver(argument('--label') ?? 'after', argument('--only')?.split(','), steps, impl, process.argv.includes('--merge'));

@@ -46,7 +46,9 @@ export async function bundle({ entry, outfile, mode }) {
     plugins: [plugin],
     logLevel: 'warning',
     // Some bundled CJS code calls require(); give ESM output a real one.
-    banner: { js: "import { createRequire as __vkdCreateRequire } from 'node:module'; const require = __vkdCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __vkdCreateRequire } from 'node:module'; const require = __vkdCreateRequire(import.meta.url);",
+    },
   });
   return outfile;
 }

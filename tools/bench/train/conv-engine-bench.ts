@@ -34,8 +34,19 @@ const RESNET50: Layer[] = [
 function shapeOf([, n, h, w, ci, co, k, stride, pad]: Layer): ConvShape {
   const out = (size: number) => Math.floor((size + 2 * pad - k) / stride) + 1;
   return {
-    batch: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: out(h), outWidth: out(w), outChannels: co,
-    filterHeight: k, filterWidth: k, strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad,
+    batch: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: ci,
+    outHeight: out(h),
+    outWidth: out(w),
+    outChannels: co,
+    filterHeight: k,
+    filterWidth: k,
+    strideHeight: stride,
+    strideWidth: stride,
+    padTop: pad,
+    padLeft: pad,
   };
 }
 
@@ -63,7 +74,8 @@ for (const threads of [1, 2]) {
     const out = new Float32Array(s.batch * s.outHeight * s.outWidth * s.outChannels);
     const dx = new Float32Array(x.length);
     const dw = new Float32Array(w.length);
-    const gflop = (2 * s.batch * s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * s.inChannels * s.outChannels) / 1e9;
+    const gflop =
+      (2 * s.batch * s.outHeight * s.outWidth * s.filterHeight * s.filterWidth * s.inChannels * s.outChannels) / 1e9;
     const repeats = quick ? 2 : 5;
     const ms = {
       forward: best(() => engine.forward(s, x, w, out), repeats),
@@ -71,9 +83,15 @@ for (const threads of [1, 2]) {
       filterGradient: best(() => engine.filterGradient(s, x, out, dw), repeats),
     };
     const row = {
-      layer: layer[0], threads, gflop: Math.round(gflop * 1000) / 1000,
-      ms: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v === undefined ? null : Math.round(v * 100) / 100])),
-      gflopsPerSecond: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v === undefined ? null : Math.round(gflop / (v / 1000))])),
+      layer: layer[0],
+      threads,
+      gflop: Math.round(gflop * 1000) / 1000,
+      ms: Object.fromEntries(
+        Object.entries(ms).map(([k, v]) => [k, v === undefined ? null : Math.round(v * 100) / 100]),
+      ),
+      gflopsPerSecond: Object.fromEntries(
+        Object.entries(ms).map(([k, v]) => [k, v === undefined ? null : Math.round(gflop / (v / 1000))]),
+      ),
     };
     console.error(JSON.stringify(row));
     rows.push(row);
@@ -81,5 +99,8 @@ for (const threads of [1, 2]) {
 }
 const file = join(import.meta.dirname, 'results', quick ? 'conv-engine-quick.json' : 'conv-engine.json');
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg(), node: process.version }, rows }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg(), node: process.version }, rows }, null, 2)}\n`,
+);
 console.error(`wrote ${file}`);

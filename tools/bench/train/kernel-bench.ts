@@ -43,17 +43,33 @@ async function main(): Promise<void> {
   for (const [name, n, h, w, ci, co, k, s, p] of LAYERS) {
     const x = tf.randomNormal([n, h, w, ci]) as tf.Tensor4D;
     const filter = tf.randomNormal([k, k, ci, co]) as tf.Tensor4D;
-    const pad = [[0, 0], [p, p], [p, p], [0, 0]];
+    const pad = [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ];
     const info = tf.backend_util.computeConv2DInfo(x.shape, filter.shape, s, 1, pad as never);
     const dy = tf.randomNormal(info.outShape);
     const attrs = { strides: [s, s], pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-    const dx = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape } as never) as tf.Tensor;
-    const dw = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape } as never) as tf.Tensor;
+    const dx = () =>
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape } as never) as tf.Tensor;
+    const dw = () =>
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape } as never) as tf.Tensor;
     const fwd = () => tf.conv2d(x, filter, s, pad as never);
     // As in training: the filter is a new tensor each step, so XNNPACK packs it again.
     const fwdNewFilter = () => tf.tidy(() => tf.conv2d(x, tf.mul(filter, 1) as tf.Tensor4D, s, pad as never));
     const gmac = (n * info.outHeight * info.outWidth * co * k * k * ci) / 1e9;
-    const row: Record<string, number | string> = { name, gflop: Math.round(2 * gmac * 1000) / 1000, forwardMs: Math.round(await time(fwd)), forwardNewFilterMs: Math.round(await time(fwdNewFilter)) };
+    const row: Record<string, number | string> = {
+      name,
+      gflop: Math.round(2 * gmac * 1000) / 1000,
+      forwardMs: Math.round(await time(fwd)),
+      forwardNewFilterMs: Math.round(await time(fwdNewFilter)),
+    };
     registerFastKernels(device);
     row.fastDxMs = Math.round(await time(dx));
     row.fastDwMs = Math.round(await time(dw));

@@ -9,42 +9,120 @@ import { bundle, ROOT } from './bundle.mjs';
 
 const quick = process.argv.includes('--quick');
 const HERE = join(ROOT, 'tools/bench/train');
-const bench = await bundle({ entry: join(HERE, 'train-bench.ts'), outfile: join(ROOT, 'tools/bench/results/tmp/train-bench.mjs'), mode: 'workspace' });
+const bench = await bundle({
+  entry: join(HERE, 'train-bench.ts'),
+  outfile: join(ROOT, 'tools/bench/results/tmp/train-bench.mjs'),
+  mode: 'workspace',
+});
 
 const WORKLOADS = [
-  { name: 'resnet18 128x64 batch 8 train step (Adam, CE + triplet)', workload: 'teacher', backbone: 'resnet18', height: 128, width: 64, batch: 8, steps: quick ? 2 : 5, warmup: 2 },
-  { name: 'resnet18 128x64 batch 8 train step, ours on 1 thread (what the second core brings)', workload: 'teacher', backbone: 'resnet18', height: 128, width: 64, batch: 8, steps: quick ? 2 : 5, warmup: 2, oursOnly: true, threads: 1 },
+  {
+    name: 'resnet18 128x64 batch 8 train step (Adam, CE + triplet)',
+    workload: 'teacher',
+    backbone: 'resnet18',
+    height: 128,
+    width: 64,
+    batch: 8,
+    steps: quick ? 2 : 5,
+    warmup: 2,
+  },
+  {
+    name: 'resnet18 128x64 batch 8 train step, ours on 1 thread (what the second core brings)',
+    workload: 'teacher',
+    backbone: 'resnet18',
+    height: 128,
+    width: 64,
+    batch: 8,
+    steps: quick ? 2 : 5,
+    warmup: 2,
+    oursOnly: true,
+    threads: 1,
+  },
   // ResNet-50 256×128 batch 8 needs ~2 GB of the (at most 4 GiB) wasm heap; `oursBatch` can run ours smaller.
-  { name: 'resnet50 256x128 batch 8 train step (Adam, CE + triplet)', workload: 'teacher', backbone: 'resnet50', height: 256, width: 128, batch: 8, steps: quick ? 1 : 2, warmup: 1 },
+  {
+    name: 'resnet50 256x128 batch 8 train step (Adam, CE + triplet)',
+    workload: 'teacher',
+    backbone: 'resnet50',
+    height: 256,
+    width: 128,
+    batch: 8,
+    steps: quick ? 1 : 2,
+    warmup: 1,
+  },
 ];
 
 function runJson(command, args) {
-  const output = execFileSync(command, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
-  return JSON.parse(output.trim().split('\n').filter((line) => line.startsWith('{')).pop());
+  const output = execFileSync(command, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(
+    output
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .pop(),
+  );
 }
 
 const rows = [];
 for (const { oursOnly, oursBatch, threads, ...workload } of WORKLOADS) {
   console.error(`== ${workload.name}`);
-  const ours = runJson(process.execPath, [bench, JSON.stringify({ ...workload, batch: oursBatch ?? workload.batch, device: 'wasm', threads })]);
-  const torch = oursOnly ? [] : [1, 2].map((threads) => runJson('/usr/bin/python3', [join(HERE, 'torch_train_step.py'), JSON.stringify({ ...workload, threads })]));
+  const ours = runJson(process.execPath, [
+    bench,
+    JSON.stringify({ ...workload, batch: oursBatch ?? workload.batch, device: 'wasm', threads }),
+  ]);
+  const torch = oursOnly
+    ? []
+    : [1, 2].map((threads) =>
+        runJson('/usr/bin/python3', [join(HERE, 'torch_train_step.py'), JSON.stringify({ ...workload, threads })]),
+      );
   const row = {
     name: workload.name,
-    ours: { backend: ours.backend, threads: ours.convolutionThreads, batch: ours.batch, msPerStep: ours.msPerStep, cpuMsPerStep: ours.cpuMsPerStep, imagesPerSecond: ours.imagesPerSecond, stepTimesMs: ours.stepTimesMs, memory: ours.memory, loadAverage: ours.loadAverage },
-    torch: torch.map((t) => ({ threads: t.threads, batch: t.batch, version: t.torch, msPerStep: t.msPerStep, cpuMsPerStep: t.cpuMsPerStep, imagesPerSecond: t.imagesPerSecond, stepTimesMs: t.stepTimesMs, loadAverage: t.loadAverage })),
+    ours: {
+      backend: ours.backend,
+      threads: ours.convolutionThreads,
+      batch: ours.batch,
+      msPerStep: ours.msPerStep,
+      cpuMsPerStep: ours.cpuMsPerStep,
+      imagesPerSecond: ours.imagesPerSecond,
+      stepTimesMs: ours.stepTimesMs,
+      memory: ours.memory,
+      loadAverage: ours.loadAverage,
+    },
+    torch: torch.map((t) => ({
+      threads: t.threads,
+      batch: t.batch,
+      version: t.torch,
+      msPerStep: t.msPerStep,
+      cpuMsPerStep: t.cpuMsPerStep,
+      imagesPerSecond: t.imagesPerSecond,
+      stepTimesMs: t.stepTimesMs,
+      loadAverage: t.loadAverage,
+    })),
   };
   // Wall-clock ratios (the target: ≥ 0.5 of PyTorch's images/s), and CPU-time ratios (work per image; less
   // sensitive to other processes on a shared machine).
-  row.ratios = Object.fromEntries(torch.map((t) => [`vsTorch${t.threads}Thread${t.threads > 1 ? 's' : ''}`, {
-    imagesPerSecond: Math.round((ours.imagesPerSecond / t.imagesPerSecond) * 1000) / 1000,
-    cpuTimePerImage: Math.round(((t.cpuMsPerStep / t.batch) / (ours.cpuMsPerStep / ours.batch)) * 1000) / 1000,
-  }]));
+  row.ratios = Object.fromEntries(
+    torch.map((t) => [
+      `vsTorch${t.threads}Thread${t.threads > 1 ? 's' : ''}`,
+      {
+        imagesPerSecond: Math.round((ours.imagesPerSecond / t.imagesPerSecond) * 1000) / 1000,
+        cpuTimePerImage: Math.round((t.cpuMsPerStep / t.batch / (ours.cpuMsPerStep / ours.batch)) * 1000) / 1000,
+      },
+    ]),
+  );
   // PyTorch's faster configuration is the reference: on the shared VM its 2-thread runs are sometimes far slower
   // than 1 thread (OpenMP threads spinning against other jobs), sometimes far faster.
   const best = torch.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a), torch[0]);
   if (best) {
-    row.ratios.vsTorchBest = { threads: best.threads, imagesPerSecond: Math.round((ours.imagesPerSecond / best.imagesPerSecond) * 1000) / 1000,
-      cpuTimePerImage: Math.round(((best.cpuMsPerStep / best.batch) / (ours.cpuMsPerStep / ours.batch)) * 1000) / 1000 };
+    row.ratios.vsTorchBest = {
+      threads: best.threads,
+      imagesPerSecond: Math.round((ours.imagesPerSecond / best.imagesPerSecond) * 1000) / 1000,
+      cpuTimePerImage: Math.round((best.cpuMsPerStep / best.batch / (ours.cpuMsPerStep / ours.batch)) * 1000) / 1000,
+    };
   }
   console.error(JSON.stringify(row.ratios));
   rows.push(row);

@@ -66,7 +66,8 @@ const row = {
   wasmHeap: { atStartMB: Math.round(heapAtStart / MB), afterProbeMB: Math.round(heapAfterProbe / MB), steps: measured },
   // The number the preflight relies on: heap growth per frame between batch 8 and 16, against the estimate's slope.
   heapGrowthMBPerFrame: Math.round(((at16.heapMB - at8.heapMB) / 8) * 10) / 10,
-  ratioEstimateToHeapGrowth: Math.round((memory.trainingBytesPerFrame / MB / ((at16.heapMB - at8.heapMB) / 8)) * 100) / 100,
+  ratioEstimateToHeapGrowth:
+    Math.round((memory.trainingBytesPerFrame / MB / ((at16.heapMB - at8.heapMB) / 8)) * 100) / 100,
   ratioEstimateToHeapAt16: Math.round((at16.estimateMB / at16.heapMB) * 100) / 100,
 };
 console.log(JSON.stringify(row));

@@ -4,7 +4,13 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
-import { SOFTWARE_WEBGPU, convolutionThreads, selectBackend, setConvolutionThreads, unregisterFastKernels } from '@vkd/backends';
+import {
+  SOFTWARE_WEBGPU,
+  convolutionThreads,
+  selectBackend,
+  setConvolutionThreads,
+  unregisterFastKernels,
+} from '@vkd/backends';
 import type { Device } from '@vkd/backends';
 import { teacherObjective, vkdObjective } from '@vkd/losses';
 import { createReidModel } from '@vkd/models';
@@ -57,7 +63,10 @@ function randomBatch(frames: number, t: number, height: number, width: number): 
 /** P×K labels: identities 0..P−1, each repeated K times (K = 4, as in batch-hard sampling). */
 function labelsFor(tracklets: number): tf.Tensor1D {
   const k = tracklets >= 8 ? 4 : 2;
-  return tf.tensor1d(Array.from({ length: tracklets }, (_, i) => Math.floor(i / k)), 'int32');
+  return tf.tensor1d(
+    Array.from({ length: tracklets }, (_, i) => Math.floor(i / k)),
+    'int32',
+  );
 }
 
 /** Size of the wasm backend's heap (it grows, never shrinks; at most 4 GiB), or undefined on other backends. */
@@ -68,19 +77,35 @@ function wasmHeapBytes(): number | undefined {
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as BenchOptions;
   tf.enableProdMode();
-  const selected = await selectBackend({ device: options.device, webgpu: options.webgpu === 'software' ? SOFTWARE_WEBGPU : undefined });
+  const selected = await selectBackend({
+    device: options.device,
+    webgpu: options.webgpu === 'software' ? SOFTWARE_WEBGPU : undefined,
+  });
   if (options.fastKernels === false) unregisterFastKernels(selected.backend);
   for (const [flag, value] of Object.entries(options.flags ?? {})) tf.env().set(flag, value);
   if (options.threads !== undefined) setConvolutionThreads(options.threads);
   const t = options.framesPerTracklet ?? 1;
   const numIdentities = options.numIdentities ?? 625;
-  const modelOptions = { backbone: options.backbone, numIdentities, lastStride: 1 as const, baseWidth: options.baseWidth ?? 64, seed: 1 };
+  const modelOptions = {
+    backbone: options.backbone,
+    numIdentities,
+    lastStride: 1 as const,
+    baseWidth: options.baseWidth ?? 64,
+    seed: 1,
+  };
   const model = createReidModel(modelOptions);
   const teacher = options.workload === 'distill' ? createReidModel({ ...modelOptions, seed: 2 }) : undefined;
   // The trainer's optimiser (PyTorch-style Adam, lr 1e-4, L2 1e-5), as `vkd train-teacher` runs it.
   const optimizer = adamWithL2({ update: options.adam ?? 'auto' });
   const frames = randomBatch(options.batch, t, options.height, options.width);
-  const teacherInput = teacher ? randomBatch(options.teacherFrames ?? options.batch * 4, (options.teacherFrames ?? options.batch * 4) / (options.batch / t), options.height, options.width) : undefined;
+  const teacherInput = teacher
+    ? randomBatch(
+        options.teacherFrames ?? options.batch * 4,
+        (options.teacherFrames ?? options.batch * 4) / (options.batch / t),
+        options.height,
+        options.width,
+      )
+    : undefined;
   const labels = labelsFor(options.batch / t);
   const variables = model.trainableVariables();
 
@@ -100,7 +125,10 @@ async function main(): Promise<void> {
       return vkdObjective({ teacher: frozen, student, labels }).total;
     }, variables);
     const value = (await cost.data())[0]!;
-    await optimizer.applyGradients(variables, variables.map((variable) => grads[variable.name]!));
+    await optimizer.applyGradients(
+      variables,
+      variables.map((variable) => grads[variable.name]!),
+    );
     tf.dispose([cost, ...Object.values(grads)]);
     return value;
   };
@@ -125,7 +153,9 @@ async function main(): Promise<void> {
   let profile: Array<{ kernel: string; ms: number; calls: number }> | undefined;
   let kernelsPerStep: number | undefined;
   if (options.profile) {
-    const info = await tf.profile(async () => { await step(); });
+    const info = await tf.profile(async () => {
+      await step();
+    });
     kernelsPerStep = info.kernels.length;
     const byKernel = new Map<string, { ms: number; calls: number }>();
     for (const k of info.kernels) {
@@ -134,7 +164,10 @@ async function main(): Promise<void> {
       entry.calls += 1;
       byKernel.set(k.name, entry);
     }
-    profile = [...byKernel].map(([kernel, v]) => ({ kernel, ms: Math.round(v.ms), calls: v.calls })).sort((a, b) => b.ms - a.ms).slice(0, 12);
+    profile = [...byKernel]
+      .map(([kernel, v]) => ({ kernel, ms: Math.round(v.ms), calls: v.calls }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 12);
   }
   let cpuProfile: ReturnType<ReturnType<typeof startCpuProfile>> | undefined;
   if (options.cpuProfile) {
@@ -142,47 +175,56 @@ async function main(): Promise<void> {
     const cpuStart = process.cpuUsage();
     await step();
     const used = process.cpuUsage(cpuStart);
-    cpuProfile = [{ kernel: '(whole step)', cpuMs: Math.round((used.user + used.system) / 1000), calls: 1 }, ...stop().slice(0, 15)];
+    cpuProfile = [
+      { kernel: '(whole step)', cpuMs: Math.round((used.user + used.system) / 1000), calls: 1 },
+      ...stop().slice(0, 15),
+    ];
   }
   const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
   const ms = median(times);
-  const imagesPerStep = options.workload === 'distill' ? options.batch + (options.teacherFrames ?? options.batch * 4) : options.batch;
-  console.log(JSON.stringify({
-    ...options,
-    backend: selected.backend,
-    tried: selected.tried,
-    fastKernels: options.fastKernels === false ? [] : selected.fastKernels.kernels,
-    adapter: selected.adapter,
-    convolutionThreads: selected.backend === 'wasm' ? convolutionThreads() : undefined,
-    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
-    msPerStep: Math.round(ms * 10) / 10,
-    // CPU time of this process per step (all its threads): on a shared machine, less sensitive to others' load.
-    cpuMsPerStep: Math.round(median(cpuTimes)),
-    imagesPerSecond: Math.round((imagesPerStep / (ms / 1000)) * 100) / 100,
-    stepTimesMs: times.map((x) => Math.round(x)),
-    losses: losses.map((x) => Math.round(x * 1e4) / 1e4),
-    memory: {
-      peakRssMB: Math.round(peakRss / 2 ** 20),
-      tensorsAfterWarmup,
-      tensorsAtEnd: memory.numTensors,
-      bytesAfterWarmup,
-      bytesAtEnd: memory.numBytes,
-      wasmHeapMB: wasmHeapBytes() === undefined ? undefined : Math.round(wasmHeapBytes()! / 2 ** 20),
-      gpuBytesAfterWarmup,
-      gpuBytesAtEnd: memory.numBytesInGPU,
-      gpuBytesAllocatedAtEnd: memory.numBytesAllocatedInGPU,
-    },
-    kernelsPerStep,
-    profile,
-    cpuProfile,
-  }));
+  const imagesPerStep =
+    options.workload === 'distill' ? options.batch + (options.teacherFrames ?? options.batch * 4) : options.batch;
+  console.log(
+    JSON.stringify({
+      ...options,
+      backend: selected.backend,
+      tried: selected.tried,
+      fastKernels: options.fastKernels === false ? [] : selected.fastKernels.kernels,
+      adapter: selected.adapter,
+      convolutionThreads: selected.backend === 'wasm' ? convolutionThreads() : undefined,
+      loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+      msPerStep: Math.round(ms * 10) / 10,
+      // CPU time of this process per step (all its threads): on a shared machine, less sensitive to others' load.
+      cpuMsPerStep: Math.round(median(cpuTimes)),
+      imagesPerSecond: Math.round((imagesPerStep / (ms / 1000)) * 100) / 100,
+      stepTimesMs: times.map((x) => Math.round(x)),
+      losses: losses.map((x) => Math.round(x * 1e4) / 1e4),
+      memory: {
+        peakRssMB: Math.round(peakRss / 2 ** 20),
+        tensorsAfterWarmup,
+        tensorsAtEnd: memory.numTensors,
+        bytesAfterWarmup,
+        bytesAtEnd: memory.numBytes,
+        wasmHeapMB: wasmHeapBytes() === undefined ? undefined : Math.round(wasmHeapBytes()! / 2 ** 20),
+        gpuBytesAfterWarmup,
+        gpuBytesAtEnd: memory.numBytesInGPU,
+        gpuBytesAllocatedAtEnd: memory.numBytesAllocatedInGPU,
+      },
+      kernelsPerStep,
+      profile,
+      cpuProfile,
+    }),
+  );
   optimizer.dispose();
   tf.dispose([frames, labels, ...(teacherInput ? [teacherInput] : [])]);
   model.dispose();
   teacher?.dispose();
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -35,24 +35,36 @@ export interface ProcessResult {
 }
 
 /** Starts `vkd …` (or `vkd-metrics …` with `metrics: true`) from the sources, like `pnpm vkd`, in one process. */
-export function startCli(args: readonly string[], options: { metrics?: boolean; cwd?: string } = {}): ChildProcess & { result: Promise<ProcessResult> } {
+export function startCli(
+  args: readonly string[],
+  options: { metrics?: boolean; cwd?: string } = {},
+): ChildProcess & { result: Promise<ProcessResult> } {
   const cli = options.metrics ? 'packages/metrics/src/bin.ts' : 'packages/reference-trainer/src/cli.ts';
   // One process (node with tsx's loader), not the tsx wrapper: a SIGKILL must reach the process that writes.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@vkd/source', join(REPOSITORY, cli), ...args], {
-    cwd: options.cwd ?? REPOSITORY,
-    env: { ...process.env, CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@vkd/source', join(REPOSITORY, cli), ...args],
+    {
+      cwd: options.cwd ?? REPOSITORY,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const result = new Promise<ProcessResult>((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
+  const result = new Promise<ProcessResult>((done) =>
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr })),
+  );
   return Object.assign(child, { result });
 }
 
 /** Runs `vkd …` to the end. */
-export function runCli(args: readonly string[], options: { metrics?: boolean; cwd?: string } = {}): Promise<ProcessResult> {
+export function runCli(
+  args: readonly string[],
+  options: { metrics?: boolean; cwd?: string } = {},
+): Promise<ProcessResult> {
   return startCli(args, options).result;
 }
 
@@ -63,8 +75,10 @@ export function runCli(args: readonly string[], options: { metrics?: boolean; cw
 export function classifyFailure(result: ProcessResult): Outcome {
   const text = `${result.stdout}\n${result.stderr}`;
   if (/heap out of memory|Allocation failed/i.test(text) || result.signal === 'SIGABRT') return 'OOM crash';
-  if (/unexpected error|\n\s+at .+:\d+:\d+\)?/.test(text) || result.signal !== null) return 'unclear error or stack trace';
-  if ((result.code === 1 || result.code === 2) && /^vkd(-metrics)?[ :]/m.test(result.stderr)) return 'clear typed error';
+  if (/unexpected error|\n\s+at .+:\d+:\d+\)?/.test(text) || result.signal !== null)
+    return 'unclear error or stack trace';
+  if ((result.code === 1 || result.code === 2) && /^vkd(-metrics)?[ :]/m.test(result.stderr))
+    return 'clear typed error';
   return 'unclear error or stack trace';
 }
 
@@ -74,7 +88,9 @@ export function temporaryFolder(prefix: string): Promise<string> {
 }
 
 /** The step totals of a JSONL training log by global step, as written (strings, for bit-exact comparison). */
-export async function stepTotals(logPath: string): Promise<{ totals: Map<number, string>; duplicates: number; damaged: number }> {
+export async function stepTotals(
+  logPath: string,
+): Promise<{ totals: Map<number, string>; duplicates: number; damaged: number }> {
   const text = await readFile(logPath, 'utf8');
   const totals = new Map<number, string>();
   let duplicates = 0;
@@ -98,7 +114,11 @@ export async function stepTotals(logPath: string): Promise<{ totals: Map<number,
 }
 
 /** Resolves once `predicate(name)` is true for an entry created under `directory` (watched recursively), or `timeout`. */
-export function whenEntryAppears(directory: string, predicate: (name: string) => boolean, timeoutMs: number): { promise: Promise<boolean>; close(): void } {
+export function whenEntryAppears(
+  directory: string,
+  predicate: (name: string) => boolean,
+  timeoutMs: number,
+): { promise: Promise<boolean>; close(): void } {
   let close = () => {};
   const promise = new Promise<boolean>((done) => {
     const timer = setTimeout(() => done(false), timeoutMs);
@@ -135,6 +155,8 @@ export function seededUniform(seed: number): () => number {
 
 /** The attempts per outcome class as a Markdown table. */
 export function formatTable(results: readonly AttackResult[]): string {
-  const rows = OUTCOMES.map((outcome) => `| ${outcome} | ${results.filter((result) => result.outcome === outcome).length} |`);
+  const rows = OUTCOMES.map(
+    (outcome) => `| ${outcome} | ${results.filter((result) => result.outcome === outcome).length} |`,
+  );
   return ['| outcome | attempts |', '|---|---|', ...rows, `| **total** | ${results.length} |`].join('\n');
 }

@@ -20,10 +20,14 @@ const lines = [
   ...(skipped.length > 0 ? [`Skipped: ${skipped.join('; ')}`, ''] : []),
   '| attack | outcome | detail |',
   '|---|---|---|',
-  ...results.map((result) => `| ${result.attack} | ${result.outcome} | ${result.detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`),
+  ...results.map(
+    (result) => `| ${result.attack} | ${result.outcome} | ${result.detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+  ),
   '',
 ];
 await writeFile(join(REPOSITORY, 'tools/fault-injection/results.md'), lines.join('\n'));
 process.stdout.write(`\n${table}\n`);
-const bad = results.filter((result) => result.outcome !== 'clear typed error' && result.outcome !== 'handled (correct result)');
+const bad = results.filter(
+  (result) => result.outcome !== 'clear typed error' && result.outcome !== 'handled (correct result)',
+);
 process.exitCode = bad.length > 0 ? 1 : 0;

@@ -1,4 +1,15 @@
-import { badInputs, concurrentWriters, createFixture, explodingRuns, fullDisk, killAndResume, removeWork, resumeMismatches, tornLogThenResume, userFiles } from './attacks';
+import {
+  badInputs,
+  concurrentWriters,
+  createFixture,
+  explodingRuns,
+  fullDisk,
+  killAndResume,
+  removeWork,
+  resumeMismatches,
+  tornLogThenResume,
+  userFiles,
+} from './attacks';
 import { seededUniform, type AttackResult } from './harness';
 
 /** How many of each attack: `full` is the rerun for the issue's table, `quick` the CI suite. */
@@ -12,7 +23,10 @@ export const ATTACK_PLAN = {
  * @param onResult told about each attempt as it finishes.
  * @returns the attempts and the attack groups that were skipped (with the reason).
  */
-export async function runAttacks(plan: (typeof ATTACK_PLAN)[keyof typeof ATTACK_PLAN], onResult: (result: AttackResult) => void = () => {}): Promise<{ results: AttackResult[]; skipped: string[] }> {
+export async function runAttacks(
+  plan: (typeof ATTACK_PLAN)[keyof typeof ATTACK_PLAN],
+  onResult: (result: AttackResult) => void = () => {},
+): Promise<{ results: AttackResult[]; skipped: string[] }> {
   const results: AttackResult[] = [];
   const skipped: string[] = [];
   const add = (result: AttackResult) => {
@@ -23,7 +37,8 @@ export async function runAttacks(plan: (typeof ATTACK_PLAN)[keyof typeof ATTACK_
   try {
     const random = seededUniform(1897);
     for (let index = 0; index < plan.stepKills; index++) add(await killAndResume(fixture, index, 'step', random));
-    for (let index = 0; index < plan.checkpointKills; index++) add(await killAndResume(fixture, 100 + index, 'checkpoint', random));
+    for (let index = 0; index < plan.checkpointKills; index++)
+      add(await killAndResume(fixture, 100 + index, 'checkpoint', random));
     add(await tornLogThenResume(fixture));
     const disk = await fullDisk(fixture, plan.diskFractions);
     if (typeof disk === 'string') skipped.push(`full disk: ${disk}`);

@@ -12,7 +12,9 @@ describe('fault injection', () => {
     const { results, skipped } = await runAttacks(ATTACK_PLAN.quick);
     for (const reason of skipped) console.log(`fault injection: ${reason}`);
     console.log(formatTable(results));
-    const bad = results.filter((result) => result.outcome !== 'clear typed error' && result.outcome !== 'handled (correct result)');
+    const bad = results.filter(
+      (result) => result.outcome !== 'clear typed error' && result.outcome !== 'handled (correct result)',
+    );
     expect(bad.map((result) => `${result.outcome}: ${result.attack}: ${result.detail}`)).toEqual([]);
     expect(results.length).toBeGreaterThan(25);
     expect(results.filter((result) => result.outcome === 'handled (correct result)').length).toBeGreaterThanOrEqual(4);

@@ -29,7 +29,9 @@ export async function expectNoLeak<T>(fn: () => T | Promise<T>): Promise<T> {
   const after = tf.memory().numTensors;
   tf.dispose(returned);
   if (after - returned.length !== before) {
-    throw new Error(`tensor leak: ${after - before - returned.length} tensor(s) left alive (before ${before}, after ${after}, returned ${returned.length})`);
+    throw new Error(
+      `tensor leak: ${after - before - returned.length} tensor(s) left alive (before ${before}, after ${after}, returned ${returned.length})`,
+    );
   }
   return result;
 }

@@ -29,7 +29,8 @@ export function firstLine(error: unknown): string {
  * `tf.getBackend()` may name a backend whose initialisation failed).
  */
 export async function activate(name: string): Promise<CandidateResult> {
-  if (findBackendFactory(name) == null) return failed(`backend '${name}' is not registered after importing its package`);
+  if (findBackendFactory(name) == null)
+    return failed(`backend '${name}' is not registered after importing its package`);
   try {
     if (await setBackend(name)) return { ok: true };
     return failed(`tf.setBackend('${name}') returned false (initialisation failed)`);

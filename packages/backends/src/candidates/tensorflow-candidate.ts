@@ -15,7 +15,10 @@ const requireHere = createRequire(import.meta.url);
  * missing throws *after* registering ~150 kernels (and warns about each again for the second package).
  * @returns a reason, or undefined when the package and its `tfjs_binding.node` are present.
  */
-export function inspectTensorflowPackage(packageName: string, resolve: (id: string) => string = requireHere.resolve): string | undefined {
+export function inspectTensorflowPackage(
+  packageName: string,
+  resolve: (id: string) => string = requireHere.resolve,
+): string | undefined {
   let root: string;
   try {
     root = dirname(resolve(`${packageName}/package.json`));

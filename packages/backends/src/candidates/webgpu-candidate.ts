@@ -51,8 +51,14 @@ function installGlobals(dawn: DawnModule, gpu: unknown): void {
 async function createWebGpuBackend(adapter: Adapter): Promise<unknown> {
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   const requiredFeatures = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
-  const names = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
-    'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'];
+  const names = [
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeWorkgroupsPerDimension',
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeInvocationsPerWorkgroup',
+  ];
   const requiredLimits = Object.fromEntries(names.map((name) => [name, adapter.limits[name]]));
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   return new WebGPUBackend(device as never, adapter.info as never);
@@ -79,7 +85,10 @@ export async function tryWebGpu(options: WebGpuOptions = {}): Promise<CandidateR
   // Mesa's EGL needs no display for compute when told so.
   if (openGles && process.env.EGL_PLATFORM === undefined) process.env.EGL_PLATFORM = 'surfaceless';
   const gpu = dawn.create(flags);
-  const request = { powerPreference: options.powerPreference ?? 'high-performance', featureLevel: options.featureLevel ?? 'core' };
+  const request = {
+    powerPreference: options.powerPreference ?? 'high-performance',
+    featureLevel: options.featureLevel ?? 'core',
+  };
   let adapter: Adapter | null;
   try {
     adapter = (await gpu.requestAdapter(request)) as Adapter | null;
@@ -101,6 +110,11 @@ export async function tryWebGpu(options: WebGpuOptions = {}): Promise<CandidateR
   const info = found.info ?? {};
   return {
     ok: true,
-    adapter: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' },
+    adapter: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description: info.description ?? '',
+    },
   };
 }

@@ -14,7 +14,12 @@ export interface GpuFacts {
   readonly openGles: boolean;
 }
 
-const ICD_DIRECTORIES = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/nvidia/share/vulkan/icd.d'];
+const ICD_DIRECTORIES = [
+  '/usr/share/vulkan/icd.d',
+  '/etc/vulkan/icd.d',
+  '/usr/local/share/vulkan/icd.d',
+  '/usr/local/nvidia/share/vulkan/icd.d',
+];
 
 function canLoadLibrary(name: string): boolean {
   try {
@@ -37,23 +42,33 @@ function listJson(directory: string): string[] {
 /** Looks at the machine (Linux: Vulkan loader, driver manifests, GPU device nodes) to explain a missing adapter. */
 export function probeGpuFacts(openGles: boolean): GpuFacts {
   const linux = process.platform === 'linux';
-  const explicit = (process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES ?? '').split(':').filter(Boolean).map((file) => basename(file));
+  const explicit = (process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES ?? '')
+    .split(':')
+    .filter(Boolean)
+    .map((file) => basename(file));
   return {
     platform: process.platform,
     vulkanLoader: linux && canLoadLibrary('libvulkan.so.1'),
     vulkanDrivers: [...explicit, ...ICD_DIRECTORIES.flatMap(listJson)],
-    gpuDevices: linux && (existsSync('/dev/dri') || existsSync('/dev/dxg') || (existsSync('/dev') && readdirSync('/dev').some((d) => /^nvidia\d+$/.test(d)))),
+    gpuDevices:
+      linux &&
+      (existsSync('/dev/dri') ||
+        existsSync('/dev/dxg') ||
+        (existsSync('/dev') && readdirSync('/dev').some((d) => /^nvidia\d+$/.test(d)))),
     openGles,
   };
 }
 
 /** Why Dawn returned no adapter, as one parenthesised phrase: "no adapter (Vulkan loader not found)". */
 export function describeMissingAdapter(facts: GpuFacts): string {
-  if (facts.openGles) return 'no adapter (OpenGL ES through EGL: Mesa EGL/GLES drivers missing? install libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri)';
+  if (facts.openGles)
+    return 'no adapter (OpenGL ES through EGL: Mesa EGL/GLES drivers missing? install libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri)';
   if (facts.platform !== 'linux') return `no adapter (Dawn found no usable GPU on ${facts.platform})`;
   if (!facts.vulkanLoader) return 'no adapter (Vulkan loader not found: libvulkan.so.1)';
   if (facts.vulkanDrivers.length === 0) return 'no adapter (Vulkan loader found, but no Vulkan driver manifest (ICD))';
-  const drivers = facts.vulkanDrivers.map((file) => file.replace(/(_icd)?(\.x86_64|\.aarch64|\.i686)?\.json$/, '')).join(', ');
+  const drivers = facts.vulkanDrivers
+    .map((file) => file.replace(/(_icd)?(\.x86_64|\.aarch64|\.i686)?\.json$/, ''))
+    .join(', ');
   if (!facts.gpuDevices) {
     return `no adapter (no GPU device: /dev/dri, /dev/dxg and /dev/nvidia* are absent; Vulkan drivers ${drivers}; Dawn rejects Mesa lavapipe)`;
   }

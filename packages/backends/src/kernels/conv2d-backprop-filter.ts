@@ -28,7 +28,8 @@ export function createConv2DBackpropFilterKernel(backendName: string): KernelFun
       false,
       backend_util.convertConv2DDataFormat(dataFormat),
     );
-    const { filterHeight, filterWidth, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
+    const { filterHeight, filterWidth, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, padInfo } =
+      info;
     return withKernelScope(backend, backendName, (run) => {
       // x → [ci, H, W, n]; dy → [OH, OW, n, co].
       let input = run('Transpose', { x }, { perm: channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0] });
@@ -39,20 +40,33 @@ export function createConv2DBackpropFilterKernel(backendName: string): KernelFun
       if (bottom < 0 || right < 0) {
         // Trailing rows/columns the forward conv never read: drop them instead of padding negatively.
         const [ci, , , n] = input.shape as [number, number, number, number];
-        input = run('Slice', { x: input }, {
-          begin: [0, 0, 0, 0],
-          size: [ci, inHeight + Math.min(bottom, 0), inWidth + Math.min(right, 0), n],
-        });
+        input = run(
+          'Slice',
+          { x: input },
+          {
+            begin: [0, 0, 0, 0],
+            size: [ci, inHeight + Math.min(bottom, 0), inWidth + Math.min(right, 0), n],
+          },
+        );
         bottom = Math.max(bottom, 0);
         right = Math.max(right, 0);
       }
-      const grad = run('Conv2D', { x: input, filter }, {
-        strides: [1, 1],
-        pad: [[0, 0], [padInfo.top, bottom], [padInfo.left, right], [0, 0]],
-        dataFormat: 'NHWC',
-        dilations: [strideHeight, strideWidth],
-        dimRoundingMode: undefined,
-      });
+      const grad = run(
+        'Conv2D',
+        { x: input, filter },
+        {
+          strides: [1, 1],
+          pad: [
+            [0, 0],
+            [padInfo.top, bottom],
+            [padInfo.left, right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+          dilations: [strideHeight, strideWidth],
+          dimRoundingMode: undefined,
+        },
+      );
       // [ci, kh, kw, co] → [kh, kw, ci, co]
       return run('Transpose', { x: grad }, { perm: [1, 2, 0, 3] });
     });

@@ -70,7 +70,15 @@ export function createConv2DBackpropInputKernel(backendName: string, fallback: K
     const [batch, inHeight, inWidth, inChannels] = inputShape;
     if (dataFormat === 'NCHW' || batch * inHeight * inWidth < MIN_PIXELS_FOR_FAST_INPUT_GRADIENT) return fallback(args);
     const info = backend_util.computeConv2DInfo(
-      inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const stride: [number, number] = [info.strideHeight, info.strideWidth];
     const rowPhases = axisPhases(inHeight, info.filterHeight, stride[0], info.padInfo.top, info.outHeight);
     const colPhases = axisPhases(inWidth, info.filterWidth, stride[1], info.padInfo.left, info.outWidth);
@@ -79,19 +87,38 @@ export function createConv2DBackpropInputKernel(backendName: string, fallback: K
       for (const rows of rowPhases) {
         for (const cols of colPhases) {
           if (rows.taps === 0 || cols.taps === 0 || rows.length === 0 || cols.length === 0) continue; // all zeros
-          const taps = track(allocateFloat32(kernelBackend, [rows.taps, cols.taps, info.outChannels, inChannels], phaseFilter(filter, rows, cols, stride)));
-          let dx = run('Conv2D', { x: dy, filter: taps }, {
-            strides: [1, 1],
-            pad: [[0, 0], [Math.max(rows.before, 0), Math.max(rows.after, 0)], [Math.max(cols.before, 0), Math.max(cols.after, 0)], [0, 0]],
-            dataFormat: 'NHWC',
-            dilations: [1, 1],
-            dimRoundingMode: undefined,
-          });
+          const taps = track(
+            allocateFloat32(
+              kernelBackend,
+              [rows.taps, cols.taps, info.outChannels, inChannels],
+              phaseFilter(filter, rows, cols, stride),
+            ),
+          );
+          let dx = run(
+            'Conv2D',
+            { x: dy, filter: taps },
+            {
+              strides: [1, 1],
+              pad: [
+                [0, 0],
+                [Math.max(rows.before, 0), Math.max(rows.after, 0)],
+                [Math.max(cols.before, 0), Math.max(cols.after, 0)],
+                [0, 0],
+              ],
+              dataFormat: 'NHWC',
+              dilations: [1, 1],
+              dimRoundingMode: undefined,
+            },
+          );
           if (dx.shape[1] !== rows.length || dx.shape[2] !== cols.length) {
-            dx = run('Slice', { x: dx }, {
-              begin: [0, Math.max(-rows.before, 0), Math.max(-cols.before, 0), 0],
-              size: [batch, rows.length, cols.length, inChannels],
-            });
+            dx = run(
+              'Slice',
+              { x: dx },
+              {
+                begin: [0, Math.max(-rows.before, 0), Math.max(-cols.before, 0), 0],
+                size: [batch, rows.length, cols.length, inChannels],
+              },
+            );
           }
           parts.push({ rows, cols, dx });
         }
@@ -106,7 +133,10 @@ export function createConv2DBackpropInputKernel(backendName: string, fallback: K
               const rowStart = (n * inHeight + q * stride[0] + rows.offset) * inWidth;
               for (let p = 0; p < cols.length; p++) {
                 const source = ((n * rows.length + q) * cols.length + p) * inChannels;
-                out.set(values.subarray(source, source + inChannels), (rowStart + p * stride[1] + cols.offset) * inChannels);
+                out.set(
+                  values.subarray(source, source + inChannels),
+                  (rowStart + p * stride[1] + cols.offset) * inChannels,
+                );
               }
             }
           }

@@ -68,7 +68,8 @@ export function allocateFloat32(
     fill(out, read);
     return info;
   }
-  if (typeof maker.makeTensorInfo !== 'function') throw new Error('@vkd/backends: backend cannot create outputs on the CPU');
+  if (typeof maker.makeTensorInfo !== 'function')
+    throw new Error('@vkd/backends: backend cannot create outputs on the CPU');
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
   fill(out, read);
   return maker.makeTensorInfo(shape, 'float32', out);

@@ -18,8 +18,16 @@ export function createUnsortedSegmentSumKernel(backendName: string): KernelFunc 
       const ids = segmentIds.dtype === 'int32' ? segmentIds : run('Cast', { x: segmentIds }, { dtype: 'int32' });
       const flatIds = run('Reshape', { x: ids }, { shape: [count] });
       // wasm's OneHot always writes int32 values whatever its dtype attribute says: ask for int32, then cast.
-      const oneHot = run('OneHot', { indices: flatIds }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' });
-      const a = run('Reshape', { x: run('Cast', { x: oneHot }, { dtype: 'float32' }) }, { shape: [1, count, numSegments] });
+      const oneHot = run(
+        'OneHot',
+        { indices: flatIds },
+        { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' },
+      );
+      const a = run(
+        'Reshape',
+        { x: run('Cast', { x: oneHot }, { dtype: 'float32' }) },
+        { shape: [1, count, numSegments] },
+      );
       const values = x.dtype === 'float32' ? x : run('Cast', { x }, { dtype: 'float32' });
       const b = run('Reshape', { x: values }, { shape: [1, count, rowSize] });
       const summed = run('BatchMatMul', { a, b }, { transposeA: true, transposeB: false });

@@ -1,4 +1,12 @@
-import { CallList, hardwareThreads, instantiateWasmKernel, runOnThreads, type SharedWasmKernel, type WasmKernelInstance, type WasmMemory } from '@vkd/core/wasm';
+import {
+  CallList,
+  hardwareThreads,
+  instantiateWasmKernel,
+  runOnThreads,
+  type SharedWasmKernel,
+  type WasmKernelInstance,
+  type WasmMemory,
+} from '@vkd/core/wasm';
 import { CONV_COLUMNS, CONV_KERNEL_BASE64, CONV_ROWS, CONV_SHARED_KERNEL_BASE64 } from './wasm-conv-kernel';
 
 /** Geometry of one NHWC convolution with an HWIO filter (dilation 1). */
@@ -134,7 +142,11 @@ export class WasmConvEngine {
    */
   static create(threads = hardwareThreads()): WasmConvEngine | null {
     const kernel = instantiateWasmKernel({
-      module: CONV_KERNEL_BASE64, sharedModule: CONV_SHARED_KERNEL_BASE64, threads, functions: FUNCTIONS, initialPages: BASE / PAGE_BYTES + 1,
+      module: CONV_KERNEL_BASE64,
+      sharedModule: CONV_SHARED_KERNEL_BASE64,
+      threads,
+      functions: FUNCTIONS,
+      initialPages: BASE / PAGE_BYTES + 1,
     });
     return kernel === null ? null : new WasmConvEngine(kernel);
   }
@@ -148,7 +160,11 @@ export class WasmConvEngine {
     const rows = s.batch * s.outHeight * s.outWidth;
     const { tables, x: xAt, rest } = this.pixelTables(s);
     const depth = taps * s.inChannels;
-    const [wAt, packedAt, outAt] = rest([depth * s.outChannels * 4, depth * s.outChannels * 4, rows * s.outChannels * 4]) as [number, number, number];
+    const [wAt, packedAt, outAt] = rest([
+      depth * s.outChannels * 4,
+      depth * s.outChannels * 4,
+      rows * s.outChannels * 4,
+    ]) as [number, number, number];
     this.writeTables(tables);
     this.f32().set(x, xAt / 4);
     this.f32().set(w, wAt / 4);
@@ -161,7 +177,18 @@ export class WasmConvEngine {
     this.parallel(s.outChannels / CONV_COLUMNS, this.shareCount(work), COLUMN_CHUNKS_PER_THREAD, (c0, c1, list) => {
       const [j0, j1] = [c0 * CONV_COLUMNS, c1 * CONV_COLUMNS];
       list.call(PACK, [wAt + j0 * 4, depth, s.outChannels, j1 - j0, packedAt + j0 * depth * 4]);
-      this.rowPasses(list, { aTable, taps, seg: s.inChannels, filter: packedAt, depth, outTable, i0: 0, i1: panels * CONV_ROWS, j0, j1 });
+      this.rowPasses(list, {
+        aTable,
+        taps,
+        seg: s.inChannels,
+        filter: packedAt,
+        depth,
+        outTable,
+        i0: 0,
+        i1: panels * CONV_ROWS,
+        j0,
+        j1,
+      });
     });
     out.set(this.f32().subarray(outAt / 4, outAt / 4 + rows * s.outChannels));
   }
@@ -200,13 +227,27 @@ export class WasmConvEngine {
         const panelStride = phase.taps.length * co * PANEL_ROW;
         phase.taps.forEach(([kh, kw], index) => {
           const tap = wAt + (kh * s.filterWidth + kw) * ci * co * 4;
-          list.call(PACK_TRANSPOSED, [tap + j0 * co * 4, j1 - j0, co, phase.filter + c0 * panelStride + index * co * PANEL_ROW, panelStride]);
+          list.call(PACK_TRANSPOSED, [
+            tap + j0 * co * 4,
+            j1 - j0,
+            co,
+            phase.filter + c0 * panelStride + index * co * PANEL_ROW,
+            panelStride,
+          ]);
         });
       }
       for (const phase of phases) {
         this.rowPasses(list, {
-          aTable: phase.aTable, taps: phase.taps.length, seg: co, filter: phase.filter, depth: phase.taps.length * co,
-          outTable: phase.outTable, i0: 0, i1: roundUp(phase.rows, CONV_ROWS), j0, j1,
+          aTable: phase.aTable,
+          taps: phase.taps.length,
+          seg: co,
+          filter: phase.filter,
+          depth: phase.taps.length * co,
+          outTable: phase.outTable,
+          i0: 0,
+          i1: roundUp(phase.rows, CONV_ROWS),
+          j0,
+          j1,
         });
       }
     });
@@ -226,14 +267,26 @@ export class WasmConvEngine {
     // x packed in panels of 4 channels, each panel ending with one zero pixel (index `pixels`) for the padding.
     const panelStride = (pixels + 1) * 16;
     const table = this.offsetTable(s);
-    const { offsets, end } = regions([table.length * 4, pixels * ci * 4 + 16, (ciPad / 4) * panelStride, rows * co * 4, rows * co * 4, taps * ciPad * co * 4]);
+    const { offsets, end } = regions([
+      table.length * 4,
+      pixels * ci * 4 + 16,
+      (ciPad / 4) * panelStride,
+      rows * co * 4,
+      rows * co * 4,
+      taps * ciPad * co * 4,
+    ]);
     const [tableAt, xAt, packedXAt, dyAt, packedAt, dwAt] = offsets as [number, number, number, number, number, number];
     this.ensure(end);
     new Int32Array(this.memory.buffer, tableAt, table.length).set(table);
     const f32 = this.f32();
     f32.set(x, xAt / 4);
     f32.set(dy, dyAt / 4);
-    for (let group = 0; group < ciPad / 4; group++) f32.fill(0, (packedXAt + group * panelStride) / 4 + pixels * 4, (packedXAt + group * panelStride) / 4 + pixels * 4 + 4);
+    for (let group = 0; group < ciPad / 4; group++)
+      f32.fill(
+        0,
+        (packedXAt + group * panelStride) / 4 + pixels * 4,
+        (packedXAt + group * panelStride) / 4 + pixels * 4 + 4,
+      );
     (this.functions[PACK] as Kernel)(dyAt, rows, co, co, packedAt);
     const count = this.shareCount(rows * taps * ci * co);
     const mBlock = Math.min(1024, Math.max(32, roundUp(Math.floor(65536 / (ci + co)), 16)));
@@ -246,7 +299,25 @@ export class WasmConvEngine {
       for (let m0 = 0; m0 < rows; m0 += mBlock) {
         const m1 = Math.min(rows, m0 + mBlock);
         for (let t = t0; t < t1; t++) {
-          list.call(FILTER, [tableAt, taps, t, packedXAt, panelStride, packedAt, PANEL_ROW, rows * 4, m0, m1, dwAt + t * ciPad * co * 4, co * 4, r0, r1, 0, co, m0 > 0 ? 1 : 0]);
+          list.call(FILTER, [
+            tableAt,
+            taps,
+            t,
+            packedXAt,
+            panelStride,
+            packedAt,
+            PANEL_ROW,
+            rows * 4,
+            m0,
+            m1,
+            dwAt + t * ciPad * co * 4,
+            co * 4,
+            r0,
+            r1,
+            0,
+            co,
+            m0 > 0 ? 1 : 0,
+          ]);
         }
       }
     });
@@ -311,8 +382,25 @@ export class WasmConvEngine {
     f32.fill(0, dxAt / 4, dxAt / 4 + pixels * cPad);
     const work = outPixels * cPad * s.filterHeight * s.filterWidth;
     this.parallel(cPad / 4, this.shareCount(work / 4), PANEL_CHUNKS_PER_THREAD, (g0, g1, list) => {
-      list.call(MAX_POOL_GRAD, [xAt, dyAt, dxAt, s.batch, s.inHeight, s.inWidth, cPad, s.outHeight, s.outWidth,
-        s.filterHeight, s.filterWidth, s.strideHeight, s.strideWidth, s.padTop, s.padLeft, g0 * 4, g1 * 4]);
+      list.call(MAX_POOL_GRAD, [
+        xAt,
+        dyAt,
+        dxAt,
+        s.batch,
+        s.inHeight,
+        s.inWidth,
+        cPad,
+        s.outHeight,
+        s.outWidth,
+        s.filterHeight,
+        s.filterWidth,
+        s.strideHeight,
+        s.strideWidth,
+        s.padTop,
+        s.padLeft,
+        g0 * 4,
+        g1 * 4,
+      ]);
     });
     const result = this.f32().subarray(dxAt / 4, dxAt / 4 + pixels * cPad);
     if (cPad === c) dx.set(result);
@@ -338,7 +426,15 @@ export class WasmConvEngine {
       for (let block = 0; block < blocks; block++) {
         const first = block * ROW_BLOCK;
         const length = Math.min(ROW_BLOCK, rows - first);
-        list.call(GEMV, [aAt + first * 4, bAt + first * cols * 4, length, cols, outAt + block * cols * 4, u0 * 4, u1 * 4]);
+        list.call(GEMV, [
+          aAt + first * 4,
+          bAt + first * cols * 4,
+          length,
+          cols,
+          outAt + block * cols * 4,
+          u0 * 4,
+          u1 * 4,
+        ]);
       }
     });
     const partial = this.f32().subarray(outAt / 4, outAt / 4 + blocks * cols);
@@ -355,7 +451,18 @@ export class WasmConvEngine {
    */
   private rowPasses(
     list: CallList,
-    p: { aTable: number; taps: number; seg: number; filter: number; depth: number; outTable: number; i0: number; i1: number; j0: number; j1: number },
+    p: {
+      aTable: number;
+      taps: number;
+      seg: number;
+      filter: number;
+      depth: number;
+      outTable: number;
+      i0: number;
+      i1: number;
+      j0: number;
+      j1: number;
+    },
   ): void {
     if (p.i1 <= p.i0) return;
     const tapBlock = Math.max(1, Math.floor(DEPTH_BLOCK / p.seg));
@@ -363,7 +470,23 @@ export class WasmConvEngine {
       const j1 = Math.min(p.j1, j0 + COLUMN_TILE);
       for (let t0 = 0; t0 < p.taps; t0 += tapBlock) {
         const t1 = Math.min(p.taps, t0 + tapBlock);
-        list.call(ROWS, [p.aTable, p.taps, t0, t1, p.seg, p.filter, PANEL_ROW, p.seg * PANEL_ROW, p.depth * 4, p.outTable, p.i0, p.i1, j0, j1, t0 > 0 ? 1 : 0]);
+        list.call(ROWS, [
+          p.aTable,
+          p.taps,
+          t0,
+          t1,
+          p.seg,
+          p.filter,
+          PANEL_ROW,
+          p.seg * PANEL_ROW,
+          p.depth * 4,
+          p.outTable,
+          p.i0,
+          p.i1,
+          j0,
+          j1,
+          t0 > 0 ? 1 : 0,
+        ]);
       }
     }
   }
@@ -422,7 +545,10 @@ export class WasmConvEngine {
     let tableWords = 0;
     for (let a = 0; a < s.strideHeight; a++) {
       for (let b = 0; b < s.strideWidth; b++) {
-        const rows = s.batch * Math.max(0, Math.ceil((s.inHeight - a) / s.strideHeight)) * Math.max(0, Math.ceil((s.inWidth - b) / s.strideWidth));
+        const rows =
+          s.batch *
+          Math.max(0, Math.ceil((s.inHeight - a) / s.strideHeight)) *
+          Math.max(0, Math.ceil((s.inWidth - b) / s.strideWidth));
         const taps = phaseTaps(s, a, b).length;
         if (rows > 0 && taps > 0) tableWords += roundUp(rows, CONV_ROWS) * (taps + 1);
       }
@@ -439,7 +565,13 @@ export class WasmConvEngine {
     return { tableOffset, filterAt, data: [dyAt, dxAt, wAt], end };
   }
 
-  private buildPhaseTables(s: ConvShape, tableOffset: number, dyAt: number, dxAt: number, filterAt: number): { phases: Phase[]; tables: Tables } {
+  private buildPhaseTables(
+    s: ConvShape,
+    tableOffset: number,
+    dyAt: number,
+    dxAt: number,
+    filterAt: number,
+  ): { phases: Phase[]; tables: Tables } {
     const phases: Phase[] = [];
     const chunks: Int32Array[] = [];
     let offset = tableOffset;
@@ -509,7 +641,12 @@ export class WasmConvEngine {
    * each chunk's calls with `make(u0, u1, list)` and runs them: threads claim chunks dynamically, so a thread slowed
    * by another process takes fewer.
    */
-  private parallel(units: number, threads: number, chunksPerThread: number, make: (u0: number, u1: number, list: CallList) => void): void {
+  private parallel(
+    units: number,
+    threads: number,
+    chunksPerThread: number,
+    make: (u0: number, u1: number, list: CallList) => void,
+  ): void {
     const chunks = split(units, threads === 1 ? 1 : threads * chunksPerThread).map(([u0, u1]) => {
       const list = new CallList();
       make(u0, u1, list);

@@ -26,7 +26,11 @@ function getEngine(): WasmConvEngine | null {
  */
 export function setConvolutionThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new InvalidOptionError('threads', threads, 'a positive integer (threads used by the wasm convolution kernels)');
+    throw new InvalidOptionError(
+      'threads',
+      threads,
+      'a positive integer (threads used by the wasm convolution kernels)',
+    );
   }
   requestedThreads = threads;
   engine = undefined;
@@ -105,14 +109,20 @@ export function createWasmConv2DKernel(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
     const attrs = args.attrs as unknown as ConvAttrs & { activation?: string };
-    if (x === undefined || filter === undefined || bias != null || preluActivationWeights != null) return fallback(args);
+    if (x === undefined || filter === undefined || bias != null || preluActivationWeights != null)
+      return fallback(args);
     if (attrs.activation !== undefined && attrs.activation !== 'linear') return fallback(args);
     const info = forwardInfo(x, filter, attrs);
     const conv = getEngine();
     if (conv === null || !takes(info, info.outChannels, x, filter)) return fallback(args);
     const backend = heapBackend(args.backend);
     const out = backend.makeOutput(info.outShape, 'float32');
-    conv.forward(toShape(info), backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out));
+    conv.forward(
+      toShape(info),
+      backend.typedArrayFromHeap(x),
+      backend.typedArrayFromHeap(filter),
+      backend.typedArrayFromHeap(out),
+    );
     return out;
   };
 }
@@ -127,12 +137,25 @@ export function createWasmConv2DBackpropInputKernel(fallback: KernelFunc): Kerne
     const attrs = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
     if (attrs.dataFormat === 'NCHW') return fallback(args);
     const info = backend_util.computeConv2DInfo(
-      attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+      attrs.inputShape,
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const conv = getEngine();
     if (conv === null || !takes(info, info.inChannels, dy, filter)) return fallback(args);
     const backend = heapBackend(args.backend);
     const dx = backend.makeOutput([...attrs.inputShape], 'float32');
-    conv.inputGradient(toShape(info), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(dx));
+    conv.inputGradient(
+      toShape(info),
+      backend.typedArrayFromHeap(dy),
+      backend.typedArrayFromHeap(filter),
+      backend.typedArrayFromHeap(dx),
+    );
     return dx;
   };
 }
@@ -147,12 +170,25 @@ export function createWasmConv2DBackpropFilterKernel(fallback: KernelFunc): Kern
     const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     if (attrs.dataFormat === 'NCHW') return fallback(args);
     const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+      x.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const conv = getEngine();
     if (conv === null || !takes(info, info.outChannels, x, dy)) return fallback(args);
     const backend = heapBackend(args.backend);
     const dW = backend.makeOutput([...attrs.filterShape], 'float32');
-    conv.filterGradient(toShape(info), backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(dW));
+    conv.filterGradient(
+      toShape(info),
+      backend.typedArrayFromHeap(x),
+      backend.typedArrayFromHeap(dy),
+      backend.typedArrayFromHeap(dW),
+    );
     return dW;
   };
 }
@@ -170,14 +206,32 @@ export function createWasmBatchMatMulKernel(fallback: KernelFunc): KernelFunc {
     const cols = b.shape[b.shape.length - 1] as number;
     const conv = getEngine();
     const oneRow = a.shape.length >= 2 && a.shape.slice(0, -1).every((d) => d === 1);
-    const oneMatrix = b.shape.length >= 2 && b.shape.slice(0, -2).every((d) => d === 1) && b.shape[b.shape.length - 2] === rows;
-    if (conv === null || transposeA || transposeB || !oneRow || !oneMatrix || cols % 4 !== 0 || rows === 0 || cols === 0 || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    const oneMatrix =
+      b.shape.length >= 2 && b.shape.slice(0, -2).every((d) => d === 1) && b.shape[b.shape.length - 2] === rows;
+    if (
+      conv === null ||
+      transposeA ||
+      transposeB ||
+      !oneRow ||
+      !oneMatrix ||
+      cols % 4 !== 0 ||
+      rows === 0 ||
+      cols === 0 ||
+      a.dtype !== 'float32' ||
+      b.dtype !== 'float32'
+    ) {
       return fallback(args);
     }
     const batchShape = (a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2);
     const backend = heapBackend(args.backend);
     const out = backend.makeOutput([...batchShape, 1, cols], 'float32');
-    conv.rowTimesMatrix(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), rows, cols, backend.typedArrayFromHeap(out));
+    conv.rowTimesMatrix(
+      backend.typedArrayFromHeap(a),
+      backend.typedArrayFromHeap(b),
+      rows,
+      cols,
+      backend.typedArrayFromHeap(out),
+    );
     return out;
   };
 }
@@ -193,16 +247,31 @@ export function createWasmMaxPoolGradKernel(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
-      filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+      filterSize: [number, number] | number;
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
       dimRoundingMode?: 'floor' | 'round' | 'ceil';
     };
     const conv = getEngine();
-    if (conv === null || input.shape.length !== 4 || input.dtype !== 'float32' || dy.dtype !== 'float32') return fallback(args);
-    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    if (conv === null || input.shape.length !== 4 || input.dtype !== 'float32' || dy.dtype !== 'float32')
+      return fallback(args);
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
     if (info.outHeight <= 0 || info.outWidth <= 0) return fallback(args);
     const backend = heapBackend(args.backend);
     const dx = backend.makeOutput([...input.shape], 'float32');
-    conv.maxPoolGradient(toShape(info), backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(dx));
+    conv.maxPoolGradient(
+      toShape(info),
+      backend.typedArrayFromHeap(input),
+      backend.typedArrayFromHeap(dy),
+      backend.typedArrayFromHeap(dx),
+    );
     return dx;
   };
 }

@@ -4,7 +4,12 @@ import { withKernelScope } from './kernel-scope';
 
 /** The part of tfjs-backend-webgpu's `WebGPUBackend` used here. */
 interface WebGpuBackendLike {
-  runWebGPUProgram(program: object, inputs: TensorInfo[], dtype: 'float32', uniforms: Array<{ type: 'int32'; data: number[] }>): TensorInfo;
+  runWebGPUProgram(
+    program: object,
+    inputs: TensorInfo[],
+    dtype: 'float32',
+    uniforms: Array<{ type: 'int32'; data: number[] }>,
+  ): TensorInfo;
 }
 
 /** Threads to aim for: enough to fill a large GPU many times over. */
@@ -22,7 +27,8 @@ const WORKGROUP: [number, number, number] = [8, 8, 1];
  */
 class Conv2DFilterGradientProgram {
   readonly variableNames = ['x', 'dy'];
-  readonly uniforms = 'pads : vec2<i32>, strides : vec2<i32>, kernel : vec2<i32>, chunk : i32, mSize : i32, nSize : i32,';
+  readonly uniforms =
+    'pads : vec2<i32>, strides : vec2<i32>, kernel : vec2<i32>, chunk : i32, mSize : i32, nSize : i32,';
   readonly workgroupSize = WORKGROUP;
   readonly dispatchLayout = { x: [2], y: [1], z: [0] };
   readonly dispatch: [number, number, number];
@@ -31,7 +37,11 @@ class Conv2DFilterGradientProgram {
 
   constructor(m: number, n: number, splits: number) {
     this.outputShape = [splits, m, n];
-    this.dispatch = [Math.ceil(Math.ceil(n / TILE) / WORKGROUP[0]), Math.ceil(Math.ceil(m / TILE) / WORKGROUP[1]), splits];
+    this.dispatch = [
+      Math.ceil(Math.ceil(n / TILE) / WORKGROUP[0]),
+      Math.ceil(Math.ceil(m / TILE) / WORKGROUP[1]),
+      splits,
+    ];
   }
 
   getUserCode(): string {
@@ -118,7 +128,15 @@ export function createWebGpuConv2DBackpropFilterKernel(fallback: KernelFunc): Ke
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
     if (dataFormat === 'NCHW') return fallback(args);
     const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const m = info.filterHeight * info.filterWidth * info.inChannels;
     const n = info.outChannels;
     const k = info.batchSize * info.outHeight * info.outWidth;
@@ -126,17 +144,23 @@ export function createWebGpuConv2DBackpropFilterKernel(fallback: KernelFunc): Ke
     const chunk = Math.ceil(k / splits);
     const used = Math.ceil(k / chunk);
     return withKernelScope(backend, 'webgpu', (run, track) => {
-      const partial = track((backend as WebGpuBackendLike).runWebGPUProgram(new Conv2DFilterGradientProgram(m, n, used), [x, dy], 'float32', [
-        { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
-        { type: 'int32', data: [info.strideHeight, info.strideWidth] },
-        { type: 'int32', data: [info.filterHeight, info.filterWidth] },
-        { type: 'int32', data: [chunk] },
-        { type: 'int32', data: [m] },
-        { type: 'int32', data: [n] },
-      ]));
+      const partial = track(
+        (backend as WebGpuBackendLike).runWebGPUProgram(
+          new Conv2DFilterGradientProgram(m, n, used),
+          [x, dy],
+          'float32',
+          [
+            { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
+            { type: 'int32', data: [info.strideHeight, info.strideWidth] },
+            { type: 'int32', data: [info.filterHeight, info.filterWidth] },
+            { type: 'int32', data: [chunk] },
+            { type: 'int32', data: [m] },
+            { type: 'int32', data: [n] },
+          ],
+        ),
+      );
       const summed = used > 1 ? run('Sum', { x: partial }, { axis: [0], keepDims: false }) : partial;
       return run('Reshape', { x: summed }, { shape: [...filterShape] });
     });
   };
 }
-

@@ -7,7 +7,9 @@ export class DatasetNotFoundError extends VkdError {
   readonly missing: readonly string[];
 
   constructor(root: string, missing: readonly string[], layout = '') {
-    super(`Dataset files not found under ${root}: ${missing.join(', ')}.${layout ? ` Expected layout:\n${layout}` : ''}`);
+    super(
+      `Dataset files not found under ${root}: ${missing.join(', ')}.${layout ? ` Expected layout:\n${layout}` : ''}`,
+    );
     this.name = 'DatasetNotFoundError';
     this.root = root;
     this.missing = missing;

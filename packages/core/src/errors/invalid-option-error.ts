@@ -19,6 +19,7 @@ export class InvalidOptionError extends VkdError {
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
-  if (Array.isArray(value)) return value.length > 8 ? `[${value.slice(0, 8).join(', ')}, … (${value.length})]` : `[${value.join(', ')}]`;
+  if (Array.isArray(value))
+    return value.length > 8 ? `[${value.slice(0, 8).join(', ')}, … (${value.length})]` : `[${value.join(', ')}]`;
   return String(value);
 }

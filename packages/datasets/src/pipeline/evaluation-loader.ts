@@ -21,9 +21,16 @@ export interface EvaluationLoaderOptions {
  * @throws InvalidOptionError for a `trackletsPerBatch` that is not an integer >= 1, and bad loader options (see
  * `createTrackletLoader`).
  */
-export function createEvaluationLoader(tracklets: readonly Tracklet[], options: EvaluationLoaderOptions): AsyncIterable<TrackletBatch> {
+export function createEvaluationLoader(
+  tracklets: readonly Tracklet[],
+  options: EvaluationLoaderOptions,
+): AsyncIterable<TrackletBatch> {
   if (!(Number.isInteger(options.trackletsPerBatch) && options.trackletsPerBatch >= 1)) {
-    throw new InvalidOptionError('createEvaluationLoader.trackletsPerBatch', options.trackletsPerBatch, 'Use an integer >= 1.');
+    throw new InvalidOptionError(
+      'createEvaluationLoader.trackletsPerBatch',
+      options.trackletsPerBatch,
+      'Use an integer >= 1.',
+    );
   }
   const batches: number[][] = [];
   for (let start = 0; start < tracklets.length; start += options.trackletsPerBatch) {

@@ -31,8 +31,12 @@ export interface ImageFrame<Data extends Uint8Array | Float32Array> {
 }
 
 export function validateImageSize(height: number, width: number, where: string): void {
-  for (const [name, value] of [['height', height], ['width', width]] as const) {
-    if (!Number.isInteger(value) || value < 1 || value > 8192) throw new InvalidOptionError(`${where}.${name}`, value, 'Use an integer in 1..8192.');
+  for (const [name, value] of [
+    ['height', height],
+    ['width', width],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 8192)
+      throw new InvalidOptionError(`${where}.${name}`, value, 'Use an integer in 1..8192.');
   }
 }
 
@@ -48,7 +52,8 @@ export async function decodeImage(path: string, options: ReadImageOptions = {}):
   validateImageSize(height, width, 'readImage');
   const sharp = await loadSharp();
   const mode = options.resize ?? 'pillow';
-  if (mode !== 'pillow' && mode !== 'sharp' && mode !== 'letterbox') throw new InvalidOptionError('readImage.resize', mode, 'Use "pillow", "sharp" or "letterbox".');
+  if (mode !== 'pillow' && mode !== 'sharp' && mode !== 'letterbox')
+    throw new InvalidOptionError('readImage.resize', mode, 'Use "pillow", "sharp" or "letterbox".');
   let result: { data: Buffer; info: { channels: number; width: number; height: number } };
   try {
     let pipeline = sharp(path, { failOn: 'warning' });
@@ -56,13 +61,17 @@ export async function decodeImage(path: string, options: ReadImageOptions = {}):
     result = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     const reason = (error as Error).message;
-    if (/no such file|missing|ENOENT/i.test(reason)) throw new DatasetFormatError(path, `cannot decode image (${reason}). The file does not exist.`, { cause: error });
-    const hint = 'The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".';
+    if (/no such file|missing|ENOENT/i.test(reason))
+      throw new DatasetFormatError(path, `cannot decode image (${reason}). The file does not exist.`, { cause: error });
+    const hint =
+      'The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".';
     throw new CorruptImageError(path, reason, `cannot decode image (${reason}). ${hint}`, { cause: error });
   }
-  if (result.info.channels !== 3) throw new DatasetFormatError(path, `decoded to ${result.info.channels} channels, expected 3 (RGB)`);
+  if (result.info.channels !== 3)
+    throw new DatasetFormatError(path, `decoded to ${result.info.channels} channels, expected 3 (RGB)`);
   const pixels = new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength);
-  if (mode === 'letterbox') return { data: letterbox(pixels, result.info.height, result.info.width, height, width), height, width };
+  if (mode === 'letterbox')
+    return { data: letterbox(pixels, result.info.height, result.info.width, height, width), height, width };
   if (result.info.height !== height || result.info.width !== width) {
     return { data: resizeBicubicPillow(pixels, result.info.height, result.info.width, height, width), height, width };
   }
@@ -74,7 +83,10 @@ export async function decodeImage(path: string, options: ReadImageOptions = {}):
  * 0..1 with `normalize: false`. The test-time pipeline of VKD (bicubic resize → ToTensor → Normalize).
  * @throws DatasetFormatError naming the file.
  */
-export async function readImage(path: string, options: ReadImageOptions & { normalize?: boolean } = {}): Promise<ImageFrame<Float32Array>> {
+export async function readImage(
+  path: string,
+  options: ReadImageOptions & { normalize?: boolean } = {},
+): Promise<ImageFrame<Float32Array>> {
   const frame = await decodeImage(path, options);
   const data = new Float32Array(frame.data.length);
   bytesToFloat(frame.data, data, 0, options.normalize === false ? UNIT_BYTE : NORMALIZED_BYTE);
@@ -88,11 +100,20 @@ function padding(total: number): [number, number] {
 }
 
 /** Aspect-preserving bicubic resize into H×W, zero-padded (VKD `AdaptiveResize`), uint8 RGB. */
-function letterbox(pixels: Uint8Array, sourceHeight: number, sourceWidth: number, height: number, width: number): Uint8Array {
+function letterbox(
+  pixels: Uint8Array,
+  sourceHeight: number,
+  sourceWidth: number,
+  height: number,
+  width: number,
+): Uint8Array {
   const ratio = Math.min(width / sourceWidth, height / sourceHeight);
   const innerWidth = Math.floor(sourceWidth * ratio);
   const innerHeight = Math.floor(sourceHeight * ratio);
-  const inner = innerHeight === sourceHeight && innerWidth === sourceWidth ? pixels : resizeBicubicPillow(pixels, sourceHeight, sourceWidth, innerHeight, innerWidth);
+  const inner =
+    innerHeight === sourceHeight && innerWidth === sourceWidth
+      ? pixels
+      : resizeBicubicPillow(pixels, sourceHeight, sourceWidth, innerHeight, innerWidth);
   const [top] = padding(height - innerHeight);
   const [left] = padding(width - innerWidth);
   const out = new Uint8Array(height * width * 3);

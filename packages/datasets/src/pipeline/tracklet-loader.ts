@@ -1,6 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError, createRandom } from '@vkd/core';
-import { applyAugmentation, drawAugmentation, validateAugmentation, type AugmentationOptions, type AugmentationParameters } from '../augmentation';
+import {
+  applyAugmentation,
+  drawAugmentation,
+  validateAugmentation,
+  type AugmentationOptions,
+  type AugmentationParameters,
+} from '../augmentation';
 import { createConcurrencyLimit } from '../concurrency-limit';
 import { FRAME_STRATEGIES, groupByIdentity, selectFrames, type FrameRef, type FrameStrategy } from '../frame-sampler';
 import { bytesToFloat, NORMALIZED_BYTE } from '../image-normalization';
@@ -66,19 +72,31 @@ interface PlannedBatch {
  */
 export function createTrackletLoader(options: TrackletLoaderOptions): AsyncIterable<TrackletBatch> {
   const tracklets = options.tracklets ?? options.dataset?.[options.split ?? 'train'];
-  if (!tracklets) throw new InvalidOptionError('createTrackletLoader.tracklets', undefined, 'Pass `tracklets` or `dataset` (+ `split`).');
+  if (!tracklets)
+    throw new InvalidOptionError(
+      'createTrackletLoader.tracklets',
+      undefined,
+      'Pass `tracklets` or `dataset` (+ `split`).',
+    );
   const [height, width] = options.imageSize ?? [];
   validateImageSize(height as number, width as number, 'createTrackletLoader.imageSize');
   if (!FRAME_STRATEGIES.includes(options.strategy)) {
-    throw new InvalidOptionError('createTrackletLoader.strategy', options.strategy, `Use one of ${FRAME_STRATEGIES.join(', ')}.`);
+    throw new InvalidOptionError(
+      'createTrackletLoader.strategy',
+      options.strategy,
+      `Use one of ${FRAME_STRATEGIES.join(', ')}.`,
+    );
   }
   const framesPerTracklet = options.framesPerTracklet;
-  if (!Number.isInteger(framesPerTracklet) || framesPerTracklet < 1) throw new InvalidOptionError('createTrackletLoader.framesPerTracklet', framesPerTracklet, 'Use an integer ≥ 1.');
+  if (!Number.isInteger(framesPerTracklet) || framesPerTracklet < 1)
+    throw new InvalidOptionError('createTrackletLoader.framesPerTracklet', framesPerTracklet, 'Use an integer ≥ 1.');
   const defaultConcurrency = Math.min(Number(process.env.UV_THREADPOOL_SIZE) || 4, 2 * availableParallelism());
   const concurrency = options.concurrency ?? defaultConcurrency;
   const prefetch = options.prefetch ?? 2;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidOptionError('createTrackletLoader.concurrency', concurrency, 'Use an integer ≥ 1.');
-  if (!Number.isInteger(prefetch) || prefetch < 0) throw new InvalidOptionError('createTrackletLoader.prefetch', prefetch, 'Use an integer ≥ 0.');
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new InvalidOptionError('createTrackletLoader.concurrency', concurrency, 'Use an integer ≥ 1.');
+  if (!Number.isInteger(prefetch) || prefetch < 0)
+    throw new InvalidOptionError('createTrackletLoader.prefetch', prefetch, 'Use an integer ≥ 0.');
   const augmentation = options.augment ? validateAugmentation(options.augmentation) : undefined;
   const seed = options.seed ?? 0;
   const byIdentity = options.strategy === 'multiview' ? groupByIdentity(tracklets) : undefined;
@@ -89,14 +107,26 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
     const random = createRandom(mixSeed(seed, index));
     anchors.forEach((anchor, position) => {
       if (!Number.isInteger(anchor) || anchor < 0 || anchor >= tracklets.length) {
-        throw new InvalidOptionError(`createTrackletLoader.batches[${index}][${position}]`, anchor, `Use tracklet indices in 0..${tracklets.length - 1}.`);
+        throw new InvalidOptionError(
+          `createTrackletLoader.batches[${index}][${position}]`,
+          anchor,
+          `Use tracklet indices in 0..${tracklets.length - 1}.`,
+        );
       }
     });
     if (options.strategy === 'all' && anchors.length !== 1) {
-      throw new InvalidOptionError(`createTrackletLoader.batches[${index}]`, anchors, 'The "all" strategy needs batches of exactly one tracklet (lengths differ).');
+      throw new InvalidOptionError(
+        `createTrackletLoader.batches[${index}]`,
+        anchors,
+        'The "all" strategy needs batches of exactly one tracklet (lengths differ).',
+      );
     }
-    const frames = anchors.map((anchor) => selectFrames(tracklets, anchor, options.strategy, framesPerTracklet, random, byIdentity));
-    const augmentations = augmentation && frames.map((refs) => refs.map(() => drawAugmentation(random, height as number, width as number, augmentation)));
+    const frames = anchors.map((anchor) =>
+      selectFrames(tracklets, anchor, options.strategy, framesPerTracklet, random, byIdentity),
+    );
+    const augmentations =
+      augmentation &&
+      frames.map((refs) => refs.map(() => drawAugmentation(random, height as number, width as number, augmentation)));
     return { index, anchors, frames, ...(augmentations ? { augmentations } : {}) };
   };
 
@@ -108,11 +138,24 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
         refs.map((ref, step) =>
           limit(async () => {
             const path = (tracklets[ref.tracklet] as Tracklet).frames[ref.frame] as string;
-            const image = await decodeImage(path, { height: height as number, width: width as number, resize: options.resize ?? 'pillow' });
+            const image = await decodeImage(path, {
+              height: height as number,
+              width: width as number,
+              resize: options.resize ?? 'pillow',
+            });
             const offset = (sample * steps + step) * frameSize;
             const parameters = batch.augmentations?.[sample]?.[step];
             if (parameters && augmentation) {
-              applyAugmentation(image.data, height as number, width as number, parameters, augmentation.padding, out, offset, augmentation.erasing ? augmentation.erasing.value : 0);
+              applyAugmentation(
+                image.data,
+                height as number,
+                width as number,
+                parameters,
+                augmentation.padding,
+                out,
+                offset,
+                augmentation.erasing ? augmentation.erasing.value : 0,
+              );
             } else bytesToFloat(image.data, out, offset, NORMALIZED_BYTE);
           }),
         ),

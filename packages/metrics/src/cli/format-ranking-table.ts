@@ -1,7 +1,10 @@
 import type { RankingResult } from '../ranking-accumulator';
 
 /** A fixed-width table of Rank-1/5/10/20, mAP, trapezoid mAP and mINP in percent, with the query counts. */
-export function formatRankingTable(result: RankingResult, settings: { metric: string; queries: number; gallery: number }): string {
+export function formatRankingTable(
+  result: RankingResult,
+  settings: { metric: string; queries: number; gallery: number },
+): string {
   const percent = (value: number | undefined) => (value === undefined ? '—' : `${(value * 100).toFixed(2)}%`);
   const at = (rank: number) => (rank <= result.cmc.length ? result.cmc[rank - 1] : undefined);
   const columns: [string, string][] = [

@@ -20,7 +20,9 @@ function readFile(file: string, option: string): Uint8Array {
   try {
     return fs.readFileSync(file);
   } catch (error) {
-    throw new FileFormatError(file, `cannot be read (${(error as Error).message}); it was given to ${option}.`, { cause: error });
+    throw new FileFormatError(file, `cannot be read (${(error as Error).message}); it was given to ${option}.`, {
+      cause: error,
+    });
   }
 }
 
@@ -31,7 +33,8 @@ function readFile(file: string, option: string): Uint8Array {
  */
 export function readFeatures(file: string, option: string): { features: Float32Array; dim: number; rows: number } {
   const array = readNpy(readFile(file, option), file);
-  if (array.shape.length !== 2) throw new FileFormatError(file, `${option} must be a 2-D [n, D] array, found shape (${array.shape.join(', ')}).`);
+  if (array.shape.length !== 2)
+    throw new FileFormatError(file, `${option} must be a 2-D [n, D] array, found shape (${array.shape.join(', ')}).`);
   if (!(array.data instanceof Float32Array || array.data instanceof Float64Array)) {
     throw new FileFormatError(file, `${option} must be float32 or float64, found dtype '${array.dtype}'.`);
   }
@@ -40,10 +43,16 @@ export function readFeatures(file: string, option: string): { features: Float32A
 }
 
 /** Reads a float [Q, G] distance matrix from a `.npy` file. */
-export function readDistances(file: string, option: string): { distances: Float32Array | Float64Array; rows: number; cols: number } {
+export function readDistances(
+  file: string,
+  option: string,
+): { distances: Float32Array | Float64Array; rows: number; cols: number } {
   const array = readNpy(readFile(file, option), file);
   if (array.shape.length !== 2 || !(array.data instanceof Float32Array || array.data instanceof Float64Array)) {
-    throw new FileFormatError(file, `${option} must be a 2-D float32/float64 [Q, G] array, found '${array.dtype}' (${array.shape.join(', ')}).`);
+    throw new FileFormatError(
+      file,
+      `${option} must be a 2-D float32/float64 [Q, G] array, found '${array.dtype}' (${array.shape.join(', ')}).`,
+    );
   }
   return { distances: array.data, rows: array.shape[0] as number, cols: array.shape[1] as number };
 }
@@ -58,13 +67,15 @@ export function readLabelColumn(file: string, option: string): Int32Array {
   const bytes = readFile(file, option);
   if (file.endsWith('.npy')) {
     const array = readNpy(bytes, file);
-    if (array.shape.length !== 1) throw new FileFormatError(file, `${option} must be a 1-D array, found shape (${array.shape.join(', ')}).`);
+    if (array.shape.length !== 1)
+      throw new FileFormatError(file, `${option} must be a 1-D array, found shape (${array.shape.join(', ')}).`);
     if (array.data instanceof Float32Array || array.data instanceof Float64Array) {
       throw new FileFormatError(file, `${option} must have an integer dtype, found '${array.dtype}'.`);
     }
     const values = Array.from(array.data as ArrayLike<number | bigint>, Number);
     values.forEach((value, i) => {
-      if (!Number.isSafeInteger(value) || Math.abs(value) > 2147483647) throw new FileFormatError(file, `element ${i} (${value}) does not fit in int32.`);
+      if (!Number.isSafeInteger(value) || Math.abs(value) > 2147483647)
+        throw new FileFormatError(file, `element ${i} (${value}) does not fit in int32.`);
     });
     return Int32Array.from(values);
   }
@@ -83,14 +94,19 @@ export function readLabelTable(file: string, option: string): { identities: Int3
   const identityColumn = header.findIndex((name) => ['identity', 'pid', 'id'].includes(name));
   const cameraColumn = header.findIndex((name) => ['camera', 'camid', 'cam'].includes(name));
   if (identityColumn < 0 || cameraColumn < 0) {
-    throw new FileFormatError(file, `${option}: the header must name an identity column (identity|pid|id) and a camera column (camera|camid|cam); found "${lines[0] ?? ''}".`, { line: 1 });
+    throw new FileFormatError(
+      file,
+      `${option}: the header must name an identity column (identity|pid|id) and a camera column (camera|camid|cam); found "${lines[0] ?? ''}".`,
+      { line: 1 },
+    );
   }
   const rows = lines.slice(1);
   const identities = new Int32Array(rows.length);
   const cameras = new Int32Array(rows.length);
   rows.forEach((row, i) => {
     const cells = row.split(',');
-    if (cells.length !== header.length) throw new FileFormatError(file, `expected ${header.length} columns, found ${cells.length}.`, { line: i + 2 });
+    if (cells.length !== header.length)
+      throw new FileFormatError(file, `expected ${header.length} columns, found ${cells.length}.`, { line: i + 2 });
     identities[i] = parseInteger((cells[identityColumn] as string).trim(), file, i + 2, option);
     cameras[i] = parseInteger((cells[cameraColumn] as string).trim(), file, i + 2, option);
   });
@@ -106,6 +122,7 @@ function splitLines(bytes: Uint8Array): string[] {
 function parseInteger(text: string, file: string, line: number, option: string): number {
   if (!INTEGER.test(text)) throw new FileFormatError(file, `${option}: "${text}" is not an integer.`, { line });
   const value = Number(text);
-  if (Math.abs(value) > 2147483647) throw new FileFormatError(file, `${option}: ${text} does not fit in int32.`, { line });
+  if (Math.abs(value) > 2147483647)
+    throw new FileFormatError(file, `${option}: ${text} does not fit in int32.`, { line });
   return value;
 }

@@ -88,7 +88,11 @@ export function runMetricsCli(argv: readonly string[], io: CliIo): number {
   }
   try {
     const result = evaluate(values);
-    io.stdout(values.json ? `${JSON.stringify(toJson(result.ranking, result.settings), null, 2)}\n` : `${formatRankingTable(result.ranking, result.settings)}\n`);
+    io.stdout(
+      values.json
+        ? `${JSON.stringify(toJson(result.ranking, result.settings), null, 2)}\n`
+        : `${formatRankingTable(result.ranking, result.settings)}\n`,
+    );
     return 0;
   } catch (error) {
     if (!VkdError.isInstance(error)) throw error;
@@ -108,7 +112,11 @@ function integerOption(values: Values, name: 'max-rank' | 'k1' | 'k2'): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(`--${name}`, text, 'Use a positive integer.');
   if (name === 'max-rank' && value > MAX_RANK) {
-    throw new InvalidOptionError(`--${name}`, text, `Use at most ${MAX_RANK}: ranks past the gallery size add nothing, and each costs memory.`);
+    throw new InvalidOptionError(
+      `--${name}`,
+      text,
+      `Use at most ${MAX_RANK}: ranks past the gallery size add nothing, and each costs memory.`,
+    );
   }
   return value;
 }
@@ -118,15 +126,29 @@ function labels(values: Values, side: 'query' | 'gallery'): { identities: Int32A
   const ids = values[`${side}-ids`];
   const cams = values[`${side}-cams`];
   if (table !== undefined) {
-    if (ids !== undefined || cams !== undefined) throw new InvalidOptionError(`--${side}-labels`, table, `Give either --${side}-labels or --${side}-ids with --${side}-cams, not both.`);
+    if (ids !== undefined || cams !== undefined)
+      throw new InvalidOptionError(
+        `--${side}-labels`,
+        table,
+        `Give either --${side}-labels or --${side}-ids with --${side}-cams, not both.`,
+      );
     return readLabelTable(table, `--${side}-labels`);
   }
   if (ids === undefined || cams === undefined) {
-    throw new InvalidOptionError(`--${side}-labels`, undefined, `Give --${side}-labels FILE, or both --${side}-ids and --${side}-cams.`);
+    throw new InvalidOptionError(
+      `--${side}-labels`,
+      undefined,
+      `Give --${side}-labels FILE, or both --${side}-ids and --${side}-cams.`,
+    );
   }
   const identities = readLabelColumn(ids, `--${side}-ids`);
   const cameras = readLabelColumn(cams, `--${side}-cams`);
-  if (identities.length !== cameras.length) throw new ShapeMismatchError(`--${side}-cams (${cams})`, `[${identities.length}] like --${side}-ids`, `[${cameras.length}]`);
+  if (identities.length !== cameras.length)
+    throw new ShapeMismatchError(
+      `--${side}-cams (${cams})`,
+      `[${identities.length}] like --${side}-ids`,
+      `[${cameras.length}]`,
+    );
   return { identities, cameras };
 }
 
@@ -135,7 +157,8 @@ function flagOption<T>(flag: string, value: unknown, validate: () => T): T {
   try {
     return validate();
   } catch (error) {
-    if (error instanceof InvalidOptionError && !error.option.startsWith('--')) throw new InvalidOptionError(flag, value, error.reason, { cause: error });
+    if (error instanceof InvalidOptionError && !error.option.startsWith('--'))
+      throw new InvalidOptionError(flag, value, error.reason, { cause: error });
     throw error;
   }
 }
@@ -144,13 +167,22 @@ function evaluate(values: Values) {
   const metric = flagOption('--metric', values.metric, () => validateMetric(values.metric));
   const maxRank = integerOption(values, 'max-rank');
   // Checked even without --rerank, so that a typo in them is not silently ignored.
-  const reRankOptions = { k1: integerOption(values, 'k1'), k2: integerOption(values, 'k2'), lambda: Number(values.lambda), metric };
+  const reRankOptions = {
+    k1: integerOption(values, 'k1'),
+    k2: integerOption(values, 'k2'),
+    lambda: Number(values.lambda),
+    metric,
+  };
   flagOption('--lambda', values.lambda, () => validateReRankOptions(reRankOptions));
-  const junkIdentities = (values['junk-ids'] as string).split(',').filter((part) => part.trim() !== '').map((part) => {
-    const value = Number(part);
-    if (!Number.isInteger(value)) throw new InvalidOptionError('--junk-ids', values['junk-ids'], 'Use comma-separated integers, e.g. -1,0.');
-    return value;
-  });
+  const junkIdentities = (values['junk-ids'] as string)
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .map((part) => {
+      const value = Number(part);
+      if (!Number.isInteger(value))
+        throw new InvalidOptionError('--junk-ids', values['junk-ids'], 'Use comma-separated integers, e.g. -1,0.');
+      return value;
+    });
   const query = labels(values, 'query');
   const gallery = labels(values, 'gallery');
   const ranking = {
@@ -162,13 +194,35 @@ function evaluate(values: Values) {
     junkIdentities,
     excludeSameCamera: !values['keep-same-camera'],
   };
-  const settings = { metric, maxRank, junkIdentities, excludeSameCamera: ranking.excludeSameCamera, rerank: values.rerank, queries: query.identities.length, gallery: gallery.identities.length };
+  const settings = {
+    metric,
+    maxRank,
+    junkIdentities,
+    excludeSameCamera: ranking.excludeSameCamera,
+    rerank: values.rerank,
+    queries: query.identities.length,
+    gallery: gallery.identities.length,
+  };
   if (values.distances !== undefined) {
-    if (values.query !== undefined || values.gallery !== undefined) throw new InvalidOptionError('--distances', values.distances, 'Give either --distances or --query/--gallery features, not both.');
-    if (values.rerank) throw new InvalidOptionError('--rerank', true, 'Re-ranking needs --query and --gallery features, not --distances.');
+    if (values.query !== undefined || values.gallery !== undefined)
+      throw new InvalidOptionError(
+        '--distances',
+        values.distances,
+        'Give either --distances or --query/--gallery features, not both.',
+      );
+    if (values.rerank)
+      throw new InvalidOptionError(
+        '--rerank',
+        true,
+        'Re-ranking needs --query and --gallery features, not --distances.',
+      );
     const { distances, rows, cols } = readDistances(values.distances, '--distances');
     if (rows !== query.identities.length || cols !== gallery.identities.length) {
-      throw new ShapeMismatchError(`--distances (${values.distances})`, `[Q=${query.identities.length}, G=${gallery.identities.length}] from the label files`, `[${rows}, ${cols}]`);
+      throw new ShapeMismatchError(
+        `--distances (${values.distances})`,
+        `[Q=${query.identities.length}, G=${gallery.identities.length}] from the label files`,
+        `[${rows}, ${cols}]`,
+      );
     }
     return { ranking: evaluateRanking({ distances, ...ranking }), settings: { ...settings, metric: 'precomputed' } };
   }
@@ -177,15 +231,39 @@ function evaluate(values: Values) {
   }
   const q = readFeatures(values.query, '--query');
   const g = readFeatures(values.gallery, '--gallery');
-  if (q.dim !== g.dim) throw new ShapeMismatchError(`--gallery (${values.gallery})`, `[G, D=${q.dim}] like --query`, `[${g.rows}, ${g.dim}]`);
-  if (q.rows !== query.identities.length) throw new ShapeMismatchError(`--query (${values.query})`, `[Q=${query.identities.length}, D] (one row per query label)`, `[${q.rows}, ${q.dim}]`);
-  if (g.rows !== gallery.identities.length) throw new ShapeMismatchError(`--gallery (${values.gallery})`, `[G=${gallery.identities.length}, D] (one row per gallery label)`, `[${g.rows}, ${g.dim}]`);
+  if (q.dim !== g.dim)
+    throw new ShapeMismatchError(
+      `--gallery (${values.gallery})`,
+      `[G, D=${q.dim}] like --query`,
+      `[${g.rows}, ${g.dim}]`,
+    );
+  if (q.rows !== query.identities.length)
+    throw new ShapeMismatchError(
+      `--query (${values.query})`,
+      `[Q=${query.identities.length}, D] (one row per query label)`,
+      `[${q.rows}, ${q.dim}]`,
+    );
+  if (g.rows !== gallery.identities.length)
+    throw new ShapeMismatchError(
+      `--gallery (${values.gallery})`,
+      `[G=${gallery.identities.length}, D] (one row per gallery label)`,
+      `[${g.rows}, ${g.dim}]`,
+    );
   if (values.rerank) {
     const options = validateReRankOptions(reRankOptions);
     const distances = reRank({ queryFeatures: q.features, galleryFeatures: g.features, dim: q.dim, ...options });
     return { ranking: evaluateRanking({ distances, ...ranking }), settings: { ...settings, reRanking: options } };
   }
-  return { ranking: evaluateFeatures({ queryFeatures: q.features, galleryFeatures: g.features, dim: q.dim, metric, ...ranking }), settings };
+  return {
+    ranking: evaluateFeatures({
+      queryFeatures: q.features,
+      galleryFeatures: g.features,
+      dim: q.dim,
+      metric,
+      ...ranking,
+    }),
+    settings,
+  };
 }
 
 function toJson(result: RankingResult, settings: Record<string, unknown>) {
@@ -204,4 +282,3 @@ function toJson(result: RankingResult, settings: Record<string, unknown>) {
     settings,
   };
 }
-

@@ -11,12 +11,22 @@ function spatialUnits(prefix: string, channels: number): ConvUnit[] {
   const hidden = Math.floor(channels / REDUCTION);
   const gate = `${prefix}.spatial_att.gate_s`;
   const dilated = (index: number): ConvUnit => ({
-    conv: `${gate}.gate_s_conv_di_${index}`, bn: `${gate}.gate_s_bn_di_${index}`, inChannels: hidden, outChannels: hidden,
-    geometry: { kernel: 3, stride: 1, padding: DILATION, dilation: DILATION }, convBias: true,
+    conv: `${gate}.gate_s_conv_di_${index}`,
+    bn: `${gate}.gate_s_bn_di_${index}`,
+    inChannels: hidden,
+    outChannels: hidden,
+    geometry: { kernel: 3, stride: 1, padding: DILATION, dilation: DILATION },
+    convBias: true,
   });
   return [
-    { conv: `${gate}.gate_s_conv_reduce0`, bn: `${gate}.gate_s_bn_reduce0`, inChannels: channels, outChannels: hidden,
-      geometry: { kernel: 1, stride: 1, padding: 0, dilation: 1 }, convBias: true },
+    {
+      conv: `${gate}.gate_s_conv_reduce0`,
+      bn: `${gate}.gate_s_bn_reduce0`,
+      inChannels: channels,
+      outChannels: hidden,
+      geometry: { kernel: 1, stride: 1, padding: 0, dilation: 1 },
+      convBias: true,
+    },
     dilated(0),
     dilated(1),
   ];
@@ -36,13 +46,29 @@ export function bamSpecs(prefix: string, channels: number): ParameterSpec[] {
     ...batchNormSpecs(`${channelGate}.gate_c_bn_1`, hidden),
     ...linearSpecs(`${channelGate}.gate_c_fc_final`, hidden, channels),
     ...spatialUnits(prefix, channels).flatMap((convUnit) => unitSpecs(convUnit)),
-    { name: `${spatialGate}.gate_s_conv_final.weight`, shape: [1, 1, hidden, 1], layout: 'conv', trainable: true, init: { kind: 'kaiming-normal-fan-out' } },
-    { name: `${spatialGate}.gate_s_conv_final.bias`, shape: [1], layout: 'vector', trainable: true, init: { kind: 'constant', value: 0 } },
+    {
+      name: `${spatialGate}.gate_s_conv_final.weight`,
+      shape: [1, 1, hidden, 1],
+      layout: 'conv',
+      trainable: true,
+      init: { kind: 'kaiming-normal-fan-out' },
+    },
+    {
+      name: `${spatialGate}.gate_s_conv_final.bias`,
+      shape: [1],
+      layout: 'vector',
+      trainable: true,
+      init: { kind: 'constant', value: 0 },
+    },
   ];
 }
 
 function linear(x: tf.Tensor2D, context: ForwardContext, prefix: string): tf.Tensor2D {
-  return tf.fused.matMul({ a: x, b: context.variable(`${prefix}.weight`) as tf.Tensor2D, bias: context.variable(`${prefix}.bias`) }) as tf.Tensor2D;
+  return tf.fused.matMul({
+    a: x,
+    b: context.variable(`${prefix}.weight`) as tf.Tensor2D,
+    bias: context.variable(`${prefix}.bias`),
+  }) as tf.Tensor2D;
 }
 
 /**
@@ -54,14 +80,25 @@ export function bamForward(x: tf.Tensor4D, prefix: string, context: ForwardConte
   const [count, , , channels] = x.shape;
   const channelGate = `${prefix}.channel_att.gate_c`;
   const hidden = linear(tf.mean(x, [1, 2]) as tf.Tensor2D, context, `${channelGate}.gate_c_fc_0`);
-  const normalised = batchNorm(hidden, batchNormVariables(context, `${channelGate}.gate_c_bn_1`), context.mode, { relu: true });
-  const channelAttention = tf.reshape(linear(normalised, context, `${channelGate}.gate_c_fc_final`), [count, 1, 1, channels]);
+  const normalised = batchNorm(hidden, batchNormVariables(context, `${channelGate}.gate_c_bn_1`), context.mode, {
+    relu: true,
+  });
+  const channelAttention = tf.reshape(linear(normalised, context, `${channelGate}.gate_c_fc_final`), [
+    count,
+    1,
+    1,
+    channels,
+  ]);
 
   let spatial = x;
-  for (const convUnit of spatialUnits(prefix, channels)) spatial = unitForward(spatial, convUnit, context, { relu: true });
+  for (const convUnit of spatialUnits(prefix, channels))
+    spatial = unitForward(spatial, convUnit, context, { relu: true });
   const finalConv = `${prefix}.spatial_att.gate_s.gate_s_conv_final`;
   const spatialAttention = tf.fused.conv2d({
-    x: spatial, filter: context.variable(`${finalConv}.weight`) as tf.Tensor4D, strides: 1, pad: 'valid',
+    x: spatial,
+    filter: context.variable(`${finalConv}.weight`) as tf.Tensor4D,
+    strides: 1,
+    pad: 'valid',
     bias: context.variable(`${finalConv}.bias`),
   });
   const gate = tf.sigmoid(tf.mul(channelAttention, spatialAttention));

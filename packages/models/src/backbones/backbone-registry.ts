@@ -36,7 +36,11 @@ export function getBackbone(name: string): Backbone {
  */
 export function registerBackbone(backbone: Backbone): void {
   if (!backbone.attention.includes('none')) {
-    throw new InvalidOptionError(`registerBackbone("${backbone.name}").attention`, backbone.attention, "Include 'none'.");
+    throw new InvalidOptionError(
+      `registerBackbone("${backbone.name}").attention`,
+      backbone.attention,
+      "Include 'none'.",
+    );
   }
   const taken = new Set([...registry.keys(), ...aliasTable().keys()]);
   for (const name of [backbone.name, ...Object.keys(backbone.aliases ?? {})]) {

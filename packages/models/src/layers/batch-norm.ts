@@ -141,21 +141,36 @@ type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
  * gradients. Safe inside `tf.variableGrads` / `optimizer.minimize` closures and `tf.tidy`.
  * @param x [..., C]. @returns same shape as `x` (caller disposes).
  */
-export function batchStatisticsNorm<T extends tf.Tensor>(x: T, bn: BatchNormVariables, update: boolean, tail: NormTail): T {
+export function batchStatisticsNorm<T extends tf.Tensor>(
+  x: T,
+  bn: BatchNormVariables,
+  update: boolean,
+  tail: NormTail,
+): T {
   // No gradient tape (e.g. a frozen teacher's forward outside a gradient closure): the forward alone, no op machinery.
-  if (!tf.engine().isTapeOn()) return tf.tidy(() => batchNormTrainingForward(x, bn.weight, bn.bias, bn, update, tail).value) as T;
+  if (!tf.engine().isTapeOn())
+    return tf.tidy(() => batchNormTrainingForward(x, bn.weight, bn.bias, bn, update, tail).value) as T;
   const hasShortcut = tail.shortcut !== undefined;
   const normalise = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, weight, bias] = args as tf.Tensor[];
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const shortcut = hasShortcut ? (args[3] as tf.Tensor) : undefined;
-    const { value, mean, variance } = batchNormTrainingForward(input!, weight!, bias!, bn, update, { relu: tail.relu, shortcut });
+    const { value, mean, variance } = batchNormTrainingForward(input!, weight!, bias!, bn, update, {
+      relu: tail.relu,
+      shortcut,
+    });
     save(tail.relu ? [input!, weight!, mean, variance, value] : [input!, weight!, mean, variance]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const [savedInput, savedWeight, savedMean, savedVariance, savedOutput] = saved as [tf.Tensor, tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
+          const [savedInput, savedWeight, savedMean, savedVariance, savedOutput] = saved as [
+            tf.Tensor,
+            tf.Tensor,
+            tf.Tensor1D,
+            tf.Tensor1D,
+            tf.Tensor?,
+          ];
           const moments = { mean: savedMean, variance: savedVariance };
           return batchNormTrainingBackward(dy, savedInput, savedOutput, moments, savedWeight, tail.relu, hasShortcut);
         }),
@@ -170,7 +185,12 @@ export function batchStatisticsNorm<T extends tf.Tensor>(x: T, bn: BatchNormVari
  * residual add and a ReLU: `relu?(bn(x) + shortcut?)`.
  * @returns same shape as `x` (caller disposes).
  */
-export function batchNorm<T extends tf.Tensor>(x: T, bn: BatchNormVariables, mode: BatchNormMode, tail: NormTail = { relu: false }): T {
+export function batchNorm<T extends tf.Tensor>(
+  x: T,
+  bn: BatchNormVariables,
+  mode: BatchNormMode,
+  tail: NormTail = { relu: false },
+): T {
   if (mode !== 'moving') return batchStatisticsNorm(x, bn, mode === 'batch-update', tail);
   return tf.tidy(() => {
     let value: tf.Tensor = tf.batchNorm(x, bn.runningMean, bn.runningVar, bn.bias, bn.weight, BATCH_NORM_EPSILON);

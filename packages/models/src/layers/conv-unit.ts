@@ -20,8 +20,22 @@ export interface ConvUnit {
 }
 
 /** A conv (no bias, PyTorch padding (k−1)/2) + BatchNorm unit. */
-export function convUnit(conv: string, bn: string, kernel: number, stride: number, inChannels: number, outChannels: number): ConvUnit {
-  return { conv, bn, geometry: { kernel, stride, padding: (kernel - 1) / 2, dilation: 1 }, inChannels, outChannels, convBias: false };
+export function convUnit(
+  conv: string,
+  bn: string,
+  kernel: number,
+  stride: number,
+  inChannels: number,
+  outChannels: number,
+): ConvUnit {
+  return {
+    conv,
+    bn,
+    geometry: { kernel, stride, padding: (kernel - 1) / 2, dilation: 1 },
+    inChannels,
+    outChannels,
+    convBias: false,
+  };
 }
 
 /** Specs of a unit; `bnWeightInit` 0 gives torchvision's `zero_init_residual`. */
@@ -46,7 +60,12 @@ export function batchNormVariables(context: ForwardContext, prefix: string): Bat
  * Runs one conv + BN (+ shortcut) (+ ReLU) unit: `relu?(bn(conv(x)) + shortcut?)`.
  * @param x [N, H, W, Cin]; `tail.shortcut` [N, H', W', Cout]. @returns [N, H', W', Cout].
  */
-export function unitForward(x: tf.Tensor4D, convUnit: ConvUnit, context: ForwardContext, tail: ConvBatchNormTail): tf.Tensor4D {
+export function unitForward(
+  x: tf.Tensor4D,
+  convUnit: ConvUnit,
+  context: ForwardContext,
+  tail: ConvBatchNormTail,
+): tf.Tensor4D {
   const variables = {
     filter: context.variable(`${convUnit.conv}.weight`),
     ...(convUnit.convBias ? { bias: context.variable(`${convUnit.conv}.bias`) } : {}),
@@ -54,4 +73,3 @@ export function unitForward(x: tf.Tensor4D, convUnit: ConvUnit, context: Forward
   };
   return convBatchNorm(x, variables, convUnit.geometry, context.mode, tail);
 }
-

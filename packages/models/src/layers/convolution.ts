@@ -18,7 +18,14 @@ export interface ConvGeometry {
 }
 
 function tfPadding(padding: number): 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
-  return padding === 0 ? 'valid' : [[0, 0], [padding, padding], [padding, padding], [0, 0]];
+  return padding === 0
+    ? 'valid'
+    : [
+        [0, 0],
+        [padding, padding],
+        [padding, padding],
+        [0, 0],
+      ];
 }
 
 /**
@@ -43,9 +50,23 @@ export function convolve(
   const [, height, width] = x.shape;
   const extraHeight = (dilation - ((height + 2 * padding) % dilation)) % dilation;
   const extraWidth = (dilation - ((width + 2 * padding) % dilation)) % dilation;
-  const blocks = tf.spaceToBatchND(x, [dilation, dilation], [[padding, padding + extraHeight], [padding, padding + extraWidth]]);
+  const blocks = tf.spaceToBatchND(
+    x,
+    [dilation, dilation],
+    [
+      [padding, padding + extraHeight],
+      [padding, padding + extraWidth],
+    ],
+  );
   const convolved = tf.fused.conv2d({ x: blocks as tf.Tensor4D, filter, strides: 1, pad: 'valid', bias, activation });
-  return tf.batchToSpaceND(convolved, [dilation, dilation], [[0, extraHeight], [0, extraWidth]]) as tf.Tensor4D;
+  return tf.batchToSpaceND(
+    convolved,
+    [dilation, dilation],
+    [
+      [0, extraHeight],
+      [0, extraWidth],
+    ],
+  ) as tf.Tensor4D;
 }
 
 /** Variables of a conv followed by a BatchNorm. */
@@ -82,10 +103,21 @@ function fusedConvBatchNorm(
 ): tf.Tensor4D {
   const { stride } = geometry;
   const pad = tfPadding(geometry.padding);
-  const convolve = (input: tf.Tensor, filter: tf.Tensor) => tf.fused.conv2d({ x: input as tf.Tensor4D, filter: filter as tf.Tensor4D, strides: stride, pad });
+  const convolve = (input: tf.Tensor, filter: tf.Tensor) =>
+    tf.fused.conv2d({ x: input as tf.Tensor4D, filter: filter as tf.Tensor4D, strides: stride, pad });
   if (!tf.engine().isTapeOn()) {
     // No gradient tape (e.g. a frozen teacher's forward outside a gradient closure): the forward alone.
-    return tf.tidy(() => batchNormTrainingForward(convolve(x, variables.filter), variables.bn.weight, variables.bn.bias, variables.bn, update, tail).value) as tf.Tensor4D;
+    return tf.tidy(
+      () =>
+        batchNormTrainingForward(
+          convolve(x, variables.filter),
+          variables.bn.weight,
+          variables.bn.bias,
+          variables.bn,
+          update,
+          tail,
+        ).value,
+    ) as tf.Tensor4D;
   }
   const hasShortcut = tail.shortcut !== undefined;
   const unit = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -93,7 +125,10 @@ function fusedConvBatchNorm(
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const shortcut = hasShortcut ? (args[4] as tf.Tensor) : undefined;
     const convolved = convolve(input!, filter!);
-    const { value, mean, variance } = batchNormTrainingForward(convolved, weight!, bias!, variables.bn, update, { relu: tail.relu, shortcut });
+    const { value, mean, variance } = batchNormTrainingForward(convolved, weight!, bias!, variables.bn, update, {
+      relu: tail.relu,
+      shortcut,
+    });
     const kept = [input!, filter!, convolved, weight!, mean, variance];
     save(tail.relu ? [...kept, value] : kept);
     return {
@@ -104,17 +139,32 @@ function fusedConvBatchNorm(
             saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
           const moments = { mean: savedMean, variance: savedVariance };
           const [dConvolved, dWeight, dBias, dShortcut] = batchNormTrainingBackward(
-            dy, savedConvolved, savedOutput, moments, savedWeight, tail.relu, hasShortcut,
+            dy,
+            savedConvolved,
+            savedOutput,
+            moments,
+            savedWeight,
+            tail.relu,
+            hasShortcut,
           ) as [tf.Tensor4D, tf.Tensor, tf.Tensor, tf.Tensor?];
           const dFilter = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: savedInput, dy: dConvolved }, {
-            strides: stride, pad, dataFormat: 'NHWC', filterShape: savedFilter.shape,
+            strides: stride,
+            pad,
+            dataFormat: 'NHWC',
+            filterShape: savedFilter.shape,
           } as unknown as tf.NamedAttrMap) as tf.Tensor;
           const dInput = tf.conv2dTranspose(dConvolved, savedFilter, savedInput.shape, stride, pad);
           return [dInput, dFilter, dWeight, dBias, ...(dShortcut ? [dShortcut] : [])];
         }),
     };
   }) as unknown as CustomGradFunction);
-  const inputs: tf.Tensor[] = [x, variables.filter, variables.bn.weight, variables.bn.bias, ...(tail.shortcut ? [tail.shortcut] : [])];
+  const inputs: tf.Tensor[] = [
+    x,
+    variables.filter,
+    variables.bn.weight,
+    variables.bn.bias,
+    ...(tail.shortcut ? [tail.shortcut] : []),
+  ];
   return unit(...inputs) as tf.Tensor4D;
 }
 
@@ -139,9 +189,10 @@ export function convBatchNorm(
     return fusedConvBatchNorm(x, variables, geometry, mode === 'batch-update', normTail);
   }
   return tf.tidy(() => {
-    const convolved = training && tail.inputIsData && geometry.dilation === 1 && !variables.bias
-      ? tf.conv2d(x, variables.filter as tf.Tensor4D, geometry.stride, tfPadding(geometry.padding))
-      : convolve(x, variables.filter as tf.Tensor4D, geometry, variables.bias as tf.Tensor1D | undefined, 'linear');
+    const convolved =
+      training && tail.inputIsData && geometry.dilation === 1 && !variables.bias
+        ? tf.conv2d(x, variables.filter as tf.Tensor4D, geometry.stride, tfPadding(geometry.padding))
+        : convolve(x, variables.filter as tf.Tensor4D, geometry, variables.bias as tf.Tensor1D | undefined, 'linear');
     return batchNorm(convolved, variables.bn, mode, normTail);
   });
 }

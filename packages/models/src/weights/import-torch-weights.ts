@@ -6,7 +6,13 @@ import { closestBackboneHint } from './backbone-match';
 import { readFileBytes } from './read-bytes';
 import { toModelLayout, torchShape } from './torch-layout';
 import { readWeightsFile } from './weights-file';
-import { detectTorchFormat, isProvidedBy, mapTorchKey, TORCH_WEIGHTS_FORMATS, type TorchWeightsFormat } from './torch-names';
+import {
+  detectTorchFormat,
+  isProvidedBy,
+  mapTorchKey,
+  TORCH_WEIGHTS_FORMATS,
+  type TorchWeightsFormat,
+} from './torch-names';
 
 /** Options of {@link importTorchWeights}. */
 export interface ImportTorchWeightsOptions {
@@ -61,18 +67,44 @@ function listed(names: readonly string[]): string {
  *   value, or missing / unexpected keys unless allowed; UnsafePickleError for a pickle naming any other Python
  *   global; InvalidOptionError for an unknown format.
  */
-export async function importTorchWeights(model: ReidModel, source: string | Uint8Array | ArrayBuffer, options: ImportTorchWeightsOptions = {}): Promise<ImportReport> {
+export async function importTorchWeights(
+  model: ReidModel,
+  source: string | Uint8Array | ArrayBuffer,
+  options: ImportTorchWeightsOptions = {},
+): Promise<ImportReport> {
   const sourceName = typeof source === 'string' ? source : (options.sourceName ?? '<bytes>');
   if (options.format !== undefined && !TORCH_WEIGHTS_FORMATS.includes(options.format)) {
-    throw new InvalidOptionError('importTorchWeights.options.format', options.format, `Expected one of ${TORCH_WEIGHTS_FORMATS.map((name) => `"${name}"`).join(', ')}.`);
+    throw new InvalidOptionError(
+      'importTorchWeights.options.format',
+      options.format,
+      `Expected one of ${TORCH_WEIGHTS_FORMATS.map((name) => `"${name}"`).join(', ')}.`,
+    );
   }
-  const bytes = typeof source === 'string' ? await readFileBytes(source) : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
-  if (!(bytes instanceof Uint8Array)) throw new InvalidOptionError('importTorchWeights.source', source, 'Expected a path or the bytes of a weights file.');
+  const bytes =
+    typeof source === 'string'
+      ? await readFileBytes(source)
+      : source instanceof ArrayBuffer
+        ? new Uint8Array(source)
+        : source;
+  if (!(bytes instanceof Uint8Array))
+    throw new InvalidOptionError(
+      'importTorchWeights.source',
+      source,
+      'Expected a path or the bytes of a weights file.',
+    );
   const { entries } = readWeightsFile(bytes, sourceName);
   const format = options.format ?? detectTorchFormat(Object.keys(entries));
   const backbone = getBackbone(model.config.backbone);
   const specs = new Map(model.weightSpecs().map((spec) => [spec.name, spec]));
-  const report: ImportReport = { source: sourceName, format, loaded: [], missing: [], unexpected: [], ignored: [], untouched: [] };
+  const report: ImportReport = {
+    source: sourceName,
+    format,
+    loaded: [],
+    missing: [],
+    unexpected: [],
+    ignored: [],
+    untouched: [],
+  };
   const values = new Map<string, Float32Array>();
   for (const [key, entry] of Object.entries(entries)) {
     const mapped = mapTorchKey(key, format, backbone);
@@ -84,15 +116,24 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
     }
     const expected = torchShape(spec);
     if (!tf.util.arraysEqual(entry.shape, expected)) {
-      throw new CheckpointError(sourceName, `"${key}" has shape ${formatShape(entry.shape)} but the model expects ${formatShape(expected)} (PyTorch layout). ${shapeHint(mapped.name, entry.shape, model)}${closestBackboneHint(entries, format, model.config)}`);
+      throw new CheckpointError(
+        sourceName,
+        `"${key}" has shape ${formatShape(entry.shape)} but the model expects ${formatShape(expected)} (PyTorch layout). ${shapeHint(mapped.name, entry.shape, model)}${closestBackboneHint(entries, format, model.config)}`,
+      );
     }
     if (entry.dtype === 'BOOL' || entry.dtype.startsWith('I') || entry.dtype === 'U8') {
-      throw new CheckpointError(sourceName, `"${key}" has integer dtype ${entry.dtype}; weights must be floating point.`);
+      throw new CheckpointError(
+        sourceName,
+        `"${key}" has integer dtype ${entry.dtype}; weights must be floating point.`,
+      );
     }
     const converted = toModelLayout(entry, spec);
     const bad = converted.findIndex((value) => !Number.isFinite(value));
     if (bad >= 0) {
-      throw new CheckpointError(sourceName, `"${key}" holds ${converted[bad]} (element ${bad} in this package's layout, after conversion to float32); weights must be finite. Re-export the weights from a run that did not diverge.`);
+      throw new CheckpointError(
+        sourceName,
+        `"${key}" holds ${converted[bad]} (element ${bad} in this package's layout, after conversion to float32); weights must be finite. Re-export the weights from a run that did not diverge.`,
+      );
     }
     values.set(spec.name, converted);
   }
@@ -102,12 +143,20 @@ export async function importTorchWeights(model: ReidModel, source: string | Uint
     else report.untouched.push(spec.name);
   }
   if (report.missing.length > 0 && !options.allowMissing) {
-    throw new CheckpointError(sourceName, `${report.missing.length} model weight(s) missing from this ${format} file: ${listed(report.missing)}. Pass allowMissing: true to keep their current values, or check format/backbone/attention.${closestBackboneHint(entries, format, model.config)}`);
+    throw new CheckpointError(
+      sourceName,
+      `${report.missing.length} model weight(s) missing from this ${format} file: ${listed(report.missing)}. Pass allowMissing: true to keep their current values, or check format/backbone/attention.${closestBackboneHint(entries, format, model.config)}`,
+    );
   }
   if (report.unexpected.length > 0 && !options.allowUnexpected) {
-    throw new CheckpointError(sourceName, `${report.unexpected.length} key(s) match no weight of this model: ${listed(report.unexpected)}. Pass allowUnexpected: true to skip them, or check format/backbone/attention.${closestBackboneHint(entries, format, model.config)}`);
+    throw new CheckpointError(
+      sourceName,
+      `${report.unexpected.length} key(s) match no weight of this model: ${listed(report.unexpected)}. Pass allowUnexpected: true to skip them, or check format/backbone/attention.${closestBackboneHint(entries, format, model.config)}`,
+    );
   }
-  const tensors = Object.fromEntries([...values].map(([name, data]) => [name, tf.tensor(data, specs.get(name)?.shape, 'float32')]));
+  const tensors = Object.fromEntries(
+    [...values].map(([name, data]) => [name, tf.tensor(data, specs.get(name)?.shape, 'float32')]),
+  );
   try {
     model.setWeights(tensors);
   } finally {

@@ -55,7 +55,9 @@ export function modelMetadata(model: ReidModel): ModelMetadata | undefined {
 
 const positiveInteger = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 1;
 const triple = (value: unknown) =>
-  Array.isArray(value) && value.length === 3 && value.every((entry) => typeof entry === 'number' && Number.isFinite(entry));
+  Array.isArray(value) &&
+  value.length === 3 &&
+  value.every((entry) => typeof entry === 'number' && Number.isFinite(entry));
 
 /**
  * Checks metadata read from `model.json` (or given by a caller).
@@ -64,7 +66,10 @@ const triple = (value: unknown) =>
  */
 export function validateModelMetadata(metadata: unknown, source: string): ModelMetadata {
   const fail = (field: string, expected: string): never => {
-    throw new CheckpointError(source, `metadata.${field} is invalid: expected ${expected}. Re-save the model, or remove "metadata" from model.json to load it without (then pass --height/--width).`);
+    throw new CheckpointError(
+      source,
+      `metadata.${field} is invalid: expected ${expected}. Re-save the model, or remove "metadata" from model.json to load it without (then pass --height/--width).`,
+    );
   };
   const candidate = metadata as Partial<ModelMetadata> | null;
   if (candidate === null || typeof candidate !== 'object') return fail('', 'an object');
@@ -83,8 +88,10 @@ export function validateModelMetadata(metadata: unknown, source: string): ModelM
     if (typeof training.dataset !== 'string') return fail('training.dataset', 'a string');
     if (!positiveInteger(training.numIdentities)) return fail('training.numIdentities', 'a positive integer');
     if (!positiveInteger(training.framesPerTracklet)) return fail('training.framesPerTracklet', 'a positive integer');
-    if (training.testFrames !== undefined && !positiveInteger(training.testFrames)) return fail('training.testFrames', 'a positive integer');
-    if (training.teacher !== undefined && typeof training.teacher !== 'string') return fail('training.teacher', 'a string');
+    if (training.testFrames !== undefined && !positiveInteger(training.testFrames))
+      return fail('training.testFrames', 'a positive integer');
+    if (training.teacher !== undefined && typeof training.teacher !== 'string')
+      return fail('training.teacher', 'a string');
   }
   return candidate as ModelMetadata;
 }

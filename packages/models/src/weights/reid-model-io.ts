@@ -50,7 +50,10 @@ export async function serializeReidModel(
   };
   const tensors = model.getWeights();
   try {
-    return { manifest, weights: await writeSafetensors(tensors, { format: REID_MODEL_FORMAT, config: JSON.stringify(manifest.config) }) };
+    return {
+      manifest,
+      weights: await writeSafetensors(tensors, { format: REID_MODEL_FORMAT, config: JSON.stringify(manifest.config) }),
+    };
   } finally {
     tf.dispose(Object.values(tensors));
   }
@@ -65,7 +68,10 @@ export async function serializeReidModel(
 export function deserializeReidModel(manifest: unknown, weights: Uint8Array, source = '<memory>'): ReidModel {
   const candidate = manifest as Partial<ReidModelManifest> | null;
   if (candidate?.format !== REID_MODEL_FORMAT || candidate.version !== FORMAT_VERSION || candidate.layout !== 'hwio') {
-    throw new CheckpointError(source, `not a ${REID_MODEL_FORMAT} v${FORMAT_VERSION} manifest (format ${JSON.stringify(candidate?.format)}, version ${JSON.stringify(candidate?.version)}). For PyTorch weights use importTorchWeights.`);
+    throw new CheckpointError(
+      source,
+      `not a ${REID_MODEL_FORMAT} v${FORMAT_VERSION} manifest (format ${JSON.stringify(candidate?.format)}, version ${JSON.stringify(candidate?.version)}). For PyTorch weights use importTorchWeights.`,
+    );
   }
   let config: ReidModelConfig;
   try {
@@ -86,12 +92,18 @@ export function deserializeReidModel(manifest: unknown, weights: Uint8Array, sou
     const known = new Set(specs.map((spec) => spec.name));
     const extra = Object.keys(entries).filter((name) => !known.has(name));
     if (missing.length > 0 || extra.length > 0) {
-      throw new CheckpointError(source, `weights do not match the config: ${missing.length} missing (${missing.slice(0, 3).join(', ')}), ${extra.length} unexpected (${extra.slice(0, 3).join(', ')}).`);
+      throw new CheckpointError(
+        source,
+        `weights do not match the config: ${missing.length} missing (${missing.slice(0, 3).join(', ')}), ${extra.length} unexpected (${extra.slice(0, 3).join(', ')}).`,
+      );
     }
     for (const spec of specs) {
       const entry = entries[spec.name]!;
       if (entry.dtype !== 'F32' || !tf.util.arraysEqual(entry.shape, spec.shape)) {
-        throw new CheckpointError(source, `"${spec.name}" is ${entry.dtype} ${JSON.stringify(entry.shape)}, expected F32 ${JSON.stringify(spec.shape)}.`);
+        throw new CheckpointError(
+          source,
+          `"${spec.name}" is ${entry.dtype} ${JSON.stringify(entry.shape)}, expected F32 ${JSON.stringify(spec.shape)}.`,
+        );
       }
       values.set(spec.name, tf.tensor(entryToFloat32(entry), spec.shape, 'float32'));
     }
@@ -110,13 +122,19 @@ export function deserializeReidModel(manifest: unknown, weights: Uint8Array, sou
  * attached). Node only.
  * @throws CheckpointError when the files cannot be written.
  */
-export async function saveReidModel(model: ReidModel, directory: string, options: { metadata?: ModelMetadata } = {}): Promise<void> {
+export async function saveReidModel(
+  model: ReidModel,
+  directory: string,
+  options: { metadata?: ModelMetadata } = {},
+): Promise<void> {
   const { mkdir } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'saveReidModel');
   const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path', 'saveReidModel');
   try {
     await mkdir(directory, { recursive: true });
   } catch (error) {
-    throw new CheckpointError(directory, `cannot create the directory (${(error as Error).message}).`, { cause: error });
+    throw new CheckpointError(directory, `cannot create the directory (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
   const { manifest, weights } = await serializeReidModel(model, options);
   await writeFileAtomic(join(directory, MODEL_WEIGHTS_FILE), weights);
@@ -133,7 +151,11 @@ export async function saveReidModel(model: ReidModel, directory: string, options
 export async function loadReidModel(directory: string): Promise<ReidModel> {
   const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path', 'loadReidModel');
   const { access } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'loadReidModel');
-  const exists = (file: string) => access(file).then(() => true, () => false);
+  const exists = (file: string) =>
+    access(file).then(
+      () => true,
+      () => false,
+    );
   const embedded = join(directory, CHECKPOINT_MODEL_DIRECTORY);
   if (!(await exists(join(directory, MODEL_CONFIG_FILE))) && (await exists(join(embedded, MODEL_CONFIG_FILE)))) {
     return loadReidModel(embedded);

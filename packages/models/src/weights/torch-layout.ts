@@ -8,7 +8,8 @@ export function toModelLayout(entry: SafetensorsEntry, spec: Pick<WeightSpec, 'l
   if (spec.layout === 'linear') {
     const [outFeatures, inFeatures] = entry.shape as [number, number];
     const result = new Float32Array(values.length);
-    for (let o = 0; o < outFeatures; o++) for (let i = 0; i < inFeatures; i++) result[i * outFeatures + o] = values[o * inFeatures + i] as number;
+    for (let o = 0; o < outFeatures; o++)
+      for (let i = 0; i < inFeatures; i++) result[i * outFeatures + o] = values[o * inFeatures + i] as number;
     return result;
   }
   const [outChannels, inChannels, height, width] = entry.shape as [number, number, number, number];
@@ -17,7 +18,8 @@ export function toModelLayout(entry: SafetensorsEntry, spec: Pick<WeightSpec, 'l
   for (let o = 0; o < outChannels; o++) {
     for (let i = 0; i < inChannels; i++) {
       for (let h = 0; h < height; h++) {
-        for (let w = 0; w < width; w++) result[((h * width + w) * inChannels + i) * outChannels + o] = values[source++] as number;
+        for (let w = 0; w < width; w++)
+          result[((h * width + w) * inChannels + i) * outChannels + o] = values[source++] as number;
       }
     }
   }
@@ -33,4 +35,3 @@ export function torchShape(spec: Pick<WeightSpec, 'layout' | 'shape'>): number[]
   }
   return [...spec.shape];
 }
-

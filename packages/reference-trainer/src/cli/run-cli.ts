@@ -31,13 +31,22 @@ export async function resolveCommandInput(
   const parsed = parseArguments(argv, command.options);
   if (parsed.help) return { help: true, options: {}, positionals: [], explicit: new Set() };
   const configPath = parsed.values.config as string | undefined;
-  const file = configPath ? { path: resolve(cwd, configPath), values: await loadConfigFile(resolve(cwd, configPath)) } : undefined;
+  const file = configPath
+    ? { path: resolve(cwd, configPath), values: await loadConfigFile(resolve(cwd, configPath)) }
+    : undefined;
   const presetName = (parsed.values.preset ?? file?.values.preset) as string | undefined;
-  if (presetName !== undefined && !command.stage) throw new InvalidOptionError('--preset', presetName, `vkd ${command.name} does not take a preset.`);
+  if (presetName !== undefined && !command.stage)
+    throw new InvalidOptionError('--preset', presetName, `vkd ${command.name} does not take a preset.`);
   const presetSource = parsed.values.preset === undefined && file ? `preset in ${basename(file.path)}` : 'preset';
-  if (presetName !== undefined && command.stage && !presetNames().includes(String(presetName))) throw new UnknownKeyError(presetSource, String(presetName), presetNames());
-  const preset = presetName !== undefined && command.stage ? presetValues(String(presetName), command.stage) : undefined;
-  const options = resolveOptions(command.options, { flags: parsed.values, ...(file ? { file } : {}), ...(preset ? { preset } : {}) });
+  if (presetName !== undefined && command.stage && !presetNames().includes(String(presetName)))
+    throw new UnknownKeyError(presetSource, String(presetName), presetNames());
+  const preset =
+    presetName !== undefined && command.stage ? presetValues(String(presetName), command.stage) : undefined;
+  const options = resolveOptions(command.options, {
+    flags: parsed.values,
+    ...(file ? { file } : {}),
+    ...(preset ? { preset } : {}),
+  });
   for (const spec of command.options) {
     const value = options[spec.key];
     if (spec.kind === 'path' && typeof value === 'string' && !isAbsolute(value) && !spec.literals?.includes(value)) {
@@ -49,11 +58,16 @@ export async function resolveCommandInput(
     throw new InvalidOptionError(
       'arguments',
       parsed.positionals,
-      limits.max === 0 ? `vkd ${command.name} takes no positional arguments (options start with --).` : `vkd ${command.name} expects ${limits.names}.`,
+      limits.max === 0
+        ? `vkd ${command.name} takes no positional arguments (options start with --).`
+        : `vkd ${command.name} expects ${limits.names}.`,
     );
   }
   const fileKeys = Object.keys(file?.values ?? {}).map((key) => (key.includes('-') ? keyFromFlag(key) : key));
-  const explicit = new Set([...Object.keys(parsed.values).filter((key) => parsed.values[key] !== undefined), ...fileKeys]);
+  const explicit = new Set([
+    ...Object.keys(parsed.values).filter((key) => parsed.values[key] !== undefined),
+    ...fileKeys,
+  ]);
   return { help: false, options, positionals: parsed.positionals, explicit };
 }
 
@@ -61,7 +75,11 @@ export async function resolveCommandInput(
  * Runs `vkd` with `argv` (without the node and script paths).
  * @returns the exit code: 0 success, 1 failure while running, 2 usage error. Errors are printed to `io.stderr`.
  */
-export async function runCli(argv: readonly string[], io: CommandIo, commands: readonly CommandDefinition[]): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CommandIo,
+  commands: readonly CommandDefinition[],
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     io.stdout.write(formatGeneralHelp(commands, VERSION));
@@ -74,7 +92,16 @@ export async function runCli(argv: readonly string[], io: CommandIo, commands: r
   }
   const command = commands.find((candidate) => candidate.name === name);
   if (!command) {
-    writeLine(io.stderr, `vkd: ${new UnknownKeyError('command', name, commands.map((candidate) => candidate.name)).message}`);
+    writeLine(
+      io.stderr,
+      `vkd: ${
+        new UnknownKeyError(
+          'command',
+          name,
+          commands.map((candidate) => candidate.name),
+        ).message
+      }`,
+    );
     writeLine(io.stderr, 'Run `vkd --help` for the list of commands.');
     return EXIT_USAGE;
   }
@@ -111,7 +138,10 @@ export async function runCli(argv: readonly string[], io: CommandIo, commands: r
       writeLine(io.stderr, `vkd ${command.name}: ${systemMessage}`);
       return EXIT_FAILURE;
     }
-    writeLine(io.stderr, `vkd ${command.name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    writeLine(
+      io.stderr,
+      `vkd ${command.name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     return EXIT_FAILURE;
   }
 }

@@ -25,7 +25,10 @@ export interface RuntimeDirectoryOptions {
  * @param env the environment to complete (`process.env` in the CLI).
  * @returns the directory now in `env.XDG_RUNTIME_DIR`, or undefined when nothing was changed.
  */
-export function ensureRuntimeDirectory(env: Record<string, string | undefined>, options: RuntimeDirectoryOptions = {}): string | undefined {
+export function ensureRuntimeDirectory(
+  env: Record<string, string | undefined>,
+  options: RuntimeDirectoryOptions = {},
+): string | undefined {
   const platform = options.platform ?? process.platform;
   if (platform === 'win32' || platform === 'darwin') return undefined; // no Wayland there
   const current = env.XDG_RUNTIME_DIR;

@@ -16,35 +16,108 @@ export const datasetsCommand: CommandDefinition = {
     'generate  writes a synthetic multi-view set in the MARS layout (each camera sees its own viewpoints), loadable',
     '          with --dataset synthetic (or mars).',
   ].join('\n'),
-  examples: ['vkd datasets stats --dataset mars --root ./datasets/mars', 'vkd datasets generate --out ./datasets/synthetic --identities 40 --cameras 4'],
+  examples: [
+    'vkd datasets stats --dataset mars --root ./datasets/mars',
+    'vkd datasets generate --out ./datasets/synthetic --identities 40 --cameras 4',
+  ],
   positionals: { min: 1, max: 1, names: 'one action: stats or generate' },
   options: [
     { key: 'quiet', kind: 'boolean', default: false, description: 'print only results and errors' },
     { key: 'config', kind: 'path', flagOnly: true, placeholder: 'file', description: 'JSON or YAML file of options' },
     registryChoice({ key: 'dataset', default: 'synthetic', description: 'dataset loader (stats)' }, datasetNames),
     { key: 'root', kind: 'path', placeholder: 'dir', description: 'dataset root (stats)' },
-    { key: 'skipBadFrames', kind: 'boolean', default: false, description: 'decode every frame and count those that cannot be decoded instead of failing (stats)' },
-    { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'where to write the synthetic set (generate)' },
-    { key: 'identities', kind: 'integer', min: 4, max: SYNTHETIC_LIMITS.identities.max, default: 40, description: 'identities, half for training (generate)' },
-    { key: 'cameras', kind: 'integer', min: SYNTHETIC_LIMITS.cameras.min, max: SYNTHETIC_LIMITS.cameras.max, default: 4, description: 'cameras (generate)' },
-    { key: 'trackletsPerIdentity', kind: 'integer', min: SYNTHETIC_LIMITS.trackletsPerIdentity.min, max: SYNTHETIC_LIMITS.trackletsPerIdentity.max, default: 2, description: 'tracklets per identity per camera (generate)' },
-    { key: 'framesPerTracklet', kind: 'integer', min: SYNTHETIC_LIMITS.framesPerTracklet.min, max: SYNTHETIC_LIMITS.framesPerTracklet.max, default: 8, description: 'frames per tracklet (generate)' },
-    { key: 'height', kind: 'integer', min: SYNTHETIC_LIMITS.height.min, max: SYNTHETIC_LIMITS.height.max, default: 128, description: 'frame height (generate)' },
-    { key: 'width', kind: 'integer', min: SYNTHETIC_LIMITS.width.min, max: SYNTHETIC_LIMITS.width.max, default: 64, description: 'frame width (generate)' },
+    {
+      key: 'skipBadFrames',
+      kind: 'boolean',
+      default: false,
+      description: 'decode every frame and count those that cannot be decoded instead of failing (stats)',
+    },
+    {
+      key: 'out',
+      alias: 'o',
+      kind: 'path',
+      placeholder: 'dir',
+      description: 'where to write the synthetic set (generate)',
+    },
+    {
+      key: 'identities',
+      kind: 'integer',
+      min: 4,
+      max: SYNTHETIC_LIMITS.identities.max,
+      default: 40,
+      description: 'identities, half for training (generate)',
+    },
+    {
+      key: 'cameras',
+      kind: 'integer',
+      min: SYNTHETIC_LIMITS.cameras.min,
+      max: SYNTHETIC_LIMITS.cameras.max,
+      default: 4,
+      description: 'cameras (generate)',
+    },
+    {
+      key: 'trackletsPerIdentity',
+      kind: 'integer',
+      min: SYNTHETIC_LIMITS.trackletsPerIdentity.min,
+      max: SYNTHETIC_LIMITS.trackletsPerIdentity.max,
+      default: 2,
+      description: 'tracklets per identity per camera (generate)',
+    },
+    {
+      key: 'framesPerTracklet',
+      kind: 'integer',
+      min: SYNTHETIC_LIMITS.framesPerTracklet.min,
+      max: SYNTHETIC_LIMITS.framesPerTracklet.max,
+      default: 8,
+      description: 'frames per tracklet (generate)',
+    },
+    {
+      key: 'height',
+      kind: 'integer',
+      min: SYNTHETIC_LIMITS.height.min,
+      max: SYNTHETIC_LIMITS.height.max,
+      default: 128,
+      description: 'frame height (generate)',
+    },
+    {
+      key: 'width',
+      kind: 'integer',
+      min: SYNTHETIC_LIMITS.width.min,
+      max: SYNTHETIC_LIMITS.width.max,
+      default: 64,
+      description: 'frame width (generate)',
+    },
     { key: 'seed', kind: 'integer', min: 0, max: MAX_SEED, default: 0, description: 'random seed (generate)' },
-    { key: 'regenerate', kind: 'boolean', default: false, description: 'replace a set generated there with other options (only the files it lists; generate)' },
+    {
+      key: 'regenerate',
+      kind: 'boolean',
+      default: false,
+      description: 'replace a set generated there with other options (only the files it lists; generate)',
+    },
   ],
   async run({ options, positionals, io }) {
     const log = createRunLog(io, options.quiet as boolean);
     const action = positionals[0];
     if (action === 'stats') {
-      const root = requireOption<string>(options, 'root', '--root', 'pass the dataset root directory to read, e.g. --root ./datasets/mars.');
-      const dataset = await loadRunDataset(options.dataset as string, root, { skipBadFrames: options.skipBadFrames === true });
+      const root = requireOption<string>(
+        options,
+        'root',
+        '--root',
+        'pass the dataset root directory to read, e.g. --root ./datasets/mars.',
+      );
+      const dataset = await loadRunDataset(options.dataset as string, root, {
+        skipBadFrames: options.skipBadFrames === true,
+      });
       log.result(formatStatistics(dataset));
       return 0;
     }
     if (action === 'generate') {
-      const out = requireOption<string>(options, 'out', '--out', 'pass the directory to write the synthetic set to, e.g. --out ./datasets/synthetic.');
+      const out = requireOption<string>(
+        options,
+        'out',
+        '--out',
+        'pass the directory to write the synthetic set to, e.g. --out ./datasets/synthetic.',
+      );
       const started = performance.now();
       // The synthetic loader generates the set (temporary folder + rename), or with --regenerate replaces one it made
       // with other options; it never deletes a file it did not write.

@@ -43,17 +43,63 @@ export const demoCommand: CommandDefinition = {
     'distilled from it seeing fewer views, I2V and V2V evaluation of both, and an HTML report with charts and Grad-CAM.',
     'Writes OUT/{data,teacher,student,baseline,report}, OUT/metrics.json. About 2 minutes of CPU on 2 cores (wasm); --quick under 1. --seeds N: about N times that (more with --ablation).',
   ].join('\n'),
-  examples: ['vkd demo', 'vkd demo --quick --out /tmp/vkd-demo', 'vkd demo --seeds 5 --ablation --out runs/demo-seeds', 'vkd demo --device cpu --teacher-epochs 20 --student-epochs 20'],
+  examples: [
+    'vkd demo',
+    'vkd demo --quick --out /tmp/vkd-demo',
+    'vkd demo --seeds 5 --ablation --out runs/demo-seeds',
+    'vkd demo --device cpu --teacher-epochs 20 --student-epochs 20',
+  ],
   options: [
     ...GENERAL_OPTIONS,
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', default: 'runs/demo', description: 'output directory' },
-    { key: 'quick', kind: 'boolean', default: false, description: 'CI-smoke-test size (≈1 minute on wasm; preset demo-quick)' },
-    { key: 'teacherEpochs', kind: 'integer', min: 1, max: 1000, description: 'override the teacher epochs of the demo preset' },
-    { key: 'studentEpochs', kind: 'integer', min: 1, max: 1000, description: 'override the student epochs of the demo preset' },
-    { key: 'baseline', kind: 'boolean', description: 'also train the student without KD/DP (α = β = 0) as a control (default: on, off with --quick)' },
-    { key: 'seeds', kind: 'integer-list', min: 0, max: MAX_SEED, placeholder: 'n|list', description: 'run the demo for N seeds (0..N−1) or the listed ones and report mean ± sd and 95 % intervals of VKD − teacher and VKD − control' },
-    { key: 'ablation', kind: 'boolean', default: false, description: 'also train students with only KD or only DP (the paper\'s loss-term ablation); best with --seeds' },
-    { key: 'heatmaps', kind: 'integer', min: 0, max: 32, default: 4, description: 'query frames in the Grad-CAM panel (0: none)' },
+    {
+      key: 'quick',
+      kind: 'boolean',
+      default: false,
+      description: 'CI-smoke-test size (≈1 minute on wasm; preset demo-quick)',
+    },
+    {
+      key: 'teacherEpochs',
+      kind: 'integer',
+      min: 1,
+      max: 1000,
+      description: 'override the teacher epochs of the demo preset',
+    },
+    {
+      key: 'studentEpochs',
+      kind: 'integer',
+      min: 1,
+      max: 1000,
+      description: 'override the student epochs of the demo preset',
+    },
+    {
+      key: 'baseline',
+      kind: 'boolean',
+      description: 'also train the student without KD/DP (α = β = 0) as a control (default: on, off with --quick)',
+    },
+    {
+      key: 'seeds',
+      kind: 'integer-list',
+      min: 0,
+      max: MAX_SEED,
+      placeholder: 'n|list',
+      description:
+        'run the demo for N seeds (0..N−1) or the listed ones and report mean ± sd and 95 % intervals of VKD − teacher and VKD − control',
+    },
+    {
+      key: 'ablation',
+      kind: 'boolean',
+      default: false,
+      description: "also train students with only KD or only DP (the paper's loss-term ablation); best with --seeds",
+    },
+    {
+      key: 'heatmaps',
+      kind: 'integer',
+      min: 0,
+      max: 32,
+      default: 4,
+      description: 'query frames in the Grad-CAM panel (0: none)',
+    },
     { key: 'report', kind: 'boolean', default: true, description: 'write the HTML report (--no-report to skip)' },
   ],
   async run({ options, io }) {
@@ -65,18 +111,39 @@ export const demoCommand: CommandDefinition = {
     const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
     const size = quick ? DEMO_DATA.quick : DEMO_DATA.full;
     const presetName = quick ? 'demo-quick' : 'demo';
-    const common = { ...presetValues(presetName, 'evaluate'), root: join(out, RUN_FILES.data), seed: options.seed as number, testBatch: 32 };
+    const common = {
+      ...presetValues(presetName, 'evaluate'),
+      root: join(out, RUN_FILES.data),
+      seed: options.seed as number,
+      testBatch: 32,
+    };
     const data = dataSettings(common);
     const model = modelSettings(common);
-    const teacherTraining = teacherSettings({ ...presetValues(presetName, 'teacher'), ...epochOverride(options.teacherEpochs) });
-    const studentTraining = distillSettings({ ...presetValues(presetName, 'distill'), ...epochOverride(options.studentEpochs) });
+    const teacherTraining = teacherSettings({
+      ...presetValues(presetName, 'teacher'),
+      ...epochOverride(options.teacherEpochs),
+    });
+    const studentTraining = distillSettings({
+      ...presetValues(presetName, 'distill'),
+      ...epochOverride(options.studentEpochs),
+    });
     const ablation = options.ablation as boolean;
     const baseline = (options.baseline as boolean | undefined) ?? (!quick || seeds !== undefined || ablation);
-    const roles = new Set<DemoStudent['role']>([...(baseline ? (['baseline'] as const) : []), ...(ablation ? (['kdOnly', 'dpOnly'] as const) : [])]);
-    const command = ['vkd demo', ...(quick ? ['--quick'] : []), ...(seeds ? [`--seeds ${seeds.join(',')}`] : []), ...(ablation ? ['--ablation'] : [])].join(' ');
+    const roles = new Set<DemoStudent['role']>([
+      ...(baseline ? (['baseline'] as const) : []),
+      ...(ablation ? (['kdOnly', 'dpOnly'] as const) : []),
+    ]);
+    const command = [
+      'vkd demo',
+      ...(quick ? ['--quick'] : []),
+      ...(seeds ? [`--seeds ${seeds.join(',')}`] : []),
+      ...(ablation ? ['--ablation'] : []),
+    ].join(' ');
     const seedOptions = { size, data, model, teacherTraining, studentTraining, roles, log };
     const settings = { command, backend: device.backend };
-    log.info(`demo: synthetic set (${size.identities} identities × ${size.cameras} cameras, ${data.height}×${data.width}) → ${displayPath(io.cwd, seeds ? join(out, 'seed-*', RUN_FILES.data) : data.root)}`);
+    log.info(
+      `demo: synthetic set (${size.identities} identities × ${size.cameras} cameras, ${data.height}×${data.width}) → ${displayPath(io.cwd, seeds ? join(out, 'seed-*', RUN_FILES.data) : data.root)}`,
+    );
     const header =
       `Teacher (${teacherTraining.framesPerTracklet} frames per tracklet, ${teacherTraining.epochs} epochs) vs VKD student ` +
       `(${studentTraining.studentFrames} of the teacher's ${studentTraining.framesPerTracklet} views, ${studentTraining.epochs} more epochs)` +
@@ -92,26 +159,50 @@ export const demoCommand: CommandDefinition = {
         onWarning: (text) => log.warn(text),
       });
       try {
-      const runs: SeedRun[] = [];
-      for (const seed of seeds) {
-        // No gallery-frames sweep per seed (the single-seed report draws it): only the test-frames evaluation.
-        const result = await runDemoSeed({ ...seedOptions, out: join(out, `seed-${seed}`), seed, settings, galleryFramesSweep: [] });
-        runs.push({ seed, models: result.models });
-        log.info(`demo seed ${seed}: done in ${formatDuration(result.seconds.total)}; I2V mAP (paper) teacher ${percent(result.models.teacher)}, VKD ${percent(result.models.student)}${result.models.baseline ? `, no-KD ${percent(result.models.baseline)}` : ''}`);
-      }
-      const benchmark = seedBenchmark(runs);
-      const seconds = (performance.now() - started) / 1000;
-      const summary = { command, seeds, benchmark, settings: { ...settings, seconds, size, data: { ...data, root: join(out, 'seed-<seed>', RUN_FILES.data) }, model, teacherTraining, studentTraining } };
-      await writeFile(join(out, DEMO_BENCHMARK_FILE), `${JSON.stringify(summary, null, 2)}\n`);
-      log.result('');
-      log.result(`${header}; synthetic set, each seed its own data, initialisation and batches.`);
-      log.result(formatSeedBenchmark(benchmark));
-      log.result(benchmarkVerdict(benchmark));
-      if (options.report) log.result(`report: ${displayPath(io.cwd, await writeBenchmarkReport(join(out, RUN_FILES.report), benchmark, summary.settings))}`);
-      log.result(`benchmark: ${displayPath(io.cwd, join(out, DEMO_BENCHMARK_FILE))}`);
-      await top.record(DEMO_BENCHMARK_FILE, RUN_FILES.report);
-      writeLine(io.stdout, `done in ${formatDuration(seconds)} (${seeds.length} seeds, backend ${device.backend})`);
-      return 0;
+        const runs: SeedRun[] = [];
+        for (const seed of seeds) {
+          // No gallery-frames sweep per seed (the single-seed report draws it): only the test-frames evaluation.
+          const result = await runDemoSeed({
+            ...seedOptions,
+            out: join(out, `seed-${seed}`),
+            seed,
+            settings,
+            galleryFramesSweep: [],
+          });
+          runs.push({ seed, models: result.models });
+          log.info(
+            `demo seed ${seed}: done in ${formatDuration(result.seconds.total)}; I2V mAP (paper) teacher ${percent(result.models.teacher)}, VKD ${percent(result.models.student)}${result.models.baseline ? `, no-KD ${percent(result.models.baseline)}` : ''}`,
+          );
+        }
+        const benchmark = seedBenchmark(runs);
+        const seconds = (performance.now() - started) / 1000;
+        const summary = {
+          command,
+          seeds,
+          benchmark,
+          settings: {
+            ...settings,
+            seconds,
+            size,
+            data: { ...data, root: join(out, 'seed-<seed>', RUN_FILES.data) },
+            model,
+            teacherTraining,
+            studentTraining,
+          },
+        };
+        await writeFile(join(out, DEMO_BENCHMARK_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+        log.result('');
+        log.result(`${header}; synthetic set, each seed its own data, initialisation and batches.`);
+        log.result(formatSeedBenchmark(benchmark));
+        log.result(benchmarkVerdict(benchmark));
+        if (options.report)
+          log.result(
+            `report: ${displayPath(io.cwd, await writeBenchmarkReport(join(out, RUN_FILES.report), benchmark, summary.settings))}`,
+          );
+        log.result(`benchmark: ${displayPath(io.cwd, join(out, DEMO_BENCHMARK_FILE))}`);
+        await top.record(DEMO_BENCHMARK_FILE, RUN_FILES.report);
+        writeLine(io.stdout, `done in ${formatDuration(seconds)} (${seeds.length} seeds, backend ${device.backend})`);
+        return 0;
       } finally {
         await top.close();
       }
@@ -151,7 +242,10 @@ export const demoCommand: CommandDefinition = {
     const stages = DEMO_STUDENTS.filter((student) => result.seconds[student.role] !== undefined)
       .map((student) => `, ${student.label} ${formatDuration(result.seconds[student.role] as number)}`)
       .join('');
-    writeLine(io.stdout, `done in ${formatDuration((performance.now() - started) / 1000)} (teacher ${formatDuration(result.seconds.teacher ?? 0)}${stages}, backend ${device.backend})`);
+    writeLine(
+      io.stdout,
+      `done in ${formatDuration((performance.now() - started) / 1000)} (teacher ${formatDuration(result.seconds.teacher ?? 0)}${stages}, backend ${device.backend})`,
+    );
     return 0;
   },
 };

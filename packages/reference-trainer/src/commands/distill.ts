@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { loadReidModel, setModelMetadata, type ReidModel } from '@vkd/models';
 import { createStudent } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
-import { DATA_OPTIONS, DISTILL_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS, TRAINING_OPTIONS } from '../config/option-groups';
+import {
+  DATA_OPTIONS,
+  DISTILL_OPTIONS,
+  GENERAL_OPTIONS,
+  OUTPUT_OPTIONS,
+  TRAINING_OPTIONS,
+} from '../config/option-groups';
 import { dataSettings, distillSettings, generationLearningRate } from '../config/stage-settings';
 import { requireOption } from '../options/resolve-options';
 import { formatComparisonTable, verdict } from '../report/comparison-table';
@@ -45,12 +51,27 @@ export const distillCommand: CommandDefinition = {
     ...DATA_OPTIONS,
     ...TRAINING_OPTIONS,
     ...DISTILL_OPTIONS,
-    { key: 'student', kind: 'path', placeholder: 'dir', description: 'cross-distillation: initialise the student from this teacher-stage model instead of the teacher' },
+    {
+      key: 'student',
+      kind: 'path',
+      placeholder: 'dir',
+      description: 'cross-distillation: initialise the student from this teacher-stage model instead of the teacher',
+    },
   ],
   async run({ options, io, explicit }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const out = requireOption<string>(options, 'out', '--out', 'pass the run directory to write the student\'s checkpoints, logs and model to, e.g. --out runs/student.');
-    const teacherDirectory = requireOption<string>(options, 'teacher', '--teacher', 'pass the teacher\'s run directory (the --out of vkd train-teacher) or model directory, e.g. --teacher runs/teacher.');
+    const out = requireOption<string>(
+      options,
+      'out',
+      '--out',
+      "pass the run directory to write the student's checkpoints, logs and model to, e.g. --out runs/student.",
+    );
+    const teacherDirectory = requireOption<string>(
+      options,
+      'teacher',
+      '--teacher',
+      "pass the teacher's run directory (the --out of vkd train-teacher) or model directory, e.g. --teacher runs/teacher.",
+    );
     const training = distillSettings(options);
     // The user's paths first: a mistyped --root, --teacher, --student or --imagenet-weights fails at once, before the
     // backend is probed.
@@ -60,7 +81,8 @@ export const distillCommand: CommandDefinition = {
     const data = modelInputSize(given, options, explicit, await readModelMetadata(teacherPath), '--teacher', log);
     const studentPath = options.student ? await findModelDirectory(options.student as string, '--student') : undefined;
     const start = training.imagenetStart;
-    const imagenetPath = start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
+    const imagenetPath =
+      start.kind === 'imagenet' ? await findModelDirectory(start.directory, '--imagenet-weights') : undefined;
     const run = await openRunDirectory(out, {
       mode: runDirectoryMode(training.resume, options.force === true),
       command: 'vkd distill',
@@ -68,80 +90,133 @@ export const distillCommand: CommandDefinition = {
       onWarning: (text) => log.warn(text),
     });
     try {
-    const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
-    const teacher = await loadReidModel(teacherPath);
-    log.info(
-      `distill: teacher ${displayPath(io.cwd, teacherPath)} (${teacher.config.backbone}, ${teacher.config.numIdentities} identities), ` +
-        `${dataset.name} ${dataset.train.length} train tracklets, ${data.height}×${data.width}; student sees M=${training.studentFrames} of N=${training.framesPerTracklet} views, ` +
-        `α=${training.kdWeight} β=${training.dpWeight} τ=${training.temperature}, ${training.epochs} epochs`,
-    );
-    const source = studentPath ? await loadReidModel(studentPath) : teacher;
-    const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
-    const imagenetWeights = imagenet?.getWeights();
-    const reinit = !training.reinitLastStage ? ({ lastStage: 'keep' } as const) : imagenetWeights ? ({ lastStage: 'imagenet', imagenetWeights } as const) : ({ lastStage: 'random' } as const);
-    const metadataFor = (model: ReidModel, teacherOf: string) =>
-      setModelMetadata(model, trainedModelMetadata(data, { stage: 'student', dataset: data.dataset, numIdentities: model.config.numIdentities, framesPerTracklet: training.studentFrames, teacher: teacherOf }));
-    try {
-      let student = createStudent(source, reinit);
-      metadataFor(student, teacherPath);
-      if (source.studentReinitPrefixes.length === 0) {
-        log.info(`distill: ${source.config.backbone}: the student re-initialises only its head, as the authors`);
-      } else if (!training.reinitLastStage) log.info('distill: --reinit-last-stage false: the student keeps the teacher\'s last stage (only the head is reset)');
-      else if (!imagenetWeights) log.info(`distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`);
+      const device = await activateDevice(options.device as string, log, options.threads as number | undefined);
+      const teacher = await loadReidModel(teacherPath);
+      log.info(
+        `distill: teacher ${displayPath(io.cwd, teacherPath)} (${teacher.config.backbone}, ${teacher.config.numIdentities} identities), ` +
+          `${dataset.name} ${dataset.train.length} train tracklets, ${data.height}×${data.width}; student sees M=${training.studentFrames} of N=${training.framesPerTracklet} views, ` +
+          `α=${training.kdWeight} β=${training.dpWeight} τ=${training.temperature}, ${training.epochs} epochs`,
+      );
+      const source = studentPath ? await loadReidModel(studentPath) : teacher;
+      const imagenet = imagenetPath ? await loadReidModel(imagenetPath) : undefined;
+      const imagenetWeights = imagenet?.getWeights();
+      const reinit = !training.reinitLastStage
+        ? ({ lastStage: 'keep' } as const)
+        : imagenetWeights
+          ? ({ lastStage: 'imagenet', imagenetWeights } as const)
+          : ({ lastStage: 'random' } as const);
+      const metadataFor = (model: ReidModel, teacherOf: string) =>
+        setModelMetadata(
+          model,
+          trainedModelMetadata(data, {
+            stage: 'student',
+            dataset: data.dataset,
+            numIdentities: model.config.numIdentities,
+            framesPerTracklet: training.studentFrames,
+            teacher: teacherOf,
+          }),
+        );
       try {
-        const memory = await checkBatchMemory(student, data, { training, studentFrames: training.studentFrames, teacher }, log);
-        // Born-again rounds (`--generations`, `train_distill.py` L215-225): each distilled student becomes the frozen
-        // teacher of a fresh copy of itself (head and last stage re-initialised as the first), at a decayed rate.
-        let currentTeacher = teacher;
-        const generations: Array<{ generation: number; learningRate: number; seconds: number; model: string; metrics?: ModelMetrics }> = [];
-        let stage: Awaited<ReturnType<typeof distillStudent>> | undefined;
-        for (let generation = 1; generation <= training.generations; generation++) {
-          const directory = training.generations === 1 ? out : join(out, generationDirectories(training.generations)[generation - 1] as string);
-          const learningRate = generationLearningRate(training, generation);
-          const label = training.generations === 1 ? 'student' : `student g${generation}`;
-          if (training.generations > 1) log.info(`distill: generation ${generation}/${training.generations}, learning rate ${learningRate}`);
-          const hooks = training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, label)] : [];
-          stage = await distillStudent(currentTeacher, student, dataset, data, { ...training, learningRate }, run, directory, log, hooks, label);
-          const entry = { generation, learningRate, seconds: stage.seconds, model: stage.modelDirectory };
-          if (generation === training.generations) {
-            generations.push(entry);
-            break;
+        let student = createStudent(source, reinit);
+        metadataFor(student, teacherPath);
+        if (source.studentReinitPrefixes.length === 0) {
+          log.info(`distill: ${source.config.backbone}: the student re-initialises only its head, as the authors`);
+        } else if (!training.reinitLastStage)
+          log.info(
+            "distill: --reinit-last-stage false: the student keeps the teacher's last stage (only the head is reset)",
+          );
+        else if (!imagenetWeights)
+          log.info(
+            `distill: ${start.kind === 'scratch' && start.explicit ? '--imagenet-weights none' : 'no --imagenet-weights'}: the student's last stage is re-initialised randomly (the authors load ImageNet weights)`,
+          );
+        try {
+          const memory = await checkBatchMemory(
+            student,
+            data,
+            { training, studentFrames: training.studentFrames, teacher },
+            log,
+          );
+          // Born-again rounds (`--generations`, `train_distill.py` L215-225): each distilled student becomes the frozen
+          // teacher of a fresh copy of itself (head and last stage re-initialised as the first), at a decayed rate.
+          let currentTeacher = teacher;
+          const generations: Array<{
+            generation: number;
+            learningRate: number;
+            seconds: number;
+            model: string;
+            metrics?: ModelMetrics;
+          }> = [];
+          let stage: Awaited<ReturnType<typeof distillStudent>> | undefined;
+          for (let generation = 1; generation <= training.generations; generation++) {
+            const directory =
+              training.generations === 1
+                ? out
+                : join(out, generationDirectories(training.generations)[generation - 1] as string);
+            const learningRate = generationLearningRate(training, generation);
+            const label = training.generations === 1 ? 'student' : `student g${generation}`;
+            if (training.generations > 1)
+              log.info(`distill: generation ${generation}/${training.generations}, learning rate ${learningRate}`);
+            const hooks =
+              training.evalEvery > 0 ? [evaluationHook(student, dataset, data, training.evalEvery, log, label)] : [];
+            stage = await distillStudent(
+              currentTeacher,
+              student,
+              dataset,
+              data,
+              { ...training, learningRate },
+              run,
+              directory,
+              log,
+              hooks,
+              label,
+            );
+            const entry = { generation, learningRate, seconds: stage.seconds, model: stage.modelDirectory };
+            if (generation === training.generations) {
+              generations.push(entry);
+              break;
+            }
+            generations.push({ ...entry, metrics: await evaluateRun(student, dataset, data, log, label) });
+            if (currentTeacher !== teacher) currentTeacher.dispose();
+            currentTeacher = student;
+            student = createStudent(currentTeacher, reinit);
+            metadataFor(student, stage.modelDirectory);
           }
-          generations.push({ ...entry, metrics: await evaluateRun(student, dataset, data, log, label) });
           if (currentTeacher !== teacher) currentTeacher.dispose();
-          currentTeacher = student;
-          student = createStudent(currentTeacher, reinit);
-          metadataFor(student, stage.modelDirectory);
+          if (!stage) throw new Error('internal: no generation ran');
+          const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
+          const studentMetrics = await evaluateRun(student, dataset, data, log, 'student');
+          const seconds = generations.reduce((sum, entry) => sum + entry.seconds, 0);
+          const metrics = {
+            teacher: teacherMetrics,
+            student: studentMetrics,
+            settings: {
+              command: 'distill',
+              backend: device.backend,
+              dataset: { name: data.dataset, root: data.root },
+              data,
+              teacherDirectory,
+              teacherModel: teacherPath,
+              student: training,
+              memory,
+              seconds: { student: seconds },
+              ...(training.generations > 1 ? { generations } : {}),
+            },
+          };
+          await writeMetrics(join(out, RUN_FILES.metrics), metrics);
+          await run.record(RUN_FILES.metrics);
+          log.result(formatComparisonTable(metrics));
+          log.result(verdict(metrics) ?? '');
+          log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);
+          return 0;
+        } finally {
+          student.dispose();
         }
-        if (currentTeacher !== teacher) currentTeacher.dispose();
-        if (!stage) throw new Error('internal: no generation ran');
-        const teacherMetrics = await evaluateRun(teacher, dataset, data, log, 'teacher');
-        const studentMetrics = await evaluateRun(student, dataset, data, log, 'student');
-        const seconds = generations.reduce((sum, entry) => sum + entry.seconds, 0);
-        const metrics = {
-          teacher: teacherMetrics,
-          student: studentMetrics,
-          settings: {
-            command: 'distill', backend: device.backend, dataset: { name: data.dataset, root: data.root }, data, teacherDirectory, teacherModel: teacherPath, student: training, memory,
-            seconds: { student: seconds },
-            ...(training.generations > 1 ? { generations } : {}),
-          },
-        };
-        await writeMetrics(join(out, RUN_FILES.metrics), metrics);
-        await run.record(RUN_FILES.metrics);
-        log.result(formatComparisonTable(metrics));
-        log.result(verdict(metrics) ?? '');
-        log.result(`model: ${displayPath(io.cwd, stage.modelDirectory)}`);
-        return 0;
       } finally {
-        student.dispose();
+        if (imagenetWeights) tf.dispose(Object.values(imagenetWeights));
+        imagenet?.dispose();
+        if (source !== teacher) source.dispose();
+        teacher.dispose();
       }
-    } finally {
-      if (imagenetWeights) tf.dispose(Object.values(imagenetWeights));
-      imagenet?.dispose();
-      if (source !== teacher) source.dispose();
-      teacher.dispose();
-    }
     } finally {
       await run.close();
     }

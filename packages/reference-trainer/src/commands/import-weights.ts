@@ -1,8 +1,15 @@
 import { stat } from 'node:fs/promises';
 import { InvalidOptionError } from '@vkd/core';
 import {
-  AUTHORS_DEFAULT_CHECKPOINT, createReidModel, importAuthorsRun, importTorchWeights, readAuthorsRunFolder, saveReidModel, type AuthorsRunFolder,
-  type ImportReport, type ReidModel,
+  AUTHORS_DEFAULT_CHECKPOINT,
+  createReidModel,
+  importAuthorsRun,
+  importTorchWeights,
+  readAuthorsRunFolder,
+  saveReidModel,
+  type AuthorsRunFolder,
+  type ImportReport,
+  type ReidModel,
 } from '@vkd/models';
 import type { CommandDefinition } from '../cli/command';
 import { GENERAL_OPTIONS, MODEL_OPTIONS } from '../config/option-groups';
@@ -30,12 +37,13 @@ export function formatImportReport(report: ImportReport): string {
 export const importWeightsCommand: CommandDefinition = {
   name: 'import-weights',
   summary: 'convert PyTorch weights (VKD checkpoints, torchvision/timm ImageNet ResNets) into a vkd model directory',
-  usage: '--source RUN_DIR [--checkpoint NAME] --out DIR | --source FILE --format vkd|torchvision|timm --backbone NAME --out DIR [--num-identities N]',
+  usage:
+    '--source RUN_DIR [--checkpoint NAME] --out DIR | --source FILE --format vkd|torchvision|timm --backbone NAME --out DIR [--num-identities N]',
   details: [
     'Loads the weights into a model of the given architecture (transposing OIHW → HWIO and [out,in] → [in,out]),',
     'reports missing and unexpected keys, and saves the model (safetensors + JSON config) to OUT. FILE is a PyTorch',
     'file (.pth/.pt/bare torch.save, zip or legacy format, read without Python; only tensors and containers are',
-    'unpickled) or safetensors. RUN_DIR is one of the authors\' run folders as released (chk/ and params/hparams.json):',
+    "unpickled) or safetensors. RUN_DIR is one of the authors' run folders as released (chk/ and params/hparams.json):",
     'backbone and classifier size come from hparams.json, the checkpoint from chk/ (--checkpoint, default',
     `${AUTHORS_DEFAULT_CHECKPOINT}). For a single file use --format vkd for the authors' chk_end / chk_di_1 state_dicts`,
     '(--num-identities 625 for MARS, 702 Duke, 576 VeRi), torchvision or timm for ImageNet backbones (e.g. for',
@@ -50,28 +58,85 @@ export const importWeightsCommand: CommandDefinition = {
   options: [
     ...GENERAL_OPTIONS,
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'model directory to write' },
-    { key: 'source', kind: 'path', placeholder: 'file|dir', description: "weights file (.pth/.pt/torch.save file or safetensors), or an authors' run folder (chk/, params/hparams.json)" },
-    { key: 'checkpoint', kind: 'string', placeholder: 'name', description: `checkpoint of a run folder's chk/ (default ${AUTHORS_DEFAULT_CHECKPOINT}; e.g. chk_di_1)` },
-    { key: 'format', kind: 'choice', choices: ['vkd', 'torchvision', 'timm'], default: 'vkd', description: 'key naming of the source' },
+    {
+      key: 'source',
+      kind: 'path',
+      placeholder: 'file|dir',
+      description:
+        "weights file (.pth/.pt/torch.save file or safetensors), or an authors' run folder (chk/, params/hparams.json)",
+    },
+    {
+      key: 'checkpoint',
+      kind: 'string',
+      placeholder: 'name',
+      description: `checkpoint of a run folder's chk/ (default ${AUTHORS_DEFAULT_CHECKPOINT}; e.g. chk_di_1)`,
+    },
+    {
+      key: 'format',
+      kind: 'choice',
+      choices: ['vkd', 'torchvision', 'timm'],
+      default: 'vkd',
+      description: 'key naming of the source',
+    },
     ...MODEL_OPTIONS,
-    { key: 'numIdentities', kind: 'integer', min: 1, max: 1_000_000, default: 1, description: 'classifier size (training identities of the checkpoint)' },
-    { key: 'allowMissing', kind: 'boolean', default: false, description: 'accept model weights absent from the source (e.g. the head of an ImageNet backbone)' },
-    { key: 'allowUnexpected', kind: 'boolean', default: false, description: 'ignore source weights the model does not have (e.g. the ImageNet fc layer)' },
+    {
+      key: 'numIdentities',
+      kind: 'integer',
+      min: 1,
+      max: 1_000_000,
+      default: 1,
+      description: 'classifier size (training identities of the checkpoint)',
+    },
+    {
+      key: 'allowMissing',
+      kind: 'boolean',
+      default: false,
+      description: 'accept model weights absent from the source (e.g. the head of an ImageNet backbone)',
+    },
+    {
+      key: 'allowUnexpected',
+      kind: 'boolean',
+      default: false,
+      description: 'ignore source weights the model does not have (e.g. the ImageNet fc layer)',
+    },
   ],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const source = requireOption<string>(options, 'source', '--source', 'pass the PyTorch weights file or run folder to import, e.g. --source chk_end.pth.');
-    const out = requireOption<string>(options, 'out', '--out', 'pass the model directory to write, e.g. --out models/teacher.');
+    const source = requireOption<string>(
+      options,
+      'source',
+      '--source',
+      'pass the PyTorch weights file or run folder to import, e.g. --source chk_end.pth.',
+    );
+    const out = requireOption<string>(
+      options,
+      'out',
+      '--out',
+      'pass the model directory to write, e.g. --out models/teacher.',
+    );
     const model = modelSettings(options);
     // The source first: a mistyped --source fails at once, before the backend is probed.
     const info = await stat(source).catch(() => undefined);
-    if (!info) throw new InvalidOptionError('--source', source, "No such file or folder; give the weights file (.pth, .pt, .safetensors) or the authors' run folder to import.");
+    if (!info)
+      throw new InvalidOptionError(
+        '--source',
+        source,
+        "No such file or folder; give the weights file (.pth, .pt, .safetensors) or the authors' run folder to import.",
+      );
     if (info.isDirectory()) return importRunFolder(source, out, options, log, io.cwd);
     if (options.checkpoint !== undefined) {
-      throw new InvalidOptionError('--checkpoint', options.checkpoint, "Only for a run folder (--source RUN_DIR with chk/); with a file --source, that file is the checkpoint.");
+      throw new InvalidOptionError(
+        '--checkpoint',
+        options.checkpoint,
+        'Only for a run folder (--source RUN_DIR with chk/); with a file --source, that file is the checkpoint.',
+      );
     }
     await activateDevice(options.device as string, log, options.threads as number | undefined);
-    const reid = createReidModel({ ...model, numIdentities: options.numIdentities as number, seed: options.seed as number });
+    const reid = createReidModel({
+      ...model,
+      numIdentities: options.numIdentities as number,
+      seed: options.seed as number,
+    });
     try {
       const report = await importTorchWeights(reid, source, {
         format: options.format as 'vkd' | 'torchvision' | 'timm',
@@ -103,12 +168,22 @@ function checkRunFolderOptions(run: AuthorsRunFolder, options: OptionValues, bas
   for (const [key, flag, value, fromFolder] of decided) {
     const fallback = importWeightsCommand.options.find((spec) => spec.key === key)?.default;
     if (value !== undefined && fromFolder !== undefined && value !== fallback && value !== fromFolder) {
-      throw new InvalidOptionError(flag, value, `The run folder gives ${JSON.stringify(fromFolder)} (${key === 'baseWidth' ? run.checkpointPath : run.hparamsPath}); drop ${flag}, or import the checkpoint file itself (--source ${run.checkpointPath}).`);
+      throw new InvalidOptionError(
+        flag,
+        value,
+        `The run folder gives ${JSON.stringify(fromFolder)} (${key === 'baseWidth' ? run.checkpointPath : run.hparamsPath}); drop ${flag}, or import the checkpoint file itself (--source ${run.checkpointPath}).`,
+      );
     }
   }
 }
 
-async function importRunFolder(folder: string, out: string, options: OptionValues, log: RunLog, cwd: string): Promise<number> {
+async function importRunFolder(
+  folder: string,
+  out: string,
+  options: OptionValues,
+  log: RunLog,
+  cwd: string,
+): Promise<number> {
   const checkpoint = (options.checkpoint as string | undefined) ?? AUTHORS_DEFAULT_CHECKPOINT;
   const run = await readAuthorsRunFolder(folder, checkpoint);
   checkRunFolderOptions(run, options);
@@ -125,8 +200,10 @@ async function importRunFolder(folder: string, out: string, options: OptionValue
     checkRunFolderOptions(run, options, reid.config.baseWidth);
     await saveReidModel(reid, out);
     const { backbone, attention, baseWidth, numIdentities } = reid.config;
-    log.result(`run folder ${displayPath(cwd, folder)}: backbone_type ${run.backboneType} → --backbone ${backbone}${attention === 'none' ? '' : ` --attention ${attention}`}, ` +
-      `${numIdentities} identities (params/hparams.json), base width ${baseWidth} (from the checkpoint), checkpoint chk/${checkpoint}`);
+    log.result(
+      `run folder ${displayPath(cwd, folder)}: backbone_type ${run.backboneType} → --backbone ${backbone}${attention === 'none' ? '' : ` --attention ${attention}`}, ` +
+        `${numIdentities} identities (params/hparams.json), base width ${baseWidth} (from the checkpoint), checkpoint chk/${checkpoint}`,
+    );
     log.result(formatImportReport(imported.report));
     log.result(`model: ${displayPath(cwd, out)}`);
     return 0;

@@ -35,15 +35,41 @@ export const indexCommand: CommandDefinition = {
   options: [
     ...GENERAL_OPTIONS,
     ...DATA_OPTIONS,
-    { key: 'model', kind: 'path', placeholder: 'dir', description: 'model directory, or a run directory holding model/' },
+    {
+      key: 'model',
+      kind: 'path',
+      placeholder: 'dir',
+      description: 'model directory, or a run directory holding model/',
+    },
     { key: 'db', kind: 'path', placeholder: 'dir', description: 'gallery database directory (created if new)' },
-    { key: 'split', kind: 'choice', choices: GALLERY_SPLITS, default: 'gallery', description: 'which tracklets to index (test = query + gallery)' },
-    { key: 'buildIndex', kind: 'boolean', default: true, description: 'build the approximate IVF-PQ index at the end (--no-build-index: search exactly)' },
+    {
+      key: 'split',
+      kind: 'choice',
+      choices: GALLERY_SPLITS,
+      default: 'gallery',
+      description: 'which tracklets to index (test = query + gallery)',
+    },
+    {
+      key: 'buildIndex',
+      kind: 'boolean',
+      default: true,
+      description: 'build the approximate IVF-PQ index at the end (--no-build-index: search exactly)',
+    },
   ],
   async run({ options, io, explicit }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const modelDirectory = requireOption<string>(options, 'model', '--model', 'pass the model whose embeddings to index, e.g. --model runs/student.');
-    const db = requireOption<string>(options, 'db', '--db', 'pass the gallery database directory, e.g. --db galleries/mars.');
+    const modelDirectory = requireOption<string>(
+      options,
+      'model',
+      '--model',
+      'pass the model whose embeddings to index, e.g. --model runs/student.',
+    );
+    const db = requireOption<string>(
+      options,
+      'db',
+      '--db',
+      'pass the gallery database directory, e.g. --db galleries/mars.',
+    );
     const given = dataSettings(options);
     const dataset = await loadRunDataset(given.dataset, given.root, given);
     const modelPath = await findModelDirectory(modelDirectory, '--model');
@@ -71,7 +97,11 @@ export const indexCommand: CommandDefinition = {
           model,
           createEvaluationLoader(
             chunk.map((item) => item.tracklet),
-            { framesPerTracklet: data.testFrames, trackletsPerBatch: data.testBatch, imageSize: [data.height, data.width] },
+            {
+              framesPerTracklet: data.testFrames,
+              trackletsPerBatch: data.testBatch,
+              imageSize: [data.height, data.width],
+            },
           ),
           { onBatch: ({ frames }) => bar.tick(frames, frames) },
         );

@@ -17,22 +17,49 @@ export const reportCommand: CommandDefinition = {
   details: [
     'Works on every run the CLI writes: vkd demo (RUN/{teacher,student}/…), train-teacher and distill (RUN/log.jsonl,',
     'RUN/model; a distill run also finds the teacher it names) and evaluate --out. Draws CMC, losses, evaluation curves',
-    '(--eval-every), gallery frames, per camera, ranked results (evaluate --ranked) and, when the run\'s dataset and',
+    "(--eval-every), gallery frames, per camera, ranked results (evaluate --ranked) and, when the run's dataset and",
     'models are still there, a Grad-CAM panel. What it cannot draw it lists, with the reason. Default OUT: RUN/report.',
   ].join('\n'),
   examples: ['vkd report --run runs/demo', 'vkd report --run runs/demo --out /tmp/report --heatmaps 0'],
   options: [
     ...GENERAL_OPTIONS,
-    { key: 'run', kind: 'path', placeholder: 'dir', description: 'run directory (written by vkd demo, distill or evaluate --out)' },
+    {
+      key: 'run',
+      kind: 'path',
+      placeholder: 'dir',
+      description: 'run directory (written by vkd demo, distill or evaluate --out)',
+    },
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'report directory (default: RUN/report)' },
-    { key: 'heatmaps', kind: 'integer', min: 0, max: 32, default: 4, description: 'query frames in the Grad-CAM panel (0: none)' },
-    { key: 'ranked', kind: 'integer', min: 0, max: 100, default: 0, description: 'also draw ranked results of the run\'s student (or model): the N worst queries per protocol' },
+    {
+      key: 'heatmaps',
+      kind: 'integer',
+      min: 0,
+      max: 32,
+      default: 4,
+      description: 'query frames in the Grad-CAM panel (0: none)',
+    },
+    {
+      key: 'ranked',
+      kind: 'integer',
+      min: 0,
+      max: 100,
+      default: 0,
+      description: "also draw ranked results of the run's student (or model): the N worst queries per protocol",
+    },
   ],
   async run({ options, io }) {
     const log = createRunLog(io, options.quiet as boolean);
-    const runDirectory = requireOption<string>(options, 'run', '--run', 'pass the run directory to report on (the --out of vkd demo, distill or evaluate), e.g. --run runs/demo.');
+    const runDirectory = requireOption<string>(
+      options,
+      'run',
+      '--run',
+      'pass the run directory to report on (the --out of vkd demo, distill or evaluate), e.g. --run runs/demo.',
+    );
     const metrics = await readMetrics(runDirectory);
-    const settings = metrics.settings as { dataset?: { name?: string; root?: string }; data?: { height?: number; width?: number } };
+    const settings = metrics.settings as {
+      dataset?: { name?: string; root?: string };
+      data?: { height?: number; width?: number };
+    };
     const heatmaps = options.heatmaps as number;
     let dataset: ReidDataset | undefined;
     let datasetProblem: string | undefined;

@@ -29,8 +29,14 @@ export function formatHits(hits: readonly GalleryHit[], queryIdentity: number | 
     hit.trackletId,
     hit.framePaths[0] ?? '',
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
@@ -45,7 +51,9 @@ export const searchCommand: CommandDefinition = {
     '(C1 = camera index 0). With --out writes OUT/search.json and, with --ranked, OUT/search.png (query, then the hits;',
     'green/red borders when --identity names the query identity, grey otherwise, distances under each).',
   ].join('\n'),
-  examples: ['vkd search --db galleries/mars --model runs/mars-student --image q/0001C1T0001F001.jpg --top 10 --exclude-camera 1'],
+  examples: [
+    'vkd search --db galleries/mars --model runs/mars-student --image q/0001C1T0001F001.jpg --top 10 --exclude-camera 1',
+  ],
   positionals: { min: 0, max: 63, names: '[FILE…] (more query images)' },
   options: [
     ...GENERAL_OPTIONS.filter((option) => option.key !== 'seed'),
@@ -53,17 +61,55 @@ export const searchCommand: CommandDefinition = {
     { key: 'model', kind: 'path', placeholder: 'dir', description: 'model directory the gallery was indexed with' },
     { key: 'image', kind: 'path', placeholder: 'file', description: 'query image (more as further arguments)' },
     { key: 'top', kind: 'integer', min: 1, max: 1000, default: 10, description: 'number of hits' },
-    { key: 'excludeCamera', kind: 'integer', min: 1, max: 1000, placeholder: 'n', description: 'leave out tracklets of camera Cn (e.g. the query camera: other cameras only)' },
-    { key: 'identity', kind: 'integer', placeholder: 'id', description: 'the query identity, when known: marks correct hits' },
-    { key: 'exact', kind: 'boolean', default: false, description: 'scan every tracklet instead of the approximate index' },
-    { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', description: 'write search.json (and search.png with --ranked) here' },
-    { key: 'ranked', kind: 'boolean', default: false, description: 'with --out: draw the query and its hits as OUT/search.png' },
+    {
+      key: 'excludeCamera',
+      kind: 'integer',
+      min: 1,
+      max: 1000,
+      placeholder: 'n',
+      description: 'leave out tracklets of camera Cn (e.g. the query camera: other cameras only)',
+    },
+    {
+      key: 'identity',
+      kind: 'integer',
+      placeholder: 'id',
+      description: 'the query identity, when known: marks correct hits',
+    },
+    {
+      key: 'exact',
+      kind: 'boolean',
+      default: false,
+      description: 'scan every tracklet instead of the approximate index',
+    },
+    {
+      key: 'out',
+      alias: 'o',
+      kind: 'path',
+      placeholder: 'dir',
+      description: 'write search.json (and search.png with --ranked) here',
+    },
+    {
+      key: 'ranked',
+      kind: 'boolean',
+      default: false,
+      description: 'with --out: draw the query and its hits as OUT/search.png',
+    },
   ],
   async run({ options, positionals, io }) {
     const log = createRunLog(io, options.quiet as boolean);
     const db = requireOption<string>(options, 'db', '--db', 'pass the gallery database, e.g. --db galleries/mars.');
-    const modelDirectory = requireOption<string>(options, 'model', '--model', 'pass the model the gallery was indexed with.');
-    const first = requireOption<string>(options, 'image', '--image', 'pass one or more query images, e.g. --image q1.jpg q2.jpg.');
+    const modelDirectory = requireOption<string>(
+      options,
+      'model',
+      '--model',
+      'pass the model the gallery was indexed with.',
+    );
+    const first = requireOption<string>(
+      options,
+      'image',
+      '--image',
+      'pass one or more query images, e.g. --image q1.jpg q2.jpg.',
+    );
     const images = [first, ...positionals].map((file) => resolve(io.cwd, file));
     for (const image of images) {
       const info = await stat(image).catch(() => undefined);
@@ -92,7 +138,8 @@ export const searchCommand: CommandDefinition = {
             imageSize: [height, width],
           }),
         );
-        const filter: SearchFilter = options.excludeCamera === undefined ? {} : { excludeCameras: [(options.excludeCamera as number) - 1] };
+        const filter: SearchFilter =
+          options.excludeCamera === undefined ? {} : { excludeCameras: [(options.excludeCamera as number) - 1] };
         hits = await gallery.search(query.features, {
           top: options.top as number,
           filter,
@@ -109,22 +156,27 @@ export const searchCommand: CommandDefinition = {
         const out = resolve(io.cwd, options.out as string);
         await mkdir(out, { recursive: true });
         const results = join(out, SEARCH_FILES.results);
-        await writeFile(results, `${JSON.stringify({ query: { images, identity }, db: resolve(io.cwd, db), model: gallery.model, hits }, null, 2)}\n`);
+        await writeFile(
+          results,
+          `${JSON.stringify({ query: { images, identity }, db: resolve(io.cwd, db), model: gallery.model, hits }, null, 2)}\n`,
+        );
         log.result(`results: ${displayPath(io.cwd, results)}`);
         if (options.ranked === true) {
           const picture = join(out, SEARCH_FILES.picture);
           await writeRankedGrid(
-            [{
-              queryFrames: images.slice(0, 4),
-              label: identity === undefined ? 'query' : `query id ${identity}`,
-              results: hits
-                .filter((hit) => hit.framePaths[0] !== undefined)
-                .map((hit) => ({
-                  frame: hit.framePaths[0] as string,
-                  distance: hit.distance,
-                  correct: identity === undefined ? undefined : hit.identity === identity,
-                })),
-            }],
+            [
+              {
+                queryFrames: images.slice(0, 4),
+                label: identity === undefined ? 'query' : `query id ${identity}`,
+                results: hits
+                  .filter((hit) => hit.framePaths[0] !== undefined)
+                  .map((hit) => ({
+                    frame: hit.framePaths[0] as string,
+                    distance: hit.distance,
+                    correct: identity === undefined ? undefined : hit.identity === identity,
+                  })),
+              },
+            ],
             picture,
           );
           log.result(`ranked results: ${displayPath(io.cwd, picture)}`);

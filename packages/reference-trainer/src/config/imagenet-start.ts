@@ -40,7 +40,11 @@ export function imagenetImportCommand(backbone: string): string {
  * @param what what the weights are for, completing "the authors …", e.g. `start the teacher from ImageNet`.
  * @throws MissingOptionError (`--imagenet-weights`, exit 2) under such a preset without it, saying how to get them.
  */
-export function resolveImagenetStart(options: OptionValues, what: string, stage: 'teacher' | 'distill' = 'teacher'): ImagenetStart {
+export function resolveImagenetStart(
+  options: OptionValues,
+  what: string,
+  stage: 'teacher' | 'distill' = 'teacher',
+): ImagenetStart {
   const value = options.imagenetWeights;
   if (value === FROM_SCRATCH) return { kind: 'scratch', explicit: true };
   if (typeof value === 'string') return { kind: 'imagenet', directory: value };

@@ -25,17 +25,25 @@ export interface Preset {
 /** A stage's defaults (`@vkd/trainer`) as option values: P, K, N, schedule and the evaluation/checkpoint period. */
 function stageValues(defaults: StageDefaults): OptionValues {
   return {
-    identitiesPerBatch: defaults.identitiesPerBatch, instancesPerIdentity: defaults.instancesPerIdentity,
-    framesPerTracklet: defaults.framesPerTracklet, epochs: defaults.epochs, milestones: [...defaults.milestones],
-    learningRate: defaults.learningRate, weightDecay: defaults.weightDecay, gamma: defaults.gamma,
-    evalEvery: defaults.evaluateEvery, saveEvery: defaults.evaluateEvery,
+    identitiesPerBatch: defaults.identitiesPerBatch,
+    instancesPerIdentity: defaults.instancesPerIdentity,
+    framesPerTracklet: defaults.framesPerTracklet,
+    epochs: defaults.epochs,
+    milestones: [...defaults.milestones],
+    learningRate: defaults.learningRate,
+    weightDecay: defaults.weightDecay,
+    gamma: defaults.gamma,
+    evalEvery: defaults.evaluateEvery,
+    saveEvery: defaults.evaluateEvery,
   };
 }
 
 /** The VKD weights and M of `DISTILL_DEFAULTS` (α, β, τ: `VKD_WEIGHT_DEFAULTS` of `@vkd/losses`). */
 const DISTILL_WEIGHTS: OptionValues = {
-  studentFrames: DISTILL_DEFAULTS.studentFrames, kdWeight: DISTILL_DEFAULTS.kdWeight,
-  dpWeight: DISTILL_DEFAULTS.dpWeight, temperature: DISTILL_DEFAULTS.temperature,
+  studentFrames: DISTILL_DEFAULTS.studentFrames,
+  kdWeight: DISTILL_DEFAULTS.kdWeight,
+  dpWeight: DISTILL_DEFAULTS.dpWeight,
+  temperature: DISTILL_DEFAULTS.temperature,
 };
 
 /**
@@ -50,7 +58,16 @@ function authorsPreset(entry: DatasetEntry, runs: AuthorsRuns, network: AuthorsN
       `${entry.name} ${network.backbone}${network.attention === 'bam' ? '+BAM' : ''}: the authors' commands.txt run ` +
       `(teacher ${teacher.epochs} epochs${teacher.framesPerTracklet === 1 ? ', N=1' : ''}, student ${DISTILL_DEFAULTS.epochs})`,
     requiresImagenetWeights: true,
-    common: { dataset: entry.name, height, width, backbone: network.backbone, attention: network.attention, baseWidth: 64, testFrames: runs.testFrames, ...runs.presetValues },
+    common: {
+      dataset: entry.name,
+      height,
+      width,
+      backbone: network.backbone,
+      attention: network.attention,
+      baseWidth: 64,
+      testFrames: runs.testFrames,
+      ...runs.presetValues,
+    },
     teacher: stageValues(teacher),
     distill: { ...stageValues(DISTILL_DEFAULTS), ...DISTILL_WEIGHTS },
   };
@@ -66,9 +83,18 @@ function authorsPreset(entry: DatasetEntry, runs: AuthorsRuns, network: AuthorsN
 const ATRW_PRESET: Preset = (() => {
   const teacher = teacherDefaultsFor('veri-776', 'resnet50');
   return {
-    description: 'atrw resnet50: 224×224 letterbox, teacher N=1, erase aspect 0.7–1.4 (the authors never published ATRW settings: issue #22)',
+    description:
+      'atrw resnet50: 224×224 letterbox, teacher N=1, erase aspect 0.7–1.4 (the authors never published ATRW settings: issue #22)',
     requiresImagenetWeights: true,
-    common: { dataset: 'atrw', height: 224, width: 224, backbone: 'resnet50', attention: 'none', baseWidth: 64, testFrames: 1 },
+    common: {
+      dataset: 'atrw',
+      height: 224,
+      width: 224,
+      backbone: 'resnet50',
+      attention: 'none',
+      baseWidth: 64,
+      testFrames: 1,
+    },
     teacher: stageValues(teacher),
     distill: { ...stageValues(DISTILL_DEFAULTS), ...DISTILL_WEIGHTS },
   };
@@ -76,7 +102,13 @@ const ATRW_PRESET: Preset = (() => {
 
 /** Settings of `vkd demo` (tuned for ≤ 10 minutes on 2 cores with the wasm backend). */
 const DEMO_COMMON: OptionValues = {
-  dataset: 'synthetic', height: 64, width: 32, backbone: 'resnet18', attention: 'none', baseWidth: 16, testFrames: 8,
+  dataset: 'synthetic',
+  height: 64,
+  width: 32,
+  backbone: 'resnet18',
+  attention: 'none',
+  baseWidth: 16,
+  testFrames: 8,
 };
 
 /**
@@ -84,8 +116,15 @@ const DEMO_COMMON: OptionValues = {
  * steps instead of tens of thousands), no augmentation (the authors' pad-10 crop is sized for 256×128 frames).
  */
 const DEMO_STAGE: OptionValues = {
-  identitiesPerBatch: 4, instancesPerIdentity: 2, framesPerTracklet: 4, learningRate: 3e-3, weightDecay: 1e-5, gamma: 0.1,
-  augment: false, evalEvery: 0, saveEvery: 10,
+  identitiesPerBatch: 4,
+  instancesPerIdentity: 2,
+  framesPerTracklet: 4,
+  learningRate: 3e-3,
+  weightDecay: 1e-5,
+  gamma: 0.1,
+  augment: false,
+  evalEvery: 0,
+  saveEvery: 10,
 };
 
 /**
@@ -94,7 +133,8 @@ const DEMO_STAGE: OptionValues = {
  */
 const DEMO_PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
   demo: {
-    description: 'vkd demo: synthetic multi-view set, narrow ResNet-18 (baseWidth 16) at 64×32, teacher N=4, student M=2',
+    description:
+      'vkd demo: synthetic multi-view set, narrow ResNet-18 (baseWidth 16) at 64×32, teacher N=4, student M=2',
     common: DEMO_COMMON,
     // Teacher 60 epochs (480 steps): at 30 it was under-trained (I2V rank-1 18 %, training CE 1.57 against a Bayes
     // floor of 0.43); 60 gave 25 %, 120 gave 31 %; lr, width, augmentation and more data did not help (see the
@@ -120,7 +160,8 @@ export function presetTable(): Readonly<Record<string, Preset>> {
   for (const entry of datasetEntries()) {
     const runs = entry.authors;
     if (!runs) continue;
-    for (const network of runs.networks) presets[`${runs.presetPrefix}-${network.name}`] = authorsPreset(entry, runs, network);
+    for (const network of runs.networks)
+      presets[`${runs.presetPrefix}-${network.name}`] = authorsPreset(entry, runs, network);
   }
   return Object.freeze({ ...presets, atrw: ATRW_PRESET, ...DEMO_PRESETS });
 }

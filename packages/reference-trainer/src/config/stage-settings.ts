@@ -79,8 +79,18 @@ export interface DistillSettings extends TrainingSettings {
  */
 export function dataSettings(options: OptionValues): DataSettings {
   return {
-    dataset: requireOption<string>(options, 'dataset', '--dataset', `pass the dataset loader, e.g. --dataset mars (one of: ${datasetNames().join(', ')}), or a --preset that sets it.`),
-    root: requireOption<string>(options, 'root', '--root', 'pass the dataset root directory, e.g. --root ./datasets/mars.'),
+    dataset: requireOption<string>(
+      options,
+      'dataset',
+      '--dataset',
+      `pass the dataset loader, e.g. --dataset mars (one of: ${datasetNames().join(', ')}), or a --preset that sets it.`,
+    ),
+    root: requireOption<string>(
+      options,
+      'root',
+      '--root',
+      'pass the dataset root directory, e.g. --root ./datasets/mars.',
+    ),
     skipBadFrames: options.skipBadFrames === true,
     ...(typeof options.trackletGrouping === 'string' ? { trackletGrouping: options.trackletGrouping } : {}),
     height: options.height as number,
@@ -106,17 +116,29 @@ export function modelSettings(options: OptionValues): ModelSettings {
 /** `--allow-changed seed,learning-rate` → `['seed', 'learningRate']`. */
 function allowedChanges(value: unknown): readonly string[] {
   if (value === undefined || value === '') return [];
-  return String(value).split(',').map((item) => keyFromFlag(item.trim())).filter((item) => item !== '');
+  return String(value)
+    .split(',')
+    .map((item) => keyFromFlag(item.trim()))
+    .filter((item) => item !== '');
 }
 
 function checkMilestones(milestones: readonly number[], epochs: number): void {
   for (let index = 1; index < milestones.length; index++) {
     if ((milestones[index] as number) <= (milestones[index - 1] as number)) {
-      throw new InvalidOptionError('--milestones', milestones, 'Milestones must be strictly increasing epochs, e.g. 100,200.');
+      throw new InvalidOptionError(
+        '--milestones',
+        milestones,
+        'Milestones must be strictly increasing epochs, e.g. 100,200.',
+      );
     }
   }
   const late = milestones.find((milestone) => milestone >= epochs);
-  if (late !== undefined) throw new InvalidOptionError('--milestones', milestones, `Milestone ${late} is not before the last epoch (--epochs ${epochs}); it would never apply.`);
+  if (late !== undefined)
+    throw new InvalidOptionError(
+      '--milestones',
+      milestones,
+      `Milestone ${late} is not before the last epoch (--epochs ${epochs}); it would never apply.`,
+    );
 }
 
 /**
@@ -126,10 +148,16 @@ function checkMilestones(milestones: readonly number[], epochs: number): void {
 export function teacherSettings(options: OptionValues): TrainingSettings {
   const defaults = teacherDefaultsFor(String(options.dataset ?? ''), String(options.backbone ?? ''));
   const settings = trainingSettings(options, defaults);
-  return { ...settings, imagenetStart: resolveImagenetStart(options, 'start the teacher from ImageNet (--pretrained True)') };
+  return {
+    ...settings,
+    imagenetStart: resolveImagenetStart(options, 'start the teacher from ImageNet (--pretrained True)'),
+  };
 }
 
-function trainingSettings(options: OptionValues, defaults: ReturnType<typeof teacherDefaultsFor>): Omit<TrainingSettings, 'imagenetStart'> {
+function trainingSettings(
+  options: OptionValues,
+  defaults: ReturnType<typeof teacherDefaultsFor>,
+): Omit<TrainingSettings, 'imagenetStart'> {
   const pick = <T>(key: string, fallback: T): T => (options[key] ?? fallback) as T;
   const settings = {
     epochs: pick('epochs', defaults.epochs),
@@ -139,7 +167,12 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     learningRate: pick('learningRate', defaults.learningRate),
     weightDecay: pick('weightDecay', defaults.weightDecay),
     gamma: pick('gamma', defaults.gamma),
-    milestones: options.milestones !== undefined ? (options.milestones as readonly number[]) : options.epochs !== undefined ? defaults.milestones.filter((m) => m < (options.epochs as number)) : defaults.milestones,
+    milestones:
+      options.milestones !== undefined
+        ? (options.milestones as readonly number[])
+        : options.epochs !== undefined
+          ? defaults.milestones.filter((m) => m < (options.epochs as number))
+          : defaults.milestones,
     augment: pick('augment', true),
     evalEvery: pick('evalEvery', defaults.evaluateEvery),
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
@@ -150,7 +183,11 @@ function trainingSettings(options: OptionValues, defaults: ReturnType<typeof tea
     trainStrategy: pick<'chunk' | 'multiview' | 'temporal'>('trainStrategy', defaults.strategy),
   };
   if (settings.allowChanged.length > 0 && !settings.resume) {
-    throw new InvalidOptionError('--allow-changed', options.allowChanged, 'It only applies with --resume (a fresh run has nothing to compare with).');
+    throw new InvalidOptionError(
+      '--allow-changed',
+      options.allowChanged,
+      'It only applies with --resume (a fresh run has nothing to compare with).',
+    );
   }
   checkMilestones(settings.milestones, settings.epochs);
   return settings;
@@ -183,12 +220,22 @@ export function distillSettings(options: OptionValues): DistillSettings {
     );
   }
   if (settings.generations > 1 && settings.resume) {
-    throw new InvalidOptionError('--resume', true, `--resume continues one stage; with --generations ${settings.generations} rerun without --resume (or resume a generation-N/ directory as its own run with --generations 1).`);
+    throw new InvalidOptionError(
+      '--resume',
+      true,
+      `--resume continues one stage; with --generations ${settings.generations} rerun without --resume (or resume a generation-N/ directory as its own run with --generations 1).`,
+    );
   }
   if (!reinitLastStage && options.imagenetWeights !== undefined) {
-    throw new InvalidOptionError('--imagenet-weights', options.imagenetWeights, 'With --reinit-last-stage false the student keeps the teacher\'s last stage, so ImageNet weights would not be used; drop one of the two.');
+    throw new InvalidOptionError(
+      '--imagenet-weights',
+      options.imagenetWeights,
+      "With --reinit-last-stage false the student keeps the teacher's last stage, so ImageNet weights would not be used; drop one of the two.",
+    );
   }
-  const imagenetStart = reinitLastStage ? resolveImagenetStart(options, 'reload the student\'s last stage from ImageNet (--reinit_l4 True)', 'distill') : settings.imagenetStart;
+  const imagenetStart = reinitLastStage
+    ? resolveImagenetStart(options, "reload the student's last stage from ImageNet (--reinit_l4 True)", 'distill')
+    : settings.imagenetStart;
   return { ...settings, imagenetStart };
 }
 
@@ -197,12 +244,17 @@ export function distillSettings(options: OptionValues): DistillSettings {
  * `RandomTemporalChunkCrop` (one random frame per chunk), `temporal` → `TemporalChunkCrop` (the first frame of each
  * chunk of the anchor tracklet, deterministic), `multiview` → `MultiViewTemporalTransform`.
  */
-export function frameStrategyOf(trainStrategy: TrainingSettings['trainStrategy']): 'chunk' | 'chunk-first' | 'multiview' {
+export function frameStrategyOf(
+  trainStrategy: TrainingSettings['trainStrategy'],
+): 'chunk' | 'chunk-first' | 'multiview' {
   return trainStrategy === 'temporal' ? 'chunk-first' : trainStrategy;
 }
 
 /** Learning rate of born-again generation `generation` (1-based): `LearningRateGenDecayer` of `train_distill.py`. */
-export function generationLearningRate(training: Pick<DistillSettings, 'learningRate' | 'generationLrDecay'>, generation: number): number {
+export function generationLearningRate(
+  training: Pick<DistillSettings, 'learningRate' | 'generationLrDecay'>,
+  generation: number,
+): number {
   if (generation === 1) return training.learningRate;
   return Math.max(training.learningRate * training.generationLrDecay ** (generation - 1), 1e-5);
 }

@@ -36,7 +36,8 @@ function coerceBoolean(raw: unknown, where: string): boolean {
 
 function coerceNumber(raw: unknown, kind: 'integer' | 'number', where: string): number {
   const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(value)) throw new InvalidOptionError(where, raw, `Expected ${kind === 'integer' ? 'an integer' : 'a number'}.`);
+  if (!Number.isFinite(value))
+    throw new InvalidOptionError(where, raw, `Expected ${kind === 'integer' ? 'an integer' : 'a number'}.`);
   if (kind === 'integer' && !Number.isInteger(value)) throw new InvalidOptionError(where, raw, 'Expected an integer.');
   return value;
 }
@@ -57,7 +58,12 @@ function coerceIntegerList(spec: OptionSpec, raw: unknown, where: string): reado
     try {
       return checkRange(spec, coerceNumber(item, 'integer', where), where);
     } catch (error) {
-      throw new InvalidOptionError(where, raw, `Expected a comma-separated list of integers, e.g. 100,200; item ${String(item)} is not valid.`, { cause: error });
+      throw new InvalidOptionError(
+        where,
+        raw,
+        `Expected a comma-separated list of integers, e.g. 100,200; item ${String(item)} is not valid.`,
+        { cause: error },
+      );
     }
   });
   return values;

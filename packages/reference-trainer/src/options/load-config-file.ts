@@ -15,12 +15,16 @@ export async function loadConfigFile(path: string): Promise<Record<string, unkno
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new InvalidOptionError('--config', path, `Cannot read the file (${(error as Error).message}).`, { cause: error });
+    throw new InvalidOptionError('--config', path, `Cannot read the file (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
   const parsed = extname(path).toLowerCase() === '.json' ? parseJson(path, text) : parseYaml(path, text);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new FileFormatError(path, 'The top level must be a mapping of option names to values, e.g. `epochs: 30`.', { line: 1 });
+    throw new FileFormatError(path, 'The top level must be a mapping of option names to values, e.g. `epochs: 30`.', {
+      line: 1,
+    });
   }
   return parsed as Record<string, unknown>;
 }
@@ -62,10 +66,16 @@ function parseYaml(path: string, text: string): unknown {
   const first = document.errors[0];
   if (first) {
     const position = first.linePos?.[0];
-    const summary = (first.message.split('\n')[0] ?? '').replace(/\s+at line \d+, column \d+\s*:?\s*$/, '').replace(/[\s:.]+$/, '');
+    const summary = (first.message.split('\n')[0] ?? '')
+      .replace(/\s+at line \d+, column \d+\s*:?\s*$/, '')
+      .replace(/[\s:.]+$/, '');
     const where = position ? ` at line ${position.line}, column ${position.col}` : '';
     const reason = `Invalid YAML${where}: ${summary}${lineExcerpt(text, position?.line)}. ${YAML_ADVICE[first.code] ?? CONFIG_ADVICE}`;
-    throw new FileFormatError(path, reason, position === undefined ? { cause: first } : { line: position.line, cause: first });
+    throw new FileFormatError(
+      path,
+      reason,
+      position === undefined ? { cause: first } : { line: position.line, cause: first },
+    );
   }
   // Aliases (`*name`) expand to copies: a few lines can stand for billions of values ("billion laughs"). An options
   // file never needs them, so any alias is refused with its line instead of being expanded.
@@ -73,12 +83,20 @@ function parseYaml(path: string, text: string): unknown {
   const alias = /(^|[\s,[{:-])\*[^\s,\]}]+/m.exec(unquoted);
   if (alias) {
     const line = unquoted.slice(0, alias.index + (alias[1] as string).length).split('\n').length;
-    throw new FileFormatError(path, `YAML aliases (\`*name\`) are not accepted in an options file${lineExcerpt(text, line)}. Write each value out.`, { line });
+    throw new FileFormatError(
+      path,
+      `YAML aliases (\`*name\`) are not accepted in an options file${lineExcerpt(text, line)}. Write each value out.`,
+      { line },
+    );
   }
   try {
     return document.toJS({ maxAliasCount: 0 });
   } catch (error) {
-    throw new FileFormatError(path, `Cannot read the YAML: ${(error as Error).message}. Write each value out (no aliases).`, { cause: error });
+    throw new FileFormatError(
+      path,
+      `Cannot read the YAML: ${(error as Error).message}. Write each value out (no aliases).`,
+      { cause: error },
+    );
   }
 }
 

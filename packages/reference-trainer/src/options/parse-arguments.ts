@@ -63,7 +63,10 @@ export function parseArguments(argv: readonly string[], specs: readonly OptionSp
       const next = argv[index + 1];
       if (next === undefined || (next.startsWith('--') && next.length > 2)) {
         const placeholder = `<${spec.placeholder ?? (spec.kind === 'choice' ? (spec.choices ?? []).join('|') : spec.kind)}>`;
-        throw new MissingOptionError(flag, `${flag} was given without a value: pass the ${spec.description} after it, as \`${flag} ${placeholder}\` or \`${flag}=${placeholder}\`.`);
+        throw new MissingOptionError(
+          flag,
+          `${flag} was given without a value: pass the ${spec.description} after it, as \`${flag} ${placeholder}\` or \`${flag}=${placeholder}\`.`,
+        );
       }
       inline = next;
       index++;

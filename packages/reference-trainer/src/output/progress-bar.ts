@@ -38,7 +38,11 @@ export interface ProgressBarOptions {
  * Whether progress bars should draw: only on a TTY, never with `CI=true` (or any non-empty CI other than
  * `false`/`0`), never with `--quiet`.
  */
-export function progressEnabled(stream: OutputStream, env: Record<string, string | undefined>, quiet: boolean): boolean {
+export function progressEnabled(
+  stream: OutputStream,
+  env: Record<string, string | undefined>,
+  quiet: boolean,
+): boolean {
   const ci = env.CI;
   const inCi = ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
   return !quiet && !inCi && stream.isTTY === true;
@@ -76,8 +80,10 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
     const elapsed = (now() - start) / 1000;
     const rate = elapsed > 0 && items > 0 ? `, ${(items / elapsed).toFixed(1)} ${options.unit ?? 'it'}/s` : '';
     const eta = steps > 0 && steps < expected ? `, ETA ${formatDuration((elapsed / steps) * (expected - steps))}` : '';
-    const percent = Math.round((Math.min(steps / Math.max(expected, 1), 1)) * 100);
-    options.stream.write(`${options.label}: ${steps}/${expected} (${percent}%)${rate}${eta}${detail ? `, ${detail}` : ''}\n`);
+    const percent = Math.round(Math.min(steps / Math.max(expected, 1), 1) * 100);
+    options.stream.write(
+      `${options.label}: ${steps}/${expected} (${percent}%)${rate}${eta}${detail ? `, ${detail}` : ''}\n`,
+    );
     lastLine = now();
   };
   const draw = (final: boolean) => {
@@ -91,7 +97,11 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
     const width = Math.max(10, Math.min(30, (options.stream.columns ?? 100) - 80));
     const filled = Math.round(fraction * width);
     const rate = elapsed > 0 && items > 0 ? `${(items / elapsed).toFixed(1)} ${options.unit ?? 'it'}/s` : '';
-    const eta = final ? `in ${formatDuration(elapsed)}` : steps > 0 ? `ETA ${formatDuration((elapsed / steps) * (total - steps))}` : 'ETA --';
+    const eta = final
+      ? `in ${formatDuration(elapsed)}`
+      : steps > 0
+        ? `ETA ${formatDuration((elapsed / steps) * (total - steps))}`
+        : 'ETA --';
     const line = `${options.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${steps}/${expected} ${String(Math.round(fraction * 100)).padStart(3)}% ${rate} ${eta}${detail ? ` ${detail}` : ''}`;
     options.stream.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
     lastDraw = now();

@@ -20,14 +20,26 @@ const modelColor = (values: ReadonlyArray<{ model: string }>) => {
   return { field: 'model', type: 'nominal', title: 'model', scale: { domain: present }, sort: present } as const;
 };
 /** A legend drawing dashed/solid line samples instead of dots. */
-const DASH_LEGEND = { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, symbolStrokeColor: '#555', symbolFillColor: '#555', symbolOpacity: 1 } as const;
+const DASH_LEGEND = {
+  symbolType: 'stroke',
+  symbolStrokeWidth: 2,
+  symbolSize: 400,
+  symbolStrokeColor: '#555',
+  symbolFillColor: '#555',
+  symbolOpacity: 1,
+} as const;
 const BASE = { $schema: SCHEMA, background: 'white', width: 420, height: 260, config: { font: 'sans-serif' } } as const;
 
 /** CMC curves (rank 1..20) of every model and protocol. `null` when no model has a CMC curve. */
 export function cmcChartSpec(metrics: RunMetrics): TopLevelSpec | null {
   const values = modelsOf(metrics).flatMap(({ label, metrics: model }) =>
     (['i2v', 'v2v'] as const).flatMap((protocol) =>
-      (model[protocol]?.cmc ?? []).slice(0, 20).map((accuracy, index) => ({ model: label, protocol: protocol.toUpperCase(), rank: index + 1, accuracy: accuracy * 100 })),
+      (model[protocol]?.cmc ?? []).slice(0, 20).map((accuracy, index) => ({
+        model: label,
+        protocol: protocol.toUpperCase(),
+        rank: index + 1,
+        accuracy: accuracy * 100,
+      })),
     ),
   );
   if (values.length === 0) return null;
@@ -37,7 +49,12 @@ export function cmcChartSpec(metrics: RunMetrics): TopLevelSpec | null {
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'rank', type: 'quantitative', title: 'rank', scale: { domain: [1, Math.max(...values.map((v) => v.rank))] } },
+      x: {
+        field: 'rank',
+        type: 'quantitative',
+        title: 'rank',
+        scale: { domain: [1, Math.max(...values.map((v) => v.rank))] },
+      },
       y: { field: 'accuracy', type: 'quantitative', title: 'matching rate (%)', scale: { zero: false } },
       color: modelColor(values),
       strokeDash: { field: 'protocol', type: 'nominal', title: 'protocol', legend: DASH_LEGEND },
@@ -85,7 +102,13 @@ export function galleryFramesChartSpec(metrics: RunMetrics): TopLevelSpec | null
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'frames', type: 'quantitative', title: 'frames per gallery tracklet', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(values.map((v) => v.frames))] } },
+      x: {
+        field: 'frames',
+        type: 'quantitative',
+        title: 'frames per gallery tracklet',
+        scale: { type: 'log', base: 2 },
+        axis: { values: [...new Set(values.map((v) => v.frames))] },
+      },
       y: { field: 'value', type: 'quantitative', title: '%', scale: { zero: false } },
       color: modelColor(values),
       strokeDash: { field: 'metric', type: 'nominal', title: 'metric', legend: DASH_LEGEND },
@@ -124,7 +147,9 @@ const CURVE_METRICS = ['i2v.rank1', 'i2v.mAP', 'i2v.mAPTrapezoid', 'v2v.rank1', 
 
 /** Evaluation during training (`--eval-every`): metric vs epoch, one panel per stage. `null` without points. */
 export function evaluationCurveSpec(points: readonly EvaluationPoint[]): TopLevelSpec | null {
-  const values = points.filter((point) => CURVE_METRICS.includes(point.metric)).map((point) => ({ ...point, value: point.value * 100 }));
+  const values = points
+    .filter((point) => CURVE_METRICS.includes(point.metric))
+    .map((point) => ({ ...point, value: point.value * 100 }));
   if (values.length === 0) return null;
   return {
     $schema: SCHEMA,

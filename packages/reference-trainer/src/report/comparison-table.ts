@@ -43,7 +43,8 @@ export function formatComparisonTable(metrics: RunMetrics): string {
   const header = comparisonHeader(metrics);
   const rows = [header, ...comparisonRows(metrics)];
   const widths = header.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (row: string[]) =>
+    row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -53,7 +54,9 @@ export function formatModelTable(model: ModelMetrics): string {
   for (const protocol of EVALUATION_PROTOCOLS) {
     const values = model[protocol];
     if (!values) continue;
-    lines.push(`${protocol.toUpperCase().padEnd(8)}  ${[values.rank1, values.rank5, values.mAP, values.mAPTrapezoid, values.mINP].map((v, i) => percent(v).padStart(i === 3 ? 12 : 6)).join('  ')}`);
+    lines.push(
+      `${protocol.toUpperCase().padEnd(8)}  ${[values.rank1, values.rank5, values.mAP, values.mAPTrapezoid, values.mINP].map((v, i) => percent(v).padStart(i === 3 ? 12 : 6)).join('  ')}`,
+    );
   }
   return lines.join('\n');
 }
@@ -62,7 +65,10 @@ export function formatModelTable(model: ModelMetrics): string {
 export function formatPerCamera(model: ModelMetrics): string {
   const cameras = model.perCamera ?? [];
   if (cameras.length === 0) return '';
-  const entries = cameras.map((entry) => `${entry.cameraName ?? `cam ${entry.camera}`} ${percent(entry.rank1)} (${entry.queries} ${entry.queries === 1 ? 'query' : 'queries'})`);
+  const entries = cameras.map(
+    (entry) =>
+      `${entry.cameraName ?? `cam ${entry.camera}`} ${percent(entry.rank1)} (${entry.queries} ${entry.queries === 1 ? 'query' : 'queries'})`,
+  );
   return `I2V rank-1 by query camera: ${entries.join(', ')}`;
 }
 
@@ -89,7 +95,12 @@ export function verdict(metrics: RunMetrics): string | undefined {
   if (!baseline) return main;
   const kdMap = (student.mAPTrapezoid - baseline.mAPTrapezoid) * 100;
   const kdRank = (student.rank1 - baseline.rank1) * 100;
-  const kdOutcome = kdMap > 0 && kdRank >= 0 ? 'distillation helps' : kdMap > 0 || kdRank > 0 ? 'distillation helps on one measure only' : 'distillation does NOT help';
+  const kdOutcome =
+    kdMap > 0 && kdRank >= 0
+      ? 'distillation helps'
+      : kdMap > 0 || kdRank > 0
+        ? 'distillation helps on one measure only'
+        : 'distillation does NOT help';
   const kdCaveat = noiseCaveat(student.validQueries ?? baseline.validQueries, { rank1: kdRank, mAP: kdMap });
   const kdNoise = kdCaveat ? ` ${kdCaveat.text.replace(/^One query is [^:]*: /, 'Against the control, ')}` : '';
   return `${main} Against the same student trained without KD/DP (α = β = 0), ${kdOutcome} (I2V trapezoid mAP ${signed(kdMap)}, rank-1 ${signed(kdRank)} points).${kdNoise}`;

@@ -29,7 +29,10 @@ const BN_EPSILON = 1e-5;
 
 function findWeight(weights: Record<string, tf.Tensor>, suffix: string, rank: number): tf.Tensor {
   const key = Object.keys(weights).find((name) => name.endsWith(suffix) && weights[name]?.rank === rank);
-  if (!key) throw new VkdError(`Grad-CAM: the model has no weight named *${suffix} (rank ${rank}); cannot rebuild its BNNeck head.`);
+  if (!key)
+    throw new VkdError(
+      `Grad-CAM: the model has no weight named *${suffix} (rank ${rank}); cannot rebuild its BNNeck head.`,
+    );
   return weights[key] as tf.Tensor;
 }
 
@@ -71,7 +74,9 @@ export async function gradCam(model: ReidModel, frames: tf.Tensor4D): Promise<Gr
       const featureMaps = output.featureMaps;
       const top = tf.argMax(output.logits, 1) as tf.Tensor1D;
       const mask = tf.oneHot(top, output.logits.shape[1]);
-      const gradient = tf.grad((maps: tf.Tensor) => tf.sum(tf.mul(headLogits(head, maps as tf.Tensor4D), mask)))(featureMaps);
+      const gradient = tf.grad((maps: tf.Tensor) => tf.sum(tf.mul(headLogits(head, maps as tf.Tensor4D), mask)))(
+        featureMaps,
+      );
       const alpha = tf.mean(gradient, [1, 2], true);
       const cam = tf.relu(tf.sum(tf.mul(featureMaps, alpha), 3, true)) as tf.Tensor4D;
       const resized = tf.squeeze(tf.image.resizeBilinear(cam, [height, width]), [3]);
@@ -82,7 +87,14 @@ export async function gradCam(model: ReidModel, frames: tf.Tensor4D): Promise<Gr
     });
     try {
       const [mapData, classData, errorData] = await Promise.all([maps.data(), classes.data(), headError.data()]);
-      return { maps: mapData as Float32Array, count, height, width, classes: classData as Int32Array, headError: errorData[0] ?? Number.NaN };
+      return {
+        maps: mapData as Float32Array,
+        count,
+        height,
+        width,
+        classes: classData as Int32Array,
+        headError: errorData[0] ?? Number.NaN,
+      };
     } finally {
       tf.dispose([maps, classes, headError]);
     }

@@ -41,9 +41,19 @@ export function jetColor(value: number): [number, number, number] {
 export async function writeHeatmapPanel(options: HeatmapPanelOptions): Promise<void> {
   const { count, height, width, frames, columns } = options;
   const pixels = count * height * width;
-  if (frames.length !== pixels * 3) throw new ShapeMismatchError('writeHeatmapPanel.frames', `[${count}, ${height}, ${width}, 3]`, `${frames.length} values`);
+  if (frames.length !== pixels * 3)
+    throw new ShapeMismatchError(
+      'writeHeatmapPanel.frames',
+      `[${count}, ${height}, ${width}, 3]`,
+      `${frames.length} values`,
+    );
   for (const column of columns) {
-    if (column.maps.length !== pixels) throw new ShapeMismatchError(`writeHeatmapPanel.columns[${column.title}]`, `[${count}, ${height}, ${width}]`, `${column.maps.length} values`);
+    if (column.maps.length !== pixels)
+      throw new ShapeMismatchError(
+        `writeHeatmapPanel.columns[${column.title}]`,
+        `[${count}, ${height}, ${width}]`,
+        `${column.maps.length} values`,
+      );
   }
   const scale = options.scale ?? 4;
   const gap = 2;
@@ -57,7 +67,9 @@ export async function writeHeatmapPanel(options: HeatmapPanelOptions): Promise<v
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const pixel = (frame * height + y) * width + x;
-        const rgb = [0, 1, 2].map((c) => Math.min(1, Math.max(0, (frames[pixel * 3 + c] as number) * IMAGENET_STD[c]! + IMAGENET_MEAN[c]!)));
+        const rgb = [0, 1, 2].map((c) =>
+          Math.min(1, Math.max(0, (frames[pixel * 3 + c] as number) * IMAGENET_STD[c]! + IMAGENET_MEAN[c]!)),
+        );
         for (let column = 0; column < cellColumns; column++) {
           const left = labelWidth + gap + column * (width + gap);
           const heat = column === 0 ? undefined : jetColor(columns[column - 1]!.maps[pixel] as number);
@@ -75,18 +87,29 @@ export async function writeHeatmapPanel(options: HeatmapPanelOptions): Promise<v
   const titles = ['frame', ...columns.map((column) => column.title)];
   const escapeXml = (text: string) => text.replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const header = titles
-    .map((title, column) => `<text x="${(labelWidth + gap + column * (width + gap) + width / 2) * scale}" y="19" font-family="sans-serif" font-size="14" text-anchor="middle">${escapeXml(title)}</text>`)
+    .map(
+      (title, column) =>
+        `<text x="${(labelWidth + gap + column * (width + gap) + width / 2) * scale}" y="19" font-family="sans-serif" font-size="14" text-anchor="middle">${escapeXml(title)}</text>`,
+    )
     .join('');
   const rows = (options.rowLabels ?? [])
-    .map((label, row) => `<text transform="translate(${(labelWidth / 2) * scale + 5}, ${headerHeight + (gap + row * (height + gap) + height / 2) * scale}) rotate(-90)" font-family="sans-serif" font-size="13" text-anchor="middle">${escapeXml(label)}</text>`)
+    .map(
+      (label, row) =>
+        `<text transform="translate(${(labelWidth / 2) * scale + 5}, ${headerHeight + (gap + row * (height + gap) + height / 2) * scale}) rotate(-90)" font-family="sans-serif" font-size="13" text-anchor="middle">${escapeXml(label)}</text>`,
+    )
     .join('');
   const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${scaledWidth}" height="${gridHeight * scale + headerHeight}">${header}${rows}</svg>`;
   const body = await sharp(Buffer.from(grid), { raw: { width: gridWidth, height: gridHeight, channels: 3 } })
     .resize(scaledWidth, gridHeight * scale, { kernel: 'nearest' })
     .png()
     .toBuffer();
-  await sharp({ create: { width: scaledWidth, height: gridHeight * scale + headerHeight, channels: 3, background: '#ffffff' } })
-    .composite([{ input: body, top: headerHeight, left: 0 }, { input: Buffer.from(overlay), top: 0, left: 0 }])
+  await sharp({
+    create: { width: scaledWidth, height: gridHeight * scale + headerHeight, channels: 3, background: '#ffffff' },
+  })
+    .composite([
+      { input: body, top: headerHeight, left: 0 },
+      { input: Buffer.from(overlay), top: 0, left: 0 },
+    ])
     .png()
     .toFile(options.path);
 }

@@ -6,7 +6,10 @@ import type { EvaluationPoint, LossPoint } from './run-metrics';
  * `i2v.mAP`, `i2v.mAPTrapezoid`, …), one point per metric at 1-based epochs. A missing file gives no points; lines
  * that are not JSON (a torn last line after a crash) are skipped and counted.
  */
-export async function readEvaluationLog(path: string, stage: LossPoint['stage']): Promise<{ points: EvaluationPoint[]; skippedLines: number }> {
+export async function readEvaluationLog(
+  path: string,
+  stage: LossPoint['stage'],
+): Promise<{ points: EvaluationPoint[]; skippedLines: number }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -27,7 +30,8 @@ export async function readEvaluationLog(path: string, stage: LossPoint['stage'])
     }
     if (entry.type !== 'epoch' || typeof entry.epoch !== 'number') continue;
     for (const [metric, value] of Object.entries(entry.metrics ?? {})) {
-      if (typeof value === 'number' && Number.isFinite(value)) points.push({ stage, epoch: entry.epoch + 1, metric, value });
+      if (typeof value === 'number' && Number.isFinite(value))
+        points.push({ stage, epoch: entry.epoch + 1, metric, value });
     }
   }
   return { points, skippedLines };

@@ -13,7 +13,11 @@ export interface ReadLossLogOptions {
  * A line that is not a JSON object (torn by a crash or a full disk) is skipped and counted, never fatal; when an
  * epoch is logged twice (a resumed run from before logs were repaired on resume), the last line wins.
  */
-export async function readLossLog(path: string, stage: LossPoint['stage'], options: ReadLossLogOptions = {}): Promise<LossPoint[]> {
+export async function readLossLog(
+  path: string,
+  stage: LossPoint['stage'],
+  options: ReadLossLogOptions = {},
+): Promise<LossPoint[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -36,7 +40,8 @@ export async function readLossLog(path: string, stage: LossPoint['stage'], optio
     if (entry.type !== 'epoch' || typeof entry.epoch !== 'number') return;
     const epoch = entry.epoch + 1;
     const points: LossPoint[] = [];
-    for (const [term, value] of Object.entries(entry.losses ?? {})) if (typeof value === 'number') points.push({ stage, epoch, term, value });
+    for (const [term, value] of Object.entries(entry.losses ?? {}))
+      if (typeof value === 'number') points.push({ stage, epoch, term, value });
     if (typeof entry.total === 'number') points.push({ stage, epoch, term: 'total', value: entry.total });
     byEpoch.delete(epoch); // keep the insertion order of the last occurrence
     byEpoch.set(epoch, points);

@@ -17,7 +17,9 @@ export async function renderChartPng(spec: TopLevelSpec, path: string, scale = 2
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    const png = await sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
+    const png = await sharp(Buffer.from(svg), { density: 72 * scale })
+      .png()
+      .toBuffer();
     await writeFile(path, png);
     return svg;
   } finally {

@@ -47,7 +47,12 @@ export interface ModelMetrics {
   readonly galleryFrames?: readonly GalleryFramesPoint[];
   readonly perCamera?: readonly CameraAccuracy[];
   /** `vkd evaluate --rerank`: the same protocols after k-reciprocal re-ranking (k1 20, k2 6, λ 0.3). */
-  readonly reranked?: { readonly i2v?: ProtocolMetrics; readonly v2v?: ProtocolMetrics; readonly i2i?: ProtocolMetrics; readonly v2i?: ProtocolMetrics };
+  readonly reranked?: {
+    readonly i2v?: ProtocolMetrics;
+    readonly v2v?: ProtocolMetrics;
+    readonly i2i?: ProtocolMetrics;
+    readonly v2i?: ProtocolMetrics;
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '@vkd/core';
-import type { ModelMetrics, ProtocolMetrics, } from './run-metrics';
+import type { ModelMetrics, ProtocolMetrics } from './run-metrics';
 import { pairedDifference, summarize, type PairedDifference, type SeedSummary } from './seed-statistics';
 
 /** The measures a multi-seed benchmark summarises: `[protocol, key, label]`. mAP is the paper's trapezoid form. */
@@ -74,9 +74,15 @@ function measureValue(model: ModelMetrics, protocol: 'i2v' | 'v2v', key: keyof P
  * @throws InvalidOptionError for fewer than 2 seeds or a repeated seed.
  */
 export function seedBenchmark(runs: readonly SeedRun[], confidence = 0.95): SeedBenchmark {
-  if (runs.length < 2) throw new InvalidOptionError('--seeds', runs.map((run) => run.seed), 'A multi-seed benchmark needs at least 2 seeds.');
+  if (runs.length < 2)
+    throw new InvalidOptionError(
+      '--seeds',
+      runs.map((run) => run.seed),
+      'A multi-seed benchmark needs at least 2 seeds.',
+    );
   const seeds = runs.map((run) => run.seed);
-  if (new Set(seeds).size !== seeds.length) throw new InvalidOptionError('--seeds', seeds, 'Each seed may appear once.');
+  if (new Set(seeds).size !== seeds.length)
+    throw new InvalidOptionError('--seeds', seeds, 'Each seed may appear once.');
   const valuesOf = (role: BenchmarkRole, protocol: 'i2v' | 'v2v', key: keyof ProtocolMetrics): number[] | undefined => {
     const values = runs.map((run) => (run.models[role] ? measureValue(run.models[role], protocol, key) : undefined));
     return values.every((value) => value !== undefined) ? (values as number[]) : undefined;
@@ -88,7 +94,8 @@ export function seedBenchmark(runs: readonly SeedRun[], confidence = 0.95): Seed
       const values = valuesOf(role, protocol, key);
       if (values) measures[label] = { ...summarize(values), values };
     }
-    if (Object.keys(measures).length === BENCHMARK_MEASURES.length) models[role] = measures as Record<MeasureLabel, MeasureSummary>;
+    if (Object.keys(measures).length === BENCHMARK_MEASURES.length)
+      models[role] = measures as Record<MeasureLabel, MeasureSummary>;
   }
   const differences: BenchmarkDifference[] = [];
   for (const [comparison, a, b] of BENCHMARK_COMPARISONS) {
@@ -108,8 +115,15 @@ const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
 
 function formatTable(rows: readonly (readonly string[])[], textColumns: number): string {
   const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: readonly string[]) => row.map((cell, column) => (column < textColumns ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
-  return [line(rows[0] ?? []), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n');
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, column) =>
+        column < textColumns ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join('  ');
+  return [line(rows[0] ?? []), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join(
+    '\n',
+  );
 }
 
 /** Rows of the per-model table (the paper's "impact of loss terms" ablation when all students are present). */
@@ -158,11 +172,14 @@ export function benchmarkVerdict(benchmark: SeedBenchmark): string {
     const rank = benchmark.differences.find((d) => d.comparison === comparison && d.measure === 'I2V rank-1');
     if (!map || !rank) return [];
     const describe = (d: BenchmarkDifference) => `${signed(d.mean)} [${signed(d.low)}, ${signed(d.high)}]`;
-    const outcome = map.excludesZero && rank.excludesZero && map.mean > 0 && rank.mean > 0
-      ? 'positive on both, intervals exclude 0'
-      : map.excludesZero && map.mean < 0 ? 'negative on mAP'
-      : map.excludesZero || rank.excludesZero ? 'only partly distinguishable from 0'
-      : 'not distinguishable from 0';
+    const outcome =
+      map.excludesZero && rank.excludesZero && map.mean > 0 && rank.mean > 0
+        ? 'positive on both, intervals exclude 0'
+        : map.excludesZero && map.mean < 0
+          ? 'negative on mAP'
+          : map.excludesZero || rank.excludesZero
+            ? 'only partly distinguishable from 0'
+            : 'not distinguishable from 0';
     return [`${comparison}: I2V mAP ${describe(map)}, rank-1 ${describe(rank)} points (${level} CI; ${outcome}).`];
   });
   return sentences.join(' ');

@@ -22,7 +22,11 @@ export interface PairedDifference extends SeedSummary {
 
 function checkValues(name: string, values: readonly number[], minimum: number): void {
   if (values.length < minimum) {
-    throw new InvalidOptionError(name, values, `Need at least ${minimum} value${minimum === 1 ? '' : 's'} (one per seed).`);
+    throw new InvalidOptionError(
+      name,
+      values,
+      `Need at least ${minimum} value${minimum === 1 ? '' : 's'} (one per seed).`,
+    );
   }
   const bad = values.findIndex((value) => !Number.isFinite(value));
   if (bad >= 0) throw new InvalidOptionError(name, values, `Value ${bad + 1} is not a finite number.`);
@@ -81,7 +85,9 @@ function regularizedBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  return x < (a + 1) / (a + b + 2) ? (front * betaContinuedFraction(x, a, b)) / a : 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
+  return x < (a + 1) / (a + b + 2)
+    ? (front * betaContinuedFraction(x, a, b)) / a
+    : 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
 }
 
 /** P(T ≤ t) for Student's t with `degreesOfFreedom` degrees of freedom. */
@@ -95,9 +101,14 @@ export function studentTCdf(t: number, degreesOfFreedom: number): number {
  * @throws InvalidOptionError for a probability outside (0, 1) or degrees of freedom that are not a positive number.
  */
 export function studentTQuantile(probability: number, degreesOfFreedom: number): number {
-  if (!(probability > 0 && probability < 1)) throw new InvalidOptionError('studentTQuantile.probability', probability, 'Use a probability in (0, 1).');
+  if (!(probability > 0 && probability < 1))
+    throw new InvalidOptionError('studentTQuantile.probability', probability, 'Use a probability in (0, 1).');
   if (!(degreesOfFreedom > 0 && Number.isFinite(degreesOfFreedom))) {
-    throw new InvalidOptionError('studentTQuantile.degreesOfFreedom', degreesOfFreedom, 'Use a positive number (n − 1 for n seeds).');
+    throw new InvalidOptionError(
+      'studentTQuantile.degreesOfFreedom',
+      degreesOfFreedom,
+      'Use a positive number (n − 1 for n seeds).',
+    );
   }
   if (probability === 0.5) return 0;
   if (probability < 0.5) return -studentTQuantile(1 - probability, degreesOfFreedom);
@@ -120,9 +131,14 @@ export function studentTQuantile(probability: number, degreesOfFreedom: number):
  */
 export function pairedDifference(a: readonly number[], b: readonly number[], confidence = 0.95): PairedDifference {
   if (a.length !== b.length) {
-    throw new InvalidOptionError('pairedDifference', `${a.length} vs ${b.length} values`, 'Pass one value per seed in both lists, in the same seed order.');
+    throw new InvalidOptionError(
+      'pairedDifference',
+      `${a.length} vs ${b.length} values`,
+      'Pass one value per seed in both lists, in the same seed order.',
+    );
   }
-  if (!(confidence > 0 && confidence < 1)) throw new InvalidOptionError('pairedDifference.confidence', confidence, 'Use a level in (0, 1), e.g. 0.95.');
+  if (!(confidence > 0 && confidence < 1))
+    throw new InvalidOptionError('pairedDifference.confidence', confidence, 'Use a level in (0, 1), e.g. 0.95.');
   checkValues('pairedDifference.a', a, 2);
   checkValues('pairedDifference.b', b, 2);
   const summary = summarize(a.map((value, index) => value - (b[index] as number)));

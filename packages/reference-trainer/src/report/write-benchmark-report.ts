@@ -2,9 +2,18 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChartPng } from './render-chart';
-import { benchmarkVerdict, BENCHMARK_COMPARISONS, BENCHMARK_MEASURES, BENCHMARK_MODELS, differenceRows, modelRows, type SeedBenchmark } from './seed-benchmark';
+import {
+  benchmarkVerdict,
+  BENCHMARK_COMPARISONS,
+  BENCHMARK_MEASURES,
+  BENCHMARK_MODELS,
+  differenceRows,
+  modelRows,
+  type SeedBenchmark,
+} from './seed-benchmark';
 
-const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
 
 /**
  * Paired differences with their confidence intervals: one panel per comparison, a point (mean) and an error bar
@@ -12,7 +21,13 @@ const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ '&': '&a
  */
 export function differenceChartSpec(benchmark: SeedBenchmark): TopLevelSpec | null {
   if (benchmark.differences.length === 0) return null;
-  const values = benchmark.differences.map((d) => ({ comparison: d.comparison, measure: d.measure, mean: d.mean, low: d.low, high: d.high }));
+  const values = benchmark.differences.map((d) => ({
+    comparison: d.comparison,
+    measure: d.measure,
+    mean: d.mean,
+    low: d.low,
+    high: d.high,
+  }));
   const order = BENCHMARK_MEASURES.map(([, , label]) => label);
   const level = `${Math.round(benchmark.confidence * 100)} %`;
   return {
@@ -20,12 +35,17 @@ export function differenceChartSpec(benchmark: SeedBenchmark): TopLevelSpec | nu
     background: 'white',
     title: `Paired differences over ${benchmark.seeds.length} seeds (points), mean and ${level} CI`,
     data: { values },
-    facet: { column: { field: 'comparison', type: 'nominal', title: null, sort: BENCHMARK_COMPARISONS.map(([name]) => name) } },
+    facet: {
+      column: { field: 'comparison', type: 'nominal', title: null, sort: BENCHMARK_COMPARISONS.map(([name]) => name) },
+    },
     spec: {
       width: 300,
       height: 240,
       layer: [
-        { mark: { type: 'rule', color: '#999', strokeDash: [4, 4] }, encoding: { y: { datum: 0, type: 'quantitative' } } },
+        {
+          mark: { type: 'rule', color: '#999', strokeDash: [4, 4] },
+          encoding: { y: { datum: 0, type: 'quantitative' } },
+        },
         {
           mark: { type: 'rule', strokeWidth: 2 },
           encoding: {
@@ -50,9 +70,16 @@ export function differenceChartSpec(benchmark: SeedBenchmark): TopLevelSpec | nu
 }
 
 /** Per-seed values of every model for one measure, as dots with the mean as a tick (the ablation at a glance). */
-export function seedValuesChartSpec(benchmark: SeedBenchmark, measure: (typeof BENCHMARK_MEASURES)[number][2]): TopLevelSpec | null {
+export function seedValuesChartSpec(
+  benchmark: SeedBenchmark,
+  measure: (typeof BENCHMARK_MEASURES)[number][2],
+): TopLevelSpec | null {
   const values = BENCHMARK_MODELS.flatMap(([role, label]) =>
-    (benchmark.models[role]?.[measure]?.values ?? []).map((value, index) => ({ model: label, seed: String(benchmark.seeds[index]), value })),
+    (benchmark.models[role]?.[measure]?.values ?? []).map((value, index) => ({
+      model: label,
+      seed: String(benchmark.seeds[index]),
+      value,
+    })),
   );
   if (values.length === 0) return null;
   const order = BENCHMARK_MODELS.map(([, label]) => label);
@@ -64,8 +91,21 @@ export function seedValuesChartSpec(benchmark: SeedBenchmark, measure: (typeof B
     height: 240,
     data: { values },
     layer: [
-      { mark: { type: 'point', filled: true }, encoding: { x: { field: 'model', type: 'nominal', sort: order, title: null, axis: { labelAngle: -20 } }, y: { field: 'value', type: 'quantitative', title: `${measure} (%)`, scale: { zero: false } }, color: { field: 'seed', type: 'nominal' } } },
-      { mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: { x: { field: 'model', type: 'nominal', sort: order }, y: { aggregate: 'mean', field: 'value', type: 'quantitative' } } },
+      {
+        mark: { type: 'point', filled: true },
+        encoding: {
+          x: { field: 'model', type: 'nominal', sort: order, title: null, axis: { labelAngle: -20 } },
+          y: { field: 'value', type: 'quantitative', title: `${measure} (%)`, scale: { zero: false } },
+          color: { field: 'seed', type: 'nominal' },
+        },
+      },
+      {
+        mark: { type: 'tick', color: 'black', thickness: 2 },
+        encoding: {
+          x: { field: 'model', type: 'nominal', sort: order },
+          y: { aggregate: 'mean', field: 'value', type: 'quantitative' },
+        },
+      },
     ],
     config: { font: 'sans-serif' },
   };
@@ -82,17 +122,31 @@ const table = (rows: readonly (readonly string[])[]) =>
  * `differences.png` / `i2v-map-per-seed.png` charts.
  * @returns the absolute path of `index.html`.
  */
-export async function writeBenchmarkReport(directory: string, benchmark: SeedBenchmark, settings: Record<string, unknown>): Promise<string> {
+export async function writeBenchmarkReport(
+  directory: string,
+  benchmark: SeedBenchmark,
+  settings: Record<string, unknown>,
+): Promise<string> {
   await mkdir(directory, { recursive: true });
   const figures: string[] = [];
   const charts: Array<[string, string, TopLevelSpec | null]> = [
-    ['differences.png', 'VKD − teacher and VKD − no-KD control: mean over seeds (dot) and confidence interval of the paired difference (bar).', differenceChartSpec(benchmark)],
-    ['i2v-map-per-seed.png', 'I2V mAP (paper form) of every model, one colour per seed.', seedValuesChartSpec(benchmark, 'I2V mAP')],
+    [
+      'differences.png',
+      'VKD − teacher and VKD − no-KD control: mean over seeds (dot) and confidence interval of the paired difference (bar).',
+      differenceChartSpec(benchmark),
+    ],
+    [
+      'i2v-map-per-seed.png',
+      'I2V mAP (paper form) of every model, one colour per seed.',
+      seedValuesChartSpec(benchmark, 'I2V mAP'),
+    ],
   ];
   for (const [file, caption, spec] of charts) {
     if (!spec) continue;
     await renderChartPng(spec, join(directory, file));
-    figures.push(`<figure><img src="${file}" alt="${escapeHtml(caption)}"><figcaption>${escapeHtml(caption)}</figcaption></figure>`);
+    figures.push(
+      `<figure><img src="${file}" alt="${escapeHtml(caption)}"><figcaption>${escapeHtml(caption)}</figcaption></figure>`,
+    );
   }
   const html = join(directory, 'index.html');
   await writeFile(

@@ -1,7 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { cmcChartSpec, evaluationCurveSpec, galleryFramesChartSpec, lossChartSpec, modelsOf, perCameraChartSpec } from './chart-specs';
+import {
+  cmcChartSpec,
+  evaluationCurveSpec,
+  galleryFramesChartSpec,
+  lossChartSpec,
+  modelsOf,
+  perCameraChartSpec,
+} from './chart-specs';
 import { comparisonHeader, comparisonRows, verdict } from './comparison-table';
 import { renderChartPng } from './render-chart';
 import type { EvaluationPoint, LossPoint, RunMetrics } from './run-metrics';
@@ -34,7 +41,8 @@ export interface ReportOutput {
   readonly charts: readonly string[];
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
 
 /**
  * Writes `index.html` and PNG charts (Vega-Lite → SVG → PNG): `cmc.png` (teacher vs student, I2V and V2V),
@@ -55,9 +63,21 @@ export async function writeReport(input: ReportInput): Promise<ReportOutput> {
   const candidates: Array<[string, string, TopLevelSpec | null]> = [
     ['cmc.png', `CMC curves of the ${modelList} (I2V solid, V2V dashed).`, cmcChartSpec(input.metrics)],
     ['losses.png', lossCaption, lossChartSpec(input.losses ?? [])],
-    ['evaluation-curves.png', `Rank-1, mAP and mAPTrapezoid (%) evaluated during training every --eval-every epochs, ${curveStages.join(' and ')}.`, evaluationCurveSpec(input.evaluations ?? [])],
-    ['gallery-frames.png', `V2V rank-1 and mAP of the ${modelList} against the number of frames per gallery tracklet (paper Fig. 3).`, galleryFramesChartSpec(input.metrics)],
-    ['per-camera.png', `I2V rank-1 of the ${modelList} by the camera of the query frame (the dataset's camera names, query counts in brackets).`, perCameraChartSpec(input.metrics)],
+    [
+      'evaluation-curves.png',
+      `Rank-1, mAP and mAPTrapezoid (%) evaluated during training every --eval-every epochs, ${curveStages.join(' and ')}.`,
+      evaluationCurveSpec(input.evaluations ?? []),
+    ],
+    [
+      'gallery-frames.png',
+      `V2V rank-1 and mAP of the ${modelList} against the number of frames per gallery tracklet (paper Fig. 3).`,
+      galleryFramesChartSpec(input.metrics),
+    ],
+    [
+      'per-camera.png',
+      `I2V rank-1 of the ${modelList} by the camera of the query frame (the dataset's camera names, query counts in brackets).`,
+      perCameraChartSpec(input.metrics),
+    ],
   ];
   const figures: ReportImage[] = [];
   const charts: string[] = [];
@@ -78,13 +98,18 @@ function renderHtml(input: ReportInput, figures: readonly ReportImage[]): string
   const title = input.title ?? 'VKD run report';
   const rows = comparisonRows(input.metrics);
   const table = rows.length
-    ? `<table><thead><tr>${comparisonHeader(input.metrics).map((title) => `<th>${escapeHtml(title === 'Δ' ? 'Δ (points)' : title)}</th>`).join('')}</tr></thead><tbody>${rows
+    ? `<table><thead><tr>${comparisonHeader(input.metrics)
+        .map((title) => `<th>${escapeHtml(title === 'Δ' ? 'Δ (points)' : title)}</th>`)
+        .join('')}</tr></thead><tbody>${rows
         .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
         .join('')}</tbody></table>`
     : '';
   const summary = verdict(input.metrics);
   const images = figures
-    .map((figure) => `<figure><img src="${escapeHtml(figure.file)}" alt="${escapeHtml(figure.caption)}"><figcaption>${escapeHtml(figure.caption)}</figcaption></figure>`)
+    .map(
+      (figure) =>
+        `<figure><img src="${escapeHtml(figure.file)}" alt="${escapeHtml(figure.caption)}"><figcaption>${escapeHtml(figure.caption)}</figcaption></figure>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>

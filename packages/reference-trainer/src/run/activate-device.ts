@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Registers the gradient functions of all ops (tfjs-core alone has none under Node).
 import '@tensorflow/tfjs-layers';
-import { convolutionThreads, registerFastKernels, selectBackend, setConvolutionThreads, type Device } from '@vkd/backends';
+import {
+  convolutionThreads,
+  registerFastKernels,
+  selectBackend,
+  setConvolutionThreads,
+  type Device,
+} from '@vkd/backends';
 import type { RunLog } from './run-log';
 
 /** The backend in use after `activateDevice`, and why other candidates were skipped. */
@@ -23,9 +29,14 @@ export async function activateDevice(device: string, log: RunLog, threads?: numb
   tf.enableProdMode();
   if (threads !== undefined) setConvolutionThreads(threads);
   const { backend, tried } = await selectBackend({ device: device as Device });
-  const skipped = tried.filter((attempt) => attempt.backend !== backend).map((attempt) => `${attempt.backend}: ${attempt.reason}`);
-  const threadNote = backend === 'wasm' ? `, ${convolutionThreads()} thread${convolutionThreads() === 1 ? '' : 's'}` : '';
-  log.info(`backend: ${backend}${threadNote} (requested ${device}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''})`);
+  const skipped = tried
+    .filter((attempt) => attempt.backend !== backend)
+    .map((attempt) => `${attempt.backend}: ${attempt.reason}`);
+  const threadNote =
+    backend === 'wasm' ? `, ${convolutionThreads()} thread${convolutionThreads() === 1 ? '' : 's'}` : '';
+  log.info(
+    `backend: ${backend}${threadNote} (requested ${device}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''})`,
+  );
   if (backend === 'wasm' || backend === 'cpu') registerFastKernels(backend);
   return { requested: device, backend, skipped };
 }

@@ -93,7 +93,12 @@ export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedRes
   const data: DataSettings = { ...options.data, root: join(out, RUN_FILES.data), seed };
   const sweep = options.galleryFramesSweep ?? [1, 2, 4, 8];
   const students = DEMO_STUDENTS.filter((student) => student.role === 'student' || options.roles.has(student.role));
-  const written = [RUN_FILES.teacher, RUN_FILES.report, RUN_FILES.metrics, ...DEMO_STUDENTS.map((student) => student.directory)];
+  const written = [
+    RUN_FILES.teacher,
+    RUN_FILES.report,
+    RUN_FILES.metrics,
+    ...DEMO_STUDENTS.map((student) => student.directory),
+  ];
   const run = await openRunDirectory(out, {
     mode: 'replace',
     command: String(options.settings.command ?? 'vkd demo'),
@@ -107,59 +112,106 @@ export async function runDemoSeed(options: DemoSeedOptions): Promise<DemoSeedRes
     await run.close();
   }
   async function trainSeed(run: RunDirectory): Promise<DemoSeedResult> {
-  const dataset = await loadDataset('synthetic', { root: data.root, generate: { ...size, height: data.height, width: data.width, seed }, regenerate: true });
-  log.info(`demo seed ${seed}: ${dataset.train.length} train / ${dataset.query.length} query / ${dataset.gallery.length} gallery tracklets, ${dataset.numTrainIdentities} train identities`);
-  const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed });
-  const record = { dataset: data.dataset, numIdentities: dataset.numTrainIdentities };
-  setModelMetadata(teacher, trainedModelMetadata(data, { ...record, stage: 'teacher', framesPerTracklet: teacherTraining.framesPerTracklet }));
-  const teacherModel = join(out, RUN_FILES.teacher, STAGE_FILES.model);
-  const trained: ReidModel[] = [];
-  try {
-    const teacherStage = await trainTeacher(teacher, dataset, data, teacherTraining, run, join(out, RUN_FILES.teacher), log);
-    const seconds: DemoSeedResult['seconds'] = { teacher: teacherStage.seconds, total: 0 };
-    const models: DemoSeedResult['models'] = { teacher: await evaluateRun(teacher, dataset, data, log, 'teacher', sweep) };
-    for (const variant of students) {
-      const student = createStudent(teacher, { lastStage: 'random' });
-      setModelMetadata(student, trainedModelMetadata(data, { ...record, stage: variant.role, framesPerTracklet: studentTraining.studentFrames, teacher: teacherModel }));
-      trained.push(student);
-      const training = { ...studentTraining, kdWeight: variant.kd ? studentTraining.kdWeight : 0, dpWeight: variant.dp ? studentTraining.dpWeight : 0 };
-      const stage = await distillStudent(teacher, student, dataset, data, training, run, join(out, variant.directory), log, [], variant.label);
-      seconds[variant.role] = stage.seconds;
-      models[variant.role] = await evaluateRun(student, dataset, data, log, variant.label, sweep);
-      if (variant.role !== 'student') {
-        trained.pop();
-        student.dispose();
-      }
-    }
-    seconds.total = (performance.now() - started) / 1000;
-    const ablation = { ...(models.kdOnly ? { kdOnly: models.kdOnly } : {}), ...(models.dpOnly ? { dpOnly: models.dpOnly } : {}) };
-    const metrics: RunMetrics = {
-      teacher: models.teacher,
-      ...(models.student ? { student: models.student } : {}),
-      ...(models.baseline ? { baseline: models.baseline } : {}),
-      ...(Object.keys(ablation).length > 0 ? { ablation } : {}),
-      settings: {
-        ...options.settings,
-        dataset: { name: 'synthetic', root: data.root, ...size, height: data.height, width: data.width },
+    const dataset = await loadDataset('synthetic', {
+      root: data.root,
+      generate: { ...size, height: data.height, width: data.width, seed },
+      regenerate: true,
+    });
+    log.info(
+      `demo seed ${seed}: ${dataset.train.length} train / ${dataset.query.length} query / ${dataset.gallery.length} gallery tracklets, ${dataset.numTrainIdentities} train identities`,
+    );
+    const teacher = createReidModel({ ...model, numIdentities: dataset.numTrainIdentities, seed });
+    const record = { dataset: data.dataset, numIdentities: dataset.numTrainIdentities };
+    setModelMetadata(
+      teacher,
+      trainedModelMetadata(data, { ...record, stage: 'teacher', framesPerTracklet: teacherTraining.framesPerTracklet }),
+    );
+    const teacherModel = join(out, RUN_FILES.teacher, STAGE_FILES.model);
+    const trained: ReidModel[] = [];
+    try {
+      const teacherStage = await trainTeacher(
+        teacher,
+        dataset,
         data,
-        model,
-        teacher: { ...teacherTraining, framesSeenByModel: teacherTraining.framesPerTracklet },
-        student: { ...studentTraining, framesSeenByModel: studentTraining.studentFrames },
-        ...(models.baseline ? { baseline: 'student trained identically with kdWeight = dpWeight = 0' } : {}),
-        ...(Object.keys(ablation).length > 0 ? { ablation: 'kdOnly: dpWeight = 0; dpOnly: kdWeight = 0; otherwise as the student' } : {}),
-        seconds,
-        seed,
-      },
-    };
-    await writeMetrics(join(out, RUN_FILES.metrics), metrics);
-    await run.record(RUN_FILES.metrics);
-    const student = trained[0];
-    if (options.beforeDispose && student) await options.beforeDispose({ dataset, data, teacher, student, metrics });
-    await run.record(RUN_FILES.report);
-    return { metrics, models, seconds, queries: dataset.query.length };
-  } finally {
-    for (const model of trained) model.dispose();
-    teacher.dispose();
-  }
+        teacherTraining,
+        run,
+        join(out, RUN_FILES.teacher),
+        log,
+      );
+      const seconds: DemoSeedResult['seconds'] = { teacher: teacherStage.seconds, total: 0 };
+      const models: DemoSeedResult['models'] = {
+        teacher: await evaluateRun(teacher, dataset, data, log, 'teacher', sweep),
+      };
+      for (const variant of students) {
+        const student = createStudent(teacher, { lastStage: 'random' });
+        setModelMetadata(
+          student,
+          trainedModelMetadata(data, {
+            ...record,
+            stage: variant.role,
+            framesPerTracklet: studentTraining.studentFrames,
+            teacher: teacherModel,
+          }),
+        );
+        trained.push(student);
+        const training = {
+          ...studentTraining,
+          kdWeight: variant.kd ? studentTraining.kdWeight : 0,
+          dpWeight: variant.dp ? studentTraining.dpWeight : 0,
+        };
+        const stage = await distillStudent(
+          teacher,
+          student,
+          dataset,
+          data,
+          training,
+          run,
+          join(out, variant.directory),
+          log,
+          [],
+          variant.label,
+        );
+        seconds[variant.role] = stage.seconds;
+        models[variant.role] = await evaluateRun(student, dataset, data, log, variant.label, sweep);
+        if (variant.role !== 'student') {
+          trained.pop();
+          student.dispose();
+        }
+      }
+      seconds.total = (performance.now() - started) / 1000;
+      const ablation = {
+        ...(models.kdOnly ? { kdOnly: models.kdOnly } : {}),
+        ...(models.dpOnly ? { dpOnly: models.dpOnly } : {}),
+      };
+      const metrics: RunMetrics = {
+        teacher: models.teacher,
+        ...(models.student ? { student: models.student } : {}),
+        ...(models.baseline ? { baseline: models.baseline } : {}),
+        ...(Object.keys(ablation).length > 0 ? { ablation } : {}),
+        settings: {
+          ...options.settings,
+          dataset: { name: 'synthetic', root: data.root, ...size, height: data.height, width: data.width },
+          data,
+          model,
+          teacher: { ...teacherTraining, framesSeenByModel: teacherTraining.framesPerTracklet },
+          student: { ...studentTraining, framesSeenByModel: studentTraining.studentFrames },
+          ...(models.baseline ? { baseline: 'student trained identically with kdWeight = dpWeight = 0' } : {}),
+          ...(Object.keys(ablation).length > 0
+            ? { ablation: 'kdOnly: dpWeight = 0; dpOnly: kdWeight = 0; otherwise as the student' }
+            : {}),
+          seconds,
+          seed,
+        },
+      };
+      await writeMetrics(join(out, RUN_FILES.metrics), metrics);
+      await run.record(RUN_FILES.metrics);
+      const student = trained[0];
+      if (options.beforeDispose && student) await options.beforeDispose({ dataset, data, teacher, student, metrics });
+      await run.record(RUN_FILES.report);
+      return { metrics, models, seconds, queries: dataset.query.length };
+    } finally {
+      for (const model of trained) model.dispose();
+      teacher.dispose();
+    }
   }
 }

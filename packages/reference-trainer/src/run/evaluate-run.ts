@@ -38,7 +38,16 @@ export function modelMetricsFromReport(report: EvaluationReport, datasetName: st
     // VeRi's image-gallery protocols, kept next to I2V (an image-only set's I2I already stands in the i2v slot).
     ...(i2v && report.protocols.i2i ? { i2i: protocolMetrics(report.protocols.i2i) } : {}),
     ...(i2v && report.protocols.v2i ? { v2i: protocolMetrics(report.protocols.v2i) } : {}),
-    ...(report.galleryFramesSweep ? { galleryFrames: report.galleryFramesSweep.map((point) => ({ frames: point.frames, rank1: point.v2v.rank1, mAP: point.v2v.mAP, mAPTrapezoid: point.v2v.mAPTrapezoid })) } : {}),
+    ...(report.galleryFramesSweep
+      ? {
+          galleryFrames: report.galleryFramesSweep.map((point) => ({
+            frames: point.frames,
+            rank1: point.v2v.rank1,
+            mAP: point.v2v.mAP,
+            mAPTrapezoid: point.v2v.mAPTrapezoid,
+          })),
+        }
+      : {}),
     perCamera: main.perCamera.map((entry) => ({
       camera: entry.camera,
       cameraName: cameraName(datasetName, entry.camera),
@@ -78,7 +87,9 @@ export async function evaluateRunWithFeatures(
   const sweep = galleryFramesSweep.filter((frames) => frames !== data.testFrames);
   const frames = (tracklets: number, count: number) => tracklets * count;
   const total =
-    frames(dataset.query.length, 1) + frames(dataset.query.length, data.testFrames) + frames(dataset.gallery.length, data.testFrames) +
+    frames(dataset.query.length, 1) +
+    frames(dataset.query.length, data.testFrames) +
+    frames(dataset.gallery.length, data.testFrames) +
     sweep.reduce((sum, count) => sum + frames(dataset.gallery.length, count), 0);
   const bar = log.progress(`evaluate ${label}`, total, 'img');
   const counting: Pick<ReidModel, 'forward'> = {
@@ -91,7 +102,9 @@ export async function evaluateRunWithFeatures(
   // ATRW letterboxes its frames at test time as in training (the dataset table's `resize`).
   const resize = findDatasetEntry(data.dataset)?.resize;
   const report = await evaluateModel(counting, dataset, {
-    batches: resize ? (tracklets, request) => createEvaluationLoader(tracklets, { ...request, resize }) : createEvaluationLoader,
+    batches: resize
+      ? (tracklets, request) => createEvaluationLoader(tracklets, { ...request, resize })
+      : createEvaluationLoader,
     imageSize: [data.height, data.width],
     framesPerTracklet: data.testFrames,
     framesPerBatch: data.testBatch * data.testFrames,

@@ -17,8 +17,15 @@ export interface ProtocolFeatures {
 export function protocolFeatures(report: EvaluationReport): ProtocolFeatures[] {
   const features = report.features ?? {};
   const pairs: ProtocolFeatures[] = [];
-  const add = (protocol: ProtocolFeatures['protocol'], queryName: string, query: ExtractedFeatures | undefined, galleryName: string, gallery: ExtractedFeatures | undefined) => {
-    if (report.protocols[protocol] && query && gallery) pairs.push({ protocol, queryName, galleryName, query, gallery });
+  const add = (
+    protocol: ProtocolFeatures['protocol'],
+    queryName: string,
+    query: ExtractedFeatures | undefined,
+    galleryName: string,
+    gallery: ExtractedFeatures | undefined,
+  ) => {
+    if (report.protocols[protocol] && query && gallery)
+      pairs.push({ protocol, queryName, galleryName, query, gallery });
   };
   add('i2v', 'query-images', features.queryImages, 'gallery', features.gallery);
   add('v2v', 'query-videos', features.queryVideos, 'gallery', features.gallery);

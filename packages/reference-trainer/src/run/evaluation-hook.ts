@@ -15,7 +15,14 @@ export const BEST_CHECKPOINT_METRIC = 'i2v.mAPTrapezoid';
  * where the checkpoint hook (placed after it) picks the best checkpoint by {@link BEST_CHECKPOINT_METRIC} and the
  * JSONL log records them. `every = 0` disables it.
  */
-export function evaluationHook(model: ReidModel, dataset: ReidDataset, data: DataSettings, every: number, log: RunLog, label: string): TrainerHooks<TrackletBatch> {
+export function evaluationHook(
+  model: ReidModel,
+  dataset: ReidDataset,
+  data: DataSettings,
+  every: number,
+  log: RunLog,
+  label: string,
+): TrainerHooks<TrackletBatch> {
   return {
     async afterEpoch(context) {
       const next = context.epoch + 1;
@@ -28,7 +35,9 @@ export function evaluationHook(model: ReidModel, dataset: ReidDataset, data: Dat
         context.metrics[`${protocol}.mAP`] = values.mAP;
         context.metrics[`${protocol}.mAPTrapezoid`] = values.mAPTrapezoid;
       }
-      const text = Object.entries(context.metrics).map(([name, value]) => `${name} ${(value * 100).toFixed(2)}`).join('  ');
+      const text = Object.entries(context.metrics)
+        .map(([name, value]) => `${name} ${(value * 100).toFixed(2)}`)
+        .join('  ');
       log.info(`${label} epoch ${next}: ${text}`);
     },
   };

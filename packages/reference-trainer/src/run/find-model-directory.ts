@@ -4,7 +4,11 @@ import { InvalidOptionError } from '@vkd/core';
 import { MODEL_MANIFEST } from './model-input';
 import { STAGE_FILES } from './train-stage';
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Finds the model of a model directory (`saveReidModel`) or of a run directory holding `model/` (what
@@ -19,10 +23,18 @@ export async function findModelDirectory(directory: string, flag: string): Promi
   const target = (await exists(join(nested, MODEL_MANIFEST))) ? nested : directory;
   const info = await stat(target).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new InvalidOptionError(flag, directory, `${info ? 'This is a file, not a directory' : 'No such directory'}; give a run directory (with model/) or a model directory.`);
+    throw new InvalidOptionError(
+      flag,
+      directory,
+      `${info ? 'This is a file, not a directory' : 'No such directory'}; give a run directory (with model/) or a model directory.`,
+    );
   }
   if (!(await exists(join(target, MODEL_MANIFEST)))) {
-    throw new InvalidOptionError(flag, directory, `No model there (neither ${MODEL_MANIFEST} nor ${STAGE_FILES.model}/${MODEL_MANIFEST}); give a run directory (with model/) or a model directory.`);
+    throw new InvalidOptionError(
+      flag,
+      directory,
+      `No model there (neither ${MODEL_MANIFEST} nor ${STAGE_FILES.model}/${MODEL_MANIFEST}); give a run directory (with model/) or a model directory.`,
+    );
   }
   return target;
 }

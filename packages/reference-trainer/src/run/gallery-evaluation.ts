@@ -38,10 +38,14 @@ export async function evaluateThroughGalleryDb(
   try {
     const count = await gallery.count();
     if (count !== dataset.gallery.length) {
-      log.warn(`the gallery database holds ${count} tracklets, the dataset's gallery ${dataset.gallery.length}: index its gallery split (vkd index --split gallery) for comparable numbers`);
+      log.warn(
+        `the gallery database holds ${count} tracklets, the dataset's gallery ${dataset.gallery.length}: index its gallery split (vkd index --split gallery) for comparable numbers`,
+      );
     }
     if (dataset.evaluation?.junkGallery !== undefined) {
-      log.warn(`${dataset.name}'s per-query junk gallery items are not applied through the database (only same-identity-same-camera and junk identities)`);
+      log.warn(
+        `${dataset.name}'s per-query junk gallery items are not applied through the database (only same-identity-same-camera and junk identities)`,
+      );
     }
     const results: Partial<Record<'i2v' | 'v2v', GalleryDbMetrics>> = {};
     for (const pair of pairs) {
@@ -79,8 +83,12 @@ export function formatGalleryDbTable(
   for (const protocol of ['i2v', 'v2v'] as const) {
     const index = throughIndex[protocol];
     if (!index) continue;
-    lines.push(`${protocol.toUpperCase().padEnd(8)}  rank-1   ${percent(exact[protocol]?.rank1).padStart(5)}  ${percent(index.rank1)}`);
-    lines.push(`${''.padEnd(8)}  mAP      ${percent(exact[protocol]?.mAP).padStart(5)}  ${percent(index.mAP)} (top ${index.top} retrieved, ${index.queriesPerSecond.toFixed(0)} queries/s)`);
+    lines.push(
+      `${protocol.toUpperCase().padEnd(8)}  rank-1   ${percent(exact[protocol]?.rank1).padStart(5)}  ${percent(index.rank1)}`,
+    );
+    lines.push(
+      `${''.padEnd(8)}  mAP      ${percent(exact[protocol]?.mAP).padStart(5)}  ${percent(index.mAP)} (top ${index.top} retrieved, ${index.queriesPerSecond.toFixed(0)} queries/s)`,
+    );
   }
   return lines.join('\n');
 }

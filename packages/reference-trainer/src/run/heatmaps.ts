@@ -12,8 +12,11 @@ export function pickQueries(query: readonly Tracklet[], count: number): Tracklet
   const cameras = [...new Set(query.map((tracklet) => tracklet.camera))].sort((a, b) => a - b);
   for (let round = 0; picked.length < count && round < query.length; round++) {
     const camera = cameras[round % cameras.length];
-    const candidate = query.find((tracklet) => tracklet.camera === camera && !usedIdentities.has(tracklet.identity) && !picked.includes(tracklet))
-      ?? query.find((tracklet) => !picked.includes(tracklet));
+    const candidate =
+      query.find(
+        (tracklet) =>
+          tracklet.camera === camera && !usedIdentities.has(tracklet.identity) && !picked.includes(tracklet),
+      ) ?? query.find((tracklet) => !picked.includes(tracklet));
     if (!candidate) break;
     picked.push(candidate);
     usedIdentities.add(candidate.identity);

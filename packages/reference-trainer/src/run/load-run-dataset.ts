@@ -28,5 +28,10 @@ export function loadRunDataset(name: string, root: string, options: RunDatasetOp
       : `${name} offers no choice of tracklet grouping; leave --tracklet-grouping out.`;
     return Promise.reject(new InvalidOptionError('--tracklet-grouping', grouping, reason));
   }
-  return loadDataset(name, { ...entry.loadExisting, root, ...frames, ...(grouping !== undefined ? { grouping } : {}) } as LoadDatasetOptions);
+  return loadDataset(name, {
+    ...entry.loadExisting,
+    root,
+    ...frames,
+    ...(grouping !== undefined ? { grouping } : {}),
+  } as LoadDatasetOptions);
 }

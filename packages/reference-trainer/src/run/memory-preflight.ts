@@ -36,7 +36,9 @@ function shapeOf(batch: StageBatch, frameMemory: FrameMemory): StepShape {
   const { identitiesPerBatch, instancesPerIdentity, framesPerTracklet } = batch.training;
   const tracklets = identitiesPerBatch * instancesPerIdentity;
   if (batch.studentFrames === undefined) return { tracklets, trainedFrames: framesPerTracklet };
-  const teacherWeightBytes = batch.teacher ? batch.teacher.variables().reduce((sum, variable) => sum + variable.size * 4, 0) : frameMemory.weightBytes;
+  const teacherWeightBytes = batch.teacher
+    ? batch.teacher.variables().reduce((sum, variable) => sum + variable.size * 4, 0)
+    : frameMemory.weightBytes;
   return { tracklets, trainedFrames: batch.studentFrames, teacherFrames: framesPerTracklet, teacherWeightBytes };
 }
 
@@ -57,13 +59,25 @@ function withFrames(shape: StepShape, frames: number): StepShape {
  * The batch to suggest, keeping K: the largest N (views matter most to VKD) for which some P ≥ 2 fits, with the
  * largest such P (at most the current one). `undefined` when not even P = 2, N = 1 fits.
  */
-function fittingBatch(frameMemory: FrameMemory, shape: StepShape, limits: MemoryLimits, p: number, k: number, n: number): { p: number; n: number; frames: number; bytes: StepBytes } | undefined {
+function fittingBatch(
+  frameMemory: FrameMemory,
+  shape: StepShape,
+  limits: MemoryLimits,
+  p: number,
+  k: number,
+  n: number,
+): { p: number; n: number; frames: number; bytes: StepBytes } | undefined {
   for (let frames = n; frames >= 1; frames--) {
     for (let identities = p; identities >= 2; identities--) {
       const candidate = withFrames({ ...shape, tracklets: identities * k }, frames);
       const bytes = estimateStepBytes(frameMemory, candidate);
       if (overLimit(bytes, limits)) continue;
-      return { p: identities, n: frames, frames: identities * k * Math.max(candidate.trainedFrames, candidate.teacherFrames ?? 0), bytes };
+      return {
+        p: identities,
+        n: frames,
+        frames: identities * k * Math.max(candidate.trainedFrames, candidate.teacherFrames ?? 0),
+        bytes,
+      };
     }
   }
   return undefined;
@@ -78,14 +92,21 @@ function fittingBatch(frameMemory: FrameMemory, shape: StepShape, limits: Memory
  * @throws InvalidOptionError (exit 2) naming the batch, the memory it needs, the limit, and what to change
  *   (`--device`, `--identities-per-batch`, `--frames-per-tracklet`).
  */
-export async function checkBatchMemory(model: ReidModel, data: DataSettings, batch: StageBatch, log: RunLog): Promise<BatchMemory> {
+export async function checkBatchMemory(
+  model: ReidModel,
+  data: DataSettings,
+  batch: StageBatch,
+  log: RunLog,
+): Promise<BatchMemory> {
   const frameMemory = await measureFrameMemory(model, [data.height, data.width]);
   const limits = memoryLimits();
   const shape = shapeOf(batch, frameMemory);
   const bytes = estimateStepBytes(frameMemory, shape);
   const { identitiesPerBatch: p, instancesPerIdentity: k, framesPerTracklet: n } = batch.training;
   const frames = shape.tracklets * shape.trainedFrames;
-  const frozen = shape.teacherFrames ? `, frozen teacher on ${shape.tracklets * shape.teacherFrames} frames (${size(frameMemory.inferenceBytesPerFrame)} per frame)` : '';
+  const frozen = shape.teacherFrames
+    ? `, frozen teacher on ${shape.tracklets * shape.teacherFrames} frames (${size(frameMemory.inferenceBytesPerFrame)} per frame)`
+    : '';
   log.info(
     `memory: ${size(frameMemory.trainingBytesPerFrame)} per training frame (${model.config.backbone} ${data.height}×${data.width}, ` +
       `measured on ${limits.backend}); batch P·K = ${shape.tracklets} tracklets × ${shape.trainedFrames} frames = ${frames} frames${frozen}: ` +
@@ -94,7 +115,10 @@ export async function checkBatchMemory(model: ReidModel, data: DataSettings, bat
   const over = overLimit(bytes, limits);
   if (over) {
     const fit = fittingBatch(frameMemory, shape, limits, p, k, n);
-    const needs = over === 'total' ? `about ${size(bytes.totalBytes)}, more than the ${limits.description}` : `a single tensor of ${size(bytes.largestTensorBytes)}, more than the ${limits.description}`;
+    const needs =
+      over === 'total'
+        ? `about ${size(bytes.totalBytes)}, more than the ${limits.description}`
+        : `a single tensor of ${size(bytes.largestTensorBytes)}, more than the ${limits.description}`;
     const changes = [
       `run it on a device with more memory (--device webgpu or --device tensorflow on a GPU with at least ${size(bytes.totalBytes * 1.1)})`,
       fit
@@ -111,7 +135,9 @@ export async function checkBatchMemory(model: ReidModel, data: DataSettings, bat
     );
   }
   if (limits.totalBytes !== undefined && bytes.totalBytes > NEAR_LIMIT * limits.totalBytes) {
-    log.warn(`memory: the batch's estimate is within ${Math.round((1 - NEAR_LIMIT) * 100)}% of the ${limits.description}; allocator fragmentation can still exhaust it (a smaller --identities-per-batch leaves room)`);
+    log.warn(
+      `memory: the batch's estimate is within ${Math.round((1 - NEAR_LIMIT) * 100)}% of the ${limits.description}; allocator fragmentation can still exhaust it (a smaller --identities-per-batch leaves room)`,
+    );
   }
   return {
     trainingBytesPerFrame: frameMemory.trainingBytesPerFrame,

@@ -30,7 +30,11 @@ export async function readModelMetadata(modelDirectory: string): Promise<ModelMe
 /** The metadata a training command records for the model it trains (stored in model.json by `saveReidModel`). */
 export function trainedModelMetadata(data: DataSettings, training: ModelTrainingRecord): ModelMetadata {
   return {
-    input: { height: data.height, width: data.width, normalization: { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] } },
+    input: {
+      height: data.height,
+      width: data.width,
+      normalization: { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] },
+    },
     training: { ...training, testFrames: data.testFrames },
   };
 }
@@ -55,7 +59,9 @@ export function modelInputSize(
   const size = (height: number, width: number) => `${height}×${width}`;
   if (!metadata) {
     if (!given) {
-      log.info(`input size: ${size(data.height, data.width)} (the model given to ${flag} records no input size; pass --height/--width if it was trained at another)`);
+      log.info(
+        `input size: ${size(data.height, data.width)} (the model given to ${flag} records no input size; pass --height/--width if it was trained at another)`,
+      );
     }
     return data;
   }
@@ -66,11 +72,15 @@ export function modelInputSize(
       width: explicit?.has('width') ? (options.width as number) : width,
     };
     if (chosen.height !== height || chosen.width !== width) {
-      log.warn(`running at ${size(chosen.height, chosen.width)} as --height/--width say, but the model given to ${flag} was trained at ${size(height, width)} (its model.json)`);
+      log.warn(
+        `running at ${size(chosen.height, chosen.width)} as --height/--width say, but the model given to ${flag} was trained at ${size(height, width)} (its model.json)`,
+      );
     }
     return { ...data, ...chosen };
   }
   const differs = data.height !== height || data.width !== width;
-  log.info(`input size: ${size(height, width)} from the model given to ${flag} (model.json)${differs ? `, not the preset/default ${size(data.height, data.width)}` : ''}`);
+  log.info(
+    `input size: ${size(height, width)} from the model given to ${flag} (model.json)${differs ? `, not the preset/default ${size(data.height, data.width)}` : ''}`,
+  );
   return { ...data, height, width };
 }

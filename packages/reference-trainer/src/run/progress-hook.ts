@@ -2,7 +2,12 @@ import type { TrainerHooks } from '@vkd/trainer';
 import { formatDuration, type ProgressBar } from '../output/progress-bar';
 import type { RunLog } from './run-log';
 
-const SHORT_NAMES: Record<string, string> = { crossEntropy: 'ce', triplet: 'tri', logitDistillation: 'kd', distancePreserving: 'dp' };
+const SHORT_NAMES: Record<string, string> = {
+  crossEntropy: 'ce',
+  triplet: 'tri',
+  logitDistillation: 'kd',
+  distancePreserving: 'dp',
+};
 
 /** `{ crossEntropy: 1.2, triplet: 0.3 }` → `ce 1.200 tri 0.300`. */
 export function formatLosses(losses: Record<string, number>): string {
@@ -37,7 +42,12 @@ export function etaLine(label: string, secondsPerStep: number, stepsPerEpoch: nu
  * @param stepsPerEpoch batches per epoch (⌊identities / P⌋).
  * @param epochs epochs of the run.
  */
-export function progressHook<Batch>(log: RunLog, label: string, stepsPerEpoch: number, epochs = 1): TrainerHooks<Batch> {
+export function progressHook<Batch>(
+  log: RunLog,
+  label: string,
+  stepsPerEpoch: number,
+  epochs = 1,
+): TrainerHooks<Batch> {
   let bar: ProgressBar | undefined;
   let timed = -1;
   let firstStepEnd = 0;
@@ -60,11 +70,18 @@ export function progressHook<Batch>(log: RunLog, label: string, stepsPerEpoch: n
         timed = ETA_STEPS;
         if (log.interactive) bar?.done();
         log.info(etaLine(label, secondsPerStep, stepsPerEpoch, Math.max(0, epochs * stepsPerEpoch - stepsDone)));
-        if (log.interactive) bar = log.progress(`${label} epoch ${context.epoch + 1}/${context.epochs}`, stepsPerEpoch - record.epochStep - 1, 'img');
+        if (log.interactive)
+          bar = log.progress(
+            `${label} epoch ${context.epoch + 1}/${context.epochs}`,
+            stepsPerEpoch - record.epochStep - 1,
+            'img',
+          );
       }
     },
     afterEpoch(context, summary) {
-      const metrics = Object.entries(summary.metrics).map(([name, value]) => `${name} ${(value * 100).toFixed(1)}`).join(' ');
+      const metrics = Object.entries(summary.metrics)
+        .map(([name, value]) => `${name} ${(value * 100).toFixed(1)}`)
+        .join(' ');
       const line = `loss ${summary.total.toPrecision(4)} (${formatLosses(summary.losses)}) lr ${summary.learningRate.toExponential(1)} ${summary.imagesPerSecond.toFixed(1)} img/s${metrics ? ` | ${metrics}` : ''}`;
       if (log.interactive) bar?.done(line);
       else log.info(`${label} epoch ${context.epoch + 1}/${context.epochs}: ${line}`);

@@ -59,14 +59,24 @@ export async function writeRankedResults(
     if (selection.queries && selection.queries.length > 0) {
       rows = selection.queries.map((index) => {
         const row = rowOfQuery.get(index);
-        if (row === undefined) throw new InvalidOptionError('--ranked-queries', index, `Query ${index} does not exist; the dataset has queries 0..${dataset.query.length - 1}.`);
+        if (row === undefined)
+          throw new InvalidOptionError(
+            '--ranked-queries',
+            index,
+            `Query ${index} does not exist; the dataset has queries 0..${dataset.query.length - 1}.`,
+          );
         return row;
       });
     } else {
       const skipped = new Set(ranking.skippedQueries);
       rows = Array.from({ length: query.count }, (_, row) => row)
         .filter((row) => !skipped.has(row))
-        .sort((a, b) => (ranking.perQuery.averagePrecision[a] as number) - (ranking.perQuery.averagePrecision[b] as number) || (ranking.perQuery.firstHitRank[b] as number) - (ranking.perQuery.firstHitRank[a] as number) || a - b)
+        .sort(
+          (a, b) =>
+            (ranking.perQuery.averagePrecision[a] as number) - (ranking.perQuery.averagePrecision[b] as number) ||
+            (ranking.perQuery.firstHitRank[b] as number) - (ranking.perQuery.firstHitRank[a] as number) ||
+            a - b,
+        )
         .slice(0, selection.worst ?? 0);
     }
     if (rows.length === 0) continue;
@@ -74,9 +84,18 @@ export async function writeRankedResults(
       const identity = query.identities[row] as number;
       const camera = query.cameras[row] as number;
       const order = Array.from({ length: numGallery }, (_, column) => column)
-        .filter((column) => !(gallery.identities[column] === identity && (dataset.evaluation?.excludeSameCamera ?? true) && gallery.cameras[column] === camera))
+        .filter(
+          (column) =>
+            !(
+              gallery.identities[column] === identity &&
+              (dataset.evaluation?.excludeSameCamera ?? true) &&
+              gallery.cameras[column] === camera
+            ),
+        )
         .filter((column) => (gallery.identities[column] as number) !== -1)
-        .sort((a, b) => (distances[row * numGallery + a] as number) - (distances[row * numGallery + b] as number) || a - b)
+        .sort(
+          (a, b) => (distances[row * numGallery + a] as number) - (distances[row * numGallery + b] as number) || a - b,
+        )
         .slice(0, top);
       const tracklet = dataset.query[query.trackletIndices[row] as number] as Tracklet;
       const video = pair.queryName === 'query-videos';

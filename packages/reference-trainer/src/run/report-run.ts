@@ -53,34 +53,60 @@ export async function reportRun(options: ReportRunOptions): Promise<ReportOutput
   const losses: LossPoint[] = [];
   const evaluations: EvaluationPoint[] = [];
   for (const { stage, path } of layout.logs) {
-    losses.push(...(await readLossLog(path, stage, { onDamagedLines: (file, lines) => notes.push(`${file}: ${lines.length} damaged line(s) skipped in the loss curves.`) })));
+    losses.push(
+      ...(await readLossLog(path, stage, {
+        onDamagedLines: (file, lines) =>
+          notes.push(`${file}: ${lines.length} damaged line(s) skipped in the loss curves.`),
+      })),
+    );
     const read = await readEvaluationLog(path, stage);
     evaluations.push(...read.points);
     if (read.skippedLines > 0) notes.push(`${path}: ${read.skippedLines} damaged line(s) skipped.`);
   }
   if (layout.logs.length > 0 && evaluations.length === 0) {
-    notes.push('no evaluation curves: the training logs hold no evaluation (train with --eval-every N to evaluate every N epochs).');
+    notes.push(
+      'no evaluation curves: the training logs hold no evaluation (train with --eval-every N to evaluate every N epochs).',
+    );
   }
   const images: ReportImage[] = [];
-  const ranked = (options.ranked ?? 0) > 0 ? [] : (await readdir(runDirectory).catch(() => [] as string[])).filter((file) => RANKED_PICTURE.test(file)).sort();
+  const ranked =
+    (options.ranked ?? 0) > 0
+      ? []
+      : (await readdir(runDirectory).catch(() => [] as string[])).filter((file) => RANKED_PICTURE.test(file)).sort();
   if (ranked.length > 0) {
     const { copyFile } = await import('node:fs/promises');
     for (const file of ranked) {
-      if (runDirectory !== options.outDirectory) await copyFile(join(runDirectory, file), join(options.outDirectory, file));
+      if (runDirectory !== options.outDirectory)
+        await copyFile(join(runDirectory, file), join(options.outDirectory, file));
       const protocol = (RANKED_PICTURE.exec(file)?.[1] ?? '').toUpperCase();
-      images.push({ file, caption: `${protocol} ranked results (vkd evaluate --ranked): each row a query (grey border), then its top-ranked gallery tracklets' first frames, green border correct, red wrong, distance under each.` });
+      images.push({
+        file,
+        caption: `${protocol} ranked results (vkd evaluate --ranked): each row a query (grey border), then its top-ranked gallery tracklets' first frames, green border correct, red wrong, distance under each.`,
+      });
     }
   }
   if ((options.ranked ?? 0) > 0) images.push(...(await rankedPictures(options, layout.models, notes)));
   if (options.heatmaps > 0) images.push(...(await heatmapPanel(options, layout.models, notes)));
   for (const note of notes) log.info(`report: ${note}`);
-  return writeReport({ directory: options.outDirectory, metrics: options.metrics, losses, evaluations, images, notes, ...(options.title ? { title: options.title } : {}) });
+  return writeReport({
+    directory: options.outDirectory,
+    metrics: options.metrics,
+    losses,
+    evaluations,
+    images,
+    notes,
+    ...(options.title ? { title: options.title } : {}),
+  });
 }
 
 /** `--ranked N`: evaluates the run's student (or its only model) with features kept and draws the ranked results. */
-async function rankedPictures(options: ReportRunOptions, found: { teacher?: string; student?: string; model?: string }, notes: string[]): Promise<ReportImage[]> {
+async function rankedPictures(
+  options: ReportRunOptions,
+  found: { teacher?: string; student?: string; model?: string },
+  notes: string[],
+): Promise<ReportImage[]> {
   if (!options.dataset) {
-    notes.push(`no ranked results: ${options.datasetProblem ?? 'the run\'s dataset is not available'}.`);
+    notes.push(`no ranked results: ${options.datasetProblem ?? "the run's dataset is not available"}.`);
     return [];
   }
   const directory = found.student ?? found.model ?? found.teacher;
@@ -109,11 +135,27 @@ async function rankedPictures(options: ReportRunOptions, found: { teacher?: stri
       seed: settings.seed ?? 0,
     };
     const label = given || found.student ? 'student' : found.model ? 'model' : 'teacher';
-    const { report } = await evaluateRunWithFeatures(model, options.dataset, data, options.log, `${label} (ranked results)`, [], true);
-    const pictures = await writeRankedResults(protocolFeatures(report), options.dataset, { worst: options.ranked ?? 0 }, options.outDirectory);
+    const { report } = await evaluateRunWithFeatures(
+      model,
+      options.dataset,
+      data,
+      options.log,
+      `${label} (ranked results)`,
+      [],
+      true,
+    );
+    const pictures = await writeRankedResults(
+      protocolFeatures(report),
+      options.dataset,
+      { worst: options.ranked ?? 0 },
+      options.outDirectory,
+    );
     return pictures.map((path) => {
       const file = basename(path);
-      return { file, caption: `${(RANKED_PICTURE.exec(file)?.[1] ?? '').toUpperCase()} ranked results of the ${label}: the ${options.ranked} queries with the lowest AP (grey border), their top-ranked gallery tracklets' first frames, green border correct, red wrong, cosine distance under each.` };
+      return {
+        file,
+        caption: `${(RANKED_PICTURE.exec(file)?.[1] ?? '').toUpperCase()} ranked results of the ${label}: the ${options.ranked} queries with the lowest AP (grey border), their top-ranked gallery tracklets' first frames, green border correct, red wrong, cosine distance under each.`,
+      };
     });
   } finally {
     if (!given) model.dispose();
@@ -121,9 +163,13 @@ async function rankedPictures(options: ReportRunOptions, found: { teacher?: stri
 }
 
 /** The Grad-CAM panel of the models in memory or found in the run; a note saying why when it cannot be drawn. */
-async function heatmapPanel(options: ReportRunOptions, found: { teacher?: string; student?: string; model?: string }, notes: string[]): Promise<ReportImage[]> {
+async function heatmapPanel(
+  options: ReportRunOptions,
+  found: { teacher?: string; student?: string; model?: string },
+  notes: string[],
+): Promise<ReportImage[]> {
   if (!options.dataset) {
-    notes.push(`no Grad-CAM panel: ${options.datasetProblem ?? 'the run\'s dataset is not available'}.`);
+    notes.push(`no Grad-CAM panel: ${options.datasetProblem ?? "the run's dataset is not available"}.`);
     return [];
   }
   const owned: ReidModel[] = [];
@@ -140,7 +186,9 @@ async function heatmapPanel(options: ReportRunOptions, found: { teacher?: string
       { title: 'student (VKD)', model: await load(options.student, found.student) },
       { title: 'model', model: await load(undefined, found.model) },
     ];
-    const models = candidates.filter((entry): entry is { title: string; model: ReidModel } => entry.model !== undefined);
+    const models = candidates.filter(
+      (entry): entry is { title: string; model: ReidModel } => entry.model !== undefined,
+    );
     if (models.length === 0) {
       notes.push('no Grad-CAM panel: no model of this run was found (see above).');
       return [];
@@ -152,13 +200,21 @@ async function heatmapPanel(options: ReportRunOptions, found: { teacher?: string
       return [];
     }
     const file = 'heatmaps.png';
-    const { headError, queries } = await writeHeatmaps(models, options.dataset, imageSize, options.heatmaps, join(options.outDirectory, file));
+    const { headError, queries } = await writeHeatmaps(
+      models,
+      options.dataset,
+      imageSize,
+      options.heatmaps,
+      join(options.outDirectory, file),
+    );
     const titles = models.map((entry) => entry.title);
     const where = titles.length > 1 ? `where the ${titles.join(' and the ')} look` : `where the ${titles[0]} looks`;
-    return [{
-      file,
-      caption: `Grad-CAM of the top identity logit on the last-stage feature maps, first frame of ${queries} query tracklets (one row each): ${where}. Head reconstruction error ${headError.toExponential(1)}.`,
-    }];
+    return [
+      {
+        file,
+        caption: `Grad-CAM of the top identity logit on the last-stage feature maps, first frame of ${queries} query tracklets (one row each): ${where}. Head reconstruction error ${headError.toExponential(1)}.`,
+      },
+    ];
   } finally {
     for (const model of owned) model.dispose();
   }

@@ -11,10 +11,18 @@ import { protocolMetrics } from './evaluate-run';
  * junk; the dataset's own junk lists for the gallery tracklets).
  * @returns metrics per protocol, in the `metrics.json` form.
  */
-export function rerankEvaluation(pairs: readonly ProtocolFeatures[], dataset: ReidDataset): Partial<Record<ProtocolFeatures['protocol'], ProtocolMetrics>> {
+export function rerankEvaluation(
+  pairs: readonly ProtocolFeatures[],
+  dataset: ReidDataset,
+): Partial<Record<ProtocolFeatures['protocol'], ProtocolMetrics>> {
   const results: Partial<Record<ProtocolFeatures['protocol'], ProtocolMetrics>> = {};
   for (const pair of pairs) {
-    const distances = reRank({ queryFeatures: pair.query.features, galleryFeatures: pair.gallery.features, dim: pair.query.dim, metric: 'cosine' });
+    const distances = reRank({
+      queryFeatures: pair.query.features,
+      galleryFeatures: pair.gallery.features,
+      dim: pair.query.dim,
+      metric: 'cosine',
+    });
     const aligned = pair.galleryName === 'gallery';
     const ranking = evaluateRanking({
       distances,
@@ -24,7 +32,9 @@ export function rerankEvaluation(pairs: readonly ProtocolFeatures[], dataset: Re
       galleryCameras: pair.gallery.cameras,
       maxRank: 50,
       ...(dataset.evaluation ? { excludeSameCamera: dataset.evaluation.excludeSameCamera } : {}),
-      ...(aligned && dataset.evaluation ? { junkGallery: (index: number) => dataset.evaluation?.junkGallery(index) } : {}),
+      ...(aligned && dataset.evaluation
+        ? { junkGallery: (index: number) => dataset.evaluation?.junkGallery(index) }
+        : {}),
     });
     results[pair.protocol] = protocolMetrics(summarizeRanking(ranking, pair.query.cameras));
   }

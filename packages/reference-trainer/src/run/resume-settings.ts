@@ -14,7 +14,16 @@ export interface RecordedStageSettings {
  * Settings that do not change what is trained (how often to evaluate or save, how many checkpoints to keep, the
  * resume switches, the evaluation batch size). `epochs` is compared separately: more epochs continue the run.
  */
-const RESULT_NEUTRAL = new Set(['epochs', 'evalEvery', 'saveEvery', 'keepLast', 'resume', 'allowChanged', 'force', 'testBatch']);
+const RESULT_NEUTRAL = new Set([
+  'epochs',
+  'evalEvery',
+  'saveEvery',
+  'keepLast',
+  'resume',
+  'allowChanged',
+  'force',
+  'testBatch',
+]);
 
 /** One setting that differs between a run and its `--resume`. */
 export interface ChangedSetting {
@@ -34,7 +43,8 @@ export function changedSettings(recorded: RecordedStageSettings, current: Record
     const after = current[group] ?? {};
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
       if (RESULT_NEUTRAL.has(key)) continue;
-      if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changes.push({ path: `${group}.${key}`, key, recorded: before[key], current: after[key] });
+      if (JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+        changes.push({ path: `${group}.${key}`, key, recorded: before[key], current: after[key] });
     }
   }
   return changes;
@@ -46,11 +56,16 @@ export async function readStageSettings(path: string, runDirectory: string): Pro
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new RunDirectoryError(runDirectory, `has no readable settings.json to compare --resume with (${(error as Error).message}); it was not written by this version of vkd, so start a fresh run elsewhere.`, { cause: error });
+    throw new RunDirectoryError(
+      runDirectory,
+      `has no readable settings.json to compare --resume with (${(error as Error).message}); it was not written by this version of vkd, so start a fresh run elsewhere.`,
+      { cause: error },
+    );
   }
   try {
     const parsed = JSON.parse(text) as RecordedStageSettings;
-    if (typeof parsed.data !== 'object' || typeof parsed.training !== 'object') throw new Error('expected { stage, data, training }');
+    if (typeof parsed.data !== 'object' || typeof parsed.training !== 'object')
+      throw new Error('expected { stage, data, training }');
     return parsed;
   } catch (error) {
     throw new FileFormatError(path, `is not a stage settings file: ${(error as Error).message}`, { cause: error });
@@ -62,15 +77,27 @@ export async function readStageSettings(path: string, runDirectory: string): Pro
  * (`--allow-changed seed,learning-rate`; camelCase keys work too).
  * @returns the allowed changes (to print). @throws InvalidOptionError (`--resume`) naming each refused change.
  */
-export function checkResumeSettings(recorded: RecordedStageSettings, current: RecordedStageSettings, allowed: readonly string[]): ChangedSetting[] {
+export function checkResumeSettings(
+  recorded: RecordedStageSettings,
+  current: RecordedStageSettings,
+  allowed: readonly string[],
+): ChangedSetting[] {
   if (recorded.stage !== current.stage) {
-    throw new InvalidOptionError('--resume', true, `The run there is a ${recorded.stage} stage, not ${current.stage}; resume it with the matching command.`);
+    throw new InvalidOptionError(
+      '--resume',
+      true,
+      `The run there is a ${recorded.stage} stage, not ${current.stage}; resume it with the matching command.`,
+    );
   }
   const changes = changedSettings(recorded, current);
   const allowedKeys = new Set(allowed.map((item) => keyFromFlag(item.trim())));
-  const refused = changes.filter((change, index) => !allowedKeys.has(change.key) && changes.findIndex((other) => other.key === change.key) === index);
+  const refused = changes.filter(
+    (change, index) => !allowedKeys.has(change.key) && changes.findIndex((other) => other.key === change.key) === index,
+  );
   if (refused.length > 0) {
-    const list = refused.map((change) => `${flagName(change.key)} ${JSON.stringify(change.recorded)} → ${JSON.stringify(change.current)}`).join(', ');
+    const list = refused
+      .map((change) => `${flagName(change.key)} ${JSON.stringify(change.recorded)} → ${JSON.stringify(change.current)}`)
+      .join(', ');
     throw new InvalidOptionError(
       '--resume',
       true,

@@ -31,7 +31,12 @@ export type RunDirectoryMode = 'fresh' | 'resume' | 'replace';
  * @throws InvalidOptionError when both are given.
  */
 export function runDirectoryMode(resume: boolean, force: boolean): RunDirectoryMode {
-  if (resume && force) throw new InvalidOptionError('--force', true, '--force starts a new run (replacing an earlier one), --resume continues it: pass one of them.');
+  if (resume && force)
+    throw new InvalidOptionError(
+      '--force',
+      true,
+      '--force starts a new run (replacing an earlier one), --resume continues it: pass one of them.',
+    );
   return resume ? 'resume' : force ? 'replace' : 'fresh';
 }
 
@@ -73,7 +78,9 @@ export async function openRunDirectory(directory: string, options: RunDirectoryO
   const root = resolve(directory);
   await mkdir(root, { recursive: true });
   const lock = await acquireRunLock(root, options.command, (holder) => {
-    options.onWarning?.(`${root}: took over the lock of \`${holder.command}\` (pid ${holder.pid}, started ${holder.startedAt}), which is no longer running.`);
+    options.onWarning?.(
+      `${root}: took over the lock of \`${holder.command}\` (pid ${holder.pid}, started ${holder.startedAt}), which is no longer running.`,
+    );
   });
   try {
     await removeDeadTemporaries(root);
@@ -114,9 +121,19 @@ export async function openRunDirectory(directory: string, options: RunDirectoryO
   }
 }
 
-function createRunDirectory(root: string, options: RunDirectoryOptions, lock: RunLock, files: Set<string>): RunDirectory {
+function createRunDirectory(
+  root: string,
+  options: RunDirectoryOptions,
+  lock: RunLock,
+  files: Set<string>,
+): RunDirectory {
   const save = () => {
-    const manifest: RunManifest = { format: MANIFEST_FORMAT, version: 1, command: options.command, files: [...files].sort() };
+    const manifest: RunManifest = {
+      format: MANIFEST_FORMAT,
+      version: 1,
+      command: options.command,
+      files: [...files].sort(),
+    };
     return writeAtomically(join(root, RUN_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   };
   return {
@@ -125,7 +142,8 @@ function createRunDirectory(root: string, options: RunDirectoryOptions, lock: Ru
     async record(...entries) {
       for (const entry of entries) {
         const relativePath = isAbsolute(entry) ? relative(root, entry) : entry;
-        if (relativePath.startsWith('..')) throw new RunDirectoryError(root, `cannot record ${entry}: it is outside the run directory.`);
+        if (relativePath.startsWith('..'))
+          throw new RunDirectoryError(root, `cannot record ${entry}: it is outside the run directory.`);
         for (const file of await listFiles(root, relativePath)) files.add(file);
       }
       await save();
@@ -134,7 +152,8 @@ function createRunDirectory(root: string, options: RunDirectoryOptions, lock: Ru
       let added = false;
       for (const file of claimed) {
         const relativePath = toManifestPath(isAbsolute(file) ? relative(root, file) : file);
-        if (relativePath.startsWith('..')) throw new RunDirectoryError(root, `cannot claim ${file}: it is outside the run directory.`);
+        if (relativePath.startsWith('..'))
+          throw new RunDirectoryError(root, `cannot claim ${file}: it is outside the run directory.`);
         if (!files.has(relativePath)) {
           files.add(relativePath);
           added = true;
@@ -164,7 +183,11 @@ export async function readManifest(root: string): Promise<RunManifest | undefine
   }
   try {
     const manifest = JSON.parse(text) as RunManifest;
-    if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.files) || manifest.files.some((file) => typeof file !== 'string')) {
+    if (
+      manifest.format !== MANIFEST_FORMAT ||
+      !Array.isArray(manifest.files) ||
+      manifest.files.some((file) => typeof file !== 'string')
+    ) {
       throw new Error(`expected { format: "${MANIFEST_FORMAT}", files: [...] }`);
     }
     return manifest;
@@ -181,7 +204,12 @@ export async function readManifest(root: string): Promise<RunManifest | undefine
 /** Top-level entries other than the lock, the manifest and `keep`. */
 async function foreignEntries(root: string, keep: readonly string[]): Promise<string[]> {
   const names = await readdir(root);
-  return names.filter((name) => name !== RUN_LOCK && name !== RUN_MANIFEST && !name.startsWith(`.${RUN_LOCK}.tmp-`) && !keep.includes(name)).sort();
+  return names
+    .filter(
+      (name) =>
+        name !== RUN_LOCK && name !== RUN_MANIFEST && !name.startsWith(`.${RUN_LOCK}.tmp-`) && !keep.includes(name),
+    )
+    .sort();
 }
 
 /** Files (and links) under `entry` (a path relative to `root`), as `/`-separated paths relative to `root`. */
@@ -220,7 +248,8 @@ async function removeListedFiles(root: string, files: readonly string[]): Promis
 async function removeDeadTemporaries(root: string): Promise<void> {
   for (const name of await readdir(root)) {
     const match = new RegExp(`^(?:${RUN_MANIFEST}|\\.${RUN_LOCK})\\.tmp-(\\d+)-[0-9a-f]{8}$`).exec(name);
-    if (match && Number(match[1]) !== process.pid && !processAlive(Number(match[1]))) await rm(join(root, name), { force: true });
+    if (match && Number(match[1]) !== process.pid && !processAlive(Number(match[1])))
+      await rm(join(root, name), { force: true });
   }
 }
 

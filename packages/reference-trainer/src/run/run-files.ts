@@ -29,7 +29,12 @@ export async function readMetrics(runDirectory: string): Promise<RunMetrics> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new InvalidOptionError('--run', runDirectory, `No ${RUN_FILES.metrics} there; point --run at a directory written by \`vkd demo\` or \`vkd evaluate --out\`.`, { cause: error });
+    throw new InvalidOptionError(
+      '--run',
+      runDirectory,
+      `No ${RUN_FILES.metrics} there; point --run at a directory written by \`vkd demo\` or \`vkd evaluate --out\`.`,
+      { cause: error },
+    );
   }
   let parsed: unknown;
   try {
@@ -43,7 +48,8 @@ export async function readMetrics(runDirectory: string): Promise<RunMetrics> {
   }
   for (const name of ['teacher', 'student', 'model'] as const) {
     const model = metrics[name];
-    if (model && typeof model.i2v?.rank1 !== 'number') throw new FileFormatError(path, `${name}.i2v.rank1 is missing or not a number.`);
+    if (model && typeof model.i2v?.rank1 !== 'number')
+      throw new FileFormatError(path, `${name}.i2v.rank1 is missing or not a number.`);
   }
   return { settings: {}, ...metrics } as RunMetrics;
 }

@@ -19,7 +19,11 @@ export interface RunLayout {
   readonly missing: readonly string[];
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /** A model directory given as a run directory (with model/) or as the model directory itself. */
 async function modelDirectoryOf(directory: string | undefined): Promise<string | undefined> {
@@ -29,7 +33,8 @@ async function modelDirectoryOf(directory: string | undefined): Promise<string |
 }
 
 /** The run directory that holds a model directory written by a training stage (`<run>/model`). */
-const runOf = (modelDirectory: string) => (basename(modelDirectory) === STAGE_FILES.model ? dirname(modelDirectory) : modelDirectory);
+const runOf = (modelDirectory: string) =>
+  basename(modelDirectory) === STAGE_FILES.model ? dirname(modelDirectory) : modelDirectory;
 
 /** The kind of run, from the command recorded in metrics.json (older files: from what they hold). */
 function kindOf(metrics: RunMetrics): RunKind {
@@ -69,20 +74,38 @@ export async function locateRun(runDirectory: string, metrics: RunMetrics): Prom
     const teacher = await modelDirectoryOf(named);
     if (teacher) {
       models.teacher = teacher;
-      await addLog('teacher', join(runOf(teacher), STAGE_FILES.log), 'the teacher was given as a model directory outside a train-teacher run, or its run was moved');
+      await addLog(
+        'teacher',
+        join(runOf(teacher), STAGE_FILES.log),
+        'the teacher was given as a model directory outside a train-teacher run, or its run was moved',
+      );
     } else {
-      missing.push(named ? `no teacher model: ${named} (the --teacher of this run) holds no ${MODEL_MANIFEST} any more.` : 'no teacher model: metrics.json does not name the teacher.');
+      missing.push(
+        named
+          ? `no teacher model: ${named} (the --teacher of this run) holds no ${MODEL_MANIFEST} any more.`
+          : 'no teacher model: metrics.json does not name the teacher.',
+      );
     }
     await addLog('student', join(runDirectory, STAGE_FILES.log), 'distill writes it');
     models.student = await modelDirectoryOf(runDirectory);
   } else {
     models.model = await modelDirectoryOf(settings.modelDirectory);
-    missing.push('no training logs: an evaluation directory holds metrics only (report on the training run for losses and curves).');
-    if (!models.model) missing.push(`no model: ${settings.modelDirectory ?? 'metrics.json names none'} holds no ${MODEL_MANIFEST}.`);
+    missing.push(
+      'no training logs: an evaluation directory holds metrics only (report on the training run for losses and curves).',
+    );
+    if (!models.model)
+      missing.push(`no model: ${settings.modelDirectory ?? 'metrics.json names none'} holds no ${MODEL_MANIFEST}.`);
   }
   for (const stage of ['teacher', 'student'] as const) {
-    if ((kind === 'demo' || kind === 'teacher' || kind === 'student') && metrics[stage] && !models[stage] && !(stage === 'teacher' && kind === 'student')) {
-      missing.push(`no ${stage} model: ${kind === 'demo' ? join(runDirectory, stage, STAGE_FILES.model) : join(runDirectory, STAGE_FILES.model)} holds no ${MODEL_MANIFEST}.`);
+    if (
+      (kind === 'demo' || kind === 'teacher' || kind === 'student') &&
+      metrics[stage] &&
+      !models[stage] &&
+      !(stage === 'teacher' && kind === 'student')
+    ) {
+      missing.push(
+        `no ${stage} model: ${kind === 'demo' ? join(runDirectory, stage, STAGE_FILES.model) : join(runDirectory, STAGE_FILES.model)} holds no ${MODEL_MANIFEST}.`,
+      );
     }
   }
   return { kind, logs, models, missing };

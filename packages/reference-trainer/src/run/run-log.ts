@@ -33,7 +33,14 @@ export function createRunLog(io: CommandIo, quiet: boolean): RunLog {
       io.stderr.write(`warning: ${text}\n`);
     },
     progress: (label, total, unit) =>
-      createProgressBar({ label, total, stream: io.stdout, enabled: interactive, lineEverySeconds: quiet ? 0 : PROGRESS_LINE_SECONDS, ...(unit ? { unit } : {}) }),
+      createProgressBar({
+        label,
+        total,
+        stream: io.stdout,
+        enabled: interactive,
+        lineEverySeconds: quiet ? 0 : PROGRESS_LINE_SECONDS,
+        ...(unit ? { unit } : {}),
+      }),
     interactive,
   };
 }

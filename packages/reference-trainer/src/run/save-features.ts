@@ -15,7 +15,8 @@ export interface SavedFeatures {
 /** `identity,camera,tracklet`: the label CSV `vkd-metrics --query-labels` reads (other columns are ignored). */
 function labelCsv(features: ExtractedFeatures): string {
   const lines = ['identity,camera,tracklet'];
-  for (let row = 0; row < features.count; row++) lines.push(`${features.identities[row]},${features.cameras[row]},${features.trackletIndices[row]}`);
+  for (let row = 0; row < features.count; row++)
+    lines.push(`${features.identities[row]},${features.cameras[row]},${features.trackletIndices[row]}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -48,7 +49,13 @@ export async function saveFeatures(directory: string, pairs: readonly ProtocolFe
     commands[pair.protocol] =
       `vkd-metrics --query ${at(`${pair.queryName}.npy`)} --gallery ${at(`${pair.galleryName}.npy`)} ` +
       `--query-labels ${at(`${pair.queryName}-labels.csv`)} --gallery-labels ${at(`${pair.galleryName}-labels.csv`)}`;
-    protocols[pair.protocol] = { query: `${pair.queryName}.npy`, gallery: `${pair.galleryName}.npy`, queryLabels: `${pair.queryName}-labels.csv`, galleryLabels: `${pair.galleryName}-labels.csv`, command: commands[pair.protocol] };
+    protocols[pair.protocol] = {
+      query: `${pair.queryName}.npy`,
+      gallery: `${pair.galleryName}.npy`,
+      queryLabels: `${pair.queryName}-labels.csv`,
+      galleryLabels: `${pair.galleryName}-labels.csv`,
+      command: commands[pair.protocol],
+    };
   }
   const index = join(directory, 'features.json');
   const description = {

@@ -18,7 +18,8 @@ export function tensorboardHook<Batch>(directory: string, label: string, log: Ru
     },
     afterStep(_context, record) {
       writer?.scalar('loss/total', record.total, record.globalStep);
-      for (const [term, value] of Object.entries(record.losses)) writer?.scalar(`loss/${term}`, value, record.globalStep);
+      for (const [term, value] of Object.entries(record.losses))
+        writer?.scalar(`loss/${term}`, value, record.globalStep);
       writer?.scalar('learning_rate', record.learningRate, record.globalStep);
     },
     afterEpoch(context, summary) {

@@ -26,7 +26,12 @@ import {
   type TrainingLoader,
   type TrainingStep,
 } from '@vkd/trainer';
-import { frameStrategyOf, type DataSettings, type DistillSettings, type TrainingSettings } from '../config/stage-settings';
+import {
+  frameStrategyOf,
+  type DataSettings,
+  type DistillSettings,
+  type TrainingSettings,
+} from '../config/stage-settings';
 import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
 import { tensorboardHook } from './tensorboard-hook';
@@ -35,7 +40,12 @@ import type { RunDirectory } from './run-directory';
 import type { RunLog } from './run-log';
 
 /** Files a training stage writes under its output directory. */
-export const STAGE_FILES = { log: 'log.jsonl', checkpoints: 'checkpoints', model: 'model', settings: 'settings.json' } as const;
+export const STAGE_FILES = {
+  log: 'log.jsonl',
+  checkpoints: 'checkpoints',
+  model: 'model',
+  settings: 'settings.json',
+} as const;
 
 /** What a finished stage reports. */
 export interface StageResult {
@@ -49,7 +59,10 @@ export interface StageResult {
  * Fails before any work when a P×K batch cannot be drawn from the training split, naming the flag to change.
  * @throws InvalidOptionError (`--identities-per-batch`) when the split has fewer than P identities.
  */
-export function checkBatchFitsDataset(dataset: ReidDataset, training: Pick<TrainingSettings, 'identitiesPerBatch'>): void {
+export function checkBatchFitsDataset(
+  dataset: ReidDataset,
+  training: Pick<TrainingSettings, 'identitiesPerBatch'>,
+): void {
   const identities = new Set(dataset.train.map((tracklet) => tracklet.identity)).size;
   if (training.identitiesPerBatch > identities) {
     throw new InvalidOptionError(
@@ -73,7 +86,10 @@ export function stageStartLine(
 ): string {
   const tracklets = training.identitiesPerBatch * training.instancesPerIdentity;
   const frames = tracklets * training.framesPerTracklet;
-  const student = 'studentFrames' in training ? `, student M=${training.studentFrames} (${tracklets * training.studentFrames} frames)` : '';
+  const student =
+    'studentFrames' in training
+      ? `, student M=${training.studentFrames} (${tracklets * training.studentFrames} frames)`
+      : '';
   return (
     `${label}: P=${training.identitiesPerBatch} identities × K=${training.instancesPerIdentity} tracklets × N=${training.framesPerTracklet} frames ` +
     `= ${frames} frames of ${data.height}×${data.width} per step${student}; ${stepsPerEpoch} steps per epoch ` +
@@ -99,7 +115,12 @@ async function fitStage(
   await mkdir(directory, { recursive: true });
   const settingsPath = join(directory, STAGE_FILES.settings);
   const { resume: _resume, allowChanged: _allowChanged, ...recordedTraining } = training;
-  const settings: RecordedStageSettings = { stage: label, data: { ...data }, training: recordedTraining, model: { ...model.config } };
+  const settings: RecordedStageSettings = {
+    stage: label,
+    data: { ...data },
+    training: recordedTraining,
+    model: { ...model.config },
+  };
   const checkpoints = join(directory, STAGE_FILES.checkpoints);
   let resumeFrom: { path: string; nextEpoch: number } | undefined;
   let allowedChanges: unknown[] = [];
@@ -108,14 +129,24 @@ async function fitStage(
     recorded = await readStageSettings(settingsPath, directory);
     allowedChanges = checkResumeSettings(recorded, settings, training.allowChanged);
     for (const change of allowedChanges as { path: string; recorded: unknown; current: unknown }[]) {
-      log.warn(`${label}: resuming with ${change.path} changed from ${JSON.stringify(change.recorded)} to ${JSON.stringify(change.current)} (--allow-changed)`);
+      log.warn(
+        `${label}: resuming with ${change.path} changed from ${JSON.stringify(change.recorded)} to ${JSON.stringify(change.current)} (--allow-changed)`,
+      );
     }
     const index = await readCheckpointIndex(checkpoints);
     const name = index?.lastGood ?? index?.latest;
-    if (!name) throw new CheckpointError(checkpoints, 'has no checkpoint to resume from (checkpoints.json missing or empty); run without --resume.');
+    if (!name)
+      throw new CheckpointError(
+        checkpoints,
+        'has no checkpoint to resume from (checkpoints.json missing or empty); run without --resume.',
+      );
     const entry = index?.checkpoints.find((candidate) => candidate.name === name);
     if (entry && entry.nextEpoch > training.epochs) {
-      throw new InvalidOptionError('--epochs', training.epochs, `The checkpoint ${name} to resume from has already trained ${entry.nextEpoch} epochs; pass --epochs ${entry.nextEpoch} or more.`);
+      throw new InvalidOptionError(
+        '--epochs',
+        training.epochs,
+        `The checkpoint ${name} to resume from has already trained ${entry.nextEpoch} epochs; pass --epochs ${entry.nextEpoch} or more.`,
+      );
     }
     resumeFrom = { path: join(checkpoints, name), nextEpoch: entry?.nextEpoch ?? 0 };
   }
@@ -142,16 +173,34 @@ async function fitStage(
   const trainer = createTrainer({
     step,
     hooks: [
-      learningRateHook(multiStepLr({ baseLearningRate: training.learningRate, milestones: [...training.milestones], gamma: training.gamma })),
+      learningRateHook(
+        multiStepLr({
+          baseLearningRate: training.learningRate,
+          milestones: [...training.milestones],
+          gamma: training.gamma,
+        }),
+      ),
       progressHook(log, label, epochData.batchesPerEpoch, training.epochs),
       ...extraHooks,
       jsonlLogHook({ path: logPath }),
       ...(training.tensorboard ? [tensorboardHook<TrackletBatch>(training.tensorboard, label, log)] : []),
       divergenceHook(),
       // A checkpoint is listed in the run's manifest before it is written, so a run killed meanwhile still owns it.
-      { afterEpoch: (context) => run.claim(...Object.values(CHECKPOINT_FILES).map((file) => join(checkpoints, checkpointName(context.epoch + 1), file))) },
+      {
+        afterEpoch: (context) =>
+          run.claim(
+            ...Object.values(CHECKPOINT_FILES).map((file) =>
+              join(checkpoints, checkpointName(context.epoch + 1), file),
+            ),
+          ),
+      },
       // The best checkpoint is chosen by I2V trapezoid mAP when an evaluation hook (--eval-every) records it.
-      checkpointHook({ directory: checkpoints, every: training.saveEvery, keepLast: training.keepLast, best: { metric: BEST_CHECKPOINT_METRIC } }),
+      checkpointHook({
+        directory: checkpoints,
+        every: training.saveEvery,
+        keepLast: training.keepLast,
+        best: { metric: BEST_CHECKPOINT_METRIC },
+      }),
       { afterEpoch: () => run.record(directory) },
     ],
   });
@@ -161,8 +210,12 @@ async function fitStage(
     const restored = await restoreCheckpoint(resumeFrom.path, { step, data: epochData });
     start = { startEpoch: restored.nextEpoch, globalStep: restored.globalStep };
     const repair = await repairTrainingLog(logPath, restored);
-    if (repair.tornLine) log.warn(`${label}: ${logPath}: cut off a torn last line (the run was interrupted while writing it)`);
-    if (repair.damagedLines.length > 0) log.warn(`${label}: ${logPath}: dropped ${repair.damagedLines.length} damaged lines (lines ${repair.damagedLines.slice(0, 5).join(', ')})`);
+    if (repair.tornLine)
+      log.warn(`${label}: ${logPath}: cut off a torn last line (the run was interrupted while writing it)`);
+    if (repair.damagedLines.length > 0)
+      log.warn(
+        `${label}: ${logPath}: dropped ${repair.damagedLines.length} damaged lines (lines ${repair.damagedLines.slice(0, 5).join(', ')})`,
+      );
     log.info(`${label}: resumed from ${restored.path} (next epoch ${restored.nextEpoch + 1})`);
   }
   let fit: FitResult;
@@ -195,7 +248,18 @@ export async function trainTeacher(
 ): Promise<StageResult> {
   const optimizer = adamWithL2({ learningRate: training.learningRate, weightDecay: training.weightDecay });
   try {
-    return await fitStage(teacherStep({ model, optimizer }), model, dataset, data, training, run, directory, log, 'teacher', extraHooks);
+    return await fitStage(
+      teacherStep({ model, optimizer }),
+      model,
+      dataset,
+      data,
+      training,
+      run,
+      directory,
+      log,
+      'teacher',
+      extraHooks,
+    );
   } finally {
     optimizer.dispose();
   }
@@ -224,7 +288,12 @@ export async function distillStudent(
     optimizer,
     studentFrames: training.studentFrames,
     seed: data.seed,
-    weights: { kdWeight: training.kdWeight, dpWeight: training.dpWeight, temperature: training.temperature, logitsDistance: training.logitsDistance },
+    weights: {
+      kdWeight: training.kdWeight,
+      dpWeight: training.dpWeight,
+      temperature: training.temperature,
+      logitsDistance: training.logitsDistance,
+    },
   });
   try {
     return await fitStage(step, student, dataset, data, training, run, directory, log, label, extraHooks);

@@ -20,7 +20,11 @@ function varint(value: number): number[] {
   return bytes;
 }
 
-const lengthDelimited = (field: number, payload: Uint8Array | number[]) => [...tag(field, LENGTH_DELIMITED), ...varint(payload.length), ...payload];
+const lengthDelimited = (field: number, payload: Uint8Array | number[]) => [
+  ...tag(field, LENGTH_DELIMITED),
+  ...varint(payload.length),
+  ...payload,
+];
 
 function float64(value: number): number[] {
   const view = new DataView(new ArrayBuffer(8));
@@ -52,7 +56,11 @@ export function encodeEvent(event: EventContent): Uint8Array {
   if (event.fileVersion !== undefined) bytes.push(...lengthDelimited(3, new TextEncoder().encode(event.fileVersion)));
   if (event.scalars && event.scalars.length > 0) {
     const summary = event.scalars.flatMap((scalar) =>
-      lengthDelimited(1, [...lengthDelimited(1, new TextEncoder().encode(scalar.tag)), ...tag(2, FIXED32), ...float32(scalar.value)]),
+      lengthDelimited(1, [
+        ...lengthDelimited(1, new TextEncoder().encode(scalar.tag)),
+        ...tag(2, FIXED32),
+        ...float32(scalar.value),
+      ]),
     );
     bytes.push(...lengthDelimited(5, summary));
   }

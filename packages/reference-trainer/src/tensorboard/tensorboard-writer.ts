@@ -19,12 +19,17 @@ let writers = 0;
  * Records are appended synchronously, one per scalar, so a crash loses nothing already logged.
  * @param now wall clock in seconds (tests).
  */
-export function createTensorBoardWriter(directory: string, now: () => number = () => Date.now() / 1000): TensorBoardWriter {
+export function createTensorBoardWriter(
+  directory: string,
+  now: () => number = () => Date.now() / 1000,
+): TensorBoardWriter {
   mkdirSync(directory, { recursive: true });
   const started = now();
   // time.host.pid.n, as TensorFlow names them: two writers never share a file.
   const path = join(directory, `events.out.tfevents.${Math.floor(started)}.${hostname()}.${process.pid}.${writers++}`);
-  writeFileSync(path, frameRecord(encodeEvent({ wallTime: started, step: 0, fileVersion: 'brain.Event:2' })), { flag: 'wx' });
+  writeFileSync(path, frameRecord(encodeEvent({ wallTime: started, step: 0, fileVersion: 'brain.Event:2' })), {
+    flag: 'wx',
+  });
   return {
     path,
     scalar(tag, value, step) {

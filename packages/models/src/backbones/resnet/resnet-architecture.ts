@@ -58,10 +58,14 @@ export function resnetArchitecture(config: ReidModelConfig, depth: ResnetDepth):
             unit(`${name}.conv2`, `${name}.bn2`, 3, stride, planes, planes),
             unit(`${name}.conv3`, `${name}.bn3`, 1, 1, planes, outChannels),
           ]
-        : [unit(`${name}.conv1`, `${name}.bn1`, 3, stride, inChannels, planes), unit(`${name}.conv2`, `${name}.bn2`, 3, 1, planes, planes)];
-      const downsample = stride !== 1 || inChannels !== outChannels
-        ? unit(`${name}.downsample.0`, `${name}.downsample.1`, 1, stride, inChannels, outChannels)
-        : undefined;
+        : [
+            unit(`${name}.conv1`, `${name}.bn1`, 3, stride, inChannels, planes),
+            unit(`${name}.conv2`, `${name}.bn2`, 3, 1, planes, planes),
+          ];
+      const downsample =
+        stride !== 1 || inChannels !== outChannels
+          ? unit(`${name}.downsample.0`, `${name}.downsample.1`, 1, stride, inChannels, outChannels)
+          : undefined;
       inChannels = outChannels;
       const isLastBlock = stageIndex === 3 && blockIndex === count - 1;
       return { units, ...(downsample ? { downsample } : {}), relu: !(isLastBlock && config.removeLastBlockReLU) };
@@ -80,7 +84,9 @@ export function resnetSpecs(architecture: ResnetArchitecture): ParameterSpec[] {
   const specs = unitSpecs(architecture.stem);
   for (const stage of architecture.stages) {
     for (const block of stage.blocks) {
-      block.units.forEach((blockUnit, index) => specs.push(...unitSpecs(blockUnit, index === block.units.length - 1 ? 0 : 1)));
+      block.units.forEach((blockUnit, index) =>
+        specs.push(...unitSpecs(blockUnit, index === block.units.length - 1 ? 0 : 1)),
+      );
       if (block.downsample) specs.push(...unitSpecs(block.downsample));
     }
     if (stage.bam) specs.push(...bamSpecs(stage.bam.prefix, stage.bam.channels));
@@ -104,7 +110,11 @@ function blockForward(x: tf.Tensor4D, block: ResidualBlock, context: ForwardCont
  * @param images [N, H, W, 3], ImageNet-normalised RGB.
  * @returns layer4 feature maps [N, ⌈H/16⌉-ish, ⌈W/16⌉-ish, D] (output stride 16 with last stride 1).
  */
-export function resnetForward(images: tf.Tensor4D, architecture: ResnetArchitecture, context: ForwardContext): tf.Tensor4D {
+export function resnetForward(
+  images: tf.Tensor4D,
+  architecture: ResnetArchitecture,
+  context: ForwardContext,
+): tf.Tensor4D {
   const stem = unitForward(images, architecture.stem, context, { relu: true, inputIsData: true });
   // PyTorch MaxPool2d(3, 2, padding=1): symmetric padding, floor rounding.
   let x = tf.maxPool(stem, 3, 2, 1, 'floor');

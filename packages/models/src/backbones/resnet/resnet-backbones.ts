@@ -43,6 +43,18 @@ function resnet(
 export const RESNET_BACKBONES: readonly Backbone[] = [
   resnet('resnet18', { bottleneck: false, blocks: [2, 2, 2, 2] }, 'ResNet-18 (BasicBlock), D = 8·baseWidth', ['none']),
   resnet('resnet34', { bottleneck: false, blocks: [3, 4, 6, 3] }, 'ResNet-34 (BasicBlock), D = 8·baseWidth', ['none']),
-  resnet('resnet50', { bottleneck: true, blocks: [3, 4, 6, 3] }, 'ResNet-50 (Bottleneck), D = 32·baseWidth', ['none', 'bam'], { resnet50bam: 'bam' }),
-  resnet('resnet101', { bottleneck: true, blocks: [3, 4, 23, 3] }, 'ResNet-101 (Bottleneck), D = 32·baseWidth', ['none', 'bam'], { resnet101bam: 'bam' }),
+  resnet(
+    'resnet50',
+    { bottleneck: true, blocks: [3, 4, 6, 3] },
+    'ResNet-50 (Bottleneck), D = 32·baseWidth',
+    ['none', 'bam'],
+    { resnet50bam: 'bam' },
+  ),
+  resnet(
+    'resnet101',
+    { bottleneck: true, blocks: [3, 4, 23, 3] },
+    'ResNet-101 (Bottleneck), D = 32·baseWidth',
+    ['none', 'bam'],
+    { resnet101bam: 'bam' },
+  ),
 ];
