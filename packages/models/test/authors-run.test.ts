@@ -57,15 +57,17 @@ describe("the VKD authors' run folders and torch.save files (tools/fixtures/torc
   afterAll(() => rm(scratch, { recursive: true, force: true }));
 
   it.each([
-    ['base_mars_resnet18', 'chk_end', 'resnet18', 'none'],
-    ['base_mars_resnet18', 'chk_di_1', 'resnet18', 'none'],
-    ['base_mars_resnet50bam', 'chk_end', 'resnet50', 'bam'],
-  ])(
+    ['base_mars_resnet18', 'chk_end', 'resnet18', 'none', 4],
+    ['base_mars_resnet18', 'chk_di_1', 'resnet18', 'none', 4],
+    ['base_mars_resnet50bam', 'chk_end', 'resnet50', 'bam', 4],
+    ['base_mars_densenet121', 'chk_end', 'densenet121', 'none', 8],
+    ['base_mars_mobilenet', 'chk_end', 'mobilenet', 'none', 16],
+  ] as const)(
     '%s/chk/%s: model from hparams.json, eval outputs match PyTorch',
-    async (folder, checkpoint, backbone, attention) => {
+    async (folder, checkpoint, backbone, attention, baseWidth = 4) => {
       const { model, report, run } = await importAuthorsRun(join(RUNS, folder), { checkpoint });
       expect(run.backboneType).toBe(attention === 'bam' ? `${backbone}bam` : backbone);
-      expect(model.config).toMatchObject({ backbone, attention, numIdentities: 7, baseWidth: 4 });
+      expect(model.config).toMatchObject({ backbone, attention, numIdentities: 7, baseWidth });
       expect([...report.missing, ...report.unexpected, ...report.untouched]).toEqual([]);
       expect(report.source).toBe(join(RUNS, folder, 'chk', checkpoint));
       await expectEvalParity(model, await expectedOf(join(RUNS, folder, 'expected.safetensors')), `${checkpoint}.`);
