@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, basename, join } from 'node:path';
@@ -13,6 +13,8 @@ export interface LockHolder {
   readonly startedAt: string;
   /** What the holder is doing, e.g. the command line. */
   readonly command: string;
+  /** Random, per acquisition: tells apart two locks taken by one process in the same millisecond. */
+  readonly token?: string;
 }
 
 /** A held lock; `release` removes the lock file (only if it is still ours). */
@@ -70,10 +72,63 @@ export async function readLockHolder(file: string): Promise<LockHolder | undefin
   }
 }
 
+/** Same holder: the same process (pid and start) that took the lock at the same moment. */
+function sameHolder(one: LockHolder, other: LockHolder): boolean {
+  return (
+    one.pid === other.pid &&
+    one.hostname === other.hostname &&
+    one.startedAt === other.startedAt &&
+    one.processStart === other.processStart &&
+    one.token === other.token
+  );
+}
+
+const pause = (milliseconds: number) => new Promise((done) => setTimeout(done, milliseconds));
+
+/**
+ * Removes the stale lock `file` of `stale`, atomically with respect to other processes doing the same: two processes
+ * that both read the same stale lock must not both remove "it" (the second would remove the first's fresh lock and
+ * both would hold the directory). The check-and-remove runs under a takeover guard, `file.takeover`, published with
+ * `link()` like the lock itself; under it the lock is read again and removed only if it is still `stale`'s.
+ * A guard left by a taker that died inside this (millisecond) window is itself stale and removed.
+ * @returns 'removed', 'changed' (someone else took over first: read the lock again) or 'busy' (another taker holds
+ *   the guard: retry shortly).
+ */
+async function removeStaleLock(
+  file: string,
+  stale: LockHolder,
+  temporary: string,
+): Promise<'removed' | 'changed' | 'busy'> {
+  const guard = `${file}.takeover`;
+  try {
+    await link(temporary, guard);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const taker = await readLockHolder(guard);
+    if (taker !== undefined && isStaleLock(taker)) {
+      const again = await readLockHolder(guard);
+      if (again !== undefined && sameHolder(again, taker)) await rm(guard, { force: true });
+    }
+    return 'busy';
+  }
+  try {
+    const current = await readLockHolder(file);
+    if (current === undefined || !sameHolder(current, stale)) return 'changed';
+    await rm(file, { force: true });
+    return 'removed';
+  } finally {
+    await rm(guard, { force: true });
+  }
+}
+
+/** How often a lock is tried while other processes take a stale one over (about a second in all). */
+const TAKEOVER_ATTEMPTS = 200;
+
 /**
  * Takes the advisory lock `file` (its directory must exist). The lock file is written whole under a temporary name
  * and published with `link()`, which fails when a lock exists, so two writers never both succeed and a reader never
- * sees a half-written holder. A stale lock (its process died, e.g. after `kill -9`) is taken over; `onStale` is told
+ * sees a half-written holder. A stale lock (its process died, e.g. after `kill -9`) is taken over, atomically: of
+ * several processes that find it stale at once, exactly one gets the lock (see `removeStaleLock`); `onStale` is told
  * whose it was.
  * @returns the lock, or a refusal naming the live holder (or an unreadable lock file) for the caller's own error.
  */
@@ -89,11 +144,12 @@ export async function acquireAdvisoryLock(
     ...(start === undefined ? {} : { processStart: start }),
     startedAt: new Date().toISOString(),
     command,
+    token: randomBytes(8).toString('hex'),
   };
   const temporary = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   await writeFile(temporary, `${JSON.stringify(holder)}\n`);
   try {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < TAKEOVER_ATTEMPTS; attempt++) {
       try {
         await link(temporary, file);
         return {
@@ -101,16 +157,22 @@ export async function acquireAdvisoryLock(
           holder,
           async release() {
             const current = await readLockHolder(file);
-            if (current?.pid === holder.pid && current.startedAt === holder.startedAt) await rm(file, { force: true });
+            if (current !== undefined && sameHolder(current, holder)) await rm(file, { force: true });
           },
         };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const current = await readLockHolder(file);
-      if (current === undefined || !isStaleLock(current)) return { file, holder: current };
-      onStale(current);
-      await rm(file, { force: true });
+      if (current === undefined) {
+        // Removed between link() and the read (a taker at work): try again; otherwise it is unreadable.
+        if (!existsSync(file)) continue;
+        return { file, holder: undefined };
+      }
+      if (!isStaleLock(current)) return { file, holder: current };
+      const outcome = await removeStaleLock(file, current, temporary);
+      if (outcome === 'removed') onStale(current);
+      else if (outcome === 'busy') await pause(5);
     }
     return { file, holder: await readLockHolder(file) };
   } finally {

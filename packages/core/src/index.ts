@@ -19,4 +19,6 @@ export type { Registry } from './registry';
 export { assertShape, formatShape } from './shapes';
 export type { DimensionSpec } from './shapes';
 export { createRandom, MAX_SEED } from './random';
+export { DuplicateJsonKeyError, findDuplicateJsonKey, parseStrictJson } from './strict-json';
+export type { DuplicateJsonKey } from './strict-json';
 export type { Random } from './random';

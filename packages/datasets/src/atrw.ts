@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetFormatError, DatasetNotFoundError, InvalidOptionError } from '@vkd/core';
+import { DatasetFormatError, DatasetNotFoundError, InvalidOptionError, parseStrictJson } from '@vkd/core';
 import { finishDataset } from './finish-dataset';
 import { listImages, pathExists, readLines, requirePaths } from './dataset-files';
 import type { DatasetEvaluation, LoadDatasetOptions, ReidDataset, Tracklet } from './types';
@@ -135,7 +135,7 @@ function nearDuplicates(entries: readonly PlainEntry[], queryIndex: number, wind
 function parsePlain(text: string, file: string): PlainEntry[] {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseStrictJson(text);
   } catch (error) {
     throw new DatasetFormatError(file, `invalid JSON: ${(error as Error).message}`, { cause: error });
   }

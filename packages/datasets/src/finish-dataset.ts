@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@vkd/core';
 import { createConcurrencyLimit } from './concurrency-limit';
-import { CorruptImageError } from './corrupt-image-error';
+import { imageDecodeError } from './image-decode-error';
 import { buildDataset, type RawSplits } from './dataset-builder';
 import { loadSharp } from './sharp-module';
 import type { LoadDatasetOptions, ReidDataset, Tracklet } from './types';
@@ -64,12 +64,10 @@ async function findBadFrames(
         await sharp(path, { failOn: 'warning' }).raw().toBuffer();
       } catch (error) {
         if (policy === 'error') {
-          const decoderMessage = (error as Error).message;
-          throw new CorruptImageError(
+          throw imageDecodeError(
             path,
-            decoderMessage,
-            `cannot decode image: ${decoderMessage}. Replace the file, or pass onBadFrame: 'skip' to drop and count bad frames.`,
-            { cause: error },
+            error,
+            "Replace the file, or pass onBadFrame: 'skip' to drop and count bad frames.",
           );
         }
         bad.add(path);

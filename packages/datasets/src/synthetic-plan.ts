@@ -1,4 +1,4 @@
-import { InvalidOptionError, createRandom, type Random } from '@vkd/core';
+import { InvalidOptionError, MAX_SEED, createRandom, type Random } from '@vkd/core';
 
 /** Options of `generateSyntheticDataset`. */
 export interface SyntheticDatasetOptions {
@@ -171,7 +171,8 @@ export function validateSyntheticOptions(options: Omit<SyntheticDatasetOptions, 
   );
   checkInteger('height', resolved.height, SYNTHETIC_LIMITS.height.min, SYNTHETIC_LIMITS.height.max);
   checkInteger('width', resolved.width, SYNTHETIC_LIMITS.width.min, SYNTHETIC_LIMITS.width.max);
-  checkInteger('seed', resolved.seed, -(2 ** 31), 2 ** 32 - 1);
+  // The generator's state is 32 bits: a negative seed or one past MAX_SEED would alias another seed's set.
+  checkInteger('seed', resolved.seed, 0, MAX_SEED);
   checkInteger('trainIdentities', resolved.trainIdentities, 1, identities - 1);
   checkInteger('quality', resolved.quality, 1, 100);
   const frames = resolved.identities * resolved.cameras * resolved.trackletsPerIdentity * resolved.framesPerTracklet;

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DatasetFormatError } from '@vkd/core';
+import { DatasetFormatError, parseStrictJson } from '@vkd/core';
+import { createConcurrencyLimit } from './concurrency-limit';
 import { pathExists } from './dataset-files';
 import { loadMars, type MarsOptions } from './mars';
 import { generateSyntheticDataset, SYNTHETIC_GENERATOR, SYNTHETIC_MANIFEST } from './synthetic-dataset';
@@ -36,6 +38,8 @@ interface RecordedManifest {
   options?: Record<string, unknown>;
   /** Every file the generator wrote, relative to the root (absent in sets made before it was recorded). */
   files?: unknown;
+  /** SHA-256 prefixes of `files`, in the same order (absent in manifests of older versions). */
+  digests?: unknown;
 }
 
 /**
@@ -58,7 +62,7 @@ export async function loadSynthetic(options: SyntheticOptions): Promise<ReidData
           '(generate: false), or replace it with regenerate: true (CLI: --regenerate).',
       );
     }
-    if (state.kind === 'stale') await checkOnlyGeneratedFiles(root, state.files);
+    if (state.kind === 'stale') await checkOnlyGeneratedFiles(root, state.files, state.digests);
     if (state.kind === 'stale' || state.kind === 'absent') await generateInPlace(root, wanted);
   }
   return loadMars({ ...options, name: options.name ?? 'synthetic' });
@@ -69,14 +73,52 @@ async function generateInPlace(root: string, wanted: Omit<SyntheticDatasetOption
   const incoming = await createIncomingFolder(root);
   await generateSyntheticDataset({ ...wanted, root: incoming });
   const manifestPath = join(incoming, SYNTHETIC_MANIFEST);
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+  const manifest = parseStrictJson(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
   const files = (await listGeneratedFiles(incoming)).filter((file) => file !== SYNTHETIC_MANIFEST);
-  await writeFile(manifestPath, `${JSON.stringify({ ...manifest, files }, null, 2)}\n`);
+  // Digests too: a file the user replaced under one of these names (their own frames) is theirs, not the generator's.
+  const digests = await digestFiles(incoming, files);
+  await writeFile(manifestPath, `${JSON.stringify({ ...manifest, files, digests }, null, 2)}\n`);
   await publishGeneratedSet(root, incoming);
 }
 
-/** @throws DatasetFormatError naming a file under the generated entries that the manifest does not list. */
-async function checkOnlyGeneratedFiles(root: string, recorded: readonly string[]): Promise<void> {
+/** SHA-256 (first 16 hex digits) of each file: what `synthetic.json` records as written by the generator. */
+async function digestFiles(root: string, files: readonly string[]): Promise<string[]> {
+  const limit = createConcurrencyLimit(8);
+  return Promise.all(
+    files.map((file) =>
+      limit(async () =>
+        createHash('sha256')
+          .update(await readFile(join(root, file)))
+          .digest('hex')
+          .slice(0, 16),
+      ),
+    ),
+  );
+}
+
+/**
+ * @throws DatasetFormatError naming a file under the generated entries that the manifest does not list, or a listed
+ *   file whose content is no longer what the generator wrote (manifests with `digests`).
+ */
+async function checkOnlyGeneratedFiles(
+  root: string,
+  recorded: readonly string[],
+  digests?: readonly string[],
+): Promise<void> {
+  if (digests !== undefined) {
+    const present: string[] = [];
+    for (const file of recorded) if (await pathExists(join(root, file))) present.push(file);
+    const current = await digestFiles(root, present);
+    const index = new Map(recorded.map((file, at) => [file, digests[at]]));
+    const changed = present.find((file, at) => current[at] !== index.get(file));
+    if (changed !== undefined) {
+      throw new DatasetFormatError(
+        join(root, changed),
+        `has changed since the synthetic generator wrote it (its content differs from what ${SYNTHETIC_MANIFEST} records), so the set there is not replaced. ` +
+          'Move your files away, or generate into another root.',
+      );
+    }
+  }
   const listed = new Set(recorded);
   for (const entry of GENERATED_ENTRIES.filter((name) => name !== SYNTHETIC_MANIFEST)) {
     if (!(await pathExists(join(root, entry)))) continue;
@@ -95,7 +137,7 @@ async function checkOnlyGeneratedFiles(root: string, recorded: readonly string[]
 
 type GeneratedState =
   | { kind: 'absent' | 'foreign' | 'current' }
-  | { kind: 'stale'; reason: string; files: readonly string[] };
+  | { kind: 'stale'; reason: string; files: readonly string[]; digests?: readonly string[] };
 
 /**
  * `'absent'`: nothing there; `'foreign'`: a MARS tree without our manifest (never touched); `'stale'`: our manifest
@@ -110,7 +152,7 @@ async function generatedState(root: string, wanted: object): Promise<GeneratedSt
   }
   let recorded: RecordedManifest;
   try {
-    recorded = JSON.parse(await readFile(manifest, 'utf8')) as RecordedManifest;
+    recorded = parseStrictJson(await readFile(manifest, 'utf8')) as RecordedManifest;
     if (typeof recorded !== 'object' || recorded === null) throw new Error('not a JSON object');
   } catch (error) {
     throw new DatasetFormatError(
@@ -124,6 +166,12 @@ async function generatedState(root: string, wanted: object): Promise<GeneratedSt
     Array.isArray(recorded.files) && recorded.files.every((file) => typeof file === 'string')
       ? (recorded.files as string[])
       : undefined;
+  const digests =
+    Array.isArray(recorded.digests) &&
+    recorded.digests.length === files?.length &&
+    recorded.digests.every((digest) => typeof digest === 'string')
+      ? (recorded.digests as string[])
+      : undefined;
   const sameOptions =
     recorded.generator === SYNTHETIC_GENERATOR && JSON.stringify(recorded.options) === JSON.stringify(wanted);
   if (sameOptions && files === undefined && (await pathExists(join(root, 'info', 'tracks_test_info.mat'))))
@@ -131,7 +179,12 @@ async function generatedState(root: string, wanted: object): Promise<GeneratedSt
   if (sameOptions && files !== undefined) {
     const missing = await firstMissing(root, files);
     if (missing === undefined) return { kind: 'current' };
-    return { kind: 'stale', reason: `with these options but ${missing} is missing`, files };
+    return {
+      kind: 'stale',
+      reason: `with these options but ${missing} is missing`,
+      files,
+      ...(digests ? { digests } : {}),
+    };
   }
   if (files === undefined) {
     throw new DatasetFormatError(
@@ -140,7 +193,7 @@ async function generatedState(root: string, wanted: object): Promise<GeneratedSt
         'replaced safely; nothing was changed. Delete it yourself, or generate into another root.',
     );
   }
-  return { kind: 'stale', reason: describeDifference(recorded, wanted), files };
+  return { kind: 'stale', reason: describeDifference(recorded, wanted), files, ...(digests ? { digests } : {}) };
 }
 
 async function firstMissing(root: string, files: readonly string[]): Promise<string | undefined> {

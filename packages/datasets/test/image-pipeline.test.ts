@@ -122,7 +122,40 @@ describe('readImage', () => {
     await expect(readImage(good, { height: 0 })).rejects.toThrow(InvalidOptionError);
     await expect(readImage(good, { resize: 'box' as 'sharp' })).rejects.toThrow(/Use "pillow", "sharp" or "letterbox"/);
   });
+
+  it('an image over sharp\'s pixel limit is named as such (limitInputPixels, downscale), not "corrupt or truncated"', async () => {
+    const folder = await temporaryFolder();
+    const huge = join(folder, 'huge.jpg');
+    await writeFile(huge, await jpegClaiming(20_000, 20_000));
+    const error = await readImage(huge, { height: 8, width: 4 }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(DatasetFormatError);
+    expect(CorruptImageError.isInstance(error)).toBe(false);
+    expect((error as DatasetFormatError).file).toBe(huge);
+    expect((error as Error).message).toMatch(/limitInputPixels \(268,402,689, i\.e\. 16383×16383\)/);
+    expect((error as Error).message).toMatch(/not corrupt: downscale it/);
+    expect((error as Error).message).not.toMatch(/corrupt or truncated/);
+  });
 });
+
+/** A valid small JPEG whose frame header (SOF) claims `width`×`height`: sharp checks the pixel limit on the header. */
+async function jpegClaiming(width: number, height: number): Promise<Buffer> {
+  const bytes = Buffer.from(
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer(),
+  );
+  for (let at = 0; at < bytes.length - 9; at++) {
+    if (bytes[at] === 0xff && (bytes[at + 1] === 0xc0 || bytes[at + 1] === 0xc2)) {
+      bytes.writeUInt16BE(height, at + 5);
+      bytes.writeUInt16BE(width, at + 7);
+      return bytes;
+    }
+  }
+  throw new Error('no SOF marker in the JPEG');
+}
 
 describe('augmentation (pad 10 → random crop → flip → normalise → random erasing)', () => {
   // 2×3 image, pixel value encodes (y, x): byte = 10·y + x + 1 on every channel

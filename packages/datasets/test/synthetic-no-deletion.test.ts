@@ -39,6 +39,24 @@ describe('the synthetic generator never deletes or overwrites a file it did not 
     expect((await readdir(root, { recursive: true })).sort()).toEqual(before);
   });
 
+  it("refuses to regenerate over listed frames whose content the user replaced (their own frames under the generator's names)", async () => {
+    const root = await generated();
+    const frames = (await readdir(join(root, 'bbox_train'), { recursive: true })).filter((name) =>
+      name.endsWith('.jpg'),
+    );
+    const own = join(root, 'bbox_train', frames[0] as string);
+    const original = await readFile(own);
+    await writeFile(own, 'the user’s own frame');
+    await expect(
+      loadDataset('synthetic', { root, generate: { ...OPTIONS, seed: 9 }, regenerate: true }),
+    ).rejects.toThrow(/: has changed since the synthetic generator wrote it .*so the set there is not replaced/);
+    expect(await readFile(own, 'utf8')).toBe('the user’s own frame');
+    // The generator's own bytes back: replaced as asked.
+    await writeFile(own, original);
+    const replaced = await loadDataset('synthetic', { root, generate: { ...OPTIONS, seed: 9 }, regenerate: true });
+    expect(replaced.train).toHaveLength(4);
+  });
+
   it.each([
     ['truncated', async (manifest: string) => writeFile(manifest, (await readFile(manifest, 'utf8')).slice(0, 40))],
     ['a directory', async (manifest: string) => rm(manifest).then(() => mkdir(manifest))],

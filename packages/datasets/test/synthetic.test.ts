@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidOptionError } from '@vkd/core';
+import { createRandom, InvalidOptionError, MAX_SEED } from '@vkd/core';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -113,6 +113,16 @@ describe('generateSyntheticDataset', () => {
       /trainIdentities/,
     );
     await expect(generateSyntheticDataset({ root: folder, height: 10.5 })).rejects.toThrow(/height/);
+  });
+
+  it('refuses seeds outside 0..MAX_SEED, which would alias another seed (the state is 32 bits)', () => {
+    expect(createRandom(-1).next()).toBe(createRandom(MAX_SEED).next());
+    expect(createRandom(MAX_SEED + 2).next()).toBe(createRandom(1).next());
+    for (const seed of [-1, MAX_SEED + 1, MAX_SEED + 2, 1e300])
+      expect(() => planSyntheticDataset({ identities: 4, cameras: 2, seed }), String(seed)).toThrow(
+        /Invalid generateSyntheticDataset\.seed: .*Use an integer in 0\.\.4294967295/,
+      );
+    expect(planSyntheticDataset({ identities: 4, cameras: 2, seed: MAX_SEED }).options.seed).toBe(MAX_SEED);
   });
 });
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseStrictJson } from '@vkd/core';
 import { GalleryCorruptError } from './gallery-corrupt-error';
 import type { GalleryModel } from './tracklet-record';
 
@@ -27,9 +28,9 @@ export function readManifest(directory: string): GalleryManifest | undefined {
   }
   let parsed: Partial<GalleryManifest>;
   try {
-    parsed = JSON.parse(text) as Partial<GalleryManifest>;
-  } catch {
-    throw new GalleryCorruptError(directory, `${MANIFEST_FILE} is not valid JSON`);
+    parsed = parseStrictJson(text) as Partial<GalleryManifest>;
+  } catch (error) {
+    throw new GalleryCorruptError(directory, `${MANIFEST_FILE} is not valid JSON (${(error as Error).message})`);
   }
   const model = parsed.model;
   if (

@@ -110,6 +110,23 @@ describe('vkd-metrics CLI', () => {
     fs.writeFileSync(file('bad.csv'), 'pid,camid\n1,2\nx,3\n');
     const malformed = run([...base, '--gallery-labels', file('bad.csv')]);
     expect(malformed.stderr).toMatch(/bad\.csv:3: --gallery-labels: "x" is not an integer/);
+    // A malformed first value is an error at line 1, not taken for a header (which must be a column name).
+    for (const first of ['12x', '1.5', '-', 'NaN', '0x1']) {
+      fs.writeFileSync(file('cams-bad.txt'), `${first}\n${Array.from(queryCams.slice(1)).join('\n')}\n`);
+      const firstBad = run([
+        ...base.slice(0, 6),
+        '--query-cams',
+        file('cams-bad.txt'),
+        '--gallery-labels',
+        file('g.csv'),
+      ]);
+      expect(firstBad.code, first).toBe(1);
+      expect(firstBad.stderr, first).toContain(`cams-bad.txt:1: --query-cams: "${first}" is not an integer.`);
+    }
+    fs.writeFileSync(file('cams-named.txt'), `cam id\n${Array.from(queryCams).join('\n')}\n`);
+    expect(
+      run([...base.slice(0, 6), '--query-cams', file('cams-named.txt'), '--gallery-labels', file('g.csv')]).code,
+    ).toBe(0);
     const nan = new Float32Array(query);
     nan[7] = Number.NaN;
     fs.writeFileSync(file('nan.npy'), writeNpy(nan, [Q, D]));

@@ -72,6 +72,19 @@ describe('safetensors', () => {
     expect(Array.from(entryToInt32(entries.m!))).toEqual([1, 0]);
   });
 
+  it('refuses a header with a repeated key (JSON.parse would keep the last entry)', () => {
+    const json = new TextEncoder().encode(
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+    );
+    const bytes = new Uint8Array(8 + json.length + 8);
+    new DataView(bytes.buffer).setUint32(0, json.length, true);
+    bytes.set(json, 8);
+    expect(() => parseSafetensors(bytes, 'twice.safetensors')).toThrow(FileFormatError);
+    expect(() => parseSafetensors(bytes, 'twice.safetensors')).toThrow(
+      /twice\.safetensors: header is not valid UTF-8 JSON \(duplicate key "a" at line 1: each key may appear once/,
+    );
+  });
+
   it('encodes with sorted keys, an 8-byte aligned header and the exact byte layout', () => {
     const bytes = encodeSafetensors(
       {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -247,6 +247,41 @@ describe("vkd failures on the user's files (exit 1 or 2, no stack trace)", () =>
       /^vkd datasets: ENOTDIR: not a directory.*a-file.*\(a path component is a file, not a directory\)/,
     );
     expect(stderr).not.toMatch(/unexpected error|\n\s+at /);
+  });
+
+  it('refuses a second datasets generate into a folder another is writing, naming the first', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
+    const out = join(directory, 'set');
+    const generate = (seed: string) =>
+      vkd([
+        'datasets',
+        'generate',
+        '--out',
+        out,
+        '--identities',
+        '4',
+        '--cameras',
+        '2',
+        '--height',
+        '16',
+        '--width',
+        '8',
+        '--frames-per-tracklet',
+        '2',
+        '--seed',
+        seed,
+        '--quiet',
+      ]);
+    const results = await Promise.all([generate('1'), generate('2')]);
+    expect(results.map((result) => result.code).sort()).toEqual([0, 1]);
+    const refused = results.find((result) => result.code === 1);
+    expect(refused?.stderr).toMatch(
+      /^vkd datasets: RunDirectoryError: Run directory .*set: is in use by `vkd datasets generate` \(pid \d+ on .*, started .*\)\. Wait for it to finish, or use another --out/,
+    );
+    // The winner's set, whole; the lock is gone once it finished.
+    const manifest = JSON.parse(await readFile(join(out, 'synthetic.json'), 'utf8')) as { options: { seed: number } };
+    expect(manifest.options.seed).toBe(results[0]?.code === 0 ? 1 : 2);
+    expect(await readdir(out)).not.toContain('vkd-run.lock');
   });
 
   it("accepts --epochs below a preset's milestones and names --identities-per-batch when the set is too small", async () => {

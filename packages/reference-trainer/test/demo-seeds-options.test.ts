@@ -36,6 +36,10 @@ describe('vkd demo --seeds', () => {
       ['1.5', /Invalid --seeds: "1\.5"\. Expected a comma-separated list of integers.*item 1\.5 is not valid/],
       ['0,a,2', /Invalid --seeds: "0,a,2"\. Expected a comma-separated list of integers.*item a is not valid/],
       ['-1,2', /Invalid --seeds/],
+      // A count is capped where the option is declared (4294967295 once meant an array of 4 billion seeds).
+      ['4294967295', /Invalid --seeds: 4294967295\. At most 100 seeds: each runs the whole demo/],
+      ['101', /Invalid --seeds: 101\. At most 100 seeds/],
+      [Array.from({ length: 101 }, (_, index) => index).join(','), /Invalid --seeds: "101 seeds"\. At most 100 seeds/],
     ];
     for (const [value, message] of cases) {
       const result = await vkd(['demo', '--seeds', value, '--out', tmpdir()]);

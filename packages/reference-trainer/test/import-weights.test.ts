@@ -165,6 +165,18 @@ describe("vkd import-weights: PyTorch files and the authors' run folders (tools/
     expect(stderr).toMatch(/has no params\/hparams\.json/);
   });
 
+  it("the library's advice (allowMissing: true) is worded as the flag (--allow-missing) by the CLI", async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
+    const source = join(TORCH_FILES, 'torchvision', 'resnet18-w4.pth');
+    const args = ['--source', source, '--format', 'vkd', '--backbone', 'resnet18', '--base-width', '4', '--out', 'm'];
+    const { code, stderr } = await vkd(args, directory);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /model weight\(s\) missing from this vkd file: .*Pass --allow-missing to keep their current values/,
+    );
+    expect(stderr).not.toMatch(/allowMissing/);
+  });
+
   it('a torch.save .pth of torchvision names imports with --format torchvision', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
     const source = join(TORCH_FILES, 'torchvision', 'resnet18-w4.pth');

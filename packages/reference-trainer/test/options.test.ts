@@ -126,6 +126,11 @@ describe('loadConfigFile', () => {
     await expect(loadConfigFile(join(dir, 'twice.yaml'))).rejects.toThrow(
       /twice\.yaml:2: Invalid YAML at line 2, column 1: Map keys must be unique \(the line reads `epochs: 40`\)\. Each option may appear once: remove or merge the repeated key\.$/,
     );
+    // JSON duplicates are refused like YAML's (JSON.parse would keep the last value silently).
+    await writeFile(join(dir, 'twice.json'), '{\n  "epochs": 30,\n  "epochs": 40\n}');
+    await expect(loadConfigFile(join(dir, 'twice.json'))).rejects.toThrow(
+      /twice\.json:3: Invalid JSON: duplicate key "epochs" at line 3 \(first at line 2\): each key may appear once .*remove or merge the repeated key\.$/,
+    );
     const jsonError = await loadConfigFile(join(dir, 'bad.json')).catch((error: unknown) => error);
     expect(jsonError).toBeInstanceOf(FileFormatError);
     expect((jsonError as FileFormatError).line).toBe(3);

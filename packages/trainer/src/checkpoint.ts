@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, NonFiniteValueError, TrainingDivergedError } from '@vkd/core';
+import { CheckpointError, NonFiniteValueError, parseStrictJson, TrainingDivergedError } from '@vkd/core';
 import {
   CHECKPOINT_MODEL_DIRECTORY,
   createReidModel,
@@ -146,11 +146,11 @@ export async function loadCheckpoint(
   const statePath = path.join(directory, CHECKPOINT_FILES.state);
   let state: CheckpointState;
   try {
-    state = JSON.parse(await readFile(statePath, 'utf8')) as CheckpointState;
+    state = parseStrictJson(await readFile(statePath, 'utf8')) as CheckpointState;
   } catch (error) {
     throw new CheckpointError(
       statePath,
-      'cannot read the checkpoint state (missing or not JSON); pass a checkpoint directory written by @vkd/trainer',
+      `cannot read the checkpoint state (${(error as Error).message}); pass a checkpoint directory written by @vkd/trainer`,
       { cause: error },
     );
   }
@@ -395,7 +395,7 @@ export async function readCheckpointIndex(directory: string): Promise<Checkpoint
     });
   }
   try {
-    const index = JSON.parse(text) as CheckpointIndex;
+    const index = parseStrictJson(text) as CheckpointIndex;
     if (!Array.isArray(index.checkpoints)) throw new Error('no checkpoints array');
     return index;
   } catch (error) {

@@ -279,6 +279,17 @@ describe('checkpointHook', () => {
     await expect(restoreCheckpoint(broken, { step })).rejects.toThrow(/optimiser state for 3 variables/);
     await writeFile(stateFile, '{ not json');
     await expect(loadCheckpoint(broken)).rejects.toThrow(/cannot read the checkpoint state/);
+    // A repeated key is refused (JSON.parse would take the last nextEpoch silently).
+    const text = JSON.stringify(state);
+    await writeFile(stateFile, `${text.slice(0, -1)},"nextEpoch":9}`);
+    await expect(loadCheckpoint(broken)).rejects.toThrow(
+      /state\.json: cannot read the checkpoint state \(duplicate key "nextEpoch" at line 1: each key may appear once/,
+    );
+    const indexFile = path.join(broken, 'checkpoints.json');
+    const index = await readFile(indexFile, 'utf8');
+    await writeFile(indexFile, '{"checkpoints": [], "checkpoints": []}');
+    await expect(loadCheckpoint(broken)).rejects.toThrow(/not a valid checkpoint index: duplicate key "checkpoints"/);
+    await writeFile(indexFile, index);
     await writeFile(stateFile, JSON.stringify(state));
     await writeFile(path.join(broken, 'epoch-0001', 'optimizer.safetensors'), 'garbage');
     await expect(loadCheckpoint(broken)).rejects.toThrow(CheckpointError);

@@ -32,7 +32,7 @@ export interface Fixture {
 
 /** Where runs go: tmpfs when there is one (checkpoints are fsync'ed; a disk makes each one cost a second). */
 let session: string | undefined;
-async function workFolder(prefix: string): Promise<string> {
+export async function workFolder(prefix: string): Promise<string> {
   session ??= await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'vkd-fault-'));
   return mkdtemp(join(session, `${prefix}-`));
 }
@@ -106,7 +106,10 @@ export async function createFixture(): Promise<Fixture> {
 }
 
 /** Whether a finished run equals the reference bit for bit: every step's loss once, the same final weights. */
-async function compareWithReference(fixture: Fixture, out: string): Promise<{ outcome: Outcome; detail: string }> {
+export async function compareWithReference(
+  fixture: Fixture,
+  out: string,
+): Promise<{ outcome: Outcome; detail: string }> {
   const { totals, duplicates, damaged } = await stepTotals(join(out, 'log.jsonl'));
   if (damaged > 0) return { outcome: 'data lost or corrupted', detail: `${damaged} damaged log lines` };
   if (duplicates > 0)
@@ -125,7 +128,7 @@ async function compareWithReference(fixture: Fixture, out: string): Promise<{ ou
 }
 
 /** Finishes an interrupted run: --resume, or --force when it was interrupted before its first checkpoint. */
-async function finish(fixture: Fixture, out: string): Promise<{ result: ProcessResult; how: string }> {
+export async function finish(fixture: Fixture, out: string): Promise<{ result: ProcessResult; how: string }> {
   const resumed = await runCli(teacherArgs(fixture, out, ['--resume']));
   if (resumed.code === 0) return { result: resumed, how: '--resume' };
   if (
@@ -141,7 +144,7 @@ async function finish(fixture: Fixture, out: string): Promise<{ result: ProcessR
 }
 
 /** Polls the log until it holds `steps` step lines (or the process ends). */
-async function waitForSteps(logPath: string, steps: number, running: () => boolean): Promise<void> {
+export async function waitForSteps(logPath: string, steps: number, running: () => boolean): Promise<void> {
   while (running()) {
     const text = await readFile(logPath, 'utf8').catch(() => '');
     if ((text.match(/"type":"step"/g) ?? []).length >= steps) return;
@@ -320,7 +323,7 @@ export async function concurrentWriters(fixture: Fixture, index: number): Promis
 }
 
 /** What a refused command must leave: every listed file with the same bytes. */
-async function snapshot(directory: string): Promise<Map<string, string>> {
+export async function snapshot(directory: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const entry of await readdir(directory, { recursive: true, withFileTypes: true })) {
     if (entry.isFile())
@@ -332,12 +335,12 @@ async function snapshot(directory: string): Promise<Map<string, string>> {
   return files;
 }
 
-function unchanged(before: Map<string, string>, after: Map<string, string>): boolean {
+export function unchanged(before: Map<string, string>, after: Map<string, string>): boolean {
   return before.size === after.size && [...before].every(([file, content]) => after.get(file) === content);
 }
 
 /** A command that must be refused with a typed error and change nothing under `watched`. */
-async function refusedAndUnchanged(
+export async function refusedAndUnchanged(
   attack: string,
   args: readonly string[],
   watched: string,
@@ -590,7 +593,7 @@ export async function explodingRuns(fixture: Fixture): Promise<AttackResult[]> {
 }
 
 /** Whether every F32 value of a safetensors file is finite (read independently of the library under test). */
-async function finiteSafetensors(file: string): Promise<boolean> {
+export async function finiteSafetensors(file: string): Promise<boolean> {
   try {
     const bytes = await readFile(file);
     const headerLength = Number(bytes.readBigUInt64LE(0));
@@ -612,7 +615,7 @@ async function finiteSafetensors(file: string): Promise<boolean> {
 }
 
 /** Bad flags and files that once ended in a stack trace or an out-of-memory crash. */
-export async function badInputs(fixture: Fixture): Promise<AttackResult[]> {
+export async function badInputs(fixture: Fixture, matMutantCount = 2000): Promise<AttackResult[]> {
   const base = await workFolder('inputs');
   const bomb = join(base, 'bomb.yaml');
   const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
@@ -684,7 +687,7 @@ export async function badInputs(fixture: Fixture): Promise<AttackResult[]> {
   const results: AttackResult[] = [];
   for (const [attack, args, expected, options] of cases)
     results.push(await refusedAndUnchanged(attack, args, base, expected, options ?? {}));
-  results.push(matMutants(2000));
+  results.push(matMutants(matMutantCount));
   void fixture;
   return results;
 }

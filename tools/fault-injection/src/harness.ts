@@ -14,6 +14,7 @@ export const OUTCOMES = [
   'silent wrong result',
   'unclear error or stack trace',
   'OOM crash',
+  'hang',
   'clear typed error',
   'handled (correct result)',
 ] as const;

@@ -10,12 +10,40 @@ import {
   tornLogThenResume,
   userFiles,
 } from './attacks';
+import { badFlagsAndConfigs } from './attacks-flags';
+import { damagedFilesAndLayouts, metricsInputs } from './attacks-files';
+import {
+  badWeightFiles,
+  concurrentGenerators,
+  damagedRunFiles,
+  resumeMismatchesMore,
+  staleLockTakeover,
+  userFilesEverywhere,
+} from './attacks-runs';
 import { seededUniform, type AttackResult } from './harness';
 
 /** How many of each attack: `full` is the rerun for the issue's table, `quick` the CI suite. */
 export const ATTACK_PLAN = {
-  full: { stepKills: 6, checkpointKills: 3, diskFractions: [0.02, 0.1, 0.3, 0.6, 0.9], concurrent: 2 },
-  quick: { stepKills: 2, checkpointKills: 1, diskFractions: [0.1, 0.5], concurrent: 1 },
+  full: {
+    stepKills: 40,
+    checkpointKills: 15,
+    diskFractions: [0.02, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9, 0.97],
+    concurrent: 4,
+    generators: 4,
+    staleTakeovers: 3,
+    matMutants: 6000,
+    everything: true,
+  },
+  quick: {
+    stepKills: 2,
+    checkpointKills: 1,
+    diskFractions: [0.1, 0.5],
+    concurrent: 1,
+    generators: 1,
+    staleTakeovers: 0,
+    matMutants: 2000,
+    everything: false,
+  },
 } as const;
 
 /**
@@ -46,8 +74,20 @@ export async function runAttacks(
     for (let index = 0; index < plan.concurrent; index++) add(await concurrentWriters(fixture, index));
     (await userFiles(fixture)).forEach(add);
     (await resumeMismatches(fixture)).forEach(add);
+    for (let index = 0; index < plan.generators; index++) add(await concurrentGenerators(index));
+    for (let index = 0; index < plan.staleTakeovers; index++) add(await staleLockTakeover(fixture, index));
     (await explodingRuns(fixture)).forEach(add);
-    (await badInputs(fixture)).forEach(add);
+    (await badInputs(fixture, plan.matMutants)).forEach(add);
+    // In this process (no process start per attempt): bad flags and configs, vkd-metrics inputs, damaged files.
+    (await badFlagsAndConfigs({ data: fixture.data, reference: fixture.reference })).forEach(add);
+    (await metricsInputs()).forEach(add);
+    (await damagedFilesAndLayouts()).forEach(add);
+    if (plan.everything) {
+      (await userFilesEverywhere(fixture)).forEach(add);
+      (await resumeMismatchesMore(fixture)).forEach(add);
+      (await damagedRunFiles(fixture)).forEach(add);
+      (await badWeightFiles(fixture)).forEach(add);
+    }
   } finally {
     await removeWork();
   }

@@ -1,5 +1,5 @@
 import { DatasetFormatError, InvalidOptionError } from '@vkd/core';
-import { CorruptImageError } from '../corrupt-image-error';
+import { imageDecodeError } from '../image-decode-error';
 import { resizeBicubicPillow } from '../pillow-resize';
 import { loadSharp } from '../sharp-module';
 import { bytesToFloat, NORMALIZED_BYTE, UNIT_BYTE } from '../image-normalization';
@@ -43,8 +43,8 @@ export function validateImageSize(height: number, width: number, where: string):
 /**
  * Decodes an image file and resizes it to exactly H×W (bicubic, aspect ratio not kept, as torchvision `Resize((H, W))`),
  * as uint8 RGB `[H, W, 3]`. Grey and RGBA inputs become RGB. Runs on the libuv thread pool.
- * @throws DatasetFormatError naming the file when it is missing; CorruptImageError (a DatasetFormatError) when it is
- *   corrupt or truncated.
+ * @throws DatasetFormatError naming the file when it is missing or has more pixels than sharp decodes
+ *   (`limitInputPixels`); CorruptImageError (a DatasetFormatError) when it is corrupt or truncated.
  */
 export async function decodeImage(path: string, options: ReadImageOptions = {}): Promise<ImageFrame<Uint8Array>> {
   const height = options.height ?? 256;
@@ -63,9 +63,11 @@ export async function decodeImage(path: string, options: ReadImageOptions = {}):
     const reason = (error as Error).message;
     if (/no such file|missing|ENOENT/i.test(reason))
       throw new DatasetFormatError(path, `cannot decode image (${reason}). The file does not exist.`, { cause: error });
-    const hint =
-      'The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".';
-    throw new CorruptImageError(path, reason, `cannot decode image (${reason}). ${hint}`, { cause: error });
+    throw imageDecodeError(
+      path,
+      error,
+      'The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".',
+    );
   }
   if (result.info.channels !== 3)
     throw new DatasetFormatError(path, `decoded to ${result.info.channels} channels, expected 3 (RGB)`);

@@ -60,8 +60,15 @@ export function readDistances(
 const INTEGER = /^[+-]?\d+$/;
 
 /**
- * Reads integer labels: a 1-D integer `.npy` file, or a text/CSV file with one integer per line (an optional
- * first line that is not a number is taken as a header; blank lines are errors, never skipped silently).
+ * A header line of a one-column label file: a name (`camera`, `pid`, `label id`), never something that starts like a
+ * number (`12x`, `1.5`, `-`, `+3`) or reads as one (`NaN`, `Infinity`), which is a malformed first value instead.
+ */
+const COLUMN_NAME = /^(?!(?:nan|inf|infinity)$)[a-z_][\w .-]*$/i;
+
+/**
+ * Reads integer labels: a 1-D integer `.npy` file, or a text/CSV file with one integer per line (an optional first
+ * line that is a column name, e.g. `camera`, is a header; anything else that is not an integer, on any line, is an
+ * error naming file:line; blank lines are errors, never skipped silently).
  */
 export function readLabelColumn(file: string, option: string): Int32Array {
   const bytes = readFile(file, option);
@@ -80,7 +87,7 @@ export function readLabelColumn(file: string, option: string): Int32Array {
     return Int32Array.from(values);
   }
   const lines = splitLines(bytes);
-  const start = lines.length > 0 && !INTEGER.test((lines[0] as string).trim()) ? 1 : 0;
+  const start = lines.length > 0 && COLUMN_NAME.test((lines[0] as string).trim()) ? 1 : 0;
   return Int32Array.from(lines.slice(start), (line, i) => parseInteger(line.trim(), file, start + i + 1, option));
 }
 

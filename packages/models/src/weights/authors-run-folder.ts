@@ -1,4 +1,4 @@
-import { CheckpointError, FileFormatError, importNodeBuiltin, InvalidOptionError } from '@vkd/core';
+import { CheckpointError, FileFormatError, importNodeBuiltin, InvalidOptionError, parseStrictJson } from '@vkd/core';
 import { resolveAuthorsBackbone } from '../backbones/authors-backbone-name';
 import type { AttentionName } from '../model-options';
 
@@ -64,7 +64,7 @@ export async function readAuthorsRunFolder(
   });
   let hparams: Record<string, unknown>;
   try {
-    hparams = JSON.parse(text) as Record<string, unknown>;
+    hparams = parseStrictJson(text) as Record<string, unknown>;
   } catch (error) {
     throw new FileFormatError(hparamsPath, `not valid JSON (${(error as Error).message}).`, { cause: error });
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, importNodeBuiltin } from '@vkd/core';
+import { CheckpointError, importNodeBuiltin, parseStrictJson } from '@vkd/core';
 import { validateReidModelOptions, type ReidModelConfig } from '../model-options';
 import { buildReidModel, reidModelSpecs, type ReidModel } from '../reid-model';
 import { readFileBytes, writeFileAtomic } from './read-bytes';
@@ -164,7 +164,7 @@ export async function loadReidModel(directory: string): Promise<ReidModel> {
   const text = new TextDecoder().decode(await readFileBytes(manifestPath));
   let manifest: unknown;
   try {
-    manifest = JSON.parse(text);
+    manifest = parseStrictJson(text);
   } catch (error) {
     throw new CheckpointError(manifestPath, `invalid JSON (${(error as Error).message}).`, { cause: error });
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FileFormatError, InvalidOptionError } from '@vkd/core';
+import { FileFormatError, InvalidOptionError, parseStrictJson } from '@vkd/core';
 
 /** Element types of the safetensors format (https://github.com/huggingface/safetensors). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -74,7 +74,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<safetensors bytes
   }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    header = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
   } catch (error) {
     throw new FileFormatError(source, `header is not valid UTF-8 JSON (${(error as Error).message}).`, {
       cause: error,

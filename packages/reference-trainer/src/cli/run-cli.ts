@@ -7,6 +7,7 @@ import { loadConfigFile } from '../options/load-config-file';
 import { keyFromFlag, type OptionValues } from '../options/option-spec';
 import { parseArguments } from '../options/parse-arguments';
 import { resolveOptions } from '../options/resolve-options';
+import { cliWording } from './cli-wording';
 import { writeLine, type CommandDefinition, type CommandIo } from './command';
 import { formatCommandHelp, formatGeneralHelp } from './format-help';
 
@@ -130,7 +131,7 @@ export async function runCli(
       return EXIT_FAILURE;
     }
     if (error instanceof VkdError) {
-      writeLine(io.stderr, `vkd ${command.name}: ${error.name}: ${error.message}`);
+      writeLine(io.stderr, `vkd ${command.name}: ${error.name}: ${cliWording(error.message, command.options)}`);
       return EXIT_FAILURE;
     }
     const systemMessage = fileSystemErrorMessage(error);

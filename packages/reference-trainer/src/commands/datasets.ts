@@ -1,9 +1,12 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { InvalidOptionError, MAX_SEED } from '@vkd/core';
 import { datasetNames, formatStatistics, loadDataset, SYNTHETIC_LIMITS } from '@vkd/datasets';
 import type { CommandDefinition } from '../cli/command';
 import { registryChoice } from '../config/option-groups';
 import { requireOption } from '../options/resolve-options';
 import { loadRunDataset } from '../run/load-run-dataset';
+import { acquireRunLock } from '../run/run-lock';
 import { createRunLog, displayPath } from '../run/run-log';
 
 /** `vkd datasets stats|generate`. */
@@ -119,6 +122,14 @@ export const datasetsCommand: CommandDefinition = {
         'pass the directory to write the synthetic set to, e.g. --out ./datasets/synthetic.',
       );
       const started = performance.now();
+      // Two generators on one folder would each publish a half-checked set over the other's: the folder's run lock
+      // (vkd-run.lock, the same lock as a run directory's) refuses the second, naming the first.
+      await mkdir(out, { recursive: true });
+      const lock = await acquireRunLock(resolve(out), 'vkd datasets generate', (holder) =>
+        log.warn(
+          `${out}: took over the lock of \`${holder.command}\` (pid ${holder.pid}, started ${holder.startedAt}), which is no longer running.`,
+        ),
+      );
       // The synthetic loader generates the set (temporary folder + rename), or with --regenerate replaces one it made
       // with other options; it never deletes a file it did not write.
       const dataset = await loadDataset('synthetic', {
@@ -133,7 +144,7 @@ export const datasetsCommand: CommandDefinition = {
           seed: options.seed as number,
         },
         regenerate: options.regenerate === true,
-      });
+      }).finally(() => lock.release());
       log.info(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${displayPath(io.cwd, dataset.root)}`);
       log.result(formatStatistics(dataset));
       return 0;

@@ -83,6 +83,7 @@ export const demoCommand: CommandDefinition = {
       min: 0,
       max: MAX_SEED,
       placeholder: 'n|list',
+      validate: (value, where) => void seedList(value as readonly number[], where),
       description:
         'run the demo for N seeds (0..N−1) or the listed ones and report mean ± sd and 95 % intervals of VKD − teacher and VKD − control',
     },

@@ -9,6 +9,12 @@ import type { OptionSpec, OptionValue } from './option-spec';
  * @throws InvalidOptionError naming `where`, the value and what is accepted.
  */
 export function coerceOptionValue(spec: OptionSpec, raw: unknown, where: string): OptionValue {
+  const value = coerceKind(spec, raw, where);
+  spec.validate?.(value, where);
+  return value;
+}
+
+function coerceKind(spec: OptionSpec, raw: unknown, where: string): OptionValue {
   switch (spec.kind) {
     case 'string':
     case 'path':

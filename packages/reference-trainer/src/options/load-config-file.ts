@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { FileFormatError, InvalidOptionError } from '@vkd/core';
+import { DuplicateJsonKeyError, FileFormatError, InvalidOptionError, parseStrictJson } from '@vkd/core';
 import { parseDocument } from 'yaml';
 
 /**
@@ -43,8 +43,12 @@ const CONFIG_ADVICE = 'The file must be a mapping of option names to values, one
 
 function parseJson(path: string, text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseStrictJson(text);
   } catch (error) {
+    if (error instanceof DuplicateJsonKeyError) {
+      const { line } = error.duplicate;
+      throw new FileFormatError(path, `Invalid JSON: ${error.message}.`, { line, cause: error });
+    }
     // Node 20's JSON.parse messages carry no position; YAML's JSON-schema parser locates the same mistake.
     const located = parseDocument(text, { schema: 'json' }).errors[0]?.linePos?.[0]?.line;
     const position = /position (\d+)/.exec((error as Error).message);

@@ -26,6 +26,11 @@ export interface OptionSpec {
   readonly literals?: readonly string[];
   /** Shown in `--help` as `<placeholder>`. */
   readonly placeholder?: string;
+  /**
+   * Checks the typed value beyond kind and range (e.g. how many seeds `--seeds` may ask for), as the value is read.
+   * @throws InvalidOptionError naming `where`.
+   */
+  readonly validate?: (value: OptionValue, where: string) => void;
 }
 
 /** A parsed option value. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError } from '@vkd/core';
+import { CheckpointError, parseStrictJson } from '@vkd/core';
 import { IMAGENET_MEAN, IMAGENET_STD } from '@vkd/datasets';
 import { validateModelMetadata, type ModelMetadata, type ModelTrainingRecord } from '@vkd/models';
 import type { DataSettings } from '../config/stage-settings';
@@ -20,7 +20,7 @@ export async function readModelMetadata(modelDirectory: string): Promise<ModelMe
   const path = join(modelDirectory, MODEL_MANIFEST);
   let manifest: { metadata?: unknown };
   try {
-    manifest = JSON.parse(await readFile(path, 'utf8')) as { metadata?: unknown };
+    manifest = parseStrictJson(await readFile(path, 'utf8')) as { metadata?: unknown };
   } catch (error) {
     throw new CheckpointError(path, `cannot read the model manifest (${(error as Error).message}).`, { cause: error });
   }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { FileFormatError, InvalidOptionError, RunDirectoryError } from '@vkd/core';
+import { CheckpointError, FileFormatError, InvalidOptionError, parseStrictJson, RunDirectoryError } from '@vkd/core';
 import { flagName, keyFromFlag } from '../options/option-spec';
 
 /** What a stage records in `settings.json` and what `--resume` compares. */
@@ -63,7 +63,7 @@ export async function readStageSettings(path: string, runDirectory: string): Pro
     );
   }
   try {
-    const parsed = JSON.parse(text) as RecordedStageSettings;
+    const parsed = parseStrictJson(text) as RecordedStageSettings;
     if (typeof parsed.data !== 'object' || typeof parsed.training !== 'object')
       throw new Error('expected { stage, data, training }');
     return parsed;
@@ -106,4 +106,40 @@ export function checkResumeSettings(
     );
   }
   return changes;
+}
+
+/** What `--resume` needs of `checkpoints.json` (`@vkd/trainer`'s CheckpointIndex). */
+interface ResumableIndex {
+  readonly latest?: string;
+  readonly lastGood?: string;
+  readonly checkpoints: readonly { readonly name: string; readonly nextEpoch: number }[];
+}
+
+/**
+ * The checkpoint `--resume` continues from: the last good one (else the latest) of `index`.
+ * @param checkpoints the checkpoints folder (for the message).
+ * @param epochs `--epochs` of the resumed run.
+ * @throws CheckpointError when there is none; InvalidOptionError (`--epochs`) when it has already trained more epochs
+ *   than `epochs` (resuming would silently train nothing and keep a longer run under a shorter setting).
+ */
+export function checkpointToResume(
+  index: ResumableIndex | undefined,
+  checkpoints: string,
+  epochs: number,
+): { name: string; nextEpoch: number } {
+  const name = index?.lastGood ?? index?.latest;
+  if (!name)
+    throw new CheckpointError(
+      checkpoints,
+      'has no checkpoint to resume from (checkpoints.json missing or empty); run without --resume.',
+    );
+  const entry = index?.checkpoints.find((candidate) => candidate.name === name);
+  if (entry && entry.nextEpoch > epochs) {
+    throw new InvalidOptionError(
+      '--epochs',
+      epochs,
+      `The checkpoint ${name} to resume from has already trained ${entry.nextEpoch} epochs; pass --epochs ${entry.nextEpoch} or more.`,
+    );
+  }
+  return { name, nextEpoch: entry?.nextEpoch ?? 0 };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { InvalidOptionError, RunDirectoryError } from '@vkd/core';
+import { InvalidOptionError, parseStrictJson, RunDirectoryError } from '@vkd/core';
 import { acquireRunLock, RUN_LOCK, type RunLock } from './run-lock';
 
 /** The manifest of a run directory: every file the runs there wrote (and nothing else). */
@@ -182,7 +182,7 @@ export async function readManifest(root: string): Promise<RunManifest | undefine
     throw new RunDirectoryError(root, `cannot read ${RUN_MANIFEST}: ${(error as Error).message}`, { cause: error });
   }
   try {
-    const manifest = JSON.parse(text) as RunManifest;
+    const manifest = parseStrictJson(text) as RunManifest;
     if (
       manifest.format !== MANIFEST_FORMAT ||
       !Array.isArray(manifest.files) ||

@@ -1,6 +1,6 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { FileFormatError, InvalidOptionError } from '@vkd/core';
+import { FileFormatError, InvalidOptionError, parseStrictJson } from '@vkd/core';
 import type { RunMetrics } from '../report/run-metrics';
 
 /** Layout of a run directory written by `vkd demo` (and read by `vkd report`). */
@@ -38,7 +38,7 @@ export async function readMetrics(runDirectory: string): Promise<RunMetrics> {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseStrictJson(text);
   } catch (error) {
     throw new FileFormatError(path, `Invalid JSON: ${(error as Error).message}`, { cause: error });
   }

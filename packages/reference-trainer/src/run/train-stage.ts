@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError, InvalidOptionError } from '@vkd/core';
+import { InvalidOptionError } from '@vkd/core';
 import { findDatasetEntry, type ReidDataset } from '@vkd/datasets';
 import { createTrackletLoader, type TrackletBatch } from '@vkd/datasets/node';
 import { saveReidModel, type ReidModel } from '@vkd/models';
@@ -35,7 +35,12 @@ import {
 import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
 import { progressHook } from './progress-hook';
 import { tensorboardHook } from './tensorboard-hook';
-import { checkResumeSettings, readStageSettings, type RecordedStageSettings } from './resume-settings';
+import {
+  checkpointToResume,
+  checkResumeSettings,
+  readStageSettings,
+  type RecordedStageSettings,
+} from './resume-settings';
 import type { RunDirectory } from './run-directory';
 import type { RunLog } from './run-log';
 
@@ -133,22 +138,8 @@ async function fitStage(
         `${label}: resuming with ${change.path} changed from ${JSON.stringify(change.recorded)} to ${JSON.stringify(change.current)} (--allow-changed)`,
       );
     }
-    const index = await readCheckpointIndex(checkpoints);
-    const name = index?.lastGood ?? index?.latest;
-    if (!name)
-      throw new CheckpointError(
-        checkpoints,
-        'has no checkpoint to resume from (checkpoints.json missing or empty); run without --resume.',
-      );
-    const entry = index?.checkpoints.find((candidate) => candidate.name === name);
-    if (entry && entry.nextEpoch > training.epochs) {
-      throw new InvalidOptionError(
-        '--epochs',
-        training.epochs,
-        `The checkpoint ${name} to resume from has already trained ${entry.nextEpoch} epochs; pass --epochs ${entry.nextEpoch} or more.`,
-      );
-    }
-    resumeFrom = { path: join(checkpoints, name), nextEpoch: entry?.nextEpoch ?? 0 };
+    const resumed = checkpointToResume(await readCheckpointIndex(checkpoints), checkpoints, training.epochs);
+    resumeFrom = { path: join(checkpoints, resumed.name), nextEpoch: resumed.nextEpoch };
   }
   const recordedSettings = allowedChanges.length > 0 ? { ...settings, allowedChanges } : settings;
   const logPath = join(directory, STAGE_FILES.log);
