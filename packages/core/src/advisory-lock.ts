@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, basename, join } from 'node:path';
@@ -64,8 +64,20 @@ export function isStaleLock(holder: LockHolder): boolean {
 
 /** The holder recorded in a lock file, or undefined when it is missing or unreadable. */
 export async function readLockHolder(file: string): Promise<LockHolder | undefined> {
+  const holder = await readLockFile(file);
+  return holder === 'missing' ? undefined : holder;
+}
+
+/** The holder in a lock file; `'missing'` when there is none (e.g. a taker just removed it); undefined: unreadable. */
+async function readLockFile(file: string): Promise<LockHolder | 'missing' | undefined> {
+  let text: string;
   try {
-    const holder = JSON.parse(await readFile(file, 'utf8')) as LockHolder;
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : undefined;
+  }
+  try {
+    const holder = JSON.parse(text) as LockHolder;
     return typeof holder.pid === 'number' && typeof holder.hostname === 'string' ? holder : undefined;
   } catch {
     return undefined;
@@ -163,12 +175,10 @@ export async function acquireAdvisoryLock(
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const current = await readLockHolder(file);
-      if (current === undefined) {
-        // Removed between link() and the read (a taker at work): try again; otherwise it is unreadable.
-        if (!existsSync(file)) continue;
-        return { file, holder: undefined };
-      }
+      const current = await readLockFile(file);
+      // Removed between link() and the read (a taker at work): try again.
+      if (current === 'missing') continue;
+      if (current === undefined) return { file, holder: undefined };
       if (!isStaleLock(current)) return { file, holder: current };
       const outcome = await removeStaleLock(file, current, temporary);
       if (outcome === 'removed') onStale(current);
