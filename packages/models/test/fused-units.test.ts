@@ -79,23 +79,22 @@ async function runUnit(c: UnitCase): Promise<UnitResults> {
   const s = c.geometry.stride;
   const outShape = [n, Math.floor((h - 1) / s) + 1, Math.floor((w - 1) / s) + 1, c.outChannels];
   // Variables share their initial tensor's data; the tidy frees those tensors.
-  const { x, filter, bn, shortcut, probe } = tf.tidy(() => ({
+  const { x, filter, weight, bias, runningMean, runningVar, shortcut, probe } = tf.tidy(() => ({
     x: tf.variable(tf.randomNormal(c.x, 0, 1, 'float32', 1)),
     filter: tf.variable(tf.randomNormal([k, k, ci, c.outChannels], 0, 0.3, 'float32', 2)),
-    bn: {
-      weight: tf.variable(tf.randomNormal([c.outChannels], 1, 0.5, 'float32', 3)),
-      bias: tf.variable(tf.randomNormal([c.outChannels], 0, 0.5, 'float32', 4)),
-      runningMean: tf.variable(tf.randomNormal([c.outChannels], 0, 1, 'float32', 5), false),
-      runningVar: tf.variable(tf.abs(tf.randomNormal([c.outChannels], 1, 0.2, 'float32', 6)), false),
-    } as BatchNormVariables,
+    weight: tf.variable(tf.randomNormal([c.outChannels], 1, 0.5, 'float32', 3)),
+    bias: tf.variable(tf.randomNormal([c.outChannels], 0, 0.5, 'float32', 4)),
+    runningMean: tf.variable(tf.randomNormal([c.outChannels], 0, 1, 'float32', 5), false),
+    runningVar: tf.variable(tf.abs(tf.randomNormal([c.outChannels], 1, 0.2, 'float32', 6)), false),
     shortcut: c.shortcut ? tf.variable(tf.randomNormal(outShape, 0, 1, 'float32', 7)) : undefined,
     probe: tf.keep(tf.randomNormal(outShape, 0, 1, 'float32', 8)),
   }));
+  const bn: BatchNormVariables = { weight, bias, runningMean, runningVar };
   const variables = [x, filter, bn.weight, bn.bias, ...(shortcut ? [shortcut] : [])];
   let value: Float32Array | undefined;
   const profile = await tf.profile(() => {
     const { value: loss, grads } = tf.variableGrads(() => {
-      const y = convBatchNorm(x, { filter, bn }, c.geometry, 'batch-update', {
+      const y = convBatchNorm(x as tf.Tensor4D, { filter, bn }, c.geometry, 'batch-update', {
         relu: c.relu,
         ...(shortcut ? { shortcut } : {}),
       });
