@@ -4,14 +4,14 @@
 // Every function walks `rows` rows of `cols` floats (byte offset o of a row, c of a channel): 4 channels per SIMD
 // step, then the remaining channels one at a time. Per-channel vectors ([cols]) are indexed by c alone.
 //
-// colSum(x, rows, cols, block, out, scale): block[c] = Σ_r x[r, c]·scale; out[c] += block[c]
-// colSquaredDeviation(x, center, rows, cols, block, out, scale): block[c] = Σ_r (x[r, c] − center[c])²·scale;
-//   out[c] += block[c] (with scale = 1/M, the products the composed ops sum: ones/M · x as one matrix product).
-//   JavaScript calls both per block of rows: partial sums keep float32 rounding errors small.
+// colSum(x, rows, cols, block, scale): block[c] = Σ_r x[r, c]·scale
+// colSquaredDeviation(x, center, rows, cols, block, scale): block[c] = Σ_r (x[r, c] − center[c])²·scale
+//   JavaScript calls both per block of 256 rows and sums the blocks in float64: the arithmetic, in the same order, of
+//   the composed ops' column sums (a row of ones or 1/M times x on @vkd/backends' `BatchMatMul`), so the same values.
 // normalize{k}(x, mean, scale, bias, shortcut, out, rows, cols): out = (x − mean)·scale + bias (+ shortcut when
 //   k & 2) (then max(·, 0) when k & 1) — the order of the composed tfjs ops, so the values are the same.
-// gradSums{k}(dy, x, out, mean, rows, cols, blockDz, blockDzX, sumDz, sumDzX): dz = dy·[out > 0] when k & 1, else dy;
-//   blockDz[c] = Σ dz, blockDzX[c] = Σ dz·(x − mean); both added into sumDz, sumDzX.
+// gradSums{k}(dy, x, out, mean, rows, cols, blockDz, blockDzX): dz = dy·[out > 0] when k & 1, else dy;
+//   blockDz[c] = Σ dz, blockDzX[c] = Σ dz·(x − mean) (per block of rows, as colSum).
 // gradInput{k}(dy, x, out, mean, scale, meanTerm, centeredTerm, dx, dz, rows, cols): dz as gradSums (stored to dz
 //   when k & 2); dx = (dz·scale − meanTerm) − (x − mean)·centeredTerm.
 // adam{k}(w, g, m, v, wOut, mOut, vOut, n, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, correction,
@@ -58,9 +58,9 @@ const ch = (name) => `(i32.add (local.get $${name}) (local.get $c))`;
 /**
  * One exported function looping over rows × channels.
  * @param body (T) => lines of one step (T = VEC or SCALAR); it may use locals named in `temps` (typed per step).
- * @param before/after lines run once before the loops / after them (e.g. zeroing or adding block sums).
+ * @param before lines run once before the loops (zeroing block sums).
  */
-function rowFunction({ name, params, temps = [], body, before = [], after = [] }) {
+function rowFunction({ name, params, temps = [], body, before = [] }) {
   const L = [];
   L.push(`  (func (export "${name}") ${params.map((p) => `(param $${p[0]} ${p[1]})`).join(' ')}`);
   L.push('    (local $r i32) (local $o i32) (local $c i32) (local $rowBytes i32) (local $vecBytes i32)');
@@ -86,7 +86,6 @@ function rowFunction({ name, params, temps = [], body, before = [], after = [] }
   L.push('      (local.set $o (i32.add (local.get $o) (local.get $rowBytes)))');
   L.push('      (local.set $r (i32.add (local.get $r) (i32.const 1)))');
   L.push('      (br $rLoop)))');
-  L.push(...after.map((line) => `    ${line}`));
   L.push('  )');
   return L.join('\n');
 }
@@ -108,16 +107,9 @@ function channelLoop(label, body) {
   return L;
 }
 
-/** Zeroes the block accumulators, and adds them into the totals afterwards. */
-function blockSums(pairs) {
-  return {
-    before: channelLoop('zero', (T) => pairs.map(([block]) => `(${T.store} ${ch(block)} ${T.zero})`)),
-    after: channelLoop('total', (T) =>
-      pairs.map(
-        ([block, total]) => `(${T.store} ${ch(total)} (${T.add} (${T.load} ${ch(total)}) (${T.load} ${ch(block)})))`,
-      ),
-    ),
-  };
+/** Zeroes the block accumulators first. */
+function blockSums(blocks) {
+  return { before: channelLoop('zero', (T) => blocks.map((block) => `(${T.store} ${ch(block)} ${T.zero})`)) };
 }
 
 /** dz = dy·[out > 0] (relu) or dy, into the temp t_dz. */
@@ -136,23 +128,23 @@ export function normWat() {
   L.push(
     rowFunction({
       name: 'colSum',
-      params: [...['x', 'rows', 'cols', 'block', 'out'].map(i32), f32('scale')],
+      params: [...['x', 'rows', 'cols', 'block'].map(i32), f32('scale')],
       body: (T) => [
-        `(${T.store} ${ch('block')} (${T.add} (${T.load} ${ch('block')}) (${T.mul} (${T.load} ${at('x')}) ${T.scalar('scale')})))`,
+        `(${T.store} ${ch('block')} (${T.add} (${T.load} ${ch('block')}) (${T.mul} ${T.scalar('scale')} (${T.load} ${at('x')}))))`,
       ],
-      ...blockSums([['block', 'out']]),
+      ...blockSums(['block']),
     }),
   );
   L.push(
     rowFunction({
       name: 'colSquaredDeviation',
-      params: [...['x', 'center', 'rows', 'cols', 'block', 'out'].map(i32), f32('scale')],
+      params: [...['x', 'center', 'rows', 'cols', 'block'].map(i32), f32('scale')],
       temps: ['d'],
       body: (T) => [
         `(local.set $t_d (${T.sub} (${T.load} ${at('x')}) (${T.load} ${ch('center')})))`,
-        `(${T.store} ${ch('block')} (${T.add} (${T.load} ${ch('block')}) (${T.mul} (${T.mul} (local.get $t_d) (local.get $t_d)) ${T.scalar('scale')})))`,
+        `(${T.store} ${ch('block')} (${T.add} (${T.load} ${ch('block')}) (${T.mul} ${T.scalar('scale')} (${T.mul} (local.get $t_d) (local.get $t_d)))))`,
       ],
-      ...blockSums([['block', 'out']]),
+      ...blockSums(['block']),
     }),
   );
   for (let k = 0; k < 4; k++) {
@@ -177,17 +169,14 @@ export function normWat() {
     L.push(
       rowFunction({
         name: `gradSums${k}`,
-        params: ['dy', 'x', 'out', 'mean', 'rows', 'cols', 'blockDz', 'blockDzX', 'sumDz', 'sumDzX'].map(i32),
+        params: ['dy', 'x', 'out', 'mean', 'rows', 'cols', 'blockDz', 'blockDzX'].map(i32),
         temps: ['dz'],
         body: (T) => [
           gradientOfTail(T, relu),
           `(${T.store} ${ch('blockDz')} (${T.add} (${T.load} ${ch('blockDz')}) (local.get $t_dz)))`,
           `(${T.store} ${ch('blockDzX')} (${T.add} (${T.load} ${ch('blockDzX')}) (${T.mul} (local.get $t_dz) (${T.sub} (${T.load} ${at('x')}) (${T.load} ${ch('mean')})))))`,
         ],
-        ...blockSums([
-          ['blockDz', 'sumDz'],
-          ['blockDzX', 'sumDzX'],
-        ]),
+        ...blockSums(['blockDz', 'blockDzX']),
       }),
     );
   }

@@ -24,8 +24,6 @@ export function createWasmBatchNormTrainingGradKernel(kernelName: string): Kerne
     const dBias = engine.output([cols]);
     const dShortcut = shortcut ? engine.output([...x.shape]) : undefined;
     try {
-      const blockDz = engine.allocate(cols);
-      const blockDzX = engine.allocate(cols);
       const sumDzX = engine.allocate(cols);
       const scale = engine.allocate(cols);
       const meanTerm = engine.allocate(cols);
@@ -37,13 +35,7 @@ export function createWasmBatchNormTrainingGradKernel(kernelName: string): Kerne
         number,
         number,
       ];
-      engine.view(dBiasAt, cols).fill(0);
-      engine.columnBlocks(`gradSums${relu ? 1 : 0}`, [dyAt, xAt, yAt], [meanAt], rows, cols, [
-        blockDz,
-        blockDzX,
-        dBiasAt,
-        sumDzX,
-      ]);
+      engine.columnSums(`gradSums${relu ? 1 : 0}`, [dyAt, xAt, yAt], [meanAt], rows, cols, [dBiasAt, sumDzX]);
       const [sumDz, sumDzCentered, weights, variances] = [
         dBiasAt,
         sumDzX,

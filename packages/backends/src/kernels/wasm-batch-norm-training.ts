@@ -41,14 +41,11 @@ export function createWasmBatchNormTrainingKernel(kernelName: string): KernelFun
     const variance = engine.output([cols]);
     const [meanAt, varianceAt] = [engine.pointer(mean), engine.pointer(variance)];
     try {
-      const block = engine.allocate(cols);
       const scale = engine.allocate(cols);
-      engine.view(meanAt, cols).fill(0);
-      engine.view(varianceAt, cols).fill(0);
       const xAt = engine.pointer(x);
-      // Σ x·(1/M), as the composed ops' matrix product of x with a row of 1/M.
-      engine.columnBlocks('colSum', [xAt], [], rows, cols, [block, meanAt, 1 / rows]);
-      engine.columnBlocks('colSquaredDeviation', [xAt], [meanAt], rows, cols, [block, varianceAt, 1 / rows]);
+      // Σ (1/M)·x and Σ (1/M)·(x − mean)²: the composed ops' products of x with a row of 1/M.
+      engine.columnSums('colSum', [xAt], [], rows, cols, [meanAt], [1 / rows]);
+      engine.columnSums('colSquaredDeviation', [xAt], [meanAt], rows, cols, [varianceAt], [1 / rows]);
       const varianceValues = engine.view(varianceAt, cols);
       const weights = engine.view(engine.pointer(weight), cols);
       const scales = engine.view(scale, cols);

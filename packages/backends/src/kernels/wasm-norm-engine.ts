@@ -112,21 +112,45 @@ export class WasmNormEngine {
   }
 
   /**
-   * Runs a column reduction `name(...before, rowPointers..., rows, cols, ...after)` per block of rows, each tensor in
-   * `rowTensors` advanced to the block's first row.
+   * Column sums by a reduction kernel `name(...rowTensors, ...perChannel, rows, cols, ...blocks, ...scalars)` run per
+   * block of {@link ROW_BLOCK} rows (each tensor of `rowTensors` advanced to the block's first row, one [cols] partial
+   * per output and block), then the partials summed in float64 into `outputs` ([cols] float32 each): the order of
+   * `WasmConvEngine.rowTimesMatrix`, which computes the composed ops' column sums, so the same values.
    */
-  columnBlocks(
+  columnSums(
     name: string,
     rowTensors: readonly number[],
     perChannel: readonly number[],
     rows: number,
     cols: number,
-    accumulators: readonly number[],
+    outputs: readonly number[],
+    scalars: readonly number[] = [],
   ): void {
     const call = this.functions[name] as Call;
-    for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
-      const offset = r0 * cols * 4;
-      call(...rowTensors.map((p) => p + offset), ...perChannel, Math.min(ROW_BLOCK, rows - r0), cols, ...accumulators);
+    const blocks = Math.ceil(rows / ROW_BLOCK);
+    const partials = outputs.map(() => this.allocate(blocks * cols));
+    for (let block = 0; block < blocks; block++) {
+      const first = block * ROW_BLOCK;
+      const length = Math.min(ROW_BLOCK, rows - first);
+      const offset = first * cols * 4;
+      const blockAt = block * cols * 4;
+      call(
+        ...rowTensors.map((p) => p + offset),
+        ...perChannel,
+        length,
+        cols,
+        ...partials.map((p) => p + blockAt),
+        ...scalars,
+      );
     }
+    const heap = this.heap();
+    outputs.forEach((out, k) => {
+      const partial = (partials[k] as number) / 4;
+      for (let j = 0; j < cols; j++) {
+        let sum = 0;
+        for (let block = 0; block < blocks; block++) sum += heap[partial + block * cols + j] as number;
+        heap[out / 4 + j] = sum;
+      }
+    });
   }
 }
