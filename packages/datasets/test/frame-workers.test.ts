@@ -24,7 +24,11 @@ async function writeTextured(path: string, seed: number, size: [number, number],
   if (format === 'png') await image.png().toFile(path);
   else
     await image
-      .jpeg({ quality: 85, chromaSubsampling: format === '444' ? '4:4:4' : '4:2:0', progressive: format === 'progressive' })
+      .jpeg({
+        quality: 85,
+        chromaSubsampling: format === '444' ? '4:4:4' : '4:2:0',
+        progressive: format === 'progressive',
+      })
       .toFile(path);
 }
 
@@ -162,7 +166,9 @@ describe('createTrackletLoader with frame workers', () => {
     const base = { tracklets, batches: [[0]], framesPerTracklet: 2, strategy: 'chunk', imageSize: [H, W] } as const;
     for (const workers of [-1, 1.5, 1000])
       expect(() => createTrackletLoader({ ...base, augment: false, workers })).toThrow(InvalidOptionError);
-    expect(() => createTrackletLoader({ ...base, augment: false, workers: -1 })).toThrow(/createTrackletLoader\.workers/);
+    expect(() => createTrackletLoader({ ...base, augment: false, workers: -1 })).toThrow(
+      /createTrackletLoader\.workers/,
+    );
   });
 
   it('never keeps the process alive: a script whose loader is closed, and one abandoned mid-epoch, exit at once', () => {
@@ -179,10 +185,14 @@ describe('createTrackletLoader with frame workers', () => {
           : 'const iterator = loader[Symbol.asyncIterator](); console.log((await iterator.next()).value.shape.join("x"));',
       ].join('\n');
       const started = Date.now();
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@vkd/source', '--input-type=module', '-e', script], {
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@vkd/source', '--input-type=module', '-e', script],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+      );
       expect(child.stderr, ending).toBe('');
       expect(child.stdout.trim(), ending).toBe(`1x4x${H}x${W}x3`);
       expect(child.status, ending).toBe(0);

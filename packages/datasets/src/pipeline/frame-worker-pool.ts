@@ -41,7 +41,10 @@ function workerEntry(): { entry: URL | string; eval: boolean; execArgv: string[]
   const built = new URL('./frame-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(built))) return { entry: built, eval: false, execArgv: process.execArgv };
   const source = new URL('./frame-worker.ts', import.meta.url).href;
-  const tsxApi = new URL('dist/esm/api/index.mjs', pathToFileURL(createRequire(import.meta.url).resolve('tsx/package.json'))).href;
+  const tsxApi = new URL(
+    'dist/esm/api/index.mjs',
+    pathToFileURL(createRequire(import.meta.url).resolve('tsx/package.json')),
+  ).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
   const execArgv = process.execArgv.some((flag) => flag.includes('@vkd/source'))
     ? process.execArgv
@@ -81,9 +84,7 @@ export function acquireFrameWorkerPool(count: number): FrameWorkerPool {
   shared.attach();
   return {
     run: (job, settings, buffer) =>
-      released
-        ? Promise.reject(new Error('This loader has been closed.'))
-        : shared.run(client, job, settings, buffer),
+      released ? Promise.reject(new Error('This loader has been closed.')) : shared.run(client, job, settings, buffer),
     release() {
       if (released) return;
       released = true;
@@ -134,7 +135,9 @@ function startPool(count: number): SharedPool {
       for (const pending of [...slot.inFlight.values(), ...queue.splice(0)]) pending.reject(error);
       slot.inFlight.clear();
     };
-    worker.on('error', (error) => fail(new Error(`A frame worker of createTrackletLoader failed: ${error.message}`, { cause: error })));
+    worker.on('error', (error) =>
+      fail(new Error(`A frame worker of createTrackletLoader failed: ${error.message}`, { cause: error })),
+    );
     worker.on('exit', (code) => {
       if (!closed) fail(new Error(`A frame worker of createTrackletLoader exited unexpectedly (code ${code}).`));
     });

@@ -108,7 +108,10 @@ async function decodeWithSharp(
       'The file is corrupt or truncated: replace it, or load the dataset with validateFrames: true, onBadFrame: "skip".';
     throw new CorruptImageError(path, reason, `cannot decode image (${reason}). ${hint}`, { cause: error });
   }
-  return { data: new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength), info: result.info };
+  return {
+    data: new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.byteLength),
+    info: result.info,
+  };
 }
 
 /**

@@ -116,7 +116,11 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
   const prefetch = options.prefetch ?? 2;
   const workers = options.workers ?? DEFAULT_LOADER_WORKERS;
   if (!Number.isInteger(workers) || workers < 0 || workers > 256)
-    throw new InvalidOptionError('createTrackletLoader.workers', workers, 'Use an integer in 0..256 (0: no worker threads).');
+    throw new InvalidOptionError(
+      'createTrackletLoader.workers',
+      workers,
+      'Use an integer in 0..256 (0: no worker threads).',
+    );
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new InvalidOptionError('createTrackletLoader.concurrency', concurrency, 'Use an integer ≥ 1.');
   if (!Number.isInteger(prefetch) || prefetch < 0)
@@ -131,7 +135,7 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
     width: width as number,
     resize: options.resize ?? 'pillow',
     padding: augmentation ? augmentation.padding : 0,
-    eraseValue: augmentation && augmentation.erasing ? augmentation.erasing.value : 0,
+    eraseValue: augmentation?.erasing ? augmentation.erasing.value : 0,
   };
 
   const plan = (anchors: readonly number[], index: number): PlannedBatch => {

@@ -100,7 +100,10 @@ export async function decodePlainJpeg(
   warnings.length = 0;
   let image: DecodedRgba | null;
   try {
-    image = module.decode(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, false);
+    image = module.decode(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      false,
+    );
   } catch {
     return undefined;
   }
