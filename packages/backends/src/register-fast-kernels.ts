@@ -22,6 +22,9 @@ import {
   createWasmConv2DKernel,
   createWasmMaxPoolGradKernel,
 } from './kernels/wasm-conv2d';
+import { createWebGpuAdamUpdateKernel } from './kernels/webgpu-adam-update';
+import { createWebGpuBatchNormTrainingKernel } from './kernels/webgpu-batch-norm-training';
+import { createWebGpuBatchNormTrainingGradKernel } from './kernels/webgpu-batch-norm-training-grad';
 import { createWebGpuConv2DBackpropFilterKernel } from './kernels/webgpu-conv2d-backprop-filter';
 import { createWebGpuConv2DBackpropInputKernel } from './kernels/webgpu-conv2d-backprop-input';
 
@@ -94,6 +97,9 @@ const FAST_KERNELS: Readonly<Record<string, readonly FastKernelSpec[]>> = {
   webgpu: [
     replacing('Conv2DBackpropFilter', (_backendName, original) => createWebGpuConv2DBackpropFilterKernel(original)),
     replacing('Conv2DBackpropInput', (_backendName, original) => createWebGpuConv2DBackpropInputKernel(original)),
+    fused(BATCH_NORM_TRAINING_KERNEL, createWebGpuBatchNormTrainingKernel),
+    fused(BATCH_NORM_TRAINING_GRAD_KERNEL, createWebGpuBatchNormTrainingGradKernel),
+    fused(ADAM_UPDATE_KERNEL, createWebGpuAdamUpdateKernel),
   ],
 };
 

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ADAM_UPDATE_KERNEL, type AdamUpdateAttrs } from '@vkd/core';
 import { expectNoLeak, scaledDifference, useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerFastKernels } from '../src/index';
+import { registerFastKernels, SOFTWARE_WEBGPU, selectBackend } from '../src/index';
 
-// The fused Adam kernel (VkdAdamUpdate) against PyTorch's Adam update written out as tfjs ops on the cpu backend.
+// The fused Adam kernel (VkdAdamUpdate) against PyTorch's Adam update written out as tfjs ops on the cpu backend, on
+// wasm and on webgpu over Mesa llvmpipe (the CI path of webgpu-software.test.ts: it needs the Mesa EGL packages).
 
 const ATTRS: AdamUpdateAttrs = {
   stepSize: 1e-3 / (1 - 0.9 ** 3),
@@ -50,24 +51,35 @@ beforeAll(async () => {
       expected.set(`${size}/${weightDecay}`, reference(size, { ...ATTRS, weightDecay }));
 });
 
-describe('VkdAdamUpdate on wasm vs the update composed from ops on cpu', () => {
-  beforeAll(async () => {
+const BACKENDS: Record<string, () => Promise<void>> = {
+  wasm: async () => {
     await useBackend('wasm');
     registerFastKernels('wasm');
-  });
+  },
+  webgpu: async () => {
+    const selected = await selectBackend({ device: 'webgpu', webgpu: SOFTWARE_WEBGPU });
+    expect(selected.fastKernels.kernels).toContain(ADAM_UPDATE_KERNEL);
+  },
+};
+
+describe.each(Object.keys(BACKENDS))('VkdAdamUpdate on %s vs the update composed from ops on cpu', (backend) => {
+  beforeAll(() => BACKENDS[backend]!());
 
   it.each(SIZES.flatMap((size) => [0, ATTRS.weightDecay].map((wd) => [size, wd] as const)))(
     '%i values, weight decay %f',
     async (size, weightDecay) => {
-      const actual = await expectNoLeak(() =>
-        tf.tidy(() => {
-          const outputs = tf.engine().runKernel(ADAM_UPDATE_KERNEL, inputs(size), {
-            ...ATTRS,
-            weightDecay,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-          return outputs.map((t) => t.dataSync() as Float32Array);
-        }),
-      );
+      const actual = await expectNoLeak(async () => {
+        const outputs = tf.tidy(
+          () =>
+            tf.engine().runKernel(ADAM_UPDATE_KERNEL, inputs(size), {
+              ...ATTRS,
+              weightDecay,
+            } as unknown as tf.NamedAttrMap) as tf.Tensor[],
+        );
+        const values = await Promise.all(outputs.map(async (t) => (await t.data()) as Float32Array));
+        tf.dispose(outputs);
+        return values;
+      });
       const want = expected.get(`${size}/${weightDecay}`)!;
       ['weights', 'm', 'v'].forEach((name, i) => {
         expect(scaledDifference(actual[i]!, want[i]!), name).toBeLessThanOrEqual(1e-6);
