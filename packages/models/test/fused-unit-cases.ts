@@ -125,3 +125,13 @@ export function expectClose(actual: Float32Array, expected: Float32Array, what: 
   expect(actual.length, what).toBe(expected.length);
   expect(scaledDifference(actual, expected), what).toBeLessThanOrEqual(1e-4);
 }
+
+/** Output, moving statistics and every gradient of a unit step within 1e-4 (relative to each one's scale). */
+export function expectUnitMatches(actual: UnitResults, expected: UnitResults): void {
+  expectClose(actual.value, expected.value, 'output');
+  expectClose(actual.runningMean, expected.runningMean, 'running mean');
+  expectClose(actual.runningVar, expected.runningVar, 'running variance');
+  for (const name of Object.keys(expected.gradients)) {
+    expectClose(actual.gradients[name]!, expected.gradients[name]!, `d${name}`);
+  }
+}

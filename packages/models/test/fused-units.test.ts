@@ -2,7 +2,7 @@ import { registerFastKernels, unregisterFastKernels } from '@vkd/backends';
 import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL } from '@vkd/core';
 import { expectNoLeak, useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CASES, expectClose, runUnit, type UnitCase, type UnitResults } from './fused-unit-cases';
+import { CASES, expectUnitMatches, runUnit, type UnitCase, type UnitResults } from './fused-unit-cases';
 
 // The fused kernels of @vkd/backends (VkdBatchNormTraining / VkdBatchNormTrainingGrad) behind convBatchNorm's
 // training unit on wasm, against the same unit composed from tfjs ops on the cpu backend (webgpu: the
@@ -28,12 +28,7 @@ describe('fused BatchNorm unit kernels on wasm vs the composed ops on cpu', () =
     const actual = await expectNoLeak(() => runUnit(c));
     expect(actual.kernels).toContain(BATCH_NORM_TRAINING_KERNEL);
     expect(actual.kernels).toContain(BATCH_NORM_TRAINING_GRAD_KERNEL);
-    expectClose(actual.value, expected.value, 'output');
-    expectClose(actual.runningMean, expected.runningMean, 'running mean');
-    expectClose(actual.runningVar, expected.runningVar, 'running variance');
-    for (const name of Object.keys(expected.gradients)) {
-      expectClose(actual.gradients[name]!, expected.gradients[name]!, `d${name}`);
-    }
+    expectUnitMatches(actual, expected);
   });
 
   it('gives the same values, bit for bit, as the ops it replaces on wasm (channels a multiple of 4)', async () => {

@@ -1,6 +1,6 @@
 import { util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { AdamUpdateAttrs } from '@vkd/core';
+import { adamUpdateArguments } from './fused-kernel-arguments';
 import { normEngineOf } from './wasm-batch-norm-training';
 
 /**
@@ -9,25 +9,17 @@ import { normEngineOf } from './wasm-batch-norm-training';
  * float32 operations in the same order as the composed update, so the same values.
  */
 export function createWasmAdamUpdateKernel(kernelName: string): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { weights, gradient, m, v } = inputs as Record<'weights' | 'gradient' | 'm' | 'v', TensorInfo>;
-    const a = attrs as unknown as AdamUpdateAttrs;
-    const engine = normEngineOf(backend, kernelName);
+  return (args) => {
+    const { weights, gradient, m, v, weightDecay, scalars } = adamUpdateArguments(args);
+    const engine = normEngineOf(args.backend, kernelName);
     const size = util.sizeFromShape(weights.shape);
     const outputs = [0, 1, 2].map(() => engine.output([...weights.shape])) as [TensorInfo, TensorInfo, TensorInfo];
     engine.call(
-      `adam${a.weightDecay !== 0 ? 1 : 0}`,
+      `adam${weightDecay !== 0 ? 1 : 0}`,
       ...[weights, gradient, m, v, ...outputs].map((t) => engine.pointer(t)),
       1,
       size,
-      a.weightDecay,
-      a.beta1,
-      1 - a.beta1,
-      a.beta2,
-      1 - a.beta2,
-      a.rootCorrection2,
-      a.epsilon,
-      -a.stepSize,
+      ...scalars,
     );
     return outputs;
   };

@@ -1,6 +1,5 @@
-import { util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { BatchNormTrainingGradAttrs } from '@vkd/core';
+import { batchNormTrainingGradArguments } from './fused-kernel-arguments';
 import { inverseStandardDeviation, normEngineOf } from './wasm-batch-norm-training';
 
 /**
@@ -9,16 +8,21 @@ import { inverseStandardDeviation, normEngineOf } from './wasm-batch-norm-traini
  * ~20 tfjs kernels.
  */
 export function createWasmBatchNormTrainingGradKernel(kernelName: string): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { dy, x, mean, variance, weight, y } = inputs as Record<string, TensorInfo | undefined> as Record<
-      'dy' | 'x' | 'mean' | 'variance' | 'weight',
-      TensorInfo
-    > & { y?: TensorInfo };
-    const { epsilon, relu, shortcut } = attrs as unknown as BatchNormTrainingGradAttrs;
-    if (relu && y === undefined) throw new Error(`@vkd/backends: ${kernelName} with relu needs the forward output y`);
-    const engine = normEngineOf(backend, kernelName);
-    const cols = x.shape[x.shape.length - 1] as number;
-    const rows = util.sizeFromShape(x.shape) / cols;
+  return (args) => {
+    const {
+      dy,
+      x,
+      mean,
+      variance,
+      weight,
+      y,
+      epsilon,
+      relu,
+      shortcut,
+      rows,
+      channels: cols,
+    } = batchNormTrainingGradArguments(kernelName, args);
+    const engine = normEngineOf(args.backend, kernelName);
     const dx = engine.output([...x.shape]);
     const dWeight = engine.output([cols]);
     const dBias = engine.output([cols]);

@@ -1,6 +1,5 @@
-import { util } from '@tensorflow/tfjs-core';
-import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { BatchNormTrainingAttrs } from '@vkd/core';
+import type { KernelFunc } from '@tensorflow/tfjs-core';
+import { batchNormTrainingArguments } from './fused-kernel-arguments';
 import { WasmNormEngine } from './wasm-norm-engine';
 
 /** The engine of a wasm backend, or a typed error naming what is missing. */
@@ -25,17 +24,9 @@ export function inverseStandardDeviation(variance: number, epsilon: number): num
  * normalise + bias (+ shortcut) (+ ReLU) into the output — instead of ~10 tfjs kernels.
  */
 export function createWasmBatchNormTrainingKernel(kernelName: string): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x, weight, bias, shortcut } = inputs as Record<string, TensorInfo | undefined> as {
-      x: TensorInfo;
-      weight: TensorInfo;
-      bias: TensorInfo;
-      shortcut?: TensorInfo;
-    };
-    const { epsilon, relu } = attrs as unknown as BatchNormTrainingAttrs;
-    const engine = normEngineOf(backend, kernelName);
-    const cols = x.shape[x.shape.length - 1] as number;
-    const rows = util.sizeFromShape(x.shape) / cols;
+  return (args) => {
+    const { x, weight, bias, shortcut, epsilon, relu, rows, channels: cols } = batchNormTrainingArguments(args);
+    const engine = normEngineOf(args.backend, kernelName);
     const y = engine.output([...x.shape]);
     const mean = engine.output([cols]);
     const variance = engine.output([cols]);

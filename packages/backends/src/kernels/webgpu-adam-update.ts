@@ -1,5 +1,5 @@
-import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { AdamUpdateAttrs } from '@vkd/core';
+import type { KernelFunc } from '@tensorflow/tfjs-core';
+import { adamUpdateArguments } from './fused-kernel-arguments';
 import { ElementwiseProgram, runProgram } from './webgpu-fused-programs';
 
 const UNIFORMS = [
@@ -19,19 +19,9 @@ const GRADIENT = 'let g = gradient[index] + uniforms.weightDecay * weights[index
  * new weights from them), one kernel for the engine, instead of ~12 per variable.
  */
 export function createWebGpuAdamUpdateKernel(): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { weights, gradient, m, v } = inputs as Record<'weights' | 'gradient' | 'm' | 'v', TensorInfo>;
-    const a = attrs as unknown as AdamUpdateAttrs;
-    const floats = [
-      a.weightDecay,
-      a.beta1,
-      1 - a.beta1,
-      a.beta2,
-      1 - a.beta2,
-      a.rootCorrection2,
-      a.epsilon,
-      -a.stepSize,
-    ];
+  return (args) => {
+    const { backend } = args;
+    const { weights, gradient, m, v, scalars: floats } = adamUpdateArguments(args);
     const shape = weights.shape;
     const program = (key: string, names: string[], body: string) =>
       new ElementwiseProgram(`vkdAdam_${key}`, names, shape, UNIFORMS, body);

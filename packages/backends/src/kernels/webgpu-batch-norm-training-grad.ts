@@ -1,6 +1,5 @@
-import { util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { BatchNormTrainingGradAttrs } from '@vkd/core';
+import { batchNormTrainingGradArguments } from './fused-kernel-arguments';
 import { ElementwiseProgram, runColumnSums, runProgram } from './webgpu-fused-programs';
 
 /** WGSL of dz = dy·[y > 0] (with a ReLU) or dy, as `dz`. */
@@ -12,15 +11,10 @@ const INV_STD = 'let invStd = 1.0 / sqrt(variance[c] + uniforms.epsilon);';
  * per channel, then dx (and dz for the shortcut) element-wise and dγ, dβ per channel — instead of ~20 kernels.
  */
 export function createWebGpuBatchNormTrainingGradKernel(kernelName: string): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { dy, x, mean, variance, weight, y } = inputs as Record<string, TensorInfo | undefined> as Record<
-      'dy' | 'x' | 'mean' | 'variance' | 'weight',
-      TensorInfo
-    > & { y?: TensorInfo };
-    const { epsilon, relu, shortcut } = attrs as unknown as BatchNormTrainingGradAttrs;
-    if (relu && y === undefined) throw new Error(`@vkd/backends: ${kernelName} with relu needs the forward output y`);
-    const channels = x.shape[x.shape.length - 1] as number;
-    const rows = util.sizeFromShape(x.shape) / channels;
+  return (args) => {
+    const { backend } = args;
+    const { dy, x, mean, variance, weight, y, epsilon, relu, shortcut, rows, channels } =
+      batchNormTrainingGradArguments(kernelName, args);
     const masked = relu ? [y as TensorInfo] : [];
     const sums = runColumnSums(backend, relu ? 'gradRelu' : 'grad', [dy, x, mean, ...masked], rows, channels, 1);
     try {

@@ -1,6 +1,5 @@
-import { util } from '@tensorflow/tfjs-core';
-import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { BatchNormTrainingAttrs } from '@vkd/core';
+import type { KernelFunc } from '@tensorflow/tfjs-core';
+import { batchNormTrainingArguments } from './fused-kernel-arguments';
 import { ElementwiseProgram, runColumnSums, runProgram } from './webgpu-fused-programs';
 
 /**
@@ -8,16 +7,9 @@ import { ElementwiseProgram, runColumnSums, runProgram } from './webgpu-fused-pr
  * per-channel (biased, two-pass) variance, then normalise + bias (+ shortcut) (+ ReLU) — instead of ~10 kernels.
  */
 export function createWebGpuBatchNormTrainingKernel(): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x, weight, bias, shortcut } = inputs as Record<string, TensorInfo | undefined> as {
-      x: TensorInfo;
-      weight: TensorInfo;
-      bias: TensorInfo;
-      shortcut?: TensorInfo;
-    };
-    const { epsilon, relu } = attrs as unknown as BatchNormTrainingAttrs;
-    const channels = x.shape[x.shape.length - 1] as number;
-    const rows = util.sizeFromShape(x.shape) / channels;
+  return (args) => {
+    const { backend } = args;
+    const { x, weight, bias, shortcut, epsilon, relu, rows, channels } = batchNormTrainingArguments(args);
     const mean = runColumnSums(backend, 'mean', [x], rows, channels, 1 / rows);
     const variance = runColumnSums(backend, 'variance', [x, mean], rows, channels, 1 / rows);
     const program = new ElementwiseProgram(
