@@ -20,3 +20,10 @@ export { assertShape, formatShape } from './shapes';
 export type { DimensionSpec } from './shapes';
 export { createRandom, MAX_SEED } from './random';
 export type { Random } from './random';
+export {
+  ADAM_UPDATE_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_TRAINING_KERNEL,
+  FUSED_KERNEL_NAMES,
+} from './fused-kernels';
+export type { AdamUpdateAttrs, BatchNormTrainingAttrs, BatchNormTrainingGradAttrs } from './fused-kernels';

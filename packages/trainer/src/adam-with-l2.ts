@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, InvalidOptionError } from '@vkd/core';
+import { ADAM_UPDATE_KERNEL, CheckpointError, InvalidOptionError } from '@vkd/core';
+import type { AdamUpdateAttrs } from '@vkd/core';
 
 /**
  * Where and how the Adam arithmetic runs: tensor ops per variable (`'device'`), the same tensor ops over groups of
@@ -25,7 +26,10 @@ export interface AdamWithL2Options {
    * dispatch). `'device'`: tensor ops per variable (no read-back). `'grouped'`: the same tensor ops over groups of
    * consecutive variables concatenated into flat buffers of up to {@link ADAM_GROUP_ELEMENTS} values, so a ResNet-50
    * update is ~500 ops instead of ~1,900 (on GPUs each op costs host-side dispatch time). All three give the same
-   * values. `'auto'` (default), decided at first use: `'host'` on the `cpu` backend (measured 15× faster there),
+   * values. `'device'` runs one fused kernel per variable (`VkdAdamUpdate`, @vkd/core's fused-kernels) where the
+   * active backend has one registered (e.g. by @vkd/backends' `registerFastKernels`).
+   * `'auto'` (default), decided at first use: `'device'` where the fused kernel is registered, else `'host'` on the
+   * `cpu` backend (measured 15× faster there),
    * `'grouped'` on the GPU backends `webgpu` and `webgl` (where each op costs dispatch time and the host path would read
    * every weight back), `'device'` elsewhere (`wasm`: its kernels beat the JS loop ~1.6× and grouping's copies cost
    * 1.7× more than the dispatches they save; `tensorflow`: native ops are cheap to dispatch).
@@ -107,11 +111,13 @@ export function adamWithL2(options: AdamWithL2Options = {}): AdamWithL2 {
       const mode =
         resolved.update !== 'auto'
           ? resolved.update
-          : backend === 'cpu'
-            ? 'host'
-            : backend === 'webgpu' || backend === 'webgl'
-              ? 'grouped'
-              : 'device';
+          : hasFusedAdam()
+            ? 'device'
+            : backend === 'cpu'
+              ? 'host'
+              : backend === 'webgpu' || backend === 'webgl'
+                ? 'grouped'
+                : 'device';
       store =
         mode === 'host'
           ? hostMoments(resolved)
@@ -256,7 +262,15 @@ function blend(a: tf.Scalar, x: tf.Tensor, b: tf.Scalar, y: tf.Tensor): tf.Tenso
   return consume(tf.mul(a, x), (ax) => consume(tf.mul(b, y), (by) => tf.add(ax, by)));
 }
 
-/** Moments as tf.Variables; the update is ~12 tensor ops per variable, each variable in a tidy of its own. */
+/** Whether the active backend has the fused Adam kernel registered. */
+function hasFusedAdam(): boolean {
+  return tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Moments as tf.Variables; the update is one fused kernel per variable where the backend has one registered, else
+ * ~12 tensor ops per variable, each variable in a tidy of its own.
+ */
 function deviceMoments(hyper: Hyper): MomentStore {
   const moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
   const constants = adamConstants(hyper);
@@ -276,6 +290,23 @@ function deviceMoments(hyper: Hyper): MomentStore {
       for (const variable of variables) momentsOf(variable);
     },
     async update(variables, gradients, stepSize, rootCorrection2) {
+      if (hasFusedAdam()) {
+        tf.tidy(() => {
+          const { beta1, beta2, epsilon, weightDecay } = hyper;
+          const attrs: AdamUpdateAttrs = { beta1, beta2, epsilon, weightDecay, stepSize, rootCorrection2 };
+          variables.forEach((variable, index) => {
+            const moment = momentsOf(variable);
+            const inputs = { weights: variable, gradient: gradients[index] as tf.Tensor, m: moment.m, v: moment.v };
+            const [weights, m, v] = tf
+              .engine()
+              .runKernel(ADAM_UPDATE_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+            moment.m.assign(m as tf.Tensor);
+            moment.v.assign(v as tf.Tensor);
+            variable.assign(weights as tf.Tensor);
+          });
+        });
+        return;
+      }
       const negativeStep = tf.scalar(-stepSize);
       const correction = tf.scalar(rootCorrection2);
       // One tidy per variable: its temporaries are freed before the next variable's are made (one tidy around the

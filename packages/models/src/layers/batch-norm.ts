@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL } from '@vkd/core';
+import type { BatchNormTrainingAttrs, BatchNormTrainingGradAttrs } from '@vkd/core';
 import { gradientReleaser, releaseSaved } from './backward-release';
 import { legacyTrainingMemory } from './training-memory';
 
@@ -62,9 +64,15 @@ export interface BatchMoments {
   variance: tf.Tensor1D;
 }
 
+/** Whether a fused kernel (@vkd/core's fused-kernels) is registered for the active backend. */
+export function hasFusedKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
+
 /**
  * Forward of a batch-statistics BatchNorm (+ shortcut, + ReLU), for use inside a `tf.customGrad` forward (no tape),
- * with every full-size temporary disposed as soon as it is consumed.
+ * with every full-size temporary disposed as soon as it is consumed: one fused kernel where the active backend has
+ * one registered (`VkdBatchNormTraining`, e.g. by @vkd/backends), else composed from tfjs ops.
  * Updates the moving statistics when `update`.
  * @param x [..., C]; weight, bias [C]. @returns the output (same shape as x) and the batch moments.
  */
@@ -76,6 +84,18 @@ export function batchNormTrainingForward(
   update: boolean,
   tail: NormTail,
 ): BatchMoments & { value: tf.Tensor } {
+  if (hasFusedKernel(BATCH_NORM_TRAINING_KERNEL)) {
+    const attrs: BatchNormTrainingAttrs = { epsilon: BATCH_NORM_EPSILON, relu: tail.relu };
+    const [value, mean, variance] = tf
+      .engine()
+      .runKernel(
+        BATCH_NORM_TRAINING_KERNEL,
+        { x, weight, bias, ...(tail.shortcut ? { shortcut: tail.shortcut } : {}) },
+        attrs as unknown as tf.NamedAttrMap,
+      ) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    if (update) updateMovingStatistics(bn, mean, variance, x.size / mean.size);
+    return { value, mean, variance };
+  }
   const rows = asRows(x);
   const count = rows.shape[0];
   const mean = columnSum(rows, count, 1 / count);
@@ -101,7 +121,8 @@ function replace(previous: tf.Tensor, next: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Backward of {@link batchNormTrainingForward} (call inside `tf.tidy`). With x̂ = (x − mean)·invStd (the centred input
+ * Backward of {@link batchNormTrainingForward} (call inside `tf.tidy`): one fused kernel where the active backend has
+ * one registered (`VkdBatchNormTrainingGrad`), else composed from tfjs ops. With x̂ = (x − mean)·invStd (the centred input
  * is recomputed from the saved input) and M = N·H·W rows: dz = dy·[out > 0] (ReLU), dγ = Σ dz·x̂, dβ = Σ dz,
  * dx = γ·invStd·(dz − (Σdz + x̂·Σ(dz·x̂))/M), dshortcut = dz.
  * @param dy gradient of the output; x the saved input; output the saved output (needed only with a ReLU).
@@ -116,6 +137,17 @@ export function batchNormTrainingBackward(
   relu: boolean,
   hasShortcut: boolean,
 ): tf.Tensor[] {
+  if (hasFusedKernel(BATCH_NORM_TRAINING_GRAD_KERNEL)) {
+    const attrs: BatchNormTrainingGradAttrs = { epsilon: BATCH_NORM_EPSILON, relu, shortcut: hasShortcut };
+    const inputs = { dy, x, mean: moments.mean, variance: moments.variance, weight, ...(relu ? { y: output } : {}) };
+    return tf
+      .engine()
+      .runKernel(
+        BATCH_NORM_TRAINING_GRAD_KERNEL,
+        inputs as tf.NamedTensorMap,
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[];
+  }
   const dz = relu ? maskedGradient(dy, output as tf.Tensor) : dy;
   const dzRows = asRows(dz);
   const count = dzRows.shape[0];
