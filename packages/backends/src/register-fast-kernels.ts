@@ -1,11 +1,20 @@
 import { findBackendFactory, getBackend, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { InvalidOptionError } from '@vkd/core';
+import {
+  ADAM_UPDATE_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_TRAINING_KERNEL,
+  InvalidOptionError,
+} from '@vkd/core';
 import { createConv2DBackpropFilterKernel } from './kernels/conv2d-backprop-filter';
 import { createConv2DBackpropInputKernel } from './kernels/conv2d-backprop-input';
 import { createLeadingAxesReductionKernel } from './kernels/leading-axes-reduction';
 import { createSharedIdentityKernel } from './kernels/shared-identity';
 import { createUnsortedSegmentSumKernel } from './kernels/unsorted-segment-sum';
+import { createWasmAdamUpdateKernel } from './kernels/wasm-adam-update';
+import { createWasmBatchNormTrainingKernel } from './kernels/wasm-batch-norm-training';
+import { createWasmBatchNormTrainingGradKernel } from './kernels/wasm-batch-norm-training-grad';
+import { wasmNormKernelsSupported } from './kernels/wasm-norm-engine';
 import {
   createWasmBatchMatMulKernel,
   createWasmConv2DBackpropFilterKernel,
@@ -13,6 +22,9 @@ import {
   createWasmConv2DKernel,
   createWasmMaxPoolGradKernel,
 } from './kernels/wasm-conv2d';
+import { createWebGpuAdamUpdateKernel } from './kernels/webgpu-adam-update';
+import { createWebGpuBatchNormTrainingKernel } from './kernels/webgpu-batch-norm-training';
+import { createWebGpuBatchNormTrainingGradKernel } from './kernels/webgpu-batch-norm-training-grad';
 import { createWebGpuConv2DBackpropFilterKernel } from './kernels/webgpu-conv2d-backprop-filter';
 import { createWebGpuConv2DBackpropInputKernel } from './kernels/webgpu-conv2d-backprop-input';
 
@@ -25,6 +37,19 @@ interface FastKernelSpec {
   readonly kernelName: string;
   /** `original` is the kernel being replaced, if the backend has one. */
   readonly create: (backendName: string, original: KernelFunc | undefined) => KernelFunc;
+  /** A fused kernel of @vkd/core's fused-kernels (no tfjs counterpart; callers compose the ops without it). */
+  readonly fused?: true;
+  /** Whether this runtime can run the kernel (default: always). */
+  readonly supported?: () => boolean;
+}
+
+/** A fused kernel (a name of @vkd/core's fused-kernels), registered only where `supported`. */
+function fused(
+  kernelName: string,
+  create: (kernelName: string) => KernelFunc,
+  supported?: () => boolean,
+): FastKernelSpec {
+  return { kernelName, create: () => create(kernelName), fused: true, ...(supported ? { supported } : {}) };
 }
 
 const conv2DBackpropFilter: FastKernelSpec = {
@@ -64,13 +89,38 @@ const FAST_KERNELS: Readonly<Record<string, readonly FastKernelSpec[]>> = {
     replacing('Sum', (backendName, original) => createLeadingAxesReductionKernel(backendName, 'sum', original)),
     replacing('Mean', (backendName, original) => createLeadingAxesReductionKernel(backendName, 'mean', original)),
     replacing('Identity', (_backendName, original) => createSharedIdentityKernel(original)),
+    fused(BATCH_NORM_TRAINING_KERNEL, createWasmBatchNormTrainingKernel, wasmNormKernelsSupported),
+    fused(BATCH_NORM_TRAINING_GRAD_KERNEL, createWasmBatchNormTrainingGradKernel, wasmNormKernelsSupported),
+    fused(ADAM_UPDATE_KERNEL, createWasmAdamUpdateKernel, wasmNormKernelsSupported),
   ],
   cpu: [conv2DBackpropFilter],
   webgpu: [
     replacing('Conv2DBackpropFilter', (_backendName, original) => createWebGpuConv2DBackpropFilterKernel(original)),
     replacing('Conv2DBackpropInput', (_backendName, original) => createWebGpuConv2DBackpropInputKernel(original)),
+    fused(BATCH_NORM_TRAINING_KERNEL, createWebGpuBatchNormTrainingKernel),
+    fused(BATCH_NORM_TRAINING_GRAD_KERNEL, createWebGpuBatchNormTrainingGradKernel),
+    fused(ADAM_UPDATE_KERNEL, createWebGpuAdamUpdateKernel),
   ],
 };
+
+/** Options of {@link registerFastKernels} and {@link unregisterFastKernels}. */
+export interface FastKernelOptions {
+  /**
+   * Include the fused training kernels (BatchNorm forward/backward with residual add and ReLU, Adam; names in
+   * @vkd/core's fused-kernels). Default true. `unregisterFastKernels(backend, { fused: 'only' })` removes just those,
+   * so that the models compose the same arithmetic from tfjs ops (to measure old and new in one process).
+   */
+  fused?: boolean | 'only';
+}
+
+/** The specs an options object selects. */
+function selected(specs: readonly FastKernelSpec[], options: FastKernelOptions): FastKernelSpec[] {
+  const mode = options.fused ?? true;
+  if (mode !== true && mode !== false && mode !== 'only') {
+    throw new InvalidOptionError('fused', mode, "true, false or 'only'");
+  }
+  return specs.filter((spec) => (mode === 'only' ? spec.fused === true : mode || spec.fused !== true));
+}
 
 /** What `registerFastKernels` did. */
 export interface FastKernelReport {
@@ -117,15 +167,19 @@ function resolveBackendName(backend: string | undefined, caller: string): string
  * - `webgpu`: `Conv2DBackpropFilter` as an implicit-GEMM, split-K WGSL program (the built-in one gives each
  *   filter element one thread that loops over every output position); `Conv2DBackpropInput` on tfjs-webgpu's tiled
  *   implicit-GEMM program for stride 1 (its naive one, the default, for strided convolutions);
+ * - fused training kernels (wasm: SIMD on the backend's heap, one thread; webgpu: WGSL): `VkdBatchNormTraining`
+ *   (batch statistics, normalisation, residual add, ReLU), `VkdBatchNormTrainingGrad` and `VkdAdamUpdate`, called by
+ *   @vkd/models and @vkd/trainer when registered (contracts in @vkd/core's fused-kernels); `options.fused: false`
+ *   leaves them out;
  * - other backends: nothing (their kernels are already complete).
  * Safe to call any number of times; kernels already registered are kept. Call it before or after the backend is
  * initialised. Results match the cpu backend's reference kernels within 1e-4 relative.
  * @param backend backend name, e.g. `'wasm'`; default `tf.getBackend()`.
- * @throws InvalidOptionError when no backend is active or `backend` is not registered.
+ * @throws InvalidOptionError when no backend is active, `backend` is not registered or `options.fused` is invalid.
  */
-export function registerFastKernels(backend?: string): FastKernelReport {
+export function registerFastKernels(backend?: string, options: FastKernelOptions = {}): FastKernelReport {
   const backendName = resolveBackendName(backend, 'registerFastKernels');
-  const specs = FAST_KERNELS[backendName] ?? [];
+  const specs = selected(FAST_KERNELS[backendName] ?? [], options).filter((spec) => spec.supported?.() ?? true);
   for (const spec of specs) {
     const existing = getKernel(spec.kernelName, backendName);
     if (isFast(existing)) continue;
@@ -145,10 +199,10 @@ export function registerFastKernels(backend?: string): FastKernelReport {
  * @returns the kernels that were removed.
  * @throws InvalidOptionError as `registerFastKernels`.
  */
-export function unregisterFastKernels(backend?: string): FastKernelReport {
+export function unregisterFastKernels(backend?: string, options: FastKernelOptions = {}): FastKernelReport {
   const backendName = resolveBackendName(backend, 'unregisterFastKernels');
   const removed: string[] = [];
-  for (const spec of FAST_KERNELS[backendName] ?? []) {
+  for (const spec of selected(FAST_KERNELS[backendName] ?? [], { fused: options.fused ?? true })) {
     const existing = getKernel(spec.kernelName, backendName);
     if (existing === undefined || !isFast(existing)) continue;
     const replaced = (existing.kernelFunc as unknown as Record<symbol, KernelConfig | undefined>)[REPLACED];

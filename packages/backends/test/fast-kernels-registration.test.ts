@@ -62,8 +62,25 @@ describe('registerFastKernels', () => {
       'Sum',
       'Mean',
       'Identity',
+      'VkdBatchNormTraining',
+      'VkdBatchNormTrainingGrad',
+      'VkdAdamUpdate',
     ]);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(kernel);
+  });
+
+  it('switches the fused training kernels off and on alone (options.fused)', async () => {
+    await useBackend('wasm');
+    registerFastKernels('wasm');
+    const fused = ['VkdBatchNormTraining', 'VkdBatchNormTrainingGrad', 'VkdAdamUpdate'];
+    expect(unregisterFastKernels('wasm', { fused: 'only' }).kernels).toEqual(fused);
+    for (const name of fused) expect(tf.getKernel(name, 'wasm')).toBeUndefined();
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBeDefined();
+    expect(registerFastKernels('wasm', { fused: false }).kernels).not.toContain('VkdAdamUpdate');
+    expect(tf.getKernel('VkdAdamUpdate', 'wasm')).toBeUndefined();
+    expect(registerFastKernels('wasm', { fused: 'only' }).kernels).toEqual(fused);
+    for (const name of fused) expect(tf.getKernel(name, 'wasm')).toBeDefined();
+    expect(() => registerFastKernels('wasm', { fused: 'yes' as unknown as boolean })).toThrow(/fused/);
   });
 
   it('restores the original kernels with unregisterFastKernels', async () => {

@@ -56,6 +56,9 @@ describe('selectBackend', () => {
           'Sum',
           'Mean',
           'Identity',
+          'VkdBatchNormTraining',
+          'VkdBatchNormTrainingGrad',
+          'VkdAdamUpdate',
         ],
       },
     });

@@ -15,7 +15,13 @@ beforeAll(async () => {
   const selected = await selectBackend({ device: 'webgpu', webgpu: SOFTWARE_WEBGPU });
   expect(selected.backend).toBe('webgpu');
   // The implicit-GEMM WGSL filter gradient; the input gradient picks tfjs-webgpu's tiled program for stride 1.
-  expect(selected.fastKernels.kernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+  expect(selected.fastKernels.kernels).toEqual([
+    'Conv2DBackpropFilter',
+    'Conv2DBackpropInput',
+    'VkdBatchNormTraining',
+    'VkdBatchNormTrainingGrad',
+    'VkdAdamUpdate',
+  ]);
   expect(selected.adapter?.device).toMatch(/^llvmpipe/);
 });
 

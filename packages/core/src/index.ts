@@ -22,3 +22,10 @@ export { createRandom, MAX_SEED } from './random';
 export { DuplicateJsonKeyError, findDuplicateJsonKey, parseStrictJson } from './strict-json';
 export type { DuplicateJsonKey } from './strict-json';
 export type { Random } from './random';
+export {
+  ADAM_UPDATE_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_TRAINING_KERNEL,
+  FUSED_KERNEL_NAMES,
+} from './fused-kernels';
+export type { AdamUpdateAttrs, BatchNormTrainingAttrs, BatchNormTrainingGradAttrs } from './fused-kernels';

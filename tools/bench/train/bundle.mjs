@@ -44,6 +44,8 @@ export async function bundle({ entry, outfile, mode }) {
     format: 'esm',
     target: 'node20',
     plugins: [plugin],
+    // Subpath exports of workspace packages (`@vkd/core/wasm`) resolve to their TypeScript sources too.
+    conditions: ['@vkd/source'],
     logLevel: 'warning',
     // Some bundled CJS code calls require(); give ESM output a real one.
     banner: {

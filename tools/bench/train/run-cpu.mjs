@@ -1,5 +1,8 @@
 // CPU training benchmark: ours (wasm backend + @vkd/backends fast kernels, one process) vs PyTorch CPU (Debian
-// python3-torch, 1 and 2 threads) on the same machine in the same run, alternating so load changes hit both.
+// python3-torch, 1 and 2 threads) on the same machine in the same run, alternating so load changes hit both. Ours runs
+// twice per workload: with @vkd/backends' fused training kernels (BatchNorm units, Adam) and without them (`fused:
+// false`: the models and Adam composed from tfjs ops, as before the fused kernels), each also counting the kernels of
+// one step (tf.profile).
 // Usage (repository root): node tools/bench/train/run-cpu.mjs [--quick]  → tools/bench/train/results/cpu.json
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -70,28 +73,43 @@ function runJson(command, args) {
 const rows = [];
 for (const { oursOnly, oursBatch, threads, ...workload } of WORKLOADS) {
   console.error(`== ${workload.name}`);
-  const ours = runJson(process.execPath, [
-    bench,
-    JSON.stringify({ ...workload, batch: oursBatch ?? workload.batch, device: 'wasm', threads }),
-  ]);
+  const runOurs = (fused) =>
+    runJson(process.execPath, [
+      bench,
+      JSON.stringify({
+        ...workload,
+        batch: oursBatch ?? workload.batch,
+        device: 'wasm',
+        threads,
+        fused,
+        profile: true,
+      }),
+    ]);
+  const unfused = oursOnly ? undefined : runOurs(false);
+  const ours = runOurs(true);
   const torch = oursOnly
     ? []
     : [1, 2].map((threads) =>
         runJson('/usr/bin/python3', [join(HERE, 'torch_train_step.py'), JSON.stringify({ ...workload, threads })]),
       );
+  const summary = (run) => ({
+    backend: run.backend,
+    threads: run.convolutionThreads,
+    batch: run.batch,
+    fusedKernels: run.fused !== false,
+    kernelsPerStep: run.kernelsPerStep,
+    msPerStep: run.msPerStep,
+    cpuMsPerStep: run.cpuMsPerStep,
+    imagesPerSecond: run.imagesPerSecond,
+    stepTimesMs: run.stepTimesMs,
+    losses: run.losses,
+    memory: run.memory,
+    loadAverage: run.loadAverage,
+  });
   const row = {
     name: workload.name,
-    ours: {
-      backend: ours.backend,
-      threads: ours.convolutionThreads,
-      batch: ours.batch,
-      msPerStep: ours.msPerStep,
-      cpuMsPerStep: ours.cpuMsPerStep,
-      imagesPerSecond: ours.imagesPerSecond,
-      stepTimesMs: ours.stepTimesMs,
-      memory: ours.memory,
-      loadAverage: ours.loadAverage,
-    },
+    ours: summary(ours),
+    ...(unfused ? { oursWithoutFusedKernels: summary(unfused) } : {}),
     torch: torch.map((t) => ({
       threads: t.threads,
       batch: t.batch,
@@ -124,6 +142,19 @@ for (const { oursOnly, oursBatch, threads, ...workload } of WORKLOADS) {
       cpuTimePerImage: Math.round((best.cpuMsPerStep / best.batch / (ours.cpuMsPerStep / ours.batch)) * 1000) / 1000,
     };
   }
+  if (unfused) {
+    // What the fused kernels bring, same run: step speed-up and kernels per step, new vs old.
+    row.ratios.fusedVsUnfused = {
+      imagesPerSecond: Math.round((ours.imagesPerSecond / unfused.imagesPerSecond) * 1000) / 1000,
+      cpuTimePerImage: Math.round((unfused.cpuMsPerStep / ours.cpuMsPerStep) * 1000) / 1000,
+      kernelsPerStep: { old: unfused.kernelsPerStep, new: ours.kernelsPerStep },
+    };
+    for (const t of torch) {
+      row.ratios[`unfusedVsTorch${t.threads}Thread${t.threads > 1 ? 's' : ''}`] = {
+        imagesPerSecond: Math.round((unfused.imagesPerSecond / t.imagesPerSecond) * 1000) / 1000,
+      };
+    }
+  }
   console.error(JSON.stringify(row.ratios));
   rows.push(row);
 }
@@ -131,7 +162,7 @@ for (const { oursOnly, oursBatch, threads, ...workload } of WORKLOADS) {
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtEnd: loadavg(), node: process.version },
-  note: 'ratios = ours / PyTorch images per second (wall clock, same run); cpuTimePerImage = PyTorch CPU ms per step / ours (>1: we use less CPU per image). The VM is shared with other jobs; loadAverage is recorded per run.',
+  note: 'ratios = ours / PyTorch images per second (wall clock, same run); cpuTimePerImage = PyTorch CPU ms per step / ours (>1: we use less CPU per image). ours = with the fused training kernels, oursWithoutFusedKernels = the same process setup with them unregistered (fused: false); fusedVsUnfused = new / old (kernelsPerStep from tf.profile of one step). The VM is shared with other jobs; loadAverage is recorded per run.',
   rows,
 };
 mkdirSync(join(HERE, 'results'), { recursive: true });

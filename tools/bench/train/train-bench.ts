@@ -37,6 +37,11 @@ interface BenchOptions {
   warmup: number;
   /** false: run on the backend's original kernels (to measure what @vkd/backends' kernels bring). Default true. */
   fastKernels?: boolean;
+  /**
+   * false: without @vkd/backends' fused training kernels (BatchNorm units, Adam), i.e. the models and Adam composed
+   * from tfjs ops, to measure old and new in one run. Default true.
+   */
+  fused?: boolean;
   /** Wall-time kernel profile (tf.profile) of one extra step: GPU backends. */
   profile?: boolean;
   /** CPU-time kernel profile of one extra step: wasm/cpu (see cpu-profile.ts). */
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
     webgpu: options.webgpu === 'software' ? SOFTWARE_WEBGPU : undefined,
   });
   if (options.fastKernels === false) unregisterFastKernels(selected.backend);
+  else if (options.fused === false) unregisterFastKernels(selected.backend, { fused: 'only' });
   for (const [flag, value] of Object.entries(options.flags ?? {})) tf.env().set(flag, value);
   if (options.threads !== undefined) setConvolutionThreads(options.threads);
   const t = options.framesPerTracklet ?? 1;
@@ -189,7 +195,10 @@ async function main(): Promise<void> {
       ...options,
       backend: selected.backend,
       tried: selected.tried,
-      fastKernels: options.fastKernels === false ? [] : selected.fastKernels.kernels,
+      fastKernels: tf
+        .getKernelsForBackend(selected.backend)
+        .filter((k) => selected.fastKernels.kernels.includes(k.kernelName))
+        .map((k) => k.kernelName),
       adapter: selected.adapter,
       convolutionThreads: selected.backend === 'wasm' ? convolutionThreads() : undefined,
       loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
