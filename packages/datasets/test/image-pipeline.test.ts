@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { CorruptImageError, IMAGENET_MEAN, IMAGENET_STD } from '../src/index';
 import { applyAugmentation, decodeImage, drawAugmentation, readImage, validateAugmentation } from '../src/node';
+import { isPlainJpeg } from '../src/pipeline/wasm-jpeg';
 import { resizeBicubicPillow } from '../src/pillow-resize';
 import { temporaryFolder, writeImage } from './helpers';
 
@@ -137,6 +138,9 @@ describe('readImage', () => {
     expect((error as Error).message).toMatch(/limitInputPixels \(268,402,689, i\.e\. 16383×16383\)/);
     expect((error as Error).message).toMatch(/not corrupt: downscale it/);
     expect((error as Error).message).not.toMatch(/corrupt or truncated/);
+    // Never decoded in WebAssembly first (that path once took 3.2 GB for this file before sharp refused it).
+    expect(isPlainJpeg(await jpegClaiming(20_000, 20_000))).toBe(false);
+    expect(isPlainJpeg(await jpegClaiming(16_383, 16_383))).toBe(true);
   });
 });
 
