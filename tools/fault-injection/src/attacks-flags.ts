@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { COMMANDS } from '../../../packages/reference-trainer/src/cli/commands';
+import { flagName } from '../../../packages/reference-trainer/src/options/option-spec';
 import type { AttackResult } from './harness';
 import { refusedInProcess } from './in-process';
 
@@ -24,7 +26,7 @@ export async function badFlagsAndConfigs(targets: FlagTargets): Promise<AttackRe
   const teacher = ['train-teacher', '--dataset', 'synthetic', '--root', targets.data, '--out', out, ...small];
   teacher.push('--base-width', '4', ...batch);
   const distill = ['distill', '--dataset', 'synthetic', '--root', targets.data, '--teacher', targets.reference];
-  const distillOut = [...distill, '--out', out, ...small, ...batch];
+  const distillOut = [...distill, '--out', out, ...small, ...batch, '--student-frames', '1'];
   const evaluate = ['evaluate', '--dataset', 'synthetic', '--root', targets.data, '--model', targets.reference];
   const generate = ['datasets', 'generate', '--out', join(base, 'set')];
   const cases: Array<[string, string[], RegExp]> = [];
@@ -80,7 +82,7 @@ export async function badFlagsAndConfigs(targets: FlagTargets): Promise<AttackRe
     ['distill --seed 4294967297', [...distillOut, '--seed', '4294967297'], /Invalid --seed: 4294967297/],
     [
       'distill --teacher that does not exist',
-      [...distill.slice(0, 5), '--teacher', join(base, 'no-teacher'), '--out', out, ...small, ...batch],
+      [...distill.slice(0, 5), '--teacher', join(base, 'no-teacher'), ...distillOut.slice(7)],
       /no-teacher/,
     ],
     ['evaluate --gallery-frames 0', [...evaluate, '--gallery-frames', '0'], invalid('--gallery-frames')],
@@ -128,6 +130,25 @@ export async function badFlagsAndConfigs(targets: FlagTargets): Promise<AttackRe
     ['report --run that does not exist', ['report', '--run', join(base, 'no-run')], /no-run/],
     ['an unknown command', ['trian-teacher'], /Unknown command|trian-teacher/],
   );
+  // Every bounded numeric option of every command, just outside its range.
+  for (const command of COMMANDS) {
+    for (const spec of command.options) {
+      if (spec.kind !== 'integer' && spec.kind !== 'number') continue;
+      const flag = flagName(spec.key);
+      const values = [
+        ...(spec.min === undefined
+          ? []
+          : [String(spec.min - (spec.kind === 'integer' ? 1 : Math.max(1e-3, Math.abs(spec.min))))]),
+        ...(spec.max === undefined ? [] : [String(spec.max + 1)]),
+      ];
+      for (const value of values)
+        cases.push([
+          `${command.name} ${flag} ${value} (outside its range)`,
+          [command.name, flag, value],
+          invalid(flag),
+        ]);
+    }
+  }
   // --config files.
   const configs: Array<[string, string, string, RegExp]> = [
     ['YAML syntax error', 'bad.yaml', 'epochs: 30\nmilestones: [10, 20\n', /bad\.yaml:\d+: Invalid YAML/],

@@ -74,29 +74,28 @@ export function teacherArgs(fixture: Pick<Fixture, 'data'>, out: string, extra: 
   ];
 }
 
+/** `vkd datasets generate` options of the fixture's set (16 identities, 2 cameras, 16×16). */
+export const GENERATE = [
+  '--identities',
+  '16',
+  '--cameras',
+  '2',
+  '--tracklets-per-identity',
+  '1',
+  '--frames-per-tracklet',
+  '2',
+  '--height',
+  '16',
+  '--width',
+  '16',
+  '--quiet',
+];
+
 /** Generates the data and trains the reference run. */
 export async function createFixture(): Promise<Fixture> {
   const base = await workFolder('base');
   const data = join(base, 'data');
-  const generated = await runCli([
-    'datasets',
-    'generate',
-    '--out',
-    data,
-    '--identities',
-    '16',
-    '--cameras',
-    '2',
-    '--tracklets-per-identity',
-    '1',
-    '--frames-per-tracklet',
-    '2',
-    '--height',
-    '16',
-    '--width',
-    '16',
-    '--quiet',
-  ]);
+  const generated = await runCli(['datasets', 'generate', '--out', data, ...GENERATE]);
   if (generated.code !== 0) throw new Error(`fixture: datasets generate failed: ${generated.stderr}`);
   const reference = join(base, 'reference');
   const trained = await runCli(teacherArgs({ data }, reference));
@@ -375,25 +374,7 @@ export async function userFiles(fixture: Fixture): Promise<AttackResult[]> {
   await cp(fixture.data, data, { recursive: true });
   const mine = join(data, 'bbox_train', '0001', 'my-own-frame.jpg');
   await writeFile(mine, 'user data');
-  const generate = [
-    'datasets',
-    'generate',
-    '--out',
-    data,
-    '--identities',
-    '16',
-    '--cameras',
-    '2',
-    '--tracklets-per-identity',
-    '1',
-    '--frames-per-tracklet',
-    '2',
-    '--height',
-    '16',
-    '--width',
-    '16',
-    '--quiet',
-  ];
+  const generate = ['datasets', 'generate', '--out', data, ...GENERATE];
   results.push(
     await refusedAndUnchanged(
       'datasets generate: manifest mismatch (other seed), user file inside',
