@@ -109,25 +109,37 @@ export function applyAugmentation(
   eraseValue = 0,
 ): void {
   const [red, green, blue] = NORMALIZED_BYTE as [Float32Array, Float32Array, Float32Array];
+  const [padRed, padGreen, padBlue] = [red[0] as number, green[0] as number, blue[0] as number];
   const shiftY = parameters.cropTop - padding;
   const shiftX = parameters.cropLeft - padding;
+  // Output columns [inside, insideEnd) read the image, the rest is padding; per row, no per-pixel branch.
+  const inside = parameters.flip ? Math.max(0, shiftX) : Math.max(0, -shiftX);
+  const insideEnd = parameters.flip ? Math.min(width, width + shiftX) : Math.min(width, width - shiftX);
+  const step = parameters.flip ? -3 : 3;
   for (let y = 0; y < height; y++) {
     const sourceY = y + shiftY;
-    const rowInside = sourceY >= 0 && sourceY < height;
-    for (let x = 0; x < width; x++) {
-      const croppedX = parameters.flip ? width - 1 - x : x;
-      const sourceX = croppedX + shiftX;
-      const target = offset + (y * width + x) * 3;
-      if (rowInside && sourceX >= 0 && sourceX < width) {
-        const source = (sourceY * width + sourceX) * 3;
+    const rowStart = offset + y * width * 3;
+    const rowInside = sourceY >= 0 && sourceY < height && inside < insideEnd;
+    const from = rowInside ? inside : width;
+    const to = rowInside ? insideEnd : width;
+    for (let target = rowStart, end = rowStart + from * 3; target < end; target += 3) {
+      out[target] = padRed;
+      out[target + 1] = padGreen;
+      out[target + 2] = padBlue;
+    }
+    if (rowInside) {
+      const firstX = parameters.flip ? width - 1 - from + shiftX : from + shiftX;
+      let source = (sourceY * width + firstX) * 3;
+      for (let target = rowStart + from * 3, end = rowStart + to * 3; target < end; target += 3, source += step) {
         out[target] = red[pixels[source] as number] as number;
         out[target + 1] = green[pixels[source + 1] as number] as number;
         out[target + 2] = blue[pixels[source + 2] as number] as number;
-      } else {
-        out[target] = red[0] as number;
-        out[target + 1] = green[0] as number;
-        out[target + 2] = blue[0] as number;
       }
+    }
+    for (let target = rowStart + to * 3, end = rowStart + width * 3; target < end; target += 3) {
+      out[target] = padRed;
+      out[target + 1] = padGreen;
+      out[target + 2] = padBlue;
     }
   }
   const erase = parameters.erase;

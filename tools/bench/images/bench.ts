@@ -1,11 +1,13 @@
 /**
  * Benchmark of the @vkd/datasets training image pipeline (createTrackletLoader: sharp decode → resize to 256×128 →
  * pad 10 + random crop → flip → ImageNet normalisation → random erasing, 'chunk' strategy, P×K batches of T frames)
- * against PIL + torchvision transforms in a 2-worker DataLoader (torch_pipeline.py) on the same files and batches,
- * in the same run, interleaved. Two scenarios: MARS-native 256×128 JPEGs (no resampling), and 128×64 JPEGs enlarged
- * to 256×128 (resize 'pillow' = bit-identical JS port, and 'sharp' = libvips on the pool).
- * Writes tools/bench/images/results/images.json.
- * Run: pnpm --filter @vkd/datasets build && npx tsx --conditions=@vkd/source tools/bench/images/bench.ts [--small]
+ * against PIL + torchvision transforms in a DataLoader (torch_pipeline.py) on the same files and batches, with the
+ * same number of workers (1, 2, …, all cores), in the same run, alternating ours / PyTorch. Ours also runs with
+ * `workers: 0` (no worker threads: decodes on the libuv pool, JS on the main thread). Two scenarios: MARS-native
+ * 256×128 JPEGs (no resampling), and 128×64 JPEGs enlarged to 256×128 (resize 'pillow' = bit-identical JS port, and
+ * 'sharp' = libvips). The load average is recorded before and after each scenario.
+ * Writes tools/bench/images/results/images.json (images-small.json with --small).
+ * Run: pnpm bench:images [--small]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +23,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const [height, width] = [256, 128];
 const framesPerTracklet = 8;
 const repeats = small ? 1 : 3;
+const allCores = os.availableParallelism();
+const workerCounts = [...new Set([1, 2, allCores])].sort((a, b) => a - b);
+const loadAverage = () => os.loadavg().map((v) => Number(v.toFixed(2)));
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vkd-bench-images-'));
 
 async function scenario(name: string, sourceSize: [number, number], resizeModes: ReadImageOptions['resize'][]) {
@@ -50,14 +55,14 @@ async function scenario(name: string, sourceSize: [number, number], resizeModes:
       frames: framesPerTracklet,
       height,
       width,
-      workers: 2,
       repeats: 1,
     }),
   );
-  const typescript: Record<string, number[]> = Object.fromEntries(resizeModes.map((mode) => [mode as string, []]));
-  const pytorch: number[] = [];
+  // keys: `${resize} w${workers}`; PyTorch: `w${workers}`
+  const typescript: Record<string, number[]> = {};
+  const pytorch: Record<string, number[]> = {};
   let pythonInfo: Record<string, unknown> = {};
-  const runTypescript = async (resize: ReadImageOptions['resize']) => {
+  const runTypescript = async (resize: ReadImageOptions['resize'], workers: number) => {
     const start = performance.now();
     let frames = 0;
     const loader = createTrackletLoader({
@@ -69,23 +74,44 @@ async function scenario(name: string, sourceSize: [number, number], resizeModes:
       augment: true,
       seed: 2,
       resize,
+      workers,
     });
     for await (const batch of loader) frames += batch.shape[0] * batch.shape[1];
     return frames / ((performance.now() - start) / 1000);
   };
-  await runTypescript(resizeModes[0]); // warm-up (sharp/libvips initialisation)
-  for (let repeat = 0; repeat < repeats; repeat++) {
-    for (const mode of resizeModes) typescript[mode as string]?.push(await runTypescript(mode));
+  const runPytorch = (workers: number) => {
     const output = JSON.parse(
-      execFileSync('/usr/bin/python3', [path.join(here, 'torch_pipeline.py'), config], { encoding: 'utf8' })
+      execFileSync('/usr/bin/python3', [path.join(here, 'torch_pipeline.py'), config, String(workers)], {
+        encoding: 'utf8',
+      })
         .trim()
         .split('\n')
         .pop() as string,
     );
-    pytorch.push(output.framesPerSecond[0]);
     pythonInfo = { torch: output.torch, torchvision: output.torchvision, threads: output.threads };
+    return output.framesPerSecond[0] as number;
+  };
+  const record = (table: Record<string, number[]>, key: string, value: number) => {
+    table[key] ??= [];
+    table[key].push(value);
+  };
+  const loadBefore = loadAverage();
+  await runTypescript(resizeModes[0], 1); // warm-up (sharp/libvips initialisation)
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const mode of resizeModes) record(typescript, `${mode} w0`, await runTypescript(mode, 0));
+    for (const workers of workerCounts) {
+      for (const mode of resizeModes) record(typescript, `${mode} w${workers}`, await runTypescript(mode, workers));
+      record(pytorch, `w${workers}`, runPytorch(workers));
+    }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  const summarise = (table: Record<string, number[]>) =>
+    Object.fromEntries(
+      Object.entries(table).map(([key, values]) => [
+        key,
+        { median: Number(median(values).toFixed(1)), runs: values.map((v) => Number(v.toFixed(1))) },
+      ]),
+    );
   const result = {
     scenario: name,
     sourceSize,
@@ -93,18 +119,16 @@ async function scenario(name: string, sourceSize: [number, number], resizeModes:
     framesPerRun: totalFrames,
     batch: '8 identities × 4 tracklets × 8 frames',
     generateSeconds: Number(generateSeconds.toFixed(2)),
-    typescriptFramesPerSecond: Object.fromEntries(
-      Object.entries(typescript).map(([mode, values]) => [
-        mode,
-        { median: Number(median(values).toFixed(1)), runs: values.map((v) => Number(v.toFixed(1))) },
-      ]),
-    ),
-    pytorchFramesPerSecond: {
-      median: Number(median(pytorch).toFixed(1)),
-      runs: pytorch.map((v) => Number(v.toFixed(1))),
-    },
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAverage(),
+    typescriptFramesPerSecond: summarise(typescript),
+    pytorchFramesPerSecond: summarise(pytorch),
+    // ours / PyTorch with the same number of workers (medians of this run)
     ratio: Object.fromEntries(
-      Object.entries(typescript).map(([mode, values]) => [mode, Number((median(values) / median(pytorch)).toFixed(2))]),
+      Object.entries(typescript).flatMap(([key, values]) => {
+        const reference = pytorch[key.split(' ')[1] as string];
+        return reference ? [[key, Number((median(values) / median(reference)).toFixed(2))]] : [];
+      }),
     ),
     python: pythonInfo,
   };
@@ -121,11 +145,11 @@ const results = {
   machine: {
     cpus: os.cpus().length,
     model: os.cpus()[0]?.model,
-    loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))),
+    loadAverageAtEnd: loadAverage(),
     node: process.version,
     uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
   },
-  note: 'Loader throughput only (the consumer does no work); TypeScript: createTrackletLoader defaults (concurrency 4, prefetch 2); PyTorch: DataLoader num_workers=2, same tracklets, batches and T.',
+  note: 'Loader throughput only (the consumer does no work). Keys "<resize> w<N>": createTrackletLoader with workers N (frame worker threads; w0 = none: libuv-pool decodes, JS on the main thread), prefetch 2; PyTorch "w<N>": DataLoader num_workers=N, same tracklets, batches and T. ratio = ours / PyTorch with the same N, medians of this run.',
   scenarios,
 };
 fs.mkdirSync(path.join(here, 'results'), { recursive: true });

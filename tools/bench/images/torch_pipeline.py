@@ -1,8 +1,8 @@
 """PyTorch reference for tools/bench/images: VKD's training image pipeline (data/misc.py) with PIL + torchvision in a
 DataLoader, over the same tracklets and batches as the TypeScript run.
 
-Input: a JSON file {"tracklets": [[path, ...], ...], "batches": [[index, ...], ...], "frames": T, "height": H,
-"width": W, "workers": 2, "repeats": R}. Prints one JSON line {"framesPerSecond": [...], "frames": n, ...}.
+Usage: torch_pipeline.py CONFIG WORKERS. CONFIG: a JSON file {"tracklets": [[path, ...], ...], "batches":
+[[index, ...], ...], "frames": T, "height": H, "width": W, "repeats": R}; WORKERS: DataLoader num_workers. Prints one JSON line {"framesPerSecond": [...], "frames": n, ...}.
 """
 import json
 import sys
@@ -66,7 +66,7 @@ def main():
     rates = []
     frames = 0
     for _ in range(config["repeats"]):
-        loader = torch.utils.data.DataLoader(dataset, batch_sampler=FixedBatches(config["batches"]), num_workers=config["workers"])
+        loader = torch.utils.data.DataLoader(dataset, batch_sampler=FixedBatches(config["batches"]), num_workers=int(sys.argv[2]))
         start = time.perf_counter()
         frames = 0
         for batch, _ in loader:

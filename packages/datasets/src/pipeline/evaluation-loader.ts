@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '@vkd/core';
 import type { Tracklet } from '../types';
 import type { ReadImageOptions } from './read-image';
-import { createTrackletLoader, type TrackletBatch } from './tracklet-loader';
+import { createTrackletLoader, type TrackletBatch, type TrackletLoaderOptions } from './tracklet-loader';
 
 /** Options of {@link createEvaluationLoader}. */
 export interface EvaluationLoaderOptions {
@@ -13,6 +13,10 @@ export interface EvaluationLoaderOptions {
   readonly imageSize: readonly [number, number];
   /** How frames are resized (`decodeImage`'s `resize`; default `'pillow'`, `'letterbox'` for ATRW). */
   readonly resize?: ReadImageOptions['resize'];
+  /** Frame worker threads (see `createTrackletLoader`'s `workers`; default all cores but one). */
+  readonly workers?: TrackletLoaderOptions['workers'];
+  /** Batches prepared ahead of the consumer (default 2). */
+  readonly prefetch?: TrackletLoaderOptions['prefetch'];
 }
 
 /**
@@ -46,5 +50,7 @@ export function createEvaluationLoader(
     augment: false,
     seed: 0,
     ...(options.resize ? { resize: options.resize } : {}),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
   });
 }

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError, createRandom } from '@vkd/core';
 import {
-  applyAugmentation,
   drawAugmentation,
   validateAugmentation,
   type AugmentationOptions,
@@ -9,14 +8,24 @@ import {
 } from '../augmentation';
 import { createConcurrencyLimit } from '../concurrency-limit';
 import { FRAME_STRATEGIES, groupByIdentity, selectFrames, type FrameRef, type FrameStrategy } from '../frame-sampler';
-import { bytesToFloat, NORMALIZED_BYTE } from '../image-normalization';
 import { mixSeed } from '../identity-sampler';
 import type { ReidDataset, Tracklet } from '../types';
-import { decodeImage, validateImageSize, type ReadImageOptions } from './read-image';
+import { loadFrameInto, type FrameJob, type FrameSettings } from './frame-job';
+import { acquireFrameWorkerPool, type FrameWorkerPool } from './frame-worker-pool';
+import { validateImageSize, type ReadImageOptions } from './read-image';
+
+/**
+ * Frame workers of a loader by default: all cores but one, which is left to the consumer (the training step), and at
+ * least one.
+ */
+export const DEFAULT_LOADER_WORKERS = Math.max(1, availableParallelism() - 1);
 
 /** One batch of tracklets. */
 export interface TrackletBatch {
-  /** `[B, T, H, W, 3]` float32, ImageNet-normalised RGB. */
+  /**
+   * `[B, T, H, W, 3]` float32, ImageNet-normalised RGB. With frame workers (`workers` ≥ 1) it is backed by a
+   * SharedArrayBuffer (the workers write into it; no copy).
+   */
   readonly frames: Float32Array;
   readonly shape: readonly [number, number, number, number, number];
   /** `[B]` identities of the anchor tracklets (train: 0..I-1). */
@@ -49,9 +58,18 @@ export interface TrackletLoaderOptions {
   readonly augmentation?: AugmentationOptions;
   /** Seed for frame choice and augmentation (default 0); batch `b` uses (seed, b), so results do not depend on timing. */
   readonly seed?: number;
-  /** Images decoded at once on the libuv pool (default `min(UV_THREADPOOL_SIZE or 4, 2·cores)`). */
+  /**
+   * Frame worker threads that decode, resize, augment and normalise (default {@link DEFAULT_LOADER_WORKERS}); each
+   * holds two frames at once (one decoding on the libuv pool while it augments the other). `0`: everything on the
+   * calling thread, decodes on the libuv pool (`concurrency`). Results are bit-identical for any value.
+   */
+  readonly workers?: number;
+  /**
+   * With `workers: 0`: images decoded at once on the libuv pool (default `min(UV_THREADPOOL_SIZE or 4, 2·cores)`).
+   * Ignored with workers.
+   */
   readonly concurrency?: number;
-  /** Batches prepared ahead of the consumer (default 2). */
+  /** Batches prepared ahead of the consumer, while it works on the current one (default 2). */
   readonly prefetch?: number;
   /** Resizing of frames that are not H×W: `'pillow'` (default, bit-identical to VKD) or `'sharp'` (faster). */
   readonly resize?: ReadImageOptions['resize'];
@@ -66,8 +84,11 @@ interface PlannedBatch {
 
 /**
  * Streams batches of decoded, augmented tracklets `[B, T, H, W, 3]`. Frame choice and augmentation of batch `b` are
- * drawn from (seed, b) before decoding, then frames are decoded by sharp on the libuv pool with at most
- * `concurrency` decodes in flight, `prefetch` batches ahead, so decoding overlaps training.
+ * drawn from (seed, b) on the calling thread before decoding; frames are then decoded (sharp), resized, augmented and
+ * normalised by `workers` worker threads, `prefetch` batches ahead, so decoding overlaps training. The workers are
+ * shared by the loaders of the process (the next epoch reuses them); they terminate 2 s after the last iteration
+ * ends (done, `break`, or an error), and idle workers never keep the process alive, so an iterator abandoned
+ * mid-epoch does not hang it.
  * @throws InvalidOptionError for bad options or indices; DatasetFormatError naming a frame that cannot be decoded.
  */
 export function createTrackletLoader(options: TrackletLoaderOptions): AsyncIterable<TrackletBatch> {
@@ -93,6 +114,13 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
   const defaultConcurrency = Math.min(Number(process.env.UV_THREADPOOL_SIZE) || 4, 2 * availableParallelism());
   const concurrency = options.concurrency ?? defaultConcurrency;
   const prefetch = options.prefetch ?? 2;
+  const workers = options.workers ?? DEFAULT_LOADER_WORKERS;
+  if (!Number.isInteger(workers) || workers < 0 || workers > 256)
+    throw new InvalidOptionError(
+      'createTrackletLoader.workers',
+      workers,
+      'Use an integer in 0..256 (0: no worker threads).',
+    );
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new InvalidOptionError('createTrackletLoader.concurrency', concurrency, 'Use an integer ≥ 1.');
   if (!Number.isInteger(prefetch) || prefetch < 0)
@@ -102,6 +130,13 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
   const byIdentity = options.strategy === 'multiview' ? groupByIdentity(tracklets) : undefined;
   const limit = createConcurrencyLimit(concurrency);
   const frameSize = (height as number) * (width as number) * 3;
+  const settings: FrameSettings = {
+    height: height as number,
+    width: width as number,
+    resize: options.resize ?? 'pillow',
+    padding: augmentation ? augmentation.padding : 0,
+    eraseValue: augmentation?.erasing ? augmentation.erasing.value : 0,
+  };
 
   const plan = (anchors: readonly number[], index: number): PlannedBatch => {
     const random = createRandom(mixSeed(seed, index));
@@ -130,35 +165,22 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
     return { index, anchors, frames, ...(augmentations ? { augmentations } : {}) };
   };
 
-  const load = async (batch: PlannedBatch): Promise<TrackletBatch> => {
+  const load = async (batch: PlannedBatch, pool: FrameWorkerPool | undefined): Promise<TrackletBatch> => {
     const steps = batch.frames[0]?.length ?? 0;
-    const out = new Float32Array(batch.anchors.length * steps * frameSize);
+    const floats = batch.anchors.length * steps * frameSize;
+    const shared = pool ? new SharedArrayBuffer(floats * Float32Array.BYTES_PER_ELEMENT) : undefined;
+    const out = shared ? new Float32Array(shared) : new Float32Array(floats);
     await Promise.all(
       batch.frames.flatMap((refs, sample) =>
-        refs.map((ref, step) =>
-          limit(async () => {
-            const path = (tracklets[ref.tracklet] as Tracklet).frames[ref.frame] as string;
-            const image = await decodeImage(path, {
-              height: height as number,
-              width: width as number,
-              resize: options.resize ?? 'pillow',
-            });
-            const offset = (sample * steps + step) * frameSize;
-            const parameters = batch.augmentations?.[sample]?.[step];
-            if (parameters && augmentation) {
-              applyAugmentation(
-                image.data,
-                height as number,
-                width as number,
-                parameters,
-                augmentation.padding,
-                out,
-                offset,
-                augmentation.erasing ? augmentation.erasing.value : 0,
-              );
-            } else bytesToFloat(image.data, out, offset, NORMALIZED_BYTE);
-          }),
-        ),
+        refs.map((ref, step) => {
+          const parameters = batch.augmentations?.[sample]?.[step];
+          const job: FrameJob = {
+            path: (tracklets[ref.tracklet] as Tracklet).frames[ref.frame] as string,
+            offset: (sample * steps + step) * frameSize,
+            ...(parameters ? { parameters } : {}),
+          };
+          return pool && shared ? pool.run(job, settings, shared) : limit(() => loadFrameInto(job, settings, out));
+        }),
       ),
     );
     const anchorTracklets = batch.anchors.map((anchor) => tracklets[anchor] as Tracklet);
@@ -176,22 +198,27 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
     async *[Symbol.asyncIterator]() {
       const iterator = options.batches[Symbol.iterator]();
       const queue: Promise<TrackletBatch>[] = [];
+      const pool = workers > 0 ? acquireFrameWorkerPool(workers) : undefined;
       let index = 0;
       const fill = () => {
         while (queue.length <= prefetch) {
           const next = iterator.next();
           if (next.done) return;
           const batchIndex = index++;
-          const pending = Promise.resolve().then(() => load(plan(next.value, batchIndex)));
+          const pending = Promise.resolve().then(() => load(plan(next.value, batchIndex), pool));
           pending.catch(() => undefined); // handled when awaited; avoids unhandled rejections of prefetched batches
           queue.push(pending);
         }
       };
-      fill();
-      while (queue.length > 0) {
-        const batch = await (queue.shift() as Promise<TrackletBatch>);
+      try {
         fill();
-        yield batch;
+        while (queue.length > 0) {
+          const batch = await (queue.shift() as Promise<TrackletBatch>);
+          fill();
+          yield batch;
+        }
+      } finally {
+        pool?.release();
       }
     },
   };

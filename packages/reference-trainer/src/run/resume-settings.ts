@@ -12,7 +12,7 @@ export interface RecordedStageSettings {
 
 /**
  * Settings that do not change what is trained (how often to evaluate or save, how many checkpoints to keep, the
- * resume switches, the evaluation batch size). `epochs` is compared separately: more epochs continue the run.
+ * resume switches, the evaluation batch size, activation recomputation). `epochs` is compared separately: more epochs continue the run.
  */
 const RESULT_NEUTRAL = new Set([
   'epochs',
@@ -23,6 +23,7 @@ const RESULT_NEUTRAL = new Set([
   'allowChanged',
   'force',
   'testBatch',
+  'recompute',
 ]);
 
 /** One setting that differs between a run and its `--resume`. */
