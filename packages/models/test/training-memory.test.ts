@@ -112,5 +112,5 @@ describe('training memory: progressive freeing and per-stage recomputation (cpu)
     expect(recompute).toBeLessThan(0.8 * progressive);
     tf.dispose(input);
     model.dispose();
-  });
+  }, 300_000);
 });
