@@ -24,6 +24,12 @@ export interface ForwardOptions {
   batchNorm?: 'moving' | 'batch-stats-frozen';
   /** Also return the layer4 feature maps (for Grad-CAM). */
   returnFeatureMaps?: boolean;
+  /**
+   * Activation recomputation (default false), for batches that do not fit otherwise: inside a gradient closure, a
+   * ResNet keeps only each stage's input and recomputes the stage's forward pass during the backward pass (same
+   * values and gradients; about one more forward pass of time). No effect without a tape or on other backbones.
+   */
+  recompute?: boolean;
 }
 
 /** Options of {@link ReidModel.forwardFromFeatureMaps}. */
@@ -167,10 +173,11 @@ class VkdReidModel implements ReidModel {
     }
   }
 
-  private context(mode: BatchNormMode): ForwardContext {
+  private context(mode: BatchNormMode, recompute = false): ForwardContext {
     const store = this.store;
     return {
       mode,
+      recompute,
       variable(name: string) {
         const found = store.get(name);
         if (!found) throw new Error(`internal: no variable ${name}`);
@@ -205,7 +212,9 @@ class VkdReidModel implements ReidModel {
         'Batch-statistics BatchNorm (training, or batchNorm "batch-stats-frozen") needs at least 2 frames: the BNNeck normalises over frames (PyTorch raises here too).',
       );
     }
-    const context = this.context(mode);
+    if (options.recompute !== undefined && typeof options.recompute !== 'boolean')
+      throw new InvalidOptionError('forward.options.recompute', options.recompute, 'Expected true or false.');
+    const context = this.context(mode, options.recompute ?? false);
     return tf.tidy(() => {
       const images = tf.reshape(frames, [tracklets * frameCount, height, width, 3]) as tf.Tensor4D;
       const featureMaps = this.network.forward(images, context);

@@ -21,6 +21,8 @@ export interface DistillStepOptions {
   seed?: number;
   /** `kdWeight` (α), `dpWeight` (β), `temperature` (τ), … passed to `vkdObjective` (defaults `VKD_WEIGHT_DEFAULTS`). */
   weights?: VkdObjectiveOptions;
+  /** Activation recomputation in the student's training pass (default false; see `TeacherStepOptions.recompute`). */
+  recompute?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface DistillStepOptions {
  *   ShapeMismatchError for a malformed batch, NonFiniteValueError for a NaN/Inf loss (update not applied).
  */
 export function distillStep(options: DistillStepOptions): TrainingStep<BatchArrays> {
-  const { teacher, student, optimizer, weights } = options;
+  const { teacher, student, optimizer, weights, recompute = false } = options;
   const studentFrames = options.studentFrames ?? 2;
   if (!(Number.isInteger(studentFrames) && studentFrames >= 1)) {
     throw new InvalidOptionError('distillStep.studentFrames', studentFrames, 'Use an integer >= 1 (VKD: 2).');
@@ -78,7 +80,7 @@ export function distillStep(options: DistillStepOptions): TrainingStep<BatchArra
             const [, , h, w, c] = frames.shape;
             const flat = tf.reshape(frames, [b * n, h, w, c]);
             const studentInput = tf.reshape(tf.gather(flat, subset), [b, studentFrames, h, w, c]);
-            const { embeddings, logits } = student.forward(studentInput, { training: true });
+            const { embeddings, logits } = student.forward(studentInput, { training: true, recompute });
             return vkdObjective({ teacher: teacherResult, student: { embeddings, logits }, labels }, weights);
           },
           'distillStep',

@@ -33,6 +33,7 @@ export async function minimizeObjective(
   where: string,
 ): Promise<{ total: number; losses: Record<string, number> }> {
   let names: string[] = [];
+  optimizer.prepare(variables);
   const saved = state.map((variable) => tf.clone(variable));
   const { values, grads } = tf.tidy(() => {
     let kept: tf.Tensor | undefined;

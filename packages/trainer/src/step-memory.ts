@@ -61,9 +61,14 @@ async function probe(run: () => tf.Tensor[]): Promise<Probe> {
  * slope between the two, the rest is the base. Costs two small passes at the real input size (seconds for a ResNet-50
  * at 256×128 on wasm); `model` is not changed.
  * @param imageSize `[H, W]` of the training frames.
+ * @param options `recompute`: measure the training pass with activation recomputation, as the steps will run it.
  * @throws InvalidOptionError for a bad image size.
  */
-export async function measureFrameMemory(model: ReidModel, imageSize: readonly [number, number]): Promise<FrameMemory> {
+export async function measureFrameMemory(
+  model: ReidModel,
+  imageSize: readonly [number, number],
+  options: { recompute?: boolean } = {},
+): Promise<FrameMemory> {
   const [height, width] = imageSize;
   if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) {
     throw new InvalidOptionError('measureFrameMemory.imageSize', imageSize, 'Expected [H, W], positive integers.');
@@ -76,7 +81,7 @@ export async function measureFrameMemory(model: ReidModel, imageSize: readonly [
       probe(() => {
         const { value, grads } = tf.variableGrads(() => {
           const input = randomFrames(frames, imageSize, frames);
-          const { embeddings, logits } = copy.forward(input, { training: true });
+          const { embeddings, logits } = copy.forward(input, { training: true, recompute: options.recompute ?? false });
           return tf.add(tf.sum(embeddings), tf.sum(logits)) as tf.Scalar;
         }, variables);
         return [value, ...Object.values(grads)];

@@ -12,6 +12,11 @@ export interface TeacherStepOptions {
   optimizer: AdamWithL2;
   /** Passed to `teacherObjective` (default: no label smoothing, soft-margin triplet, as the authors). */
   objective?: TeacherObjectiveOptions;
+  /**
+   * Activation recomputation (default false): the model keeps only each stage's input for the backward pass and
+   * recomputes the rest (ResNet; `ForwardOptions.recompute`): less memory per frame, about one more forward pass.
+   */
+  recompute?: boolean;
 }
 
 /**
@@ -21,7 +26,7 @@ export interface TeacherStepOptions {
  * @throws (from `run`) ShapeMismatchError for a malformed batch, NonFiniteValueError for a NaN/Inf loss.
  */
 export function teacherStep(options: TeacherStepOptions): TrainingStep<BatchArrays> {
-  const { model, optimizer, objective } = options;
+  const { model, optimizer, objective, recompute = false } = options;
   return {
     kind: 'teacher',
     model,
@@ -34,7 +39,7 @@ export function teacherStep(options: TeacherStepOptions): TrainingStep<BatchArra
           nonTrainableVariables(model),
           optimizer,
           () => {
-            const { embeddings, logits } = model.forward(frames, { training: true });
+            const { embeddings, logits } = model.forward(frames, { training: true, recompute });
             return teacherObjective({ embeddings, logits, labels }, objective);
           },
           'teacherStep',

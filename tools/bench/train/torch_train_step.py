@@ -8,6 +8,7 @@ Prints one JSON object on the last line.
 """
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -119,7 +120,9 @@ def main():
     print(json.dumps({**options, 'torch': torch.__version__, 'threads': torch.get_num_threads(),
                       'msPerStep': round(ms, 1), 'cpuMsPerStep': round(statistics.median(cpu_times)),
                       'loadAverage': [round(x, 2) for x in os.getloadavg()], 'imagesPerSecond': round(images / (ms / 1000), 2),
-                      'stepTimesMs': [round(x) for x in times]}))
+                      'stepTimesMs': [round(x) for x in times],
+                      # Peak resident set size of the process (Linux ru_maxrss is in KiB), as GNU time -v reports it.
+                      'peakRssMB': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 
 
 if __name__ == '__main__':

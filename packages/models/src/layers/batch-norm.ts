@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL } from '@vkd/core';
 import type { BatchNormTrainingAttrs, BatchNormTrainingGradAttrs } from '@vkd/core';
+import { gradientReleaser, releaseSaved } from './backward-release';
+import { legacyTrainingMemory } from './training-memory';
 
 /** PyTorch BatchNorm defaults, which the VKD checkpoints were trained with. */
 export const BATCH_NORM_EPSILON = 1e-5;
@@ -83,16 +85,26 @@ export function batchNormTrainingForward(
   tail: NormTail,
 ): BatchMoments & { value: tf.Tensor } {
   if (hasFusedKernel(BATCH_NORM_TRAINING_KERNEL)) {
-    const attrs: BatchNormTrainingAttrs = { epsilon: BATCH_NORM_EPSILON, relu: tail.relu };
-    const [value, mean, variance] = tf
+    const attrs: BatchNormTrainingAttrs = {
+      epsilon: BATCH_NORM_EPSILON,
+      relu: tail.relu,
+      momentum: BATCH_NORM_MOMENTUM,
+    };
+    const inputs = {
+      x,
+      weight,
+      bias,
+      ...(tail.shortcut ? { shortcut: tail.shortcut } : {}),
+      ...(update ? { runningMean: bn.runningMean, runningVar: bn.runningVar } : {}),
+    };
+    const [value, mean, variance, runningMean, runningVar] = tf
       .engine()
-      .runKernel(
-        BATCH_NORM_TRAINING_KERNEL,
-        { x, weight, bias, ...(tail.shortcut ? { shortcut: tail.shortcut } : {}) },
-        attrs as unknown as tf.NamedAttrMap,
-      ) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
-    if (update) updateMovingStatistics(bn, mean, variance, x.size / mean.size);
-    return { value, mean, variance };
+      .runKernel(BATCH_NORM_TRAINING_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    if (update) {
+      bn.runningMean.assign(runningMean as tf.Tensor);
+      bn.runningVar.assign(runningVar as tf.Tensor);
+    }
+    return { value: value as tf.Tensor, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }
   const rows = asRows(x);
   const count = rows.shape[0];
@@ -146,18 +158,25 @@ export function batchNormTrainingBackward(
         attrs as unknown as tf.NamedAttrMap,
       ) as tf.Tensor[];
   }
-  const dz = relu ? tf.mul(dy, tf.step(output as tf.Tensor)) : dy;
+  const dz = relu ? maskedGradient(dy, output as tf.Tensor) : dy;
   const dzRows = asRows(dz);
   const count = dzRows.shape[0];
   const centered = tf.sub(asRows(x), moments.mean);
   const invStd = tf.rsqrt(tf.add(moments.variance, BATCH_NORM_EPSILON));
   const scale = tf.mul(weight, invStd);
   const sumDz = columnSum(dzRows, count);
-  const sumDzCentered = columnSum(tf.mul(dzRows, centered), count);
-  // dx = scale·(dz − Σdz/M − centered·Σ(dz·centered)·invStd²/M)
+  const product = tf.mul(dzRows, centered);
+  const sumDzCentered = columnSum(product, count);
+  product.dispose();
+  // dx = scale·(dz − Σdz/M − centered·Σ(dz·centered)·invStd²/M), full-size temporaries freed as soon as consumed.
   const meanTerm = tf.mul(scale, tf.div(sumDz, count));
   const centeredTerm = tf.mul(scale, tf.mul(sumDzCentered, tf.div(tf.square(invStd), count)));
-  const dx = tf.sub(tf.sub(tf.mul(dzRows, scale), meanTerm), tf.mul(centered, centeredTerm));
+  const scaled = tf.mul(dzRows, scale);
+  if (dz !== dy && !hasShortcut) dz.dispose();
+  const shifted = replace(scaled, tf.sub(scaled, meanTerm));
+  const correction = replace(centered, tf.mul(centered, centeredTerm));
+  const dx = tf.sub(shifted, correction);
+  tf.dispose([shifted, correction]);
   const sumDzNormalised = tf.mul(sumDzCentered, invStd);
   const gradients = [tf.reshape(dx, x.shape), sumDzNormalised, sumDz];
   // dz may be the incoming dy itself: hand back a copy, so that the tape may dispose the two independently.
@@ -165,12 +184,20 @@ export function batchNormTrainingBackward(
   return gradients;
 }
 
+/** dy·[output > 0], the mask freed at once. */
+function maskedGradient(dy: tf.Tensor, output: tf.Tensor): tf.Tensor {
+  const mask = tf.step(output);
+  const masked = tf.mul(dy, mask);
+  mask.dispose();
+  return masked;
+}
+
 type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
 
 /**
  * Batch-statistics BatchNorm (+ shortcut, + ReLU) as one op with a hand-written backward: the tape keeps only the
- * input, the output (with a ReLU) and the [C] moments, instead of every intermediate of the normalisation and their
- * gradients. Safe inside `tf.variableGrads` / `optimizer.minimize` closures and `tf.tidy`.
+ * input, the output (with a ReLU) and the [C] moments (freed as soon as its backward ran), instead of every
+ * intermediate of the normalisation and their gradients. Safe inside `tf.variableGrads` / `optimizer.minimize` closures and `tf.tidy`.
  * @param x [..., C]. @returns same shape as `x` (caller disposes).
  */
 export function batchStatisticsNorm<T extends tf.Tensor>(
@@ -194,8 +221,9 @@ export function batchStatisticsNorm<T extends tf.Tensor>(
     save(tail.relu ? [input!, weight!, mean, variance, value] : [input!, weight!, mean, variance]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const releaseDy = gradientReleaser();
+        const gradients = tf.tidy(() => {
           const [savedInput, savedWeight, savedMean, savedVariance, savedOutput] = saved as [
             tf.Tensor,
             tf.Tensor,
@@ -205,7 +233,14 @@ export function batchStatisticsNorm<T extends tf.Tensor>(
           ];
           const moments = { mean: savedMean, variance: savedVariance };
           return batchNormTrainingBackward(dy, savedInput, savedOutput, moments, savedWeight, tail.relu, hasShortcut);
-        }),
+        });
+        // Freed as soon as used, unless benchmarking the old behaviour (see backward-release.ts).
+        if (!legacyTrainingMemory()) {
+          releaseDy(dy);
+          saved.forEach(releaseSaved);
+        }
+        return gradients;
+      },
     };
   }) as unknown as CustomGradFunction);
   const inputs: tf.Tensor[] = [x, bn.weight, bn.bias, ...(tail.shortcut ? [tail.shortcut] : [])];

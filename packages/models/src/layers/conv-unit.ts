@@ -7,6 +7,11 @@ import { batchNormSpecs, convSpecs, type ParameterSpec } from '../parameters';
 export interface ForwardContext {
   variable(name: string): tf.Variable;
   mode: BatchNormMode;
+  /**
+   * Training with a tape: recompute activations in the backward pass instead of keeping them (ResNet: per stage,
+   * saving only each stage's input; about one more forward pass of time). Other backbones ignore it.
+   */
+  recompute?: boolean;
 }
 
 /** A conv + BatchNorm pair: `<conv>.weight` (+ `<conv>.bias`) and `<bn>.{weight,bias,running_mean,running_var}`. */

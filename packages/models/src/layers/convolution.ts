@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { distinctTensors, gradientReleaser, releaseSaved } from './backward-release';
 import {
-  batchNorm,
-  batchNormTrainingBackward,
-  batchNormTrainingForward,
-  type BatchNormMode,
-  type BatchNormVariables,
-  type NormTail,
-} from './batch-norm';
+  recordFromSlots,
+  recordTensors,
+  trainingUnitBackward,
+  trainingUnitForward,
+  type TrainingUnit,
+  type UnitRecord,
+} from './conv-batch-norm-training';
+import { legacyTrainingMemory } from './training-memory';
+import { batchNorm, type BatchNormMode, type BatchNormVariables, type NormTail } from './batch-norm';
 
 /** A PyTorch `Conv2d` with symmetric padding, in NHWC / HWIO. */
 export interface ConvGeometry {
@@ -17,7 +20,7 @@ export interface ConvGeometry {
   dilation: number;
 }
 
-function tfPadding(padding: number): 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
+export function tfPadding(padding: number): 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
   return padding === 0
     ? 'valid'
     : [
@@ -90,8 +93,8 @@ type CustomGradFunction = Parameters<typeof tf.customGrad>[0];
 /**
  * Batch-statistics conv (no bias, no dilation) → BatchNorm (→ + shortcut) (→ ReLU) as ONE op with a hand-written
  * backward. The tape keeps x (the previous op's output, alive anyway), the conv output, the op's output (with a
- * ReLU) and the [C] moments, and the backward holds one gradient (dx) per op instead of one per intermediate: about a
- * quarter of the memory of conv, BatchNorm, add and ReLU as separate taped ops.
+ * ReLU) and the [C] moments, each freed as soon as the op's backward ran (as is the gradient it receives), instead of
+ * every intermediate of conv, BatchNorm, add and ReLU as separate taped ops alive until the backward pass ends.
  * @param x [N, H, W, Cin]. @returns [N, H', W', Cout] (caller disposes).
  */
 function fusedConvBatchNorm(
@@ -101,71 +104,87 @@ function fusedConvBatchNorm(
   update: boolean,
   tail: NormTail,
 ): tf.Tensor4D {
-  const { stride } = geometry;
-  const pad = tfPadding(geometry.padding);
-  const convolve = (input: tf.Tensor, filter: tf.Tensor) =>
-    tf.fused.conv2d({ x: input as tf.Tensor4D, filter: filter as tf.Tensor4D, strides: stride, pad });
+  const unit: TrainingUnit = {
+    filter: variables.filter as tf.Tensor4D,
+    bn: variables.bn,
+    stride: geometry.stride,
+    pad: tfPadding(geometry.padding),
+    relu: tail.relu,
+    hasShortcut: tail.shortcut !== undefined,
+  };
   if (!tf.engine().isTapeOn()) {
     // No gradient tape (e.g. a frozen teacher's forward outside a gradient closure): the forward alone.
-    return tf.tidy(
-      () =>
-        batchNormTrainingForward(
-          convolve(x, variables.filter),
-          variables.bn.weight,
-          variables.bn.bias,
-          variables.bn,
-          update,
-          tail,
-        ).value,
-    ) as tf.Tensor4D;
+    return tf.tidy(() => trainingUnitForward(x, unit, update, tail.shortcut as tf.Tensor4D, false).value);
   }
-  const hasShortcut = tail.shortcut !== undefined;
-  const unit = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [input, filter, weight, bias] = args as tf.Tensor[];
+  if (legacyTrainingMemory()) return legacyFusedConvBatchNorm(x, variables, unit, update, tail);
+  const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    const shortcut = hasShortcut ? (args[4] as tf.Tensor) : undefined;
-    const convolved = convolve(input!, filter!);
-    const { value, mean, variance } = batchNormTrainingForward(convolved, weight!, bias!, variables.bn, update, {
-      relu: tail.relu,
-      shortcut,
-    });
-    const kept = [input!, filter!, convolved, weight!, mean, variance];
-    save(tail.relu ? [...kept, value] : kept);
+    const shortcut = unit.hasShortcut ? (args[4] as tf.Tensor4D) : undefined;
+    const { value, record } = trainingUnitForward(args[0] as tf.Tensor4D, unit, update, shortcut, true);
+    const { list, slots } = distinctTensors(recordTensors(record));
+    save(list);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [savedInput, savedFilter, savedConvolved, savedWeight, savedMean, savedVariance, savedOutput] =
-            saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
-          const moments = { mean: savedMean, variance: savedVariance };
-          const [dConvolved, dWeight, dBias, dShortcut] = batchNormTrainingBackward(
-            dy,
-            savedConvolved,
-            savedOutput,
-            moments,
-            savedWeight,
-            tail.relu,
-            hasShortcut,
-          ) as [tf.Tensor4D, tf.Tensor, tf.Tensor, tf.Tensor?];
-          const dFilter = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: savedInput, dy: dConvolved }, {
-            strides: stride,
-            pad,
-            dataFormat: 'NHWC',
-            filterShape: savedFilter.shape,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor;
-          const dInput = tf.conv2dTranspose(dConvolved, savedFilter, savedInput.shape, stride, pad);
-          return [dInput, dFilter, dWeight, dBias, ...(dShortcut ? [dShortcut] : [])];
-        }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const releaseDy = gradientReleaser();
+        const savedRecord = recordFromSlots(saved, slots);
+        const gradients = trainingUnitBackward(dy, savedRecord, unit, true);
+        releaseDy(dy);
+        saved.forEach(releaseSaved);
+        const { input, filter, weight, bias, shortcut: dShortcut } = gradients;
+        return [input as tf.Tensor, filter, weight, bias, ...(dShortcut ? [dShortcut] : [])];
+      },
     };
   }) as unknown as CustomGradFunction);
-  const inputs: tf.Tensor[] = [
-    x,
-    variables.filter,
-    variables.bn.weight,
-    variables.bn.bias,
-    ...(tail.shortcut ? [tail.shortcut] : []),
-  ];
-  return unit(...inputs) as tf.Tensor4D;
+  return op(...opInputs(x, variables, tail)) as tf.Tensor4D;
+}
+
+function opInputs(x: tf.Tensor4D, variables: ConvBatchNormVariables, tail: NormTail): tf.Tensor[] {
+  return [x, variables.filter, variables.bn.weight, variables.bn.bias, ...(tail.shortcut ? [tail.shortcut] : [])];
+}
+
+/**
+ * The op before progressive freeing ({@link setLegacyTrainingMemory}): saves input, filter, conv output, weight,
+ * moments and output, all kept until the whole backward pass ends.
+ */
+function legacyFusedConvBatchNorm(
+  x: tf.Tensor4D,
+  variables: ConvBatchNormVariables,
+  unit: TrainingUnit,
+  update: boolean,
+  tail: NormTail,
+): tf.Tensor4D {
+  const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const shortcut = unit.hasShortcut ? (args[4] as tf.Tensor4D) : undefined;
+    const { value, record } = trainingUnitForward(args[0] as tf.Tensor4D, unit, update, shortcut, true);
+    const kept = [
+      record.input,
+      unit.filter,
+      record.convolved as tf.Tensor,
+      unit.bn.weight,
+      record.mean,
+      record.variance,
+    ];
+    save(unit.relu ? [...kept, value] : kept);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [input, , convolved, , mean, variance, output] = saved as tf.Tensor4D[];
+        const savedRecord: UnitRecord = {
+          input: input as tf.Tensor4D,
+          convolved: convolved as tf.Tensor4D,
+          mean: mean as unknown as tf.Tensor1D,
+          variance: variance as unknown as tf.Tensor1D,
+          ...(output ? { output } : {}),
+        };
+        const gradients = trainingUnitBackward(dy, savedRecord, unit, true);
+        const { input: dInput, filter, weight, bias, shortcut: dShortcut } = gradients;
+        return [dInput as tf.Tensor, filter, weight, bias, ...(dShortcut ? [dShortcut] : [])];
+      },
+    };
+  }) as unknown as CustomGradFunction);
+  return op(...opInputs(x, variables, tail)) as tf.Tensor4D;
 }
 
 /**

@@ -235,6 +235,13 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   },
   { key: 'augment', kind: 'boolean', default: true, description: 'pad+crop, flip, random erasing per frame' },
   {
+    key: 'recompute',
+    kind: 'boolean',
+    default: false,
+    description:
+      'activation recomputation: a ResNet keeps only each stage input for the backward pass and recomputes the rest (less memory per frame, about one more forward pass of time; same results)',
+  },
+  {
     key: 'evalEvery',
     kind: 'integer',
     min: 0,

@@ -50,6 +50,8 @@ export interface TrainingSettings {
   readonly gamma: number;
   readonly milestones: readonly number[];
   readonly augment: boolean;
+  /** `--recompute`: activation recomputation per ResNet stage (less memory, more time, same results). */
+  readonly recompute: boolean;
   readonly evalEvery: number;
   readonly saveEvery: number;
   readonly keepLast: number;
@@ -193,6 +195,7 @@ function trainingSettings(
           ? defaults.milestones.filter((m) => m < (options.epochs as number))
           : defaults.milestones,
     augment: pick('augment', true),
+    recompute: pick('recompute', false),
     evalEvery: pick('evalEvery', defaults.evaluateEvery),
     saveEvery: pick('saveEvery', defaults.evaluateEvery),
     keepLast: pick('keepLast', 3),

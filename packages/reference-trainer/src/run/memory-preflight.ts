@@ -6,8 +6,9 @@ import type { DataSettings, TrainingSettings } from '../config/stage-settings';
 import type { RunLog } from './run-log';
 
 /**
- * Above this share of the backend's total the preflight warns: on wasm the estimate is within −60 %…+15 % of the
- * measured heap (ResNet-18 128×64 / ResNet-50 256×128, tools/bench/train/results/step-memory.json).
+ * Above this share of the backend's total the preflight warns: on wasm the estimate is 0.9–1.2× the measured heap at
+ * batch 16 for ResNet-50 256×128 and 0.56× for ResNet-18 128×64, whose heap the batch-independent Adam update dominates
+ * (tools/bench/train/README.md, "Training memory per frame").
  */
 const NEAR_LIMIT = 0.8;
 const MB = 1024 ** 2;
@@ -83,6 +84,19 @@ function fittingBatch(
   return undefined;
 }
 
+/** With activation recomputation: `about X, fits` or `about X, still too much`; undefined where it changes nothing. */
+async function recomputeFits(
+  model: ReidModel,
+  data: DataSettings,
+  shape: StepShape,
+  limits: MemoryLimits,
+): Promise<string | undefined> {
+  const frameMemory = await measureFrameMemory(model, [data.height, data.width], { recompute: true });
+  const bytes = estimateStepBytes(frameMemory, shape);
+  if (overLimit(bytes, limits)) return undefined;
+  return `${size(frameMemory.trainingBytesPerFrame)} per frame, about ${size(bytes.totalBytes)}: fits`;
+}
+
 /**
  * The batch-memory preflight, run once before training: measures the bytes per frame of this model and input size on
  * the active backend (`measureFrameMemory`), prints them with the batch's estimate and the backend's limit, and
@@ -98,7 +112,8 @@ export async function checkBatchMemory(
   batch: StageBatch,
   log: RunLog,
 ): Promise<BatchMemory> {
-  const frameMemory = await measureFrameMemory(model, [data.height, data.width]);
+  const recompute = batch.training.recompute;
+  const frameMemory = await measureFrameMemory(model, [data.height, data.width], { recompute });
   const limits = memoryLimits();
   const shape = shapeOf(batch, frameMemory);
   const bytes = estimateStepBytes(frameMemory, shape);
@@ -119,8 +134,10 @@ export async function checkBatchMemory(
       over === 'total'
         ? `about ${size(bytes.totalBytes)}, more than the ${limits.description}`
         : `a single tensor of ${size(bytes.largestTensorBytes)}, more than the ${limits.description}`;
+    const withRecompute = recompute ? undefined : await recomputeFits(model, data, shape, limits);
     const changes = [
-      `run it on a device with more memory (--device webgpu or --device tensorflow on a GPU with at least ${size(bytes.totalBytes * 1.1)})`,
+      ...(withRecompute ? [`add --recompute (${withRecompute}; about one more forward pass of time per step)`] : []),
+      `${withRecompute ? 'or ' : ''}run it on a device with more memory (--device webgpu or --device tensorflow on a GPU with at least ${size(bytes.totalBytes * 1.1)})`,
       fit
         ? `or a smaller batch: --identities-per-batch ${fit.p}${fit.n !== n ? ` --frames-per-tracklet ${fit.n}` : ''} ` +
           `(${fit.frames} frames, about ${size(fit.bytes.totalBytes)}) fits; --identities-per-batch (now ${p}) and ` +

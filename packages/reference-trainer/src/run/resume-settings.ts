@@ -12,8 +12,8 @@ export interface RecordedStageSettings {
 
 /**
  * Settings that do not change what is trained (how often to evaluate or save, how many checkpoints to keep, the
- * resume switches, the evaluation batch size, the loaders' worker threads and read-ahead). `epochs` is compared
- * separately: more epochs continue the run.
+ * resume switches, the evaluation batch size, activation recomputation, the loaders' worker threads and read-ahead).
+ * `epochs` is compared separately: more epochs continue the run.
  */
 const RESULT_NEUTRAL = new Set([
   'epochs',
@@ -24,6 +24,7 @@ const RESULT_NEUTRAL = new Set([
   'allowChanged',
   'force',
   'testBatch',
+  'recompute',
   'workers',
   'prefetch',
 ]);

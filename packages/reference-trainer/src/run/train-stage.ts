@@ -250,7 +250,7 @@ export async function trainTeacher(
   const optimizer = adamWithL2({ learningRate: training.learningRate, weightDecay: training.weightDecay });
   try {
     return await fitStage(
-      teacherStep({ model, optimizer }),
+      teacherStep({ model, optimizer, recompute: training.recompute }),
       model,
       dataset,
       data,
@@ -289,6 +289,7 @@ export async function distillStudent(
     optimizer,
     studentFrames: training.studentFrames,
     seed: data.seed,
+    recompute: training.recompute,
     weights: {
       kdWeight: training.kdWeight,
       dpWeight: training.dpWeight,

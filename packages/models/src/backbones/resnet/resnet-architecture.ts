@@ -3,6 +3,8 @@ import { convUnit as unit, unitForward, unitSpecs, type ConvUnit, type ForwardCo
 import type { ParameterSpec } from '../../parameters';
 import type { ReidModelConfig } from '../../model-options';
 import { bamForward, bamSpecs } from '../../attention/bam';
+import { legacyTrainingMemory } from '../../layers/training-memory';
+import { recomputedStageTraining, residualBlockTraining } from './residual-training';
 
 /** A torchvision BasicBlock (2 units) or Bottleneck (3 units, v1.5: stride on the 3×3). */
 export interface ResidualBlock {
@@ -118,8 +120,13 @@ export function resnetForward(
   const stem = unitForward(images, architecture.stem, context, { relu: true, inputIsData: true });
   // PyTorch MaxPool2d(3, 2, padding=1): symmetric padding, floor rounding.
   let x = tf.maxPool(stem, 3, 2, 1, 'floor');
+  // Training with a tape: blocks (or, with `recompute`, whole stages) as custom ops that free memory as they go.
+  const custom = context.mode !== 'moving' && tf.engine().isTapeOn() && !legacyTrainingMemory();
+  const update = context.mode === 'batch-update';
   for (const stage of architecture.stages) {
-    for (const block of stage.blocks) x = blockForward(x, block, context);
+    if (custom && context.recompute) x = recomputedStageTraining(x, stage.blocks, context, update);
+    else if (custom) for (const block of stage.blocks) x = residualBlockTraining(x, block, context, update);
+    else for (const block of stage.blocks) x = blockForward(x, block, context);
     if (stage.bam) x = bamForward(x, stage.bam.prefix, context);
   }
   return x;
