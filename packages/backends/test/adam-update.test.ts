@@ -86,4 +86,32 @@ describe.each(Object.keys(BACKENDS))('VkdAdamUpdate on %s vs the update composed
       });
     },
   );
+
+  it('updates every value of a tensor larger than one WebGPU dispatch dimension holds (64·65535 + 5)', async () => {
+    const size = 64 * 65535 + 5;
+    const f = Math.fround;
+    // w = 1, g = 0.5, m = v = 0: every output value is the same, so a value the dispatch missed shows.
+    const g = f(0.5 + f(f(ATTRS.weightDecay) * 1));
+    const m = f(f(1 - ATTRS.beta1) * g);
+    const v = f(f(1 - ATTRS.beta2) * f(g * g));
+    const w = f(1 + f(f(-ATTRS.stepSize) * f(m / f(f(f(Math.sqrt(v)) / f(ATTRS.rootCorrection2)) + f(ATTRS.epsilon)))));
+    const outputs = tf.tidy(
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            ADAM_UPDATE_KERNEL,
+            { weights: tf.ones([size]), gradient: tf.fill([size], 0.5), m: tf.zeros([size]), v: tf.zeros([size]) },
+            ATTRS as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[],
+    );
+    const values = await Promise.all(outputs.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(outputs);
+    [w, m, v].forEach((want, i) => {
+      const got = values[i]!;
+      let wrong = 0;
+      for (let j = 0; j < size; j++) if (Math.abs(got[j]! - want) > 1e-6 * Math.abs(want)) wrong++;
+      expect(wrong, ['weights', 'm', 'v'][i]).toBe(0);
+    });
+  });
 });

@@ -9,8 +9,10 @@
  * BatchNorm with batch statistics, then an optional residual add and ReLU, in one kernel:
  * `y = relu?((x − mean)·(weight/√(variance + epsilon)) + bias + shortcut?)`, with mean and variance (biased, two-pass)
  * over every axis but the last.
- * Inputs `{ x, weight, bias, shortcut? }` (shortcut: same shape as x); attrs {@link BatchNormTrainingAttrs};
- * outputs `[y, mean, variance]`.
+ * Inputs `{ x, weight, bias, shortcut?, runningMean?, runningVar? }` (shortcut: same shape as x; the moving
+ * statistics both or neither); attrs {@link BatchNormTrainingAttrs}; outputs `[y, mean, variance]`, then with the moving
+ * statistics their updated values `[runningMean', runningVar']` (PyTorch's rule: `r ← (1 − momentum)·r +
+ * momentum·batch`, with the unbiased batch variance `variance·M/(M − 1)` when M > 1).
  */
 export const BATCH_NORM_TRAINING_KERNEL = 'VkdBatchNormTraining';
 
@@ -18,6 +20,8 @@ export interface BatchNormTrainingAttrs {
   epsilon: number;
   /** Apply a ReLU last. */
   relu: boolean;
+  /** Weight of the batch in the moving statistics (used when they are inputs). */
+  momentum: number;
 }
 
 /**
@@ -29,7 +33,7 @@ export interface BatchNormTrainingAttrs {
  */
 export const BATCH_NORM_TRAINING_GRAD_KERNEL = 'VkdBatchNormTrainingGrad';
 
-export interface BatchNormTrainingGradAttrs extends BatchNormTrainingAttrs {
+export interface BatchNormTrainingGradAttrs extends Omit<BatchNormTrainingAttrs, 'momentum'> {
   /** The forward pass had a shortcut: also output its gradient. */
   shortcut: boolean;
 }

@@ -16,7 +16,7 @@ export type { BatchNormMode } from './layers/batch-norm';
 export type { ReidModelOptions, ReidModelConfig, BackboneName, AttentionName } from './model-options';
 export type { ParameterLayout, ParameterSpec, ParameterInit } from './parameters';
 export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM } from './layers/batch-norm';
-export { setLegacyTrainingMemory } from './layers/training-memory';
+export { setLegacyTrainingMemory, setRecomputeConvolutions } from './layers/training-memory';
 export {
   parseSafetensors,
   encodeSafetensors,

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeak, scaledDifference, useBackend } from '@vkd/testing';
 import { createReidModel, type ReidModel } from '../src';
-import { setLegacyTrainingMemory } from '../src/layers/training-memory';
+import { setLegacyTrainingMemory, setRecomputeConvolutions } from '../src/layers/training-memory';
 
 // Progressive freeing (residual blocks as custom ops that release saved tensors and gradients as the backward pass
 // goes) and activation recomputation per stage (`recompute`) against the old per-unit ops (`setLegacyTrainingMemory`):
 // same outputs, gradients and moving statistics; no leaks; a lower peak of live bytes during the backward pass.
 
-type Path = 'legacy' | 'progressive' | 'recompute';
+type Path = 'legacy' | 'progressive' | 'recompute' | 'recompute-conv';
 
 function frames(seed: number): tf.Tensor4D {
   return tf.randomNormal([4, 32, 16, 3], 0, 1, 'float32', seed) as tf.Tensor4D;
@@ -17,6 +17,7 @@ function frames(seed: number): tf.Tensor4D {
 /** Loss Σ emb·R1 + Σ logits·R2 (random weights: every output element matters), its gradients and the BN state. */
 function trainPass(model: ReidModel, path: Path, input: tf.Tensor4D): tf.Tensor[] {
   setLegacyTrainingMemory(path === 'legacy');
+  setRecomputeConvolutions(path === 'recompute-conv');
   try {
     return tf.tidy(() => {
       const variables = model.trainableVariables();
@@ -31,6 +32,7 @@ function trainPass(model: ReidModel, path: Path, input: tf.Tensor4D): tf.Tensor[
     });
   } finally {
     setLegacyTrainingMemory(false);
+    setRecomputeConvolutions(false);
   }
 }
 
@@ -47,14 +49,14 @@ describe('training memory: progressive freeing and per-stage recomputation (cpu)
     '$backbone: loss, every gradient and the updated moving statistics equal the old ops (≤ 1e-5)',
     async (options) => {
       const input = frames(1);
-      const results: Record<Path, tf.Tensor[]> = { legacy: [], progressive: [], recompute: [] };
-      for (const path of ['legacy', 'progressive', 'recompute'] as const) {
+      const results: Record<Path, tf.Tensor[]> = { legacy: [], progressive: [], recompute: [], 'recompute-conv': [] };
+      for (const path of ['legacy', 'progressive', 'recompute', 'recompute-conv'] as const) {
         // Same start for every path: batch-update changes the moving statistics.
         const model = createReidModel({ ...options, numIdentities: 5, seed: 3 });
         results[path] = trainPass(model, path, input);
         model.dispose();
       }
-      for (const path of ['progressive', 'recompute'] as const) {
+      for (const path of ['progressive', 'recompute', 'recompute-conv'] as const) {
         expect(results[path].length).toBe(results.legacy.length);
         for (let index = 0; index < results.legacy.length; index++) {
           const expected = await (results.legacy[index] as tf.Tensor).data();
@@ -66,14 +68,17 @@ describe('training memory: progressive freeing and per-stage recomputation (cpu)
     },
   );
 
-  it.each(['progressive', 'recompute'] as const)('%s: no tensor leaks, forward or train pass', async (path) => {
-    const model = createReidModel({ backbone: 'resnet18', baseWidth: 8, numIdentities: 5 });
-    const input = frames(2);
-    await expectNoLeak(() => trainPass(model, path, input));
-    await expectNoLeak(() => model.forward(input, { training: true, recompute: path === 'recompute' }));
-    tf.dispose(input);
-    model.dispose();
-  });
+  it.each(['progressive', 'recompute', 'recompute-conv'] as const)(
+    '%s: no tensor leaks, forward or train pass',
+    async (path) => {
+      const model = createReidModel({ backbone: 'resnet18', baseWidth: 8, numIdentities: 5 });
+      const input = frames(2);
+      await expectNoLeak(() => trainPass(model, path, input));
+      await expectNoLeak(() => model.forward(input, { training: true, recompute: path === 'recompute' }));
+      tf.dispose(input);
+      model.dispose();
+    },
+  );
 
   it('leaves a dy passed by the caller alive (tf.grad with an explicit dy)', () => {
     const model = createReidModel({ backbone: 'resnet18', baseWidth: 8, numIdentities: 5 });
@@ -112,5 +117,5 @@ describe('training memory: progressive freeing and per-stage recomputation (cpu)
     expect(recompute).toBeLessThan(0.8 * progressive);
     tf.dispose(input);
     model.dispose();
-  });
+  }, 300_000);
 });

@@ -1,6 +1,7 @@
 import { access, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_LOADER_WORKERS } from '@vkd/datasets/node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands';
@@ -50,6 +51,8 @@ beforeAll(async () => {
     '1',
     '--heatmaps',
     '2',
+    '--prefetch',
+    '1',
     '--out',
     out,
   ]);
@@ -83,6 +86,8 @@ describe('vkd demo --quick (end to end)', () => {
       expect(model?.perCamera?.length).toBe(8);
     }
     expect(metrics.settings).toMatchObject({ backend: 'wasm', command: 'vkd demo --quick' });
+    // --prefetch reaches the demo's loader settings (the ones evaluateRun and trainingLoaderFor pass on).
+    expect(metrics.settings.data).toMatchObject({ workers: DEFAULT_LOADER_WORKERS, prefetch: 1 });
   });
 
   it('writes checkpoints, logs, models and a report with real PNGs', async () => {

@@ -1,23 +1,26 @@
 // Training memory per frame, ours vs PyTorch CPU, same machine, same run → tools/bench/train/results/memory.json.
 // Ours (`step-memory.ts`, one process per configuration: the wasm heap never shrinks): the wasm heap and the top of
 // the highest tensor buffer after teacher steps of batch 8 and 16, configurations `old` (training ops before
-// progressive freeing), `new`, `recompute` (new + activation recomputation per ResNet stage), with step times.
+// progressive freeing), `new`, `recompute` (new + activation recomputation per ResNet stage), `recompute-conv` (new,
+// conv outputs recomputed per unit instead of kept), with step times.
 // PyTorch (`torch_train_step.py`, Debian python3-torch, 2 threads, one process per batch): peak RSS at batch 8 and 16.
 // Per frame = (batch 16 − batch 8) / 8. Run it alone (it takes the machine for ~10 minutes):
-//   flock /work/notes/bench.lock node tools/bench/train/run-memory.mjs [--only resnet18]
+//   flock /work/notes/bench.lock node tools/bench/train/run-memory.mjs [--only resnet18] [--out FILE]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './bundle.mjs';
 
 const HERE = join(ROOT, 'tools/bench/train');
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const argument = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const only = argument('--only');
+const outFile = argument('--out') ?? join(HERE, 'results/memory.json');
 const MODELS = [
   { backbone: 'resnet50', height: 256, width: 128 },
   { backbone: 'resnet18', height: 128, width: 64 },
 ].filter((model) => only === undefined || model.backbone === only);
-const CONFIGURATIONS = ['old', 'new', 'recompute'];
+const CONFIGURATIONS = ['old', 'new', 'recompute', 'recompute-conv'];
 const BATCHES = [8, 16];
 
 const round = (value, digits = 1) => (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits);
@@ -97,10 +100,14 @@ for (const model of MODELS) {
       loadAverage: torch16.loadAverage,
     },
     ours: rows,
-    // Time cost of recomputation: recompute / new step time (same process setup, same run).
+    // Time cost of recomputation: step time / new's (same process setup, same run).
     recomputeTimeRatio: {
       8: round(byName.recompute.stepSeconds[8] / byName.new.stepSeconds[8], 2),
       16: round(byName.recompute.stepSeconds[16] / byName.new.stepSeconds[16], 2),
+    },
+    recomputeConvTimeRatio: {
+      8: round(byName['recompute-conv'].stepSeconds[8] / byName.new.stepSeconds[8], 2),
+      16: round(byName['recompute-conv'].stepSeconds[16] / byName.new.stepSeconds[16], 2),
     },
   });
 }
@@ -108,9 +115,9 @@ for (const model of MODELS) {
 const report = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverageAtEnd: load() },
-  note: 'Per frame = (batch 16 − batch 8) / 8. Ours: wasm heap (HEAPU8.length; grows in steps of up to 20 % / 96 MiB, so coarse) and the top of the highest tensor buffer (byte-exact, fragmentation included); PyTorch: peak RSS (ru_maxrss), 2 threads. vsTorch* = ours / PyTorch per-frame growth (target ≤ 1.0). recomputeTimeRatio = step time recompute / new.',
+  note: 'Per frame = (batch 16 − batch 8) / 8. Ours: wasm heap (HEAPU8.length; grows in steps of up to 20 % / 96 MiB, so coarse) and the top of the highest tensor buffer (byte-exact, fragmentation included); PyTorch: peak RSS (ru_maxrss), 2 threads. vsTorch* = ours / PyTorch per-frame growth (target ≤ 1.0). recomputeTimeRatio / recomputeConvTimeRatio = step time of recompute / recompute-conv over new.',
   results,
 };
-mkdirSync(join(HERE, 'results'), { recursive: true });
-writeFileSync(join(HERE, 'results/memory.json'), `${JSON.stringify(report, null, 2)}\n`);
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
 console.log(JSON.stringify(report, null, 2));

@@ -17,10 +17,30 @@ function rowsAndChannels(x: TensorInfo): RowsAndChannels {
 
 /** The inputs and attributes of `VkdBatchNormTraining` (@vkd/core's fused-kernels), as its implementations read them. */
 export function batchNormTrainingArguments({ inputs, attrs }: KernelArguments) {
-  const { x, weight, bias, shortcut } = inputs as NamedTensorInfoMap as Record<'x' | 'weight' | 'bias', TensorInfo> & {
-    shortcut?: TensorInfo;
+  const { x, weight, bias, shortcut, runningMean, runningVar } = inputs as NamedTensorInfoMap as Record<
+    'x' | 'weight' | 'bias',
+    TensorInfo
+  > &
+    Partial<Record<'shortcut' | 'runningMean' | 'runningVar', TensorInfo>>;
+  const a = attrs as unknown as BatchNormTrainingAttrs;
+  const shape = rowsAndChannels(x);
+  const moving =
+    runningMean !== undefined && runningVar !== undefined
+      ? { runningMean, runningVar, ...movingStatisticsFactors(a.momentum, shape.rows) }
+      : undefined;
+  return { x, weight, bias, shortcut, moving, epsilon: a.epsilon, relu: a.relu, ...shape };
+}
+
+/**
+ * Float32 factors of PyTorch's moving-statistics update `r ← keep·r + take·batch` (batch variance × unbiased), as the
+ * composed ops round them.
+ */
+function movingStatisticsFactors(momentum: number, rows: number) {
+  return {
+    keep: Math.fround(1 - momentum),
+    take: Math.fround(momentum),
+    unbiased: rows > 1 ? Math.fround(rows / (rows - 1)) : 1,
   };
-  return { x, weight, bias, shortcut, ...(attrs as unknown as BatchNormTrainingAttrs), ...rowsAndChannels(x) };
 }
 
 /** The inputs and attributes of `VkdBatchNormTrainingGrad`. @throws Error when `relu` comes without the output y. */

@@ -1,4 +1,4 @@
-import type { KernelFunc } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { batchNormTrainingArguments } from './fused-kernel-arguments';
 import { WasmNormEngine } from './wasm-norm-engine';
 
@@ -25,11 +25,12 @@ export function inverseStandardDeviation(variance: number, epsilon: number): num
  */
 export function createWasmBatchNormTrainingKernel(kernelName: string): KernelFunc {
   return (args) => {
-    const { x, weight, bias, shortcut, epsilon, relu, rows, channels: cols } = batchNormTrainingArguments(args);
+    const { x, weight, bias, shortcut, moving, epsilon, relu, rows, channels: cols } = batchNormTrainingArguments(args);
     const engine = normEngineOf(args.backend, kernelName);
     const y = engine.output([...x.shape]);
     const mean = engine.output([cols]);
     const variance = engine.output([cols]);
+    const movingOutputs = moving ? [engine.output([cols]), engine.output([cols])] : [];
     const [meanAt, varianceAt] = [engine.pointer(mean), engine.pointer(variance)];
     try {
       const scale = engine.allocate(cols);
@@ -55,9 +56,21 @@ export function createWasmBatchNormTrainingKernel(kernelName: string): KernelFun
         rows,
         cols,
       );
+      if (moving) {
+        const f = Math.fround;
+        const [meanValues, runningMeans, runningVars, newMeans, newVars] = [
+          meanAt,
+          ...[moving.runningMean, moving.runningVar, ...movingOutputs].map((t) => engine.pointer(t as TensorInfo)),
+        ].map((p) => engine.view(p, cols)) as Float32Array[];
+        for (let c = 0; c < cols; c++) {
+          const batchVariance = moving.unbiased === 1 ? varianceValues[c]! : f(varianceValues[c]! * moving.unbiased);
+          newMeans![c] = f(runningMeans![c]! * moving.keep) + f(meanValues![c]! * moving.take);
+          newVars![c] = f(runningVars![c]! * moving.keep) + f(batchVariance * moving.take);
+        }
+      }
     } finally {
       engine.release();
     }
-    return [y, mean, variance];
+    return [y, mean, variance, ...movingOutputs];
   };
 }

@@ -1,4 +1,4 @@
-import type { KernelFunc } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { batchNormTrainingArguments } from './fused-kernel-arguments';
 import { ElementwiseProgram, runColumnSums, runProgram } from './webgpu-fused-programs';
 
@@ -9,7 +9,7 @@ import { ElementwiseProgram, runColumnSums, runProgram } from './webgpu-fused-pr
 export function createWebGpuBatchNormTrainingKernel(): KernelFunc {
   return (args) => {
     const { backend } = args;
-    const { x, weight, bias, shortcut, epsilon, relu, rows, channels } = batchNormTrainingArguments(args);
+    const { x, weight, bias, shortcut, moving, epsilon, relu, rows, channels } = batchNormTrainingArguments(args);
     const mean = runColumnSums(backend, 'mean', [x], rows, channels, 1 / rows);
     const variance = runColumnSums(backend, 'variance', [x, mean], rows, channels, 1 / rows);
     const program = new ElementwiseProgram(
@@ -24,6 +24,28 @@ export function createWebGpuBatchNormTrainingKernel(): KernelFunc {
     );
     const inputsOfProgram = [x, mean, variance, weight, bias, ...(shortcut ? [shortcut] : [])];
     const value = runProgram(backend, program, inputsOfProgram, channels, [epsilon]);
-    return [value, mean, variance];
+    if (!moving) return [value, mean, variance];
+    // PyTorch's moving-statistics update, in the composed ops' order: keep·r + take·(batch·factor).
+    const blend = (key: string, running: TensorInfo, batch: TensorInfo, factor: number) =>
+      runProgram(
+        backend,
+        new ElementwiseProgram(
+          `vkdBatchNormMoving_${key}`,
+          ['running', 'batch'],
+          [channels],
+          ['keep', 'take', 'factor'],
+          'value = running[c] * uniforms.keep + (batch[c] * uniforms.factor) * uniforms.take;',
+        ),
+        [running, batch],
+        channels,
+        [moving.keep, moving.take, factor],
+      );
+    return [
+      value,
+      mean,
+      variance,
+      blend('mean', moving.runningMean, mean, 1),
+      blend('variance', moving.runningVar, variance, moving.unbiased),
+    ];
   };
 }

@@ -15,7 +15,7 @@ export interface EvaluationLoaderOptions {
   readonly resize?: ReadImageOptions['resize'];
   /** Frame worker threads (see `createTrackletLoader`'s `workers`; default all cores but one). */
   readonly workers?: TrackletLoaderOptions['workers'];
-  /** Batches prepared ahead of the consumer (default 2). */
+  /** Batches prepared ahead of the consumer (see `createTrackletLoader`'s `prefetch`). */
   readonly prefetch?: TrackletLoaderOptions['prefetch'];
 }
 

@@ -20,6 +20,12 @@ import { validateImageSize, type ReadImageOptions } from './read-image';
  */
 export const DEFAULT_LOADER_WORKERS = Math.max(1, availableParallelism() - 1);
 
+/** Most frame worker threads a loader takes (`workers`). */
+export const MAX_LOADER_WORKERS = 256;
+
+/** Batches a loader prepares ahead of its consumer by default (`prefetch`). */
+export const DEFAULT_LOADER_PREFETCH = 2;
+
 /** One batch of tracklets. */
 export interface TrackletBatch {
   /**
@@ -69,7 +75,7 @@ export interface TrackletLoaderOptions {
    * Ignored with workers.
    */
   readonly concurrency?: number;
-  /** Batches prepared ahead of the consumer, while it works on the current one (default 2). */
+  /** Batches prepared ahead of the consumer, while it works on the current one (default {@link DEFAULT_LOADER_PREFETCH}). */
   readonly prefetch?: number;
   /** Resizing of frames that are not H×W: `'pillow'` (default, bit-identical to VKD) or `'sharp'` (faster). */
   readonly resize?: ReadImageOptions['resize'];
@@ -113,13 +119,13 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
     throw new InvalidOptionError('createTrackletLoader.framesPerTracklet', framesPerTracklet, 'Use an integer ≥ 1.');
   const defaultConcurrency = Math.min(Number(process.env.UV_THREADPOOL_SIZE) || 4, 2 * availableParallelism());
   const concurrency = options.concurrency ?? defaultConcurrency;
-  const prefetch = options.prefetch ?? 2;
+  const prefetch = options.prefetch ?? DEFAULT_LOADER_PREFETCH;
   const workers = options.workers ?? DEFAULT_LOADER_WORKERS;
-  if (!Number.isInteger(workers) || workers < 0 || workers > 256)
+  if (!Number.isInteger(workers) || workers < 0 || workers > MAX_LOADER_WORKERS)
     throw new InvalidOptionError(
       'createTrackletLoader.workers',
       workers,
-      'Use an integer in 0..256 (0: no worker threads).',
+      `Use an integer in 0..${MAX_LOADER_WORKERS} (0: no worker threads).`,
     );
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new InvalidOptionError('createTrackletLoader.concurrency', concurrency, 'Use an integer ≥ 1.');

@@ -85,16 +85,26 @@ export function batchNormTrainingForward(
   tail: NormTail,
 ): BatchMoments & { value: tf.Tensor } {
   if (hasFusedKernel(BATCH_NORM_TRAINING_KERNEL)) {
-    const attrs: BatchNormTrainingAttrs = { epsilon: BATCH_NORM_EPSILON, relu: tail.relu };
-    const [value, mean, variance] = tf
+    const attrs: BatchNormTrainingAttrs = {
+      epsilon: BATCH_NORM_EPSILON,
+      relu: tail.relu,
+      momentum: BATCH_NORM_MOMENTUM,
+    };
+    const inputs = {
+      x,
+      weight,
+      bias,
+      ...(tail.shortcut ? { shortcut: tail.shortcut } : {}),
+      ...(update ? { runningMean: bn.runningMean, runningVar: bn.runningVar } : {}),
+    };
+    const [value, mean, variance, runningMean, runningVar] = tf
       .engine()
-      .runKernel(
-        BATCH_NORM_TRAINING_KERNEL,
-        { x, weight, bias, ...(tail.shortcut ? { shortcut: tail.shortcut } : {}) },
-        attrs as unknown as tf.NamedAttrMap,
-      ) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
-    if (update) updateMovingStatistics(bn, mean, variance, x.size / mean.size);
-    return { value, mean, variance };
+      .runKernel(BATCH_NORM_TRAINING_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    if (update) {
+      bn.runningMean.assign(runningMean as tf.Tensor);
+      bn.runningVar.assign(runningVar as tf.Tensor);
+    }
+    return { value: value as tf.Tensor, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }
   const rows = asRows(x);
   const count = rows.shape[0];

@@ -14,3 +14,19 @@ export function setLegacyTrainingMemory(enabled: boolean): void {
 export function legacyTrainingMemory(): boolean {
   return legacy;
 }
+
+let recomputeConvolutions = false;
+
+/**
+ * Benchmark switch: `true` makes the residual-block ops keep no conv outputs and recompute each in the backward pass
+ * from the saved conv input and filter (one more convolution per unit, less memory per frame), to measure that trade
+ * against `recompute` (per stage) in `tools/bench/train/step-memory.ts`. Not for training.
+ */
+export function setRecomputeConvolutions(enabled: boolean): void {
+  recomputeConvolutions = enabled;
+}
+
+/** Whether {@link setRecomputeConvolutions} is on. */
+export function recomputingConvolutions(): boolean {
+  return recomputeConvolutions;
+}

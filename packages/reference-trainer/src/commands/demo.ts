@@ -2,7 +2,7 @@ import { MAX_SEED } from '@vkd/core';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeLine, type CommandDefinition } from '../cli/command';
-import { GENERAL_OPTIONS } from '../config/option-groups';
+import { GENERAL_OPTIONS, LOADER_OPTIONS } from '../config/option-groups';
 import type { OptionValue, OptionValues } from '../options/option-spec';
 import { seedList } from '../options/seed-list';
 import { presetValues } from '../config/presets';
@@ -51,6 +51,7 @@ export const demoCommand: CommandDefinition = {
   ],
   options: [
     ...GENERAL_OPTIONS,
+    ...LOADER_OPTIONS,
     { key: 'out', alias: 'o', kind: 'path', placeholder: 'dir', default: 'runs/demo', description: 'output directory' },
     {
       key: 'quick',
@@ -117,6 +118,8 @@ export const demoCommand: CommandDefinition = {
       root: join(out, RUN_FILES.data),
       seed: options.seed as number,
       testBatch: 32,
+      workers: options.workers,
+      prefetch: options.prefetch,
     };
     const data = dataSettings(common);
     const model = modelSettings(common);
@@ -225,6 +228,7 @@ export const demoCommand: CommandDefinition = {
           heatmaps: options.heatmaps as number,
           dataset,
           imageSize: [data.height, data.width],
+          loader: data,
           teacher,
           student,
           log,

@@ -7,6 +7,7 @@ import {
   DATA_OPTIONS,
   DISTILL_OPTIONS,
   GENERAL_OPTIONS,
+  LOADER_OPTIONS,
   OUTPUT_OPTIONS,
   TRAINING_OPTIONS,
 } from '../config/option-groups';
@@ -49,6 +50,7 @@ export const distillCommand: CommandDefinition = {
     ...GENERAL_OPTIONS,
     ...OUTPUT_OPTIONS,
     ...DATA_OPTIONS,
+    ...LOADER_OPTIONS,
     ...TRAINING_OPTIONS,
     ...DISTILL_OPTIONS,
     {

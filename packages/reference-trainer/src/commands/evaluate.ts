@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { InvalidOptionError } from '@vkd/core';
 import { loadReidModel } from '@vkd/models';
 import type { CommandDefinition } from '../cli/command';
-import { DATA_OPTIONS, GENERAL_OPTIONS, OUTPUT_OPTIONS } from '../config/option-groups';
+import { DATA_OPTIONS, GENERAL_OPTIONS, LOADER_OPTIONS, OUTPUT_OPTIONS } from '../config/option-groups';
 import { dataSettings } from '../config/stage-settings';
 import { requireOption } from '../options/resolve-options';
 import { formatModelTable, formatPerCamera } from '../report/comparison-table';
@@ -39,6 +39,7 @@ export const evaluateCommand: CommandDefinition = {
     ...GENERAL_OPTIONS,
     ...OUTPUT_OPTIONS,
     ...DATA_OPTIONS,
+    ...LOADER_OPTIONS,
     {
       key: 'model',
       kind: 'path',

@@ -4,7 +4,7 @@ import { createEvaluationLoader } from '@vkd/datasets/node';
 import { loadReidModel } from '@vkd/models';
 import { extractFeatures } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
-import { DATA_OPTIONS, GENERAL_OPTIONS } from '../config/option-groups';
+import { DATA_OPTIONS, GENERAL_OPTIONS, LOADER_OPTIONS } from '../config/option-groups';
 import { dataSettings } from '../config/stage-settings';
 import { requireOption } from '../options/resolve-options';
 import { activateDevice } from '../run/activate-device';
@@ -35,6 +35,7 @@ export const indexCommand: CommandDefinition = {
   options: [
     ...GENERAL_OPTIONS,
     ...DATA_OPTIONS,
+    ...LOADER_OPTIONS,
     {
       key: 'model',
       kind: 'path',
@@ -101,6 +102,8 @@ export const indexCommand: CommandDefinition = {
               framesPerTracklet: data.testFrames,
               trackletsPerBatch: data.testBatch,
               imageSize: [data.height, data.width],
+              workers: data.workers,
+              prefetch: data.prefetch,
             },
           ),
           { onBatch: ({ frames }) => bar.tick(frames, frames) },

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { ReidDataset } from '@vkd/datasets';
 import type { CommandDefinition } from '../cli/command';
-import { GENERAL_OPTIONS } from '../config/option-groups';
+import { GENERAL_OPTIONS, LOADER_OPTIONS } from '../config/option-groups';
+import { loaderSettings } from '../config/stage-settings';
 import { requireOption } from '../options/resolve-options';
 import { activateDevice } from '../run/activate-device';
 import { reportRun } from '../run/report-run';
@@ -23,6 +24,7 @@ export const reportCommand: CommandDefinition = {
   examples: ['vkd report --run runs/demo', 'vkd report --run runs/demo --out /tmp/report --heatmaps 0'],
   options: [
     ...GENERAL_OPTIONS,
+    ...LOADER_OPTIONS,
     {
       key: 'run',
       kind: 'path',
@@ -86,6 +88,7 @@ export const reportCommand: CommandDefinition = {
       ...(dataset ? { dataset } : {}),
       ...(datasetProblem ? { datasetProblem } : {}),
       ...(height && width ? { imageSize: [height, width] as const } : {}),
+      loader: loaderSettings(options),
       log,
     });
     for (const chart of report.charts) log.info(`chart: ${displayPath(io.cwd, chart)}`);

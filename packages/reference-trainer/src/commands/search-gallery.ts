@@ -6,7 +6,8 @@ import { createEvaluationLoader } from '@vkd/datasets/node';
 import { loadReidModel } from '@vkd/models';
 import { extractFeatures } from '@vkd/trainer';
 import type { CommandDefinition } from '../cli/command';
-import { GENERAL_OPTIONS } from '../config/option-groups';
+import { GENERAL_OPTIONS, LOADER_OPTIONS } from '../config/option-groups';
+import { loaderSettings } from '../config/stage-settings';
 import { requireOption } from '../options/resolve-options';
 import { writeRankedGrid } from '../report/ranked-grid';
 import { activateDevice } from '../run/activate-device';
@@ -57,6 +58,7 @@ export const searchCommand: CommandDefinition = {
   positionals: { min: 0, max: 63, names: '[FILE…] (more query images)' },
   options: [
     ...GENERAL_OPTIONS.filter((option) => option.key !== 'seed'),
+    ...LOADER_OPTIONS,
     { key: 'db', kind: 'path', placeholder: 'dir', description: 'gallery database directory (vkd index)' },
     { key: 'model', kind: 'path', placeholder: 'dir', description: 'model directory the gallery was indexed with' },
     { key: 'image', kind: 'path', placeholder: 'file', description: 'query image (more as further arguments)' },
@@ -136,6 +138,7 @@ export const searchCommand: CommandDefinition = {
             framesPerTracklet: images.length,
             trackletsPerBatch: 1,
             imageSize: [height, width],
+            ...loaderSettings(options),
           }),
         );
         const filter: SearchFilter =

@@ -5,6 +5,7 @@ import type { CommandDefinition } from '../cli/command';
 import {
   DATA_OPTIONS,
   GENERAL_OPTIONS,
+  LOADER_OPTIONS,
   MODEL_OPTIONS,
   OUTPUT_OPTIONS,
   TEACHER_OPTIONS,
@@ -48,6 +49,7 @@ export const trainTeacherCommand: CommandDefinition = {
     ...GENERAL_OPTIONS,
     ...OUTPUT_OPTIONS,
     ...DATA_OPTIONS,
+    ...LOADER_OPTIONS,
     ...MODEL_OPTIONS,
     ...TRAINING_OPTIONS,
     ...TEACHER_OPTIONS,

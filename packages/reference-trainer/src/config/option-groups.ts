@@ -1,6 +1,7 @@
 import { MAX_SEED } from '@vkd/core';
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
+import { DEFAULT_LOADER_PREFETCH, DEFAULT_LOADER_WORKERS, MAX_LOADER_WORKERS } from '@vkd/datasets/node';
 import { ATTENTION_NAMES, backboneChoices, backbonesWithAttention } from '@vkd/models';
 import { AUTHORS_SEED, DISTILL_DEFAULTS, TEACHER_DEFAULTS } from '@vkd/trainer';
 import type { OptionSpec } from '../options/option-spec';
@@ -129,6 +130,32 @@ export const DATA_OPTIONS: readonly OptionSpec[] = [
     max: 1024,
     default: 32,
     description: 'tracklets per feature-extraction batch',
+  },
+];
+
+/**
+ * How the loaders read frames (`createTrackletLoader`'s `workers` and `prefetch`). Batches are bit-identical for any
+ * values, so they are not result-changing settings: `--resume` accepts a change of them.
+ */
+export const LOADER_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'workers',
+    kind: 'integer',
+    min: 0,
+    max: MAX_LOADER_WORKERS,
+    placeholder: 'n',
+    description:
+      `frame worker threads that decode, resize and augment images; 0: none (decodes on the libuv pool, the rest on ` +
+      `the main thread); same results for any value (default: all cores but one, ${DEFAULT_LOADER_WORKERS} here)`,
+  },
+  {
+    key: 'prefetch',
+    kind: 'integer',
+    min: 0,
+    placeholder: 'n',
+    default: DEFAULT_LOADER_PREFETCH,
+    description:
+      'batches read ahead while the model works on the current one (each holds its frames in memory); same results for any value',
   },
 ];
 

@@ -1,13 +1,23 @@
 import { InvalidOptionError } from '@vkd/core';
 import { datasetNames } from '@vkd/datasets';
+import { DEFAULT_LOADER_PREFETCH, DEFAULT_LOADER_WORKERS } from '@vkd/datasets/node';
 import { checkBackboneAttention, resolveBackboneName, type AttentionName, type BackboneName } from '@vkd/models';
 import { DISTILL_DEFAULTS, teacherDefaultsFor } from '@vkd/trainer';
 import { flagName, keyFromFlag, type OptionValues } from '../options/option-spec';
 import { resolveImagenetStart, type ImagenetStart } from './imagenet-start';
 import { requireOption } from '../options/resolve-options';
 
+/**
+ * `--workers` / `--prefetch`: how the loaders read frames (`createTrackletLoader`'s options of the same names). Batches
+ * are bit-identical for any values; recorded in settings.json but not compared by `--resume`.
+ */
+export interface LoaderSettings {
+  readonly workers: number;
+  readonly prefetch: number;
+}
+
 /** Data and model settings shared by every stage. */
-export interface DataSettings {
+export interface DataSettings extends LoaderSettings {
   readonly dataset: string;
   readonly root: string;
   /** `--skip-bad-frames`: frames that cannot be decoded are left out when the dataset is loaded. */
@@ -75,6 +85,14 @@ export interface DistillSettings extends TrainingSettings {
   readonly generationLrDecay: number;
 }
 
+/** Loader settings from resolved options; unset: the loader's defaults (all cores but one, 2 batches ahead). */
+export function loaderSettings(options: OptionValues): LoaderSettings {
+  return {
+    workers: (options.workers as number | undefined) ?? DEFAULT_LOADER_WORKERS,
+    prefetch: (options.prefetch as number | undefined) ?? DEFAULT_LOADER_PREFETCH,
+  };
+}
+
 /**
  * Data settings from resolved options.
  * @throws InvalidOptionError when `--dataset` or `--root` is missing.
@@ -100,6 +118,7 @@ export function dataSettings(options: OptionValues): DataSettings {
     testFrames: options.testFrames as number,
     testBatch: options.testBatch as number,
     seed: options.seed as number,
+    ...loaderSettings(options),
   };
 }
 

@@ -99,12 +99,16 @@ export async function evaluateRunWithFeatures(
       return model.forward(input, options);
     },
   };
-  // ATRW letterboxes its frames at test time as in training (the dataset table's `resize`).
+  // ATRW letterboxes its frames at test time as in training (the dataset table's `resize`); --workers, --prefetch.
   const resize = findDatasetEntry(data.dataset)?.resize;
   const report = await evaluateModel(counting, dataset, {
-    batches: resize
-      ? (tracklets, request) => createEvaluationLoader(tracklets, { ...request, resize })
-      : createEvaluationLoader,
+    batches: (tracklets, request) =>
+      createEvaluationLoader(tracklets, {
+        ...request,
+        ...(resize ? { resize } : {}),
+        workers: data.workers,
+        prefetch: data.prefetch,
+      }),
     imageSize: [data.height, data.width],
     framesPerTracklet: data.testFrames,
     framesPerBatch: data.testBatch * data.testFrames,

@@ -6,7 +6,7 @@ import { readEvaluationLog } from '../report/read-evaluation-log';
 import { readLossLog } from '../report/read-loss-log';
 import type { EvaluationPoint, LossPoint, RunMetrics } from '../report/run-metrics';
 import { writeReport, type ReportImage, type ReportOutput } from '../report/write-report';
-import type { DataSettings } from '../config/stage-settings';
+import type { DataSettings, LoaderSettings } from '../config/stage-settings';
 import { evaluateRunWithFeatures } from './evaluate-run';
 import { protocolFeatures } from './evaluation-features';
 import { writeHeatmaps } from './heatmaps';
@@ -27,6 +27,8 @@ export interface ReportRunOptions {
   readonly datasetProblem?: string;
   /** Input size when the models do not record theirs (the run's settings). */
   readonly imageSize?: readonly [number, number];
+  /** `--workers` / `--prefetch` of the loader that evaluates for the ranked results. */
+  readonly loader: LoaderSettings;
   /** Models already in memory; otherwise the run's model directories (`locateRun`) are loaded when present. */
   readonly teacher?: ReidModel;
   readonly student?: ReidModel;
@@ -133,6 +135,7 @@ async function rankedPictures(
       testFrames: settings.testFrames ?? recorded?.training?.testFrames ?? 8,
       testBatch: settings.testBatch ?? 32,
       seed: settings.seed ?? 0,
+      ...options.loader,
     };
     const label = given || found.student ? 'student' : found.model ? 'model' : 'teacher';
     const { report } = await evaluateRunWithFeatures(

@@ -12,7 +12,8 @@ export interface RecordedStageSettings {
 
 /**
  * Settings that do not change what is trained (how often to evaluate or save, how many checkpoints to keep, the
- * resume switches, the evaluation batch size, activation recomputation). `epochs` is compared separately: more epochs continue the run.
+ * resume switches, the evaluation batch size, activation recomputation, the loaders' worker threads and read-ahead).
+ * `epochs` is compared separately: more epochs continue the run.
  */
 const RESULT_NEUTRAL = new Set([
   'epochs',
@@ -24,6 +25,8 @@ const RESULT_NEUTRAL = new Set([
   'force',
   'testBatch',
   'recompute',
+  'workers',
+  'prefetch',
 ]);
 
 /** One setting that differs between a run and its `--resume`. */

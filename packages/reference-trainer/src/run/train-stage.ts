@@ -30,6 +30,7 @@ import {
   frameStrategyOf,
   type DataSettings,
   type DistillSettings,
+  type LoaderSettings,
   type TrainingSettings,
 } from '../config/stage-settings';
 import { BEST_CHECKPOINT_METRIC } from './evaluation-hook';
@@ -150,7 +151,7 @@ async function fitStage(
   await run.record(settingsPath);
   // The dataset's random-erasing aspect (VeRi, ATRW: 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize.
   const epochData = createTrainingData({
-    loader: trainingLoaderFor(data.dataset),
+    loader: trainingLoaderFor(data.dataset, data),
     tracklets: dataset.train,
     identitiesPerBatch: training.identitiesPerBatch,
     instancesPerIdentity: training.instancesPerIdentity,
@@ -296,9 +297,13 @@ export async function distillStudent(
 
 /**
  * The training loader of a dataset: `createTrackletLoader` with the table's random-erasing aspect (VeRi, ATRW:
- * 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize (ATRW: letterbox).
+ * 0.7–1.4; persons: the augmentation's default 0.3–3.3) and resize (ATRW: letterbox), and `--workers` / `--prefetch`
+ * (default: the loader's).
  */
-export function trainingLoaderFor(datasetName: string): TrainingLoader<TrackletBatch> {
+export function trainingLoaderFor(
+  datasetName: string,
+  loader: Partial<LoaderSettings> = {},
+): TrainingLoader<TrackletBatch> {
   const entry = findDatasetEntry(datasetName);
   const erasingAspect = entry?.erasingAspect;
   const resize = entry?.resize;
@@ -307,5 +312,7 @@ export function trainingLoaderFor(datasetName: string): TrainingLoader<TrackletB
       ...request,
       ...(erasingAspect ? { augmentation: { erasing: { aspect: erasingAspect } } } : {}),
       ...(resize ? { resize } : {}),
+      ...(loader.workers === undefined ? {} : { workers: loader.workers }),
+      ...(loader.prefetch === undefined ? {} : { prefetch: loader.prefetch }),
     });
 }

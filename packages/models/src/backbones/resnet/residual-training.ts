@@ -11,6 +11,7 @@ import {
   type UnitRecord,
 } from '../../layers/conv-batch-norm-training';
 import { tfPadding } from '../../layers/convolution';
+import { recomputingConvolutions } from '../../layers/training-memory';
 import type { ResidualBlock } from './resnet-architecture';
 
 // Training (batch-statistics) passes of residual blocks as custom ops with hand-written backward passes:
@@ -65,13 +66,16 @@ function blockForward(
   block: BlockUnits,
   update: boolean,
 ): { value: tf.Tensor4D; records: UnitRecord[] } {
-  const downsample = block.downsample ? trainingUnitForward(x, block.downsample, update, undefined, true) : undefined;
+  const keepConvolved = !recomputingConvolutions();
+  const downsample = block.downsample
+    ? trainingUnitForward(x, block.downsample, update, undefined, keepConvolved)
+    : undefined;
   const shortcut = downsample ? downsample.value : x;
   const records: UnitRecord[] = [];
   const last = block.units.length - 1;
   let value = x;
   block.units.forEach((unit, index) => {
-    const step = trainingUnitForward(value, unit, update, index === last ? shortcut : undefined, true);
+    const step = trainingUnitForward(value, unit, update, index === last ? shortcut : undefined, keepConvolved);
     records.push(step.record);
     value = step.value;
   });
