@@ -53,6 +53,8 @@ describe('the --eval-every hook names metrics as metrics.json does', () => {
     testFrames: 2,
     testBatch: 16,
     seed: 0,
+    workers: 0,
+    prefetch: 0,
   };
   const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: { CI: 'true' }, cwd: tmpdir() };
 
