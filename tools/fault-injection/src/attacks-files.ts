@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { VkdError } from '../../../packages/core/src/index';
 import { loadDataset } from '../../../packages/datasets/src/index';
@@ -9,6 +8,7 @@ import { readImage } from '../../../packages/datasets/src/node';
 import { loadSharp } from '../../../packages/datasets/src/sharp-module';
 import { writeNpy } from '../../../packages/metrics/src/npy';
 import { parseSafetensors } from '../../../packages/models/src/index';
+import { workFolder } from './attacks';
 import type { AttackResult } from './harness';
 import { refusedInProcess } from './in-process';
 
@@ -63,7 +63,7 @@ async function jpeg(path: string, width = 8, height = 8): Promise<void> {
 
 /** `vkd-metrics` on damaged and malformed inputs (in this process). */
 export async function metricsInputs(): Promise<AttackResult[]> {
-  const base = await mkdtemp(join(tmpdir(), 'vkd-fault-metrics-'));
+  const base = await workFolder('metrics');
   const file = (name: string) => join(base, name);
   const query = Float32Array.from({ length: 4 * 3 }, (_, index) => Math.sin(index));
   const gallery = Float32Array.from({ length: 6 * 3 }, (_, index) => Math.cos(index));
@@ -157,7 +157,7 @@ export async function metricsInputs(): Promise<AttackResult[]> {
 
 /** Damaged images, MAT files and safetensors headers through the readers, and loader layouts (in this process). */
 export async function damagedFilesAndLayouts(): Promise<AttackResult[]> {
-  const base = await mkdtemp(join(tmpdir(), 'vkd-fault-files-'));
+  const base = await workFolder('files');
   const results: AttackResult[] = [];
   // Images.
   const good = join(base, 'good.jpg');

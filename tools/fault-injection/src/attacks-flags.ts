@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COMMANDS } from '../../../packages/reference-trainer/src/cli/commands';
 import { flagName } from '../../../packages/reference-trainer/src/options/option-spec';
+import { workFolder } from './attacks';
 import type { AttackResult } from './harness';
 import { refusedInProcess } from './in-process';
 
@@ -18,7 +18,7 @@ export interface FlagTargets {
  * option or file, before any work.
  */
 export async function badFlagsAndConfigs(targets: FlagTargets): Promise<AttackResult[]> {
-  const base = await mkdtemp(join(tmpdir(), 'vkd-fault-flags-'));
+  const base = await workFolder('flags');
   const out = join(base, 'out');
   // Small settings first (a flag given twice takes the last value): were an attack accepted, it would train briefly.
   const small = ['--device', 'cpu', '--quiet', '--epochs', '1', '--height', '16', '--width', '16'];
