@@ -183,6 +183,15 @@ describe('resolveOptions', () => {
     ).toThrow(/Invalid learning-rate in run.yaml: -1. Must be ≥ 0/);
   });
 
+  // Before: `{"learning-rate": 1e-3, "learningRate": 2e-4}` took whichever came last, silently.
+  it('rejects one option set twice in a config file under its two spellings', () => {
+    const file = { path: '/x/run.json', values: { 'learning-rate': 1e-3, learningRate: 2e-4 } };
+    expect(() => resolveOptions(SPECS, { file, flags: {} })).toThrow(InvalidOptionError);
+    expect(() => resolveOptions(SPECS, { file, flags: {} })).toThrow(
+      'Invalid learningRate in run.json: 0.0002. run.json also sets this option as "learning-rate" (kebab-case and camelCase name the same option): keep one of the two.',
+    );
+  });
+
   it('rejects unknown and flag-only keys in a config file, listing the valid keys', () => {
     expect(() => resolveOptions(SPECS, { file: { path: '/x/run.yaml', values: { lr: 1 } }, flags: {} })).toThrow(
       /Unknown key in run.yaml "lr". Expected one of: .*"learningRate"/,

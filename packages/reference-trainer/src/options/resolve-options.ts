@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { UnknownKeyError } from '@vkd/core';
+import { InvalidOptionError, UnknownKeyError } from '@vkd/core';
 import { MissingOptionError } from './missing-option-error';
 import { coerceOptionValue } from './coerce-option-value';
 import { keyFromFlag, type OptionSpec, type OptionValue, type OptionValues } from './option-spec';
@@ -17,7 +17,8 @@ export interface OptionSources {
 /**
  * Merges and validates option values: defaults < preset < config file < flags.
  * @returns every option of `specs` that has a value (given or default).
- * @throws UnknownKeyError for a config key no option has; InvalidOptionError naming the key and the file.
+ * @throws UnknownKeyError for a config key no option has; InvalidOptionError naming the key and the file (also for
+ *   one option set under both spellings, `learning-rate` and `learningRate`).
  */
 export function resolveOptions(specs: readonly OptionSpec[], sources: OptionSources): OptionValues {
   const byKey = new Map(specs.map((spec) => [spec.key, spec]));
@@ -34,10 +35,19 @@ export function resolveOptions(specs: readonly OptionSpec[], sources: OptionSour
   if (sources.file) {
     const fileName = basename(sources.file.path);
     const allowed = specs.filter((spec) => !spec.flagOnly).map((spec) => spec.key);
+    const spelled = new Map<string, string>(); // option key → the file's spelling of it
     for (const [rawKey, raw] of Object.entries(sources.file.values)) {
       const key = rawKey.includes('-') ? keyFromFlag(rawKey) : rawKey;
       const spec = byKey.get(key);
       if (!spec || spec.flagOnly) throw new UnknownKeyError(`key in ${fileName}`, rawKey, allowed);
+      const earlier = spelled.get(key);
+      if (earlier !== undefined)
+        throw new InvalidOptionError(
+          `${rawKey} in ${fileName}`,
+          raw,
+          `${fileName} also sets this option as "${earlier}" (kebab-case and camelCase name the same option): keep one of the two.`,
+        );
+      spelled.set(key, rawKey);
       if (raw === null || raw === undefined) continue;
       values[key] = coerceOptionValue(spec, raw, `${rawKey} in ${fileName}`);
       level.set(key, 2);
