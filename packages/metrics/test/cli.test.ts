@@ -123,6 +123,26 @@ describe('vkd-metrics CLI', () => {
       expect(firstBad.code, first).toBe(1);
       expect(firstBad.stderr, first).toContain(`cams-bad.txt:1: --query-cams: "${first}" is not an integer.`);
     }
+    // A header with two identity (or camera) columns is ambiguous: an error naming both, never the first taken silently
+    // (`id,pid,camid` with a row index in `id` would rank by the wrong labels).
+    fs.writeFileSync(
+      file('g-two-ids.csv'),
+      `id,pid,camid\n${Array.from(galleryIds, (id, i) => `${i},${id},${galleryCams[i]}`).join('\n')}\n`,
+    );
+    const twoIds = run([...base, '--gallery-labels', file('g-two-ids.csv')]);
+    expect(twoIds.code).toBe(1);
+    expect(twoIds.stderr).toContain(
+      'g-two-ids.csv:1: --gallery-labels: the header names 2 identity columns ("id", "pid"); keep one of identity|pid|id and rename or remove the others.',
+    );
+    fs.writeFileSync(file('g-two-cams.csv'), 'pid,cam,camid\n1,0,2\n');
+    expect(run([...base, '--gallery-labels', file('g-two-cams.csv')]).stderr).toContain(
+      'g-two-cams.csv:1: --gallery-labels: the header names 2 camera columns ("cam", "camid")',
+    );
+    // A row with the wrong number of cells names the option and says that quoted commas are not read.
+    fs.writeFileSync(file('g-quoted.csv'), 'name,pid,camid\n"a,b.jpg",1,2\n');
+    expect(run([...base, '--gallery-labels', file('g-quoted.csv')]).stderr).toContain(
+      'g-quoted.csv:2: --gallery-labels: expected 3 comma-separated cells as in the header, found 4 (quoted fields are not supported: a comma always separates cells).',
+    );
     fs.writeFileSync(file('cams-named.txt'), `cam id\n${Array.from(queryCams).join('\n')}\n`);
     expect(
       run([...base.slice(0, 6), '--query-cams', file('cams-named.txt'), '--gallery-labels', file('g.csv')]).code,

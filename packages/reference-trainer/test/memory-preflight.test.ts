@@ -62,4 +62,42 @@ describe('batch-memory preflight', () => {
       /Invalid batch: "2×4×8 = 64 frames". This batch needs about \d\.\d GiB, more than the wasm heap 4\.0 GiB .* To train: add --recompute \(\d+ MiB per frame, about \d\.\d GiB: fits; about one more forward pass of time per step\); or run it on a device/,
     );
   }, 180_000);
+  // Before: --recompute on a backbone without ResNet stages was accepted and trained exactly as without it.
+  it('refuses --recompute on a backbone it does not apply to (mobilenet), naming the option and what to do', async () => {
+    const { code, stdout, stderr } = await vkd([
+      'train-teacher',
+      '--dataset',
+      'mars',
+      '--root',
+      root,
+      '--backbone',
+      'mobilenet',
+      '--base-width',
+      '16',
+      '--height',
+      '32',
+      '--width',
+      '16',
+      '--epochs',
+      '1',
+      '--identities-per-batch',
+      '2',
+      '--instances-per-identity',
+      '2',
+      '--frames-per-tracklet',
+      '2',
+      '--imagenet-weights',
+      'none',
+      '--device',
+      'cpu',
+      '--recompute',
+      '--out',
+      join(directory, 'run-mobilenet'),
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).not.toMatch(/teacher epoch/);
+    expect(stderr).toContain(
+      'Invalid --recompute: true. It recomputes ResNet stages only; the mobilenet backbone would train exactly as without it (same memory). Remove --recompute, or use a resnet backbone.',
+    );
+  }, 120_000);
 });

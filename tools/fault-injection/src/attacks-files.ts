@@ -131,7 +131,7 @@ export async function metricsInputs(): Promise<AttackResult[]> {
     [
       'vkd-metrics: label table row with a missing column',
       [...withGallery.slice(0, 4), '--query-labels', file('columns.csv'), ...withGallery.slice(6)],
-      /columns\.csv:3: expected 2 columns/,
+      /columns\.csv:3: --query-labels: expected 2 comma-separated cells/,
     ],
     ['vkd-metrics: gallery shape against labels', [...good, '--gallery-labels', file('q.csv')], /expected \[G=4, D\]/],
     ['vkd-metrics: --metric l1', [...withGallery, '--metric', 'l1'], /--metric/],

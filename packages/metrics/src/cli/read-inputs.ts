@@ -91,19 +91,40 @@ export function readLabelColumn(file: string, option: string): Int32Array {
   return Int32Array.from(lines.slice(start), (line, i) => parseInteger(line.trim(), file, start + i + 1, option));
 }
 
+const IDENTITY_COLUMNS = ['identity', 'pid', 'id'];
+const CAMERA_COLUMNS = ['camera', 'camid', 'cam'];
+
 /**
- * Reads identities and cameras from one CSV file whose header names an identity column (`identity`, `pid`, `id`)
- * and a camera column (`camera`, `camid`, `cam`); other columns are ignored.
+ * The one header column named by one of `names`; an error naming the file and option when none or several are
+ * (`id,pid,camid` with a row index in `id`: taking the first would rank by the wrong labels).
+ */
+function labelColumn(header: readonly string[], names: readonly string[], kind: string, file: string, option: string) {
+  const found = header.flatMap((name, index) => (names.includes(name) ? [index] : []));
+  if (found.length > 1) {
+    const listed = found.map((index) => `"${header[index]}"`).join(', ');
+    throw new FileFormatError(
+      file,
+      `${option}: the header names ${found.length} ${kind} columns (${listed}); keep one of ${names.join('|')} and rename or remove the others.`,
+      { line: 1 },
+    );
+  }
+  return found[0] ?? -1;
+}
+
+/**
+ * Reads identities and cameras from one CSV file whose header names one identity column (`identity`, `pid`, `id`)
+ * and one camera column (`camera`, `camid`, `cam`); other columns are ignored. Cells are split at every comma (no
+ * quoting).
  */
 export function readLabelTable(file: string, option: string): { identities: Int32Array; cameras: Int32Array } {
   const lines = splitLines(readFile(file, option));
   const header = (lines[0] ?? '').split(',').map((name) => name.trim().toLowerCase());
-  const identityColumn = header.findIndex((name) => ['identity', 'pid', 'id'].includes(name));
-  const cameraColumn = header.findIndex((name) => ['camera', 'camid', 'cam'].includes(name));
+  const identityColumn = labelColumn(header, IDENTITY_COLUMNS, 'identity', file, option);
+  const cameraColumn = labelColumn(header, CAMERA_COLUMNS, 'camera', file, option);
   if (identityColumn < 0 || cameraColumn < 0) {
     throw new FileFormatError(
       file,
-      `${option}: the header must name an identity column (identity|pid|id) and a camera column (camera|camid|cam); found "${lines[0] ?? ''}".`,
+      `${option}: the header must name an identity column (${IDENTITY_COLUMNS.join('|')}) and a camera column (${CAMERA_COLUMNS.join('|')}); found "${lines[0] ?? ''}".`,
       { line: 1 },
     );
   }
@@ -113,7 +134,11 @@ export function readLabelTable(file: string, option: string): { identities: Int3
   rows.forEach((row, i) => {
     const cells = row.split(',');
     if (cells.length !== header.length)
-      throw new FileFormatError(file, `expected ${header.length} columns, found ${cells.length}.`, { line: i + 2 });
+      throw new FileFormatError(
+        file,
+        `${option}: expected ${header.length} comma-separated cells as in the header, found ${cells.length} (quoted fields are not supported: a comma always separates cells).`,
+        { line: i + 2 },
+      );
     identities[i] = parseInteger((cells[identityColumn] as string).trim(), file, i + 2, option);
     cameras[i] = parseInteger((cells[cameraColumn] as string).trim(), file, i + 2, option);
   });

@@ -98,13 +98,27 @@ async function recomputeFits(
 }
 
 /**
+ * `--recompute` recomputes ResNet stages (`ForwardOptions.recompute` of `@vkd/models`); other backbones ignore it.
+ * @throws InvalidOptionError (exit 2) for `--recompute` on a backbone it does not change.
+ */
+function checkRecomputeApplies(model: ReidModel, training: Pick<TrainingSettings, 'recompute'>): void {
+  if (training.recompute && !model.config.backbone.startsWith('resnet')) {
+    throw new InvalidOptionError(
+      '--recompute',
+      true,
+      `It recomputes ResNet stages only; the ${model.config.backbone} backbone would train exactly as without it (same memory). Remove --recompute, or use a resnet backbone.`,
+    );
+  }
+}
+
+/**
  * The batch-memory preflight, run once before training: measures the bytes per frame of this model and input size on
  * the active backend (`measureFrameMemory`), prints them with the batch's estimate and the backend's limit, and
  * refuses a batch that cannot fit instead of letting the backend fail mid-step (on wasm: `RangeError: Invalid typed
  * array length` once its 4 GiB heap is full).
  * @param model the network the stage trains (teacher stage: the teacher; VKD stage: the student).
  * @throws InvalidOptionError (exit 2) naming the batch, the memory it needs, the limit, and what to change
- *   (`--device`, `--identities-per-batch`, `--frames-per-tracklet`).
+ *   (`--device`, `--identities-per-batch`, `--frames-per-tracklet`), or `--recompute` on a non-ResNet backbone.
  */
 export async function checkBatchMemory(
   model: ReidModel,
@@ -112,6 +126,7 @@ export async function checkBatchMemory(
   batch: StageBatch,
   log: RunLog,
 ): Promise<BatchMemory> {
+  checkRecomputeApplies(model, batch.training);
   const recompute = batch.training.recompute;
   const frameMemory = await measureFrameMemory(model, [data.height, data.width], { recompute });
   const limits = memoryLimits();
