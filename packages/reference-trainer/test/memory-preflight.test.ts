@@ -100,4 +100,41 @@ describe('batch-memory preflight', () => {
       'Invalid --recompute: true. It recomputes ResNet stages only; the mobilenet backbone would train exactly as without it (same memory). Remove --recompute, or use a resnet backbone.',
     );
   }, 120_000);
+  // Before: `memory: 0 MiB per training frame` for a small network (sizes under 1 MiB rounded to 0 MiB).
+  it('prints sizes under 1 MiB in KiB, not as 0 MiB', async () => {
+    const { code, stdout } = await vkd([
+      'train-teacher',
+      '--dataset',
+      'mars',
+      '--root',
+      root,
+      '--backbone',
+      'resnet18',
+      '--base-width',
+      '16',
+      '--height',
+      '32',
+      '--width',
+      '16',
+      '--epochs',
+      '1',
+      '--identities-per-batch',
+      '2',
+      '--instances-per-identity',
+      '2',
+      '--frames-per-tracklet',
+      '2',
+      '--eval-every',
+      '0',
+      '--imagenet-weights',
+      'none',
+      '--device',
+      'cpu',
+      '--out',
+      join(directory, 'run-small'),
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/memory: [1-9]\d* KiB per training frame \(resnet18 32×16, measured on cpu\)/);
+    expect(stdout).not.toMatch(/\b0 MiB/);
+  }, 120_000);
 });

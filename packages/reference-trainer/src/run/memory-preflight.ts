@@ -13,7 +13,13 @@ import type { RunLog } from './run-log';
 const NEAR_LIMIT = 0.8;
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
-const size = (bytes: number) => (bytes >= GB ? `${(bytes / GB).toFixed(1)} GiB` : `${Math.round(bytes / MB)} MiB`);
+/** `24.4 GiB`, `96 MiB`, or `340 KiB` under 1 MiB (a small network's bytes per frame, never `0 MiB`). */
+const size = (bytes: number) =>
+  bytes >= GB
+    ? `${(bytes / GB).toFixed(1)} GiB`
+    : bytes >= MB
+      ? `${Math.round(bytes / MB)} MiB`
+      : `${Math.round(bytes / 1024)} KiB`;
 
 /** What {@link checkBatchMemory} measured and compared (also written to the run's settings). */
 export interface BatchMemory {
