@@ -1,29 +1,15 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
 import {
   distillSettings,
   frameStrategyOf,
   generationLearningRate,
   teacherSettings,
 } from '../src/config/stage-settings';
-
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
+import { syntheticSetInTempFolder } from './support/synthetic-set';
+import { vkd } from './support/vkd';
 
 const TINY = [
   '--device',
@@ -54,29 +40,13 @@ let teacher: string;
 
 beforeAll(async () => {
   await useBackend('cpu');
-  directory = await mkdtemp(join(tmpdir(), 'vkd-options-'));
-  root = join(directory, 'data');
-  expect(
-    (
-      await vkd([
-        'datasets',
-        'generate',
-        '--out',
-        root,
-        '--identities',
-        '4',
-        '--cameras',
-        '2',
-        '--frames-per-tracklet',
-        '2',
-        '--height',
-        '32',
-        '--width',
-        '16',
-        '--quiet',
-      ])
-    ).code,
-  ).toBe(0);
+  ({ directory, root } = await syntheticSetInTempFolder('vkd-options-', {
+    identities: 4,
+    cameras: 2,
+    framesPerTracklet: 2,
+    height: 32,
+    width: 16,
+  }));
   teacher = join(directory, 'teacher');
   const trained = await vkd([
     'train-teacher',

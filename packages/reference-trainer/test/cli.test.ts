@@ -3,25 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands';
-import { resolveCommandInput, runCli } from '../src/cli/run-cli';
+import { resolveCommandInput } from '../src/cli/run-cli';
 import { flagName } from '../src/options/option-spec';
-
-/** Runs `vkd` with captured output. */
-async function vkd(argv: string[], cwd = tmpdir()) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { CI: 'true' },
-      cwd,
-    },
-    COMMANDS,
-  );
-  return { code, stdout, stderr };
-}
+import { generateSyntheticSet } from './support/synthetic-set';
+import { tinyTraining } from './support/tiny-training';
+import { vkd } from './support/vkd';
 
 const command = (name: string) => {
   const found = COMMANDS.find((candidate) => candidate.name === name);
@@ -253,24 +239,9 @@ describe("vkd failures on the user's files (exit 1 or 2, no stack trace)", () =>
     const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
     const out = join(directory, 'set');
     const generate = (seed: string) =>
-      vkd([
-        'datasets',
-        'generate',
-        '--out',
-        out,
-        '--identities',
-        '4',
-        '--cameras',
-        '2',
-        '--height',
-        '16',
-        '--width',
-        '8',
-        '--frames-per-tracklet',
-        '2',
+      generateSyntheticSet(out, { identities: 4, cameras: 2, framesPerTracklet: 2, height: 16, width: 8 }, [
         '--seed',
         seed,
-        '--quiet',
       ]);
     const results = await Promise.all([generate('1'), generate('2')]);
     expect(results.map((result) => result.code).sort()).toEqual([0, 1]);
@@ -288,25 +259,8 @@ describe("vkd failures on the user's files (exit 1 or 2, no stack trace)", () =>
     const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
     const root = join(directory, 'data');
     expect(
-      (
-        await vkd([
-          'datasets',
-          'generate',
-          '--out',
-          root,
-          '--identities',
-          '6',
-          '--cameras',
-          '2',
-          '--frames-per-tracklet',
-          '2',
-          '--height',
-          '16',
-          '--width',
-          '16',
-          '--quiet',
-        ])
-      ).code,
+      (await generateSyntheticSet(root, { identities: 6, cameras: 2, framesPerTracklet: 2, height: 16, width: 16 }))
+        .code,
     ).toBe(0);
     // demo-quick has milestones [6] and P = 4; 6 identities leave 3 for training.
     const out = join(directory, 'run');
@@ -387,25 +341,8 @@ describe('vkd on corrupt frames (CLI advice, not loader options)', () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-cli-'));
     const root = join(directory, 'data');
     expect(
-      (
-        await vkd([
-          'datasets',
-          'generate',
-          '--out',
-          root,
-          '--identities',
-          '4',
-          '--cameras',
-          '2',
-          '--frames-per-tracklet',
-          '2',
-          '--height',
-          '16',
-          '--width',
-          '16',
-          '--quiet',
-        ])
-      ).code,
+      (await generateSyntheticSet(root, { identities: 4, cameras: 2, framesPerTracklet: 2, height: 16, width: 16 }))
+        .code,
     ).toBe(0);
     const trainFrames = await listFrames(join(root, 'bbox_train'));
     for (const frame of trainFrames) await writeFile(frame, 'not a jpeg');
@@ -418,25 +355,8 @@ describe('vkd on corrupt frames (CLI advice, not loader options)', () => {
       root,
       '--out',
       out,
-      '--device',
-      'cpu',
+      ...tinyTraining({ height: 16, width: 16, framesPerTracklet: 1 }),
       '--quiet',
-      '--backbone',
-      'resnet18',
-      '--base-width',
-      '4',
-      '--height',
-      '16',
-      '--width',
-      '16',
-      '--epochs',
-      '1',
-      '--identities-per-batch',
-      '2',
-      '--instances-per-identity',
-      '1',
-      '--frames-per-tracklet',
-      '1',
       '--eval-every',
       '0',
       '--no-augment',
@@ -449,25 +369,8 @@ describe('vkd on corrupt frames (CLI advice, not loader options)', () => {
     // A set with one bad frame loads with --skip-bad-frames, which counts it.
     const other = join(directory, 'other');
     expect(
-      (
-        await vkd([
-          'datasets',
-          'generate',
-          '--out',
-          other,
-          '--identities',
-          '4',
-          '--cameras',
-          '2',
-          '--frames-per-tracklet',
-          '2',
-          '--height',
-          '16',
-          '--width',
-          '16',
-          '--quiet',
-        ])
-      ).code,
+      (await generateSyntheticSet(other, { identities: 4, cameras: 2, framesPerTracklet: 2, height: 16, width: 16 }))
+        .code,
     ).toBe(0);
     await writeFile((await listFrames(join(other, 'bbox_train')))[0] as string, 'not a jpeg');
     const stats = await vkd(['datasets', 'stats', '--dataset', 'synthetic', '--root', other, '--skip-bad-frames']);

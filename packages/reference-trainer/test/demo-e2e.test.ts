@@ -4,26 +4,8 @@ import { join } from 'node:path';
 import { DEFAULT_LOADER_WORKERS } from '@vkd/datasets/node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
 import type { ProtocolMetrics, RunMetrics } from '../src/report/run-metrics';
-
-/** Runs `vkd` in-process with captured output (CI=true: no progress bars). */
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { CI: 'true' },
-      cwd: tmpdir(),
-    },
-    COMMANDS,
-  );
-  return { code, stdout, stderr };
-}
+import { vkd } from './support/vkd';
 
 const exists = (path: string) =>
   access(path).then(

@@ -2,24 +2,10 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
 import type { RunMetrics } from '../src/report/run-metrics';
 import { pairedDifference } from '../src/report/seed-statistics';
 import type { SeedBenchmark } from '../src/report/seed-benchmark';
-
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
+import { vkd } from './support/vkd';
 
 let out: string;
 let run: Awaited<ReturnType<typeof vkd>>;

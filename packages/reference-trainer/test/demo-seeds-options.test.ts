@@ -1,7 +1,6 @@
 import { tmpdir } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
+import { vkd } from './support/vkd';
 
 // Bad --seeds values must be refused before the (slow) backend selection; the mock records whether it was reached.
 const activateDevice = vi.hoisted(() =>
@@ -10,19 +9,6 @@ const activateDevice = vi.hoisted(() =>
   }),
 );
 vi.mock('../src/run/activate-device', () => ({ activateDevice }));
-
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
 
 describe('vkd demo --seeds', () => {
   it('refuses 0 or 1 seeds, repeated seeds, non-integers and negative seeds with a clear message', async () => {

@@ -1,26 +1,10 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
 import { RANKED_COLOURS, RANKED_LAYOUT, rankedCellOrigin } from '../src/report/ranked-grid';
-
-/** Runs `vkd` in-process with captured output (CI=true: no progress bars). */
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
+import { syntheticSetInTempFolder } from './support/synthetic-set';
+import { vkd } from './support/vkd';
 
 const RUN = ['--device', 'wasm', '--threads', '1', '--test-frames', '2'];
 const STAGE = [
@@ -47,26 +31,14 @@ let model: string;
 let db: string;
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'vkd-gallery-cli-'));
-  data = join(directory, 'data');
+  ({ directory, root: data } = await syntheticSetInTempFolder('vkd-gallery-cli-', {
+    identities: 8,
+    cameras: 2,
+    framesPerTracklet: 2,
+    height: 64,
+    width: 32,
+  }));
   db = join(directory, 'db');
-  const generated = await vkd([
-    'datasets',
-    'generate',
-    '--out',
-    data,
-    '--identities',
-    '8',
-    '--cameras',
-    '2',
-    '--frames-per-tracklet',
-    '2',
-    '--height',
-    '64',
-    '--width',
-    '32',
-  ]);
-  expect(generated.code, generated.stderr).toBe(0);
   model = join(directory, 'teacher');
   const teacher = await vkd([
     'train-teacher',

@@ -1,27 +1,14 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createReidModel, loadReidModel, saveReidModel } from '@vkd/models';
 import { useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
 import { presetNames, presetRequiresImagenetWeights, presetValues } from '../src/config/presets';
 import { distillSettings, teacherSettings } from '../src/config/stage-settings';
-
-async function vkd(argv: string[], cwd = tmpdir()) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd,
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
+import { syntheticSetInTempFolder } from './support/synthetic-set';
+import { tinyTraining } from './support/tiny-training';
+import { vkd } from './support/vkd';
 
 const CONV1 = 'backbone.features_layers.0.0.weight';
 
@@ -41,26 +28,13 @@ let root: string;
 
 beforeAll(async () => {
   await useBackend('cpu');
-  directory = await mkdtemp(join(tmpdir(), 'vkd-imagenet-'));
-  root = join(directory, 'data');
-  const generated = await vkd([
-    'datasets',
-    'generate',
-    '--out',
-    root,
-    '--identities',
-    '4',
-    '--cameras',
-    '2',
-    '--frames-per-tracklet',
-    '2',
-    '--height',
-    '32',
-    '--width',
-    '16',
-    '--quiet',
-  ]);
-  expect(generated.code).toBe(0);
+  ({ directory, root } = await syntheticSetInTempFolder('vkd-imagenet-', {
+    identities: 4,
+    cameras: 2,
+    framesPerTracklet: 2,
+    height: 32,
+    width: 16,
+  }));
 }, 60_000);
 
 describe("authors' presets require ImageNet weights", () => {
@@ -139,28 +113,11 @@ describe('vkd train-teacher --imagenet-weights DIR', () => {
     // Learning rate 0: Adam leaves every weight as it started, so the saved model shows the initial filters.
     const run = await vkd([
       'train-teacher',
-      '--device',
-      'cpu',
+      ...tinyTraining({ height: 32, width: 16, framesPerTracklet: 2 }),
       '--dataset',
       'synthetic',
       '--root',
       root,
-      '--backbone',
-      'resnet18',
-      '--base-width',
-      '4',
-      '--height',
-      '32',
-      '--width',
-      '16',
-      '--epochs',
-      '1',
-      '--identities-per-batch',
-      '2',
-      '--instances-per-identity',
-      '1',
-      '--frames-per-tracklet',
-      '2',
       '--learning-rate',
       '0',
       '--eval-every',

@@ -6,8 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createReidModel, entryToFloat32, loadReidModel, parseSafetensors } from '@vkd/models';
 import { scaledDifference, useBackend } from '@vkd/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
+import { vkd } from './support/vkd';
 
 /** A minimal safetensors writer (F32 only), independent of the models package. */
 function safetensors(tensors: Record<string, { shape: number[]; data: Float32Array }>): Uint8Array {
@@ -52,33 +51,12 @@ describe('vkd import-weights', () => {
       converted.dispose();
     }
     await writeFile(join(directory, 'chk_end.safetensors'), safetensors(torchLayout));
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(
+    const { code, stdout, stderr } = await importWeights(
       [
-        'import-weights',
-        '--device',
-        'cpu',
-        '--source',
-        'chk_end.safetensors',
-        '--format',
-        'vkd',
-        '--backbone',
-        'resnet18',
-        '--base-width',
-        '4',
-        '--num-identities',
-        '3',
-        '--out',
-        'model',
+        ...['--source', 'chk_end.safetensors', '--format', 'vkd', '--backbone', 'resnet18', '--base-width', '4'],
+        ...['--num-identities', '3', '--out', 'model'],
       ],
-      {
-        stdout: { write: (text: string) => (stdout += text) },
-        stderr: { write: (text: string) => (stderr += text) },
-        env: { CI: 'true' },
-        cwd: directory,
-      },
-      COMMANDS,
+      directory,
     );
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -99,27 +77,14 @@ describe('vkd import-weights', () => {
 
 const TORCH_FILES = join(dirname(fileURLToPath(import.meta.url)), '../../../tools/fixtures/torch-files');
 
-async function vkd(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    ['import-weights', '--device', 'cpu', ...args],
-    {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { CI: 'true' },
-      cwd,
-    },
-    COMMANDS,
-  );
-  return { code, stdout, stderr };
-}
+/** Runs `vkd import-weights --device cpu ARGS` in `cwd`. */
+const importWeights = (args: string[], cwd: string) => vkd(['import-weights', '--device', 'cpu', ...args], cwd);
 
 describe("vkd import-weights: PyTorch files and the authors' run folders (tools/fixtures/torch-files)", () => {
   it('--source RUN_DIR needs nothing else: backbone, identities from hparams.json, width from chk/chk_end; outputs match PyTorch', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
     const run = join(TORCH_FILES, 'runs', 'base_mars_resnet50bam');
-    const { code, stdout, stderr } = await vkd(['--source', run, '--out', 'teacher'], directory);
+    const { code, stdout, stderr } = await importWeights(['--source', run, '--out', 'teacher'], directory);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(
@@ -144,13 +109,16 @@ describe("vkd import-weights: PyTorch files and the authors' run folders (tools/
   it('--checkpoint chooses another chk/ file; contradicting options and --checkpoint with a file are refused', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
     const run = join(TORCH_FILES, 'runs', 'base_mars_resnet18');
-    const student = await vkd(['--source', run, '--checkpoint', 'chk_di_1', '--out', 'student'], directory);
+    const student = await importWeights(['--source', run, '--checkpoint', 'chk_di_1', '--out', 'student'], directory);
     expect(student.stderr).toBe('');
     expect(student.stdout).toMatch(/checkpoint chk\/chk_di_1/);
-    const contradicting = await vkd(['--source', run, '--num-identities', '625', '--out', 'other'], directory);
+    const contradicting = await importWeights(
+      ['--source', run, '--num-identities', '625', '--out', 'other'],
+      directory,
+    );
     expect(contradicting.code).toBe(2);
     expect(contradicting.stderr).toMatch(/--num-identities.*625.*run folder gives 7 .*hparams\.json/);
-    const fileWithCheckpoint = await vkd(
+    const fileWithCheckpoint = await importWeights(
       ['--source', join(run, 'chk', 'chk_end'), '--checkpoint', 'chk_di_1', '--backbone', 'resnet18', '--out', 'x'],
       directory,
     );
@@ -160,7 +128,7 @@ describe("vkd import-weights: PyTorch files and the authors' run folders (tools/
 
   it('a folder without params/hparams.json is refused, naming it and the way out', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
-    const { code, stderr } = await vkd(['--source', '.', '--out', 'model'], directory);
+    const { code, stderr } = await importWeights(['--source', '.', '--out', 'model'], directory);
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/has no params\/hparams\.json/);
   });
@@ -169,7 +137,7 @@ describe("vkd import-weights: PyTorch files and the authors' run folders (tools/
     const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
     const source = join(TORCH_FILES, 'torchvision', 'resnet18-w4.pth');
     const args = ['--source', source, '--format', 'vkd', '--backbone', 'resnet18', '--base-width', '4', '--out', 'm'];
-    const { code, stderr } = await vkd(args, directory);
+    const { code, stderr } = await importWeights(args, directory);
     expect(code).toBe(1);
     expect(stderr).toMatch(
       /model weight\(s\) missing from this vkd file: .*Pass --allow-missing to keep their current values/,
@@ -180,7 +148,7 @@ describe("vkd import-weights: PyTorch files and the authors' run folders (tools/
   it('a torch.save .pth of torchvision names imports with --format torchvision', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'vkd-import-run-'));
     const source = join(TORCH_FILES, 'torchvision', 'resnet18-w4.pth');
-    const { code, stdout, stderr } = await vkd(
+    const { code, stdout, stderr } = await importWeights(
       [
         '--source',
         source,

@@ -1,9 +1,8 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
+import { syntheticSetInTempFolder } from './support/synthetic-set';
+import { vkd } from './support/vkd';
 
 // Backend selection probes tfjs-node, Dawn and wasm (slow, and noisy on stderr): the user's paths must be checked
 // before it. The mock records whether a command got that far.
@@ -14,43 +13,17 @@ const activateDevice = vi.hoisted(() =>
 );
 vi.mock('../src/run/activate-device', () => ({ activateDevice }));
 
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
-
 let root: string;
 let directory: string;
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'vkd-inputs-'));
-  root = join(directory, 'data');
-  const generated = await vkd([
-    'datasets',
-    'generate',
-    '--out',
-    root,
-    '--identities',
-    '4',
-    '--cameras',
-    '2',
-    '--frames-per-tracklet',
-    '2',
-    '--height',
-    '16',
-    '--width',
-    '16',
-    '--quiet',
-  ]);
-  expect(generated.code).toBe(0);
+  ({ directory, root } = await syntheticSetInTempFolder('vkd-inputs-', {
+    identities: 4,
+    cameras: 2,
+    framesPerTracklet: 2,
+    height: 16,
+    width: 16,
+  }));
 });
 
 beforeEach(() => {

@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
 import { loadRunDataset } from '../src/run/load-run-dataset';
+import { syntheticSetInTempFolder } from './support/synthetic-set';
+import { tinyTraining } from './support/tiny-training';
+import { vkd } from './support/vkd';
 
 // What each loader a command creates was given. The loaders are the real ones (the spy passes every call through);
 // `evaluation` are createEvaluationLoader calls, `tracklet` createTrackletLoader calls made by the CLI (training).
@@ -24,43 +24,17 @@ vi.mock('@vkd/datasets/node', async (importOriginal) => {
   };
 });
 
-async function vkd(argv: string[], cwd = tmpdir()) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd,
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
-
 let directory: string;
 let root: string;
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'vkd-loader-options-'));
-  root = join(directory, 'data');
-  const generated = await vkd([
-    'datasets',
-    'generate',
-    '--out',
-    root,
-    '--identities',
-    '4',
-    '--cameras',
-    '2',
-    '--frames-per-tracklet',
-    '2',
-    '--height',
-    '32',
-    '--width',
-    '16',
-    '--quiet',
-  ]);
-  expect(generated.code).toBe(0);
+  ({ directory, root } = await syntheticSetInTempFolder('vkd-loader-options-', {
+    identities: 4,
+    cameras: 2,
+    framesPerTracklet: 2,
+    height: 32,
+    width: 16,
+  }));
 }, 60_000);
 
 beforeEach(() => {
@@ -70,28 +44,11 @@ beforeEach(() => {
 /** A one-epoch teacher on the tiny set (augmentation on, so the workers also augment). */
 const teacherArgs = (out: string, extra: string[]) => [
   'train-teacher',
-  '--device',
-  'cpu',
+  ...tinyTraining({ height: 32, width: 16, framesPerTracklet: 2 }),
   '--dataset',
   'synthetic',
   '--root',
   root,
-  '--backbone',
-  'resnet18',
-  '--base-width',
-  '4',
-  '--height',
-  '32',
-  '--width',
-  '16',
-  '--epochs',
-  '1',
-  '--identities-per-batch',
-  '2',
-  '--instances-per-identity',
-  '1',
-  '--frames-per-tracklet',
-  '2',
   '--test-frames',
   '2',
   '--imagenet-weights',

@@ -1,69 +1,32 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
-
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
+import { syntheticSetInTempFolder } from './support/synthetic-set';
+import { vkd } from './support/vkd';
 
 let directory: string;
 let root: string;
 
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'vkd-preflight-'));
-  root = join(directory, 'mars');
   // A small tree in the MARS layout (bbox_train/, bbox_test/, info/*.mat) with the 8 training identities P needs.
-  const generated = await vkd([
-    'datasets',
-    'generate',
-    '--out',
-    root,
-    '--identities',
-    '16',
-    '--cameras',
-    '2',
-    '--frames-per-tracklet',
-    '8',
-    '--height',
-    '32',
-    '--width',
-    '16',
-    '--quiet',
-  ]);
-  expect(generated.code).toBe(0);
+  ({ directory, root } = await syntheticSetInTempFolder(
+    'vkd-preflight-',
+    { identities: 16, cameras: 2, framesPerTracklet: 8, height: 32, width: 16 },
+    'mars',
+  ));
 }, 60_000);
+
+/** `vkd train-teacher --preset mars-resnet50` on the MARS-layout set, on wasm, with `extra` flags, into `out`. */
+const marsTeacherOnWasm = (out: string, extra: string[] = []) =>
+  vkd([
+    ...['train-teacher', '--preset', 'mars-resnet50', '--imagenet-weights', 'none'],
+    ...['--dataset', 'mars', '--root', root, '--device', 'wasm', ...extra, '--out', out],
+  ]);
 
 describe('batch-memory preflight', () => {
   // Before: `RangeError: Invalid typed array length: 134217728` after ~1.5 minutes inside the first step (wasm heap full).
   it("refuses the authors' MARS ResNet-50 teacher batch on wasm before training, with the figure and what to change", async () => {
     const out = join(directory, 'run');
-    const { code, stdout, stderr } = await vkd([
-      'train-teacher',
-      '--preset',
-      'mars-resnet50',
-      '--imagenet-weights',
-      'none',
-      '--dataset',
-      'mars',
-      '--root',
-      root,
-      '--device',
-      'wasm',
-      '--out',
-      out,
-    ]);
+    const { code, stdout, stderr } = await marsTeacherOnWasm(out);
     expect(stderr).not.toMatch(/RangeError|unexpected error/);
     expect(code).toBe(2);
     expect(stdout).toMatch(
@@ -88,22 +51,9 @@ describe('batch-memory preflight', () => {
   }, 180_000);
 
   it('offers --recompute when it makes the batch fit (ResNet-50 256×128, 2×4×8 = 64 frames on wasm)', async () => {
-    const { code, stdout, stderr } = await vkd([
-      'train-teacher',
-      '--preset',
-      'mars-resnet50',
-      '--imagenet-weights',
-      'none',
-      '--dataset',
-      'mars',
-      '--root',
-      root,
-      '--device',
-      'wasm',
+    const { code, stdout, stderr } = await marsTeacherOnWasm(join(directory, 'run-64'), [
       '--identities-per-batch',
       '2',
-      '--out',
-      join(directory, 'run-64'),
     ]);
     expect(code).toBe(2);
     expect(stdout).not.toMatch(/teacher epoch/);

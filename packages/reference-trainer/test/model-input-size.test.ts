@@ -1,23 +1,8 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
-
-/** Runs `vkd` in-process with captured output (CI=true: no progress bars). */
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
+import { syntheticSetInTempFolder } from './support/synthetic-set';
+import { vkd } from './support/vkd';
 
 const RUN = ['--device', 'wasm', '--threads', '1', '--test-frames', '2'];
 const TINY = ['--backbone', 'resnet18', '--base-width', '4', ...RUN];
@@ -42,25 +27,13 @@ let data: string;
 
 // A 128×64 teacher on a small MARS-layout set of generated JPEGs.
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'vkd-input-size-'));
-  data = join(directory, 'data');
-  const generated = await vkd([
-    'datasets',
-    'generate',
-    '--out',
-    data,
-    '--identities',
-    '8',
-    '--cameras',
-    '2',
-    '--frames-per-tracklet',
-    '2',
-    '--height',
-    '64',
-    '--width',
-    '32',
-  ]);
-  expect(generated.code, generated.stderr).toBe(0);
+  ({ directory, root: data } = await syntheticSetInTempFolder('vkd-input-size-', {
+    identities: 8,
+    cameras: 2,
+    framesPerTracklet: 2,
+    height: 64,
+    width: 32,
+  }));
   const teacher = await vkd([
     'train-teacher',
     '--dataset',

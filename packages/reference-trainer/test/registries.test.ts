@@ -6,20 +6,8 @@ import { generateSyntheticDataset, loadMars, registerDataset, type MarsOptions }
 import { getBackbone, registerBackbone } from '@vkd/models';
 import { defaultProtocols, teacherDefaultsFor } from '@vkd/trainer';
 import { COMMANDS } from '../src/cli/commands';
-import { resolveCommandInput, runCli } from '../src/cli/run-cli';
-
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
+import { resolveCommandInput } from '../src/cli/run-cli';
+import { vkd } from './support/vkd';
 
 const command = (name: string) => COMMANDS.find((candidate) => candidate.name === name) as (typeof COMMANDS)[number];
 

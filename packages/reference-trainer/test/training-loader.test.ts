@@ -3,40 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTrackletLoader, type TrackletBatch } from '@vkd/datasets/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
 import { loadRunDataset } from '../src/run/load-run-dataset';
 import { trainingLoaderFor } from '../src/run/train-stage';
 import type { ReidDataset } from '@vkd/datasets';
+import { generateSyntheticSet } from './support/synthetic-set';
 
 let dataset: ReidDataset;
 
 beforeAll(async () => {
   const root = join(await mkdtemp(join(tmpdir(), 'vkd-loader-')), 'data');
-  const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: { CI: 'true' }, cwd: tmpdir() };
-  expect(
-    await runCli(
-      [
-        'datasets',
-        'generate',
-        '--out',
-        root,
-        '--identities',
-        '4',
-        '--cameras',
-        '2',
-        '--frames-per-tracklet',
-        '2',
-        '--height',
-        '32',
-        '--width',
-        '32',
-        '--quiet',
-      ],
-      io,
-      COMMANDS,
-    ),
-  ).toBe(0);
+  const generated = await generateSyntheticSet(root, {
+    identities: 4,
+    cameras: 2,
+    framesPerTracklet: 2,
+    height: 32,
+    width: 32,
+  });
+  expect(generated.code).toBe(0);
   dataset = await loadRunDataset('synthetic', root);
 }, 60_000);
 

@@ -4,29 +4,15 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runMetricsCli } from '@vkd/metrics/cli';
-import { COMMANDS } from '../src/cli/commands';
-import { runCli } from '../src/cli/run-cli';
 import type { RunMetrics } from '../src/report/run-metrics';
 import { readTensorBoardEvents } from './read-tensorboard-events';
+import { vkd } from './support/vkd';
 
 /**
  * The README walk-through ("Quick try on your own data"), command for command, on a small MARS-layout set of
  * generated JPEGs: datasets generate → train-teacher → distill → evaluate --ranked --save-features --rerank →
  * vkd-metrics --rerank → report. Tiny model and frames so it runs in about a minute on one core.
  */
-async function vkd(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: tmpdir(),
-  };
-  const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
-}
-
 const exists = (path: string) =>
   access(path).then(
     () => true,
