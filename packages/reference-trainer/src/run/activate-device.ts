@@ -22,7 +22,8 @@ export interface ActiveDevice {
  * Picks and initialises the compute backend once for the whole command (conventions §3.10), registers the fast
  * training kernels (wasm lacks `Conv2DBackpropFilter` otherwise), and logs the choice and why other candidates failed.
  * @param device `auto | tensorflow | webgpu | wasm | cpu`.
- * @param threads `--threads`: threads of the wasm SIMD kernels (default: all hardware threads).
+ * @param threads `--threads`: threads of the wasm SIMD kernels (default: all hardware threads); a warning on another
+ *   backend, which ignores it.
  * @throws UnsupportedBackendError (from `selectBackend`) listing every attempt.
  */
 export async function activateDevice(device: string, log: RunLog, threads?: number): Promise<ActiveDevice> {
@@ -37,6 +38,10 @@ export async function activateDevice(device: string, log: RunLog, threads?: numb
   log.info(
     `backend: ${backend}${threadNote} (requested ${device}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''})`,
   );
+  if (threads !== undefined && backend !== 'wasm')
+    log.warn(
+      `--threads ${threads} sets the threads of the wasm kernels only; the ${backend} backend ignores it (remove it, or use --device wasm).`,
+    );
   if (backend === 'wasm' || backend === 'cpu') registerFastKernels(backend);
   return { requested: device, backend, skipped };
 }

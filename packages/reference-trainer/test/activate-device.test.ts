@@ -1,0 +1,34 @@
+import { convolutionThreads, setConvolutionThreads } from '@vkd/backends';
+import { afterAll, describe, expect, it } from 'vitest';
+import { activateDevice } from '../src/run/activate-device';
+import { createRunLog } from '../src/run/run-log';
+
+function collectingLog() {
+  let stdout = '';
+  let stderr = '';
+  const io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { CI: 'true' },
+    cwd: process.cwd(),
+  };
+  return { log: createRunLog(io, false), output: () => ({ stdout, stderr }) };
+}
+
+const initialThreads = convolutionThreads();
+afterAll(() => setConvolutionThreads(initialThreads));
+
+describe('activateDevice', () => {
+  // Before: `--device cpu --threads 1` was accepted without a word although only the wasm kernels use --threads.
+  it('warns that --threads does nothing on a backend other than wasm', async () => {
+    const { log, output } = collectingLog();
+    const active = await activateDevice('cpu', log, 1);
+    expect(active.backend).toBe('cpu');
+    expect(output().stderr).toContain(
+      '--threads 1 sets the threads of the wasm kernels only; the cpu backend ignores it (remove it, or use --device wasm).',
+    );
+    const quiet = collectingLog();
+    await activateDevice('cpu', quiet.log);
+    expect(quiet.output().stderr).toBe('');
+  });
+});
