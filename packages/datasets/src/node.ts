@@ -5,6 +5,7 @@ export {
   createTrackletLoader,
   DEFAULT_LOADER_PREFETCH,
   DEFAULT_LOADER_WORKERS,
+  MAX_LOADER_PREFETCH,
   MAX_LOADER_WORKERS,
 } from './pipeline/tracklet-loader';
 export { closeFrameWorkers } from './pipeline/frame-worker-pool';

@@ -195,6 +195,7 @@ describe('createTrackletLoader', () => {
     expect(() => createTrackletLoader({ ...base, framesPerTracklet: 0 })).toThrow(/framesPerTracklet/);
     expect(() => createTrackletLoader({ ...base, concurrency: 0 })).toThrow(InvalidOptionError);
     expect(() => createTrackletLoader({ ...base, prefetch: -1 })).toThrow(/prefetch/);
+    expect(() => createTrackletLoader({ ...base, prefetch: 17 })).toThrow(/createTrackletLoader\.prefetch.*0\.\.16/);
     return expect(collect({ ...base, batches: [[7]] })).rejects.toThrow(/batches\[0\]\[0\].*0\.\.4/);
   });
 

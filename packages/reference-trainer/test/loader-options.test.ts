@@ -77,6 +77,7 @@ describe('--workers and --prefetch', () => {
       [['--workers', '-1'], /Invalid --workers: -1\. Must be ≥ 0/],
       [['--workers', '1.5'], /Invalid --workers: "1\.5"\. Expected an integer/],
       [['--prefetch', '-1'], /Invalid --prefetch: -1\. Must be ≥ 0/],
+      [['--prefetch', '100000'], /Invalid --prefetch: 100000\. Must be ≤ 16/],
       [['--prefetch', 'two'], /Invalid --prefetch: "two"\. Expected an integer/],
     ];
     for (const [flags, message] of cases) {

@@ -26,6 +26,12 @@ export const MAX_LOADER_WORKERS = 256;
 /** Batches a loader prepares ahead of its consumer by default (`prefetch`). */
 export const DEFAULT_LOADER_PREFETCH = 2;
 
+/**
+ * Most batches a loader prepares ahead (`prefetch`): each holds its frames in memory (a MARS teacher batch at 256×128
+ * is ~100 MB), and more than a few hide no more of the step's time.
+ */
+export const MAX_LOADER_PREFETCH = 16;
+
 /** One batch of tracklets. */
 export interface TrackletBatch {
   /**
@@ -129,8 +135,12 @@ export function createTrackletLoader(options: TrackletLoaderOptions): AsyncItera
     );
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new InvalidOptionError('createTrackletLoader.concurrency', concurrency, 'Use an integer ≥ 1.');
-  if (!Number.isInteger(prefetch) || prefetch < 0)
-    throw new InvalidOptionError('createTrackletLoader.prefetch', prefetch, 'Use an integer ≥ 0.');
+  if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > MAX_LOADER_PREFETCH)
+    throw new InvalidOptionError(
+      'createTrackletLoader.prefetch',
+      prefetch,
+      `Use an integer in 0..${MAX_LOADER_PREFETCH} (every batch read ahead is held in memory).`,
+    );
   const augmentation = options.augment ? validateAugmentation(options.augmentation) : undefined;
   const seed = options.seed ?? 0;
   const byIdentity = options.strategy === 'multiview' ? groupByIdentity(tracklets) : undefined;

@@ -1,7 +1,12 @@
 import { MAX_SEED } from '@vkd/core';
 import { AUTO_BACKEND_ORDER, DEVICES } from '@vkd/backends';
 import { datasetNames } from '@vkd/datasets';
-import { DEFAULT_LOADER_PREFETCH, DEFAULT_LOADER_WORKERS, MAX_LOADER_WORKERS } from '@vkd/datasets/node';
+import {
+  DEFAULT_LOADER_PREFETCH,
+  DEFAULT_LOADER_WORKERS,
+  MAX_LOADER_PREFETCH,
+  MAX_LOADER_WORKERS,
+} from '@vkd/datasets/node';
 import { ATTENTION_NAMES, backboneChoices, backbonesWithAttention } from '@vkd/models';
 import { AUTHORS_SEED, DISTILL_DEFAULTS, TEACHER_DEFAULTS } from '@vkd/trainer';
 import type { OptionSpec } from '../options/option-spec';
@@ -152,6 +157,7 @@ export const LOADER_OPTIONS: readonly OptionSpec[] = [
     key: 'prefetch',
     kind: 'integer',
     min: 0,
+    max: MAX_LOADER_PREFETCH,
     placeholder: 'n',
     default: DEFAULT_LOADER_PREFETCH,
     description:
