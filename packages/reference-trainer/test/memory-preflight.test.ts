@@ -62,38 +62,19 @@ describe('batch-memory preflight', () => {
       /Invalid batch: "2×4×8 = 64 frames". This batch needs about \d\.\d GiB, more than the wasm heap 4\.0 GiB .* To train: add --recompute \(\d+ MiB per frame, about \d\.\d GiB: fits; about one more forward pass of time per step\); or run it on a device/,
     );
   }, 180_000);
+  /** A 1-epoch cpu teacher of base width 16 on 32×16 frames, 2×2 tracklets of 2 frames, no ImageNet start. */
+  const smallTeacher = (backbone: string, extra: string[]) => [
+    'train-teacher',
+    ...['--dataset', 'mars', '--root', root, '--backbone', backbone, '--base-width', '16'],
+    ...['--height', '32', '--width', '16', '--epochs', '1'],
+    ...['--identities-per-batch', '2', '--instances-per-identity', '2', '--frames-per-tracklet', '2'],
+    ...['--imagenet-weights', 'none', '--device', 'cpu', ...extra],
+  ];
   // Before: --recompute on a backbone without ResNet stages was accepted and trained exactly as without it.
   it('refuses --recompute on a backbone it does not apply to (mobilenet), naming the option and what to do', async () => {
-    const { code, stdout, stderr } = await vkd([
-      'train-teacher',
-      '--dataset',
-      'mars',
-      '--root',
-      root,
-      '--backbone',
-      'mobilenet',
-      '--base-width',
-      '16',
-      '--height',
-      '32',
-      '--width',
-      '16',
-      '--epochs',
-      '1',
-      '--identities-per-batch',
-      '2',
-      '--instances-per-identity',
-      '2',
-      '--frames-per-tracklet',
-      '2',
-      '--imagenet-weights',
-      'none',
-      '--device',
-      'cpu',
-      '--recompute',
-      '--out',
-      join(directory, 'run-mobilenet'),
-    ]);
+    const { code, stdout, stderr } = await vkd(
+      smallTeacher('mobilenet', ['--recompute', '--out', join(directory, 'run-mobilenet')]),
+    );
     expect(code).toBe(2);
     expect(stdout).not.toMatch(/teacher epoch/);
     expect(stderr).toContain(
@@ -102,37 +83,9 @@ describe('batch-memory preflight', () => {
   }, 120_000);
   // Before: `memory: 0 MiB per training frame` for a small network (sizes under 1 MiB rounded to 0 MiB).
   it('prints sizes under 1 MiB in KiB, not as 0 MiB', async () => {
-    const { code, stdout } = await vkd([
-      'train-teacher',
-      '--dataset',
-      'mars',
-      '--root',
-      root,
-      '--backbone',
-      'resnet18',
-      '--base-width',
-      '16',
-      '--height',
-      '32',
-      '--width',
-      '16',
-      '--epochs',
-      '1',
-      '--identities-per-batch',
-      '2',
-      '--instances-per-identity',
-      '2',
-      '--frames-per-tracklet',
-      '2',
-      '--eval-every',
-      '0',
-      '--imagenet-weights',
-      'none',
-      '--device',
-      'cpu',
-      '--out',
-      join(directory, 'run-small'),
-    ]);
+    const { code, stdout } = await vkd(
+      smallTeacher('resnet18', ['--eval-every', '0', '--out', join(directory, 'run-small')]),
+    );
     expect(code).toBe(0);
     expect(stdout).toMatch(/memory: [1-9]\d* KiB per training frame \(resnet18 32×16, measured on cpu\)/);
     expect(stdout).not.toMatch(/\b0 MiB/);
