@@ -2,17 +2,11 @@ import { convolutionThreads, setConvolutionThreads } from '@vkd/backends';
 import { afterAll, describe, expect, it } from 'vitest';
 import { activateDevice } from '../src/run/activate-device';
 import { createRunLog } from '../src/run/run-log';
+import { capturingIo } from './support/capturing-io';
 
 function collectingLog() {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd: process.cwd(),
-  };
-  return { log: createRunLog(io, false), output: () => ({ stdout, stderr }) };
+  const { io, output } = capturingIo(process.cwd());
+  return { log: createRunLog(io, false), output };
 }
 
 const initialThreads = convolutionThreads();

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { COMMANDS } from '../../src/cli/commands';
 import { runCli } from '../../src/cli/run-cli';
+import { capturingIo } from './capturing-io';
 
 /** What one `vkd …` run in this process wrote and how it exited. */
 export interface VkdResult {
@@ -14,14 +15,7 @@ export interface VkdResult {
  * paths and config files resolve there) and with `CI=true` (no progress bars).
  */
 export async function vkd(argv: readonly string[], cwd = tmpdir()): Promise<VkdResult> {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { CI: 'true' },
-    cwd,
-  };
+  const { io, output } = capturingIo(cwd);
   const code = await runCli(argv, io, COMMANDS);
-  return { code, stdout, stderr };
+  return { code, ...output() };
 }
